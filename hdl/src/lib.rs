@@ -39,3 +39,4 @@ pub mod model;
 pub mod phy;
 pub mod sim;
 pub mod top;
+pub mod verilog;
