@@ -1,6 +1,97 @@
-use rust_hdl::prelude::*;
-fn main() {
-    let mut uut = nic_hdl::mac::crc::Crc32Byte::default();
-    uut.connect_all();
-    print!("{}", generate_verilog(&uut));
+//! `nic-hdl`: export the gateware's tops as Verilog, lint them, and report resources.
+//!
+//!   nic-hdl export --out DIR     one .v file per top, plus the lint waiver file nic.vlt
+//!   nic-hdl lint                 verilator --lint-only -Wall on every top
+//!   nic-hdl synth [--family xilinx7|ice40] [--work DIR]
+//!                                Yosys synthesis; prints {top: {family: {luts, ...}}} as JSON
+use nic_hdl::top;
+use nic_hdl::verilog::{lint, synth};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage: nic-hdl export --out DIR | nic-hdl lint | nic-hdl synth [--family xilinx7|ice40] [--work DIR]"
+    );
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| {
+        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+    };
+    let work = flag("--work")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("nic-hdl-{}", std::process::id())));
+    match args.first().map(String::as_str) {
+        Some("export") => {
+            let Some(out) = flag("--out") else { return usage() };
+            let out = PathBuf::from(out);
+            if let Err(e) = std::fs::create_dir_all(&out) {
+                eprintln!("nic-hdl: cannot create {}: {e}", out.display());
+                return ExitCode::FAILURE;
+            }
+            for m in top::all() {
+                let path = out.join(format!("{}.v", m.name));
+                if let Err(e) = std::fs::write(&path, &m.source) {
+                    eprintln!("nic-hdl: cannot write {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+                println!("{}  ({} ports)", path.display(), m.ports.len());
+            }
+            let vlt = out.join("nic.vlt");
+            if let Err(e) = std::fs::write(&vlt, lint::WAIVERS) {
+                eprintln!("nic-hdl: cannot write {}: {e}", vlt.display());
+                return ExitCode::FAILURE;
+            }
+            println!("{}  (Verilator waivers, one reason each)", vlt.display());
+            ExitCode::SUCCESS
+        }
+        Some("lint") => {
+            let mut ok = true;
+            for m in top::all() {
+                match lint::lint(&m, &work) {
+                    Ok(()) => println!("{}: lint clean", m.name),
+                    Err(e) => {
+                        ok = false;
+                        eprintln!("{}: {e}", m.name)
+                    }
+                }
+            }
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Some("synth") => {
+            let families: Vec<synth::Family> = match flag("--family").as_deref() {
+                None => synth::Family::ALL.to_vec(),
+                Some(f) => match synth::Family::ALL.iter().find(|x| x.name() == f) {
+                    Some(x) => vec![*x],
+                    None => return usage(),
+                },
+            };
+            let mut report = serde_json::Map::new();
+            for m in top::all() {
+                let mut per_family = serde_json::Map::new();
+                for &family in &families {
+                    match synth::synthesize(&m, family, &work) {
+                        Ok(r) => {
+                            per_family.insert(family.name().into(), r.to_json());
+                        }
+                        Err(e) => {
+                            eprintln!("{} ({}): {e}", m.name, family.name());
+                            return ExitCode::FAILURE;
+                        }
+                    }
+                }
+                report.insert(m.name.clone(), per_family.into());
+            }
+            println!("{}", serde_json::to_string_pretty(&serde_json::Value::Object(report)).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        _ => usage(),
+    }
 }
