@@ -84,7 +84,7 @@ pub struct LinkMonitor {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
     /// A link pulse or a frame was received (one clock per event).
-    pub event: Signal<In, Bit>,
+    pub activity: Signal<In, Bit>,
     pub link_up: Signal<Out, Bit>,
     /// Cycles since the last event, saturating at the link-fail time.
     since: DFF<Bits<32>>,
@@ -101,7 +101,7 @@ impl LinkMonitor {
         Self {
             clock: Default::default(),
             reset: Default::default(),
-            event: Default::default(),
+            activity: Default::default(),
             link_up: Default::default(),
             since: Default::default(),
             count: Default::default(),
@@ -123,7 +123,7 @@ impl Logic for LinkMonitor {
     fn update(&mut self) {
         dff_setup!(self, clock, since, count, up);
         self.link_up.next = self.up.q.val();
-        if self.event.val() {
+        if self.activity.val() {
             self.since.d.next = 0.into();
             if !self.up.q.val() {
                 if self.count.q.val() == self.events_for_up.val() {
@@ -214,7 +214,7 @@ mod tests {
         // Events at these cycles; then silence.
         let events = [10, 150, 200, 260, 330];
         for t in 0..600 {
-            uut.event.next = events.contains(&t);
+            uut.activity.next = events.contains(&t);
             cycle(&mut uut, |u| &mut u.clock);
             up.push(uut.link_up.val());
         }
@@ -230,12 +230,14 @@ mod tests {
     }
 
     #[test]
-    fn verilog_passes_yosys() {
+    fn verilog_passes_yosys_and_verilator() {
         let mut g = LinkPulseGen::default();
         g.connect_all();
         yosys_validate("nlp_gen", &generate_verilog(&g)).unwrap();
+        crate::phy::manchester_rx::verilator_lint("nlp_gen", &generate_verilog(&g));
         let mut m = LinkMonitor::default();
         m.connect_all();
         yosys_validate("link_monitor", &generate_verilog(&m)).unwrap();
+        crate::phy::manchester_rx::verilator_lint("link_monitor", &generate_verilog(&m));
     }
 }
