@@ -255,6 +255,15 @@ pub fn encode_frames(cfg: &LineConfig, frames: &[Vec<u8>], word_bits: usize) -> 
     (enc.finish(), reports)
 }
 
+/// A frame of `len` bytes (FCS included, `len` >= 4) with random contents and a correct
+/// FCS (CRC-32, appended LSB first as it goes on the wire).
+pub fn random_frame(rng: &mut impl Rng, len: usize) -> Vec<u8> {
+    let mut f: Vec<u8> = (0..len.saturating_sub(4)).map(|_| rng.gen()).collect();
+    let fcs = crc32fast::hash(&f);
+    f.extend_from_slice(&fcs.to_le_bytes());
+    f
+}
+
 /// Unpack words of `word_bits` samples (bit 0 earliest) into one sample per entry.
 pub fn words_to_samples(words: &[u64], word_bits: usize) -> Vec<bool> {
     words
@@ -410,11 +419,7 @@ mod tests {
     use super::*;
 
     fn frame(len: usize, seed: u64) -> Vec<u8> {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut f: Vec<u8> = (0..len - 4).map(|_| rng.gen()).collect();
-        let fcs = crc32fast::hash(&f);
-        f.extend_from_slice(&fcs.to_le_bytes());
-        f
+        random_frame(&mut ChaCha8Rng::seed_from_u64(seed), len)
     }
 
     #[test]

@@ -249,10 +249,10 @@ impl<const W: usize> Logic for ManchesterTx<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::line::{decode_samples, words_to_samples, LineError, PREAMBLE_BYTE, SFD};
+    use crate::model::line::{decode_samples, random_frame, words_to_samples, LineError, PREAMBLE_BYTE, SFD};
     use crate::phy::manchester_rx::{verilator_lint, ManchesterRx, RxConfig};
     use crate::sim::{cycle, settle};
-    use rand::{Rng, SeedableRng};
+    use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
     use std::collections::VecDeque;
 
@@ -316,14 +316,7 @@ mod tests {
 
     fn random_frames(seed: u64, lens: &[usize]) -> Vec<Vec<u8>> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        lens.iter()
-            .map(|&len| {
-                let mut f: Vec<u8> = (0..len - 4).map(|_| rng.gen()).collect();
-                let fcs = crc32fast::hash(&f);
-                f.extend_from_slice(&fcs.to_le_bytes());
-                f
-            })
-            .collect()
+        lens.iter().map(|&len| random_frame(&mut rng, len)).collect()
     }
 
     #[test]
