@@ -706,6 +706,28 @@ mod tests {
     }
 
     #[test]
+    fn joining_in_the_middle_of_a_frame_recovers_on_the_next() {
+        // Start listening at several points inside a frame: the receiver may anchor on a
+        // bit-boundary edge and decode garbage, but must deliver nothing from the broken
+        // frame and the next frame exactly.
+        let frames = random_frames(14, 2);
+        let line = LineConfig { jitter_peak_ui: 0.1, ppm: 200.0, seed: 14, ..Default::default() };
+        let (words, _) = encode_frames(&line, &frames, 8);
+        // Frame 0 (64 bytes) occupies roughly words 192..1400.
+        for start in [300usize, 555, 801, 1000, 1333] {
+            let mut uut = new_rx::<8>(&RxConfig::default());
+            let mut cap = Capture::default();
+            run(&mut uut, &words[start..], &mut cap);
+            let last = cap.frames.last().expect("the second frame arrives");
+            let bytes: Vec<u8> = last.iter().map(|b| b.0).collect();
+            assert_eq!(bytes[0], SFD, "start {start}");
+            assert_eq!(&bytes[1..], &frames[1][..], "start {start}");
+            assert!(last.iter().all(|b| !b.1), "start {start}");
+            assert!(cap.frames.len() <= 2, "start {start}: at most a broken first frame");
+        }
+    }
+
+    #[test]
     fn bit_errors_fail_the_fcs_of_exactly_the_corrupted_frames() {
         let frames = random_frames(11, 12);
         let line = LineConfig { bit_error_rate: 2e-4, jitter_peak_ui: 0.1, ppm: -100.0, seed: 11, ..Default::default() };
