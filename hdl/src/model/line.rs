@@ -368,7 +368,7 @@ pub fn decode_samples(s: &[bool], samples_per_bit: u32) -> Result<DecodedLine, L
             Some(e) => next_edge(s, e + 1, s.len()),
             None => None,
         };
-        if bits == [true, false] && first.map_or(true, |e| e >= mid + 2 * r) {
+        if bits == [true, false] && first.is_none_or(|e| e >= mid + 2 * r) {
             out.link_pulses.push(LinkPulse { start_sample: start, width_samples: mid - start });
             last_activity = mid;
             pos = mid + 1;

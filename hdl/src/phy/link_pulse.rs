@@ -154,6 +154,8 @@ mod tests {
     use crate::sim::cycle;
 
     #[test]
+    // Checking constants is the point: they are the product's defaults.
+    #[allow(clippy::assertions_on_constants)]
     fn default_timings_are_inside_the_standard_windows() {
         let ms = |cycles: u32| cycles as f64 * 1000.0 / CORE_CLOCK_HZ as f64;
         let nlp = ms(DEFAULT_NLP_PERIOD_CYCLES);

@@ -767,8 +767,15 @@ mod tests {
         enc.idle(300);
         let words = enc.finish();
 
-        fn line(v: bool, d: u8, e: bool, end: bool, l: bool, c: bool, p: bool, up: bool, cv: u32, fb: u16) -> String {
-            format!("{} {} {} {} {} {} {} {} {} {}\n", v as u8, d, e as u8, end as u8, l as u8, c as u8, p as u8, up as u8, cv, fb)
+        // One line per clock, in the testbench's $fwrite format.
+        fn trace(u: &ManchesterRx<8>) -> String {
+            let b = |x: bool| x as u8;
+            format!(
+                "{} {} {} {} {} {} {} {} {} {}\n",
+                b(u.valid.val()), u.data.val().to_u8(), b(u.error.val()), b(u.frame_end.val()),
+                b(u.locked.val()), b(u.carrier.val()), b(u.link_pulse.val()), b(u.link_up.val()),
+                u.code_violations.val().to_u32(), u.frame_bits.val().to_u16()
+            )
         }
         let rx_cfg = RxConfig { link_fail_cycles: 5000, ..Default::default() };
         let mut uut = new_rx::<8>(&rx_cfg);
@@ -776,11 +783,7 @@ mod tests {
         for &w in &words {
             uut.samples.next = w.to_bits();
             cycle(&mut uut, |u| &mut u.clock);
-            expected += &line(
-                uut.valid.val(), uut.data.val().to_u8(), uut.error.val(), uut.frame_end.val(),
-                uut.locked.val(), uut.carrier.val(), uut.link_pulse.val(), uut.link_up.val(),
-                uut.code_violations.val().to_u32(), uut.frame_bits.val().to_u16(),
-            );
+            expected += &trace(&uut);
         }
         assert!(expected.contains("1 213 0 0"), "the run should deliver an SFD");
 

@@ -74,7 +74,7 @@ impl<const W: usize> ManchesterTx<W> {
     /// `samples_per_bit` R (>= 8, >= 2 W); `nlp_period_cycles` between link pulses while idle.
     pub fn new(samples_per_bit: u32, nlp_period_cycles: u32) -> Self {
         let r = samples_per_bit as u64;
-        assert!(r >= 8 && r % 2 == 0, "need an even R of at least 8");
+        assert!(r >= 8 && r.is_multiple_of(2), "need an even R of at least 8");
         assert!(W >= 1 && W as u64 <= r / 2, "need W <= R/2");
         assert!(r <= 4096);
         Self {
