@@ -448,6 +448,26 @@ mod tests {
         assert!(up[first_up..].iter().all(|&u| u), "link stays up across the frame");
     }
 
+    /// Simulation speed of the transmitter, hand-stepped. Run with
+    /// `cargo test -p nic-hdl --lib manchester_tx::tests::cycles_per_second -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn cycles_per_second() {
+        let frames = random_frames(5, &[1518; 10]);
+        let mut uut = new_tx::<8>(16, 1_000_000);
+        let mut mac = MacFeed::new(&frames, None);
+        let t = std::time::Instant::now();
+        let words = transmit(&mut uut, &mut mac, 100);
+        let s = t.elapsed().as_secs_f64();
+        let line = decode_samples(&words_to_samples(&words, 8), 16).unwrap();
+        assert_eq!(line.frames.len(), frames.len());
+        println!(
+            "{{\"block\":\"manchester_tx<8>\",\"cycles\":{},\"seconds\":{s:.3},\"cycles_per_second\":{:.0}}}",
+            words.len(),
+            words.len() as f64 / s
+        );
+    }
+
     #[test]
     fn verilog_passes_yosys_and_verilator() {
         let mut uut = ManchesterTx::<8>::default();
