@@ -107,7 +107,7 @@ pub struct MacRx {
     pub phy_errors: Signal<Out, Bits<32>>,
     pub bad_preamble: Signal<Out, Bits<32>>,
     pub filtered: Signal<Out, Bits<32>>,
-    crc: Crc32Byte,
+    fcs_crc: Crc32Byte,
     filter: MacFilter,
     cnt_ok: SatCounter32,
     cnt_fcs: SatCounter32,
@@ -160,7 +160,7 @@ impl Default for MacRx {
             phy_errors: Default::default(),
             bad_preamble: Default::default(),
             filtered: Default::default(),
-            crc: Default::default(),
+            fcs_crc: Default::default(),
             filter: Default::default(),
             cnt_ok: Default::default(),
             cnt_fcs: Default::default(),
@@ -194,7 +194,7 @@ impl Logic for MacRx {
             verdict_q
         );
         clock!(
-            self, clock, crc, filter, cnt_ok, cnt_fcs, cnt_runt, cnt_giant, cnt_phy, cnt_preamble,
+            self, clock, fcs_crc, filter, cnt_ok, cnt_fcs, cnt_runt, cnt_giant, cnt_phy, cnt_preamble,
             cnt_filtered
         );
         self.cnt_ok.reset.next = self.reset.val();
@@ -212,14 +212,14 @@ impl Logic for MacRx {
         self.cnt_filtered.reset.next = self.reset.val();
         self.cnt_filtered.inc.next = false;
         // Defaults: nothing leaves this clock; the CRC and filter idle.
-        self.crc.init.next = false;
-        self.crc.enable.next = false;
-        self.crc.data.next = self.phy_data.val();
+        self.fcs_crc.init.next = false;
+        self.fcs_crc.enable.next = false;
+        self.fcs_crc.data.next = self.phy_data.val();
         self.filter.reset.next = self.reset.val();
         self.filter.clear.next = false;
         self.filter.valid.next = false;
         self.filter.data.next = self.phy_data.val();
-        self.filter.crc_next.next = self.crc.crc_next.val();
+        self.filter.crc_next.next = self.fcs_crc.crc_next.val();
         self.filter.station_mac.next = self.station_mac.val();
         self.filter.mcast_hash.next = self.mcast_hash.val();
         self.filter.all_multicast.next = self.all_multicast.val();
@@ -233,7 +233,7 @@ impl Logic for MacRx {
         match self.state.q.val() {
             RxState::Hunt => {
                 // Keep the per-frame state fresh so the SFD clock needs no extra work.
-                self.crc.init.next = true;
+                self.fcs_crc.init.next = true;
                 self.filter.clear.next = true;
                 self.count.d.next = 0.into();
                 self.had_error.d.next = false;
@@ -265,7 +265,7 @@ impl Logic for MacRx {
                         self.cnt_giant.inc.next = true;
                     } else if self.count.q.val() < self.min_len.val() {
                         self.cnt_runt.inc.next = true;
-                    } else if self.crc.crc.val() != self.residue.val() {
+                    } else if self.fcs_crc.crc.val() != self.residue.val() {
                         self.cnt_fcs.inc.next = true;
                     } else if !self.filter.accept.val() {
                         self.cnt_filtered.inc.next = true;
@@ -275,7 +275,7 @@ impl Logic for MacRx {
                         self.cnt_ok.inc.next = true;
                     }
                 } else if self.phy_valid.val() {
-                    self.crc.enable.next = true;
+                    self.fcs_crc.enable.next = true;
                     self.filter.valid.next = true;
                     self.had_error.d.next = self.had_error.q.val() | self.phy_error.val();
                     if self.count.q.val() >= self.max_len.val() {
@@ -555,36 +555,8 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(14);
         let mut cfg = MacConfig::default();
         cfg.mcast_hash = rng.gen::<u64>() & rng.gen::<u64>();
-        let bursts: Vec<PhyBurst> = (0..60).map(|_| random_burst(&mut rng, &cfg, 60..=400)).collect();
+        let bursts: Vec<PhyBurst> = (0..60).map(|_| random_burst(&mut rng, &cfg, 60..=400, 0.25)).collect();
         check(&cfg, &bursts, 0, 0);
-    }
-
-    /// A random burst for the random tests: any destination class, random preamble, and
-    /// one time in four some corruption (FCS bit, PHY error, bad preamble, truncation).
-    pub(crate) fn random_burst(
-        rng: &mut ChaCha8Rng,
-        cfg: &MacConfig,
-        lens: std::ops::RangeInclusive<usize>,
-    ) -> PhyBurst {
-        let class = DestClass::ALL[rng.gen_range(0..DestClass::ALL.len())];
-        let len = rng.gen_range(lens);
-        let frame = random_frame(rng, cfg, class, len)
-            .unwrap_or_else(|| random_frame(rng, cfg, DestClass::Broadcast, len).unwrap());
-        let mut b = burst(&frame, rng.gen_range(0..=8));
-        let sfd = b.bytes.len() - len - FCS_LEN - 1;
-        if rng.gen_bool(0.25) {
-            match rng.gen_range(0..5) {
-                0 => {
-                    let i = rng.gen_range(sfd + 1..b.bytes.len());
-                    b.bytes[i] ^= 1 << rng.gen_range(0..8);
-                }
-                1 => b.error_at = vec![rng.gen_range(sfd + 1..b.bytes.len())],
-                2 => b.error_at_end = true,
-                3 => b.bytes[rng.gen_range(0..=sfd)] = rng.gen_range(0..0x50),
-                _ => b.bytes.truncate(rng.gen_range(sfd + 1..b.bytes.len())),
-            }
-        }
-        b
     }
 
     #[test]

@@ -255,6 +255,14 @@ pub struct FifoCapacity {
     pub meta_entries: usize,
 }
 
+impl Default for FifoCapacity {
+    /// The gateware's default sizes (`fifo::rx_frame::RxFrameFifo<12>`): 4096 data bytes,
+    /// 32 frames.
+    fn default() -> Self {
+        FifoCapacity { data_bytes: 4096, meta_entries: 32 }
+    }
+}
+
 impl FifoCapacity {
     /// Large enough never to drop anything in any test.
     pub const UNBOUNDED: FifoCapacity = FifoCapacity { data_bytes: usize::MAX, meta_entries: usize::MAX };
@@ -275,25 +283,59 @@ pub fn expected_rx_unread(
     capacity: FifoCapacity,
 ) -> (Vec<DeliveredFrame>, RxCounters) {
     let mut counters = RxCounters::default();
-    let mut delivered: Vec<DeliveredFrame> = Vec::new();
-    let mut used = 0usize;
+    let mut fifo = FifoModel::new(capacity);
     for burst in bursts {
         let outcome = receive(cfg, burst);
         counters.count(&outcome);
         if let RxOutcome::Accepted(frame) = outcome {
-            let with_fcs = frame.bytes.len() + FCS_LEN;
-            let fits = with_fcs <= capacity.data_bytes.saturating_sub(used)
-                && delivered.len() < capacity.meta_entries;
-            if fits {
-                used += frame.bytes.len();
-                delivered.push(frame);
-                counters.frames_committed = counters.frames_committed.saturating_add(1);
-            } else {
-                counters.overflow_drops = counters.overflow_drops.saturating_add(1);
-            }
+            fifo.commit(frame);
         }
     }
-    (delivered, counters)
+    counters.frames_committed = fifo.frames_committed;
+    counters.overflow_drops = fifo.overflow_drops;
+    (fifo.queue.into_iter().collect(), counters)
+}
+
+/// The store-and-forward FIFO at frame level: what `fifo::rx_frame` holds, given which
+/// frames the MAC committed and which the host has read.
+#[derive(Clone, Debug)]
+pub struct FifoModel {
+    pub capacity: FifoCapacity,
+    /// Frames waiting for the host, oldest first.
+    pub queue: std::collections::VecDeque<DeliveredFrame>,
+    /// Data bytes the queue occupies (FCS not stored once committed).
+    pub used: usize,
+    pub frames_committed: u32,
+    pub overflow_drops: u32,
+}
+
+impl FifoModel {
+    pub fn new(capacity: FifoCapacity) -> Self {
+        Self { capacity, queue: Default::default(), used: 0, frames_committed: 0, overflow_drops: 0 }
+    }
+
+    /// The MAC commits `frame` (its FCS was written too). Returns whether it was kept:
+    /// it needs room for its bytes plus FCS, and a free metadata entry.
+    pub fn commit(&mut self, frame: DeliveredFrame) -> bool {
+        let with_fcs = frame.bytes.len() + FCS_LEN;
+        let fits = with_fcs <= self.capacity.data_bytes.saturating_sub(self.used)
+            && self.queue.len() < self.capacity.meta_entries;
+        if fits {
+            self.used += frame.bytes.len();
+            self.queue.push_back(frame);
+            self.frames_committed = self.frames_committed.saturating_add(1);
+        } else {
+            self.overflow_drops = self.overflow_drops.saturating_add(1);
+        }
+        fits
+    }
+
+    /// The host reads the oldest frame.
+    pub fn pop(&mut self) -> Option<DeliveredFrame> {
+        let f = self.queue.pop_front()?;
+        self.used -= f.bytes.len();
+        Some(f)
+    }
 }
 
 /// `frame` followed by its correct FCS (CRC-32, least significant byte first).
@@ -384,6 +426,38 @@ pub fn random_frame_to<R: Rng>(rng: &mut R, dst: &[u8; 6], len: usize) -> Vec<u8
 /// makes the class impossible (see [`random_dest`]).
 pub fn random_frame<R: Rng>(rng: &mut R, cfg: &MacConfig, class: DestClass, len: usize) -> Option<Vec<u8>> {
     random_dest(rng, cfg, class).map(|d| random_frame_to(rng, &d, len))
+}
+
+/// A random burst for random tests: any destination class (falling back to broadcast when
+/// `cfg` makes the class impossible), a frame of a length in `lens` (FCS not included),
+/// 0 to 8 preamble bytes, and with probability `corrupt` one corruption: a flipped bit
+/// after the SFD, a PHY error on a frame byte or with `end`, a bad preamble byte, or the
+/// burst cut short.
+pub fn random_burst<R: Rng>(
+    rng: &mut R,
+    cfg: &MacConfig,
+    lens: std::ops::RangeInclusive<usize>,
+    corrupt: f64,
+) -> PhyBurst {
+    let class = DestClass::ALL[rng.gen_range(0..DestClass::ALL.len())];
+    let len = rng.gen_range(lens);
+    let dst = random_dest(rng, cfg, class).unwrap_or(BROADCAST);
+    let frame = random_frame_to(rng, &dst, len);
+    let mut b = burst(&frame, rng.gen_range(0..=8));
+    let sfd = b.bytes.len() - frame.len() - FCS_LEN - 1;
+    if rng.gen_bool(corrupt.clamp(0.0, 1.0)) {
+        match rng.gen_range(0..5) {
+            0 => {
+                let i = rng.gen_range(sfd + 1..b.bytes.len());
+                b.bytes[i] ^= 1 << rng.gen_range(0..8);
+            }
+            1 => b.error_at = vec![rng.gen_range(sfd + 1..b.bytes.len())],
+            2 => b.error_at_end = true,
+            3 => b.bytes[rng.gen_range(0..=sfd)] = rng.gen_range(0..0x50),
+            _ => b.bytes.truncate(rng.gen_range(sfd + 1..b.bytes.len())),
+        }
+    }
+    b
 }
 
 #[cfg(test)]
