@@ -460,7 +460,7 @@ mod tests {
     }
 
     fn directed_bursts(cfg: &MacConfig, rng: &mut ChaCha8Rng) -> Vec<PhyBurst> {
-        let mut ours = |len| random_frame(rng, cfg, DestClass::Station, len).unwrap();
+        let mut ours = |len| random_frame_to(rng, &cfg.station, len);
         let min = ours(60);
         let runt = ours(59);
         let max = ours(1514);
@@ -490,7 +490,10 @@ mod tests {
         giant_err.error_at = vec![1000];
         let mut runt_bad_fcs = burst(&runt, 7);
         runt_bad_fcs.bytes[20] ^= 1;
-        v.extend([err_last, err_end, bad_fcs, bad_pre, err_pre, giant_err, runt_bad_fcs]);
+        // FCS error outranks the filter: a corrupted frame to someone else is an FCS error.
+        let mut bad_fcs_other = burst(&random_frame(rng, cfg, DestClass::OtherUnicast, 70).unwrap(), 7);
+        bad_fcs_other.bytes[40] ^= 0x80;
+        v.extend([err_last, err_end, bad_fcs, bad_pre, err_pre, giant_err, runt_bad_fcs, bad_fcs_other]);
         v.push(PhyBurst { bytes: vec![PREAMBLE; 7], ..Default::default() });
         v.push(PhyBurst::default());
         v.push(PhyBurst { bytes: vec![SFD], ..Default::default() });
@@ -548,6 +551,15 @@ mod tests {
             .collect();
         check(&cfg, &bursts, 0, 0);
         assert_eq!(expected_rx(&cfg, &bursts).1.giants, 2);
+        // Below the minimum frame size, too long means giant, not runt.
+        cfg.max_len = 40;
+        let short: Vec<PhyBurst> = [30usize, 36, 37, 50]
+            .iter()
+            .map(|&len| burst(&random_frame(&mut rng, &cfg, DestClass::Broadcast, len).unwrap(), 7))
+            .collect();
+        check(&cfg, &short, 0, 0);
+        let (_, c) = expected_rx(&cfg, &short);
+        assert_eq!((c.runts, c.giants), (2, 2));
     }
 
     #[test]
