@@ -465,13 +465,13 @@ mod tests {
     }
 
     /// Bursts through MacRx and the FIFO; the host reads when `ready(clock)`. Returns what
-    /// the host got and every counter, in the reference's form.
+    /// the host got, every counter in the reference's form, and the clocks simulated.
     fn run_path(
         cfg: &MacConfig,
         bursts: &[PhyBurst],
         gap: impl FnMut(usize) -> usize,
         mut ready: impl FnMut(usize) -> bool,
-    ) -> (Vec<DeliveredFrame>, RxCounters) {
+    ) -> (Vec<DeliveredFrame>, RxCounters, usize) {
         let mut uut = RxPath::default();
         uut.connect_all();
         configure(&mut uut.mac, cfg);
@@ -504,7 +504,7 @@ mod tests {
             frames_committed,
             overflow_drops,
         };
-        (host.frames, c)
+        (host.frames, c, phy.len() + drain)
     }
 
     fn random_config(rng: &mut ChaCha8Rng) -> MacConfig {
@@ -527,12 +527,13 @@ mod tests {
         }
     }
 
-    fn random_path_run(seed: u64, n: usize) {
+    /// Returns the clocks simulated.
+    fn random_path_run(seed: u64, n: usize) -> usize {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let cfg = random_config(&mut rng);
         let bursts: Vec<PhyBurst> = (0..n).map(|_| random_burst(&mut rng, &cfg, 60..=1514, 0.2)).collect();
         let gaps: Vec<usize> = (0..n).map(|_| rng.gen_range(0..3)).collect();
-        let (got, counters) = run_path(&cfg, &bursts, |i| gaps[i], |_| true);
+        let (got, counters, clocks) = run_path(&cfg, &bursts, |i| gaps[i], |_| true);
         let (want, want_counters) = expected_rx(&cfg, &bursts);
         compare(&got, &want);
         assert_eq!(counters, want_counters);
@@ -541,6 +542,7 @@ mod tests {
             assert!(want.iter().any(|f| f.verdict == v), "no {v:?} frame in the vectors");
         }
         assert!(want_counters.filtered > 0 && want_counters.fcs_errors > 0 && want_counters.phy_errors > 0);
+        clocks
     }
 
     /// A few hundred random bursts (60–1514 bytes + FCS, all destination classes, one in
@@ -551,14 +553,18 @@ mod tests {
         random_path_run(30, 300);
     }
 
-    /// The same with many more bursts and seeds. Slow (minutes):
-    /// `cargo test -p nic-hdl --lib long_random_bursts_through_mac_and_fifo -- --ignored`
+    /// The same with many more bursts and seeds; prints the simulation speed. Slow (about
+    /// a minute): `cargo test -p nic-hdl --lib long_random_bursts -- --ignored --nocapture`
     #[test]
     #[ignore]
     fn long_random_bursts_through_mac_and_fifo() {
-        for seed in 100..110 {
-            random_path_run(seed, 1000);
-        }
+        let start = std::time::Instant::now();
+        let clocks: usize = (100..110).map(|seed| random_path_run(seed, 1000)).sum();
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{{\"bench\":\"rx_path_mac_fifo\",\"bursts\":10000,\"clocks\":{clocks},\"seconds\":{secs:.2},\"clocks_per_second\":{:.0}}}",
+            clocks as f64 / secs
+        );
     }
 
     /// The host reads nothing until every burst is in: the FIFO fills, frames that do not
@@ -570,7 +576,7 @@ mod tests {
         cfg.promisc = true;
         let bursts: Vec<PhyBurst> = (0..40).map(|_| random_burst(&mut rng, &cfg, 60..=400, 0.1)).collect();
         let quiet = bursts.iter().map(|b| b.bytes.len() + 1).sum::<usize>();
-        let (got, counters) = run_path(&cfg, &bursts, |_| 0, |i| i > quiet);
+        let (got, counters, _) = run_path(&cfg, &bursts, |_| 0, |i| i > quiet);
         let (want, want_counters) = expected_rx_unread(&cfg, &bursts, FifoCapacity::default());
         assert!(want_counters.overflow_drops > 0, "the vectors must overflow the FIFO");
         compare(&got, &want);

@@ -17,7 +17,7 @@
 //! shifted in here in arrival order and then compared as one 48-bit word.
 use rust_hdl::prelude::*;
 
-#[derive(LogicBlock)]
+#[derive(LogicBlock, Default)]
 pub struct MacFilter {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
@@ -46,33 +46,6 @@ pub struct MacFilter {
     is_broadcast: Signal<Local, Bit>,
     is_station: Signal<Local, Bit>,
     hash_hit: Signal<Local, Bit>,
-}
-
-impl Default for MacFilter {
-    fn default() -> Self {
-        Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            clear: Default::default(),
-            valid: Default::default(),
-            data: Default::default(),
-            crc_next: Default::default(),
-            station_mac: Default::default(),
-            mcast_hash: Default::default(),
-            all_multicast: Default::default(),
-            promisc: Default::default(),
-            decided: Default::default(),
-            accept: Default::default(),
-            verdict: Default::default(),
-            dst: Default::default(),
-            seen: Default::default(),
-            bin: Default::default(),
-            is_group: Default::default(),
-            is_broadcast: Default::default(),
-            is_station: Default::default(),
-            hash_hit: Default::default(),
-        }
-    }
 }
 
 impl Logic for MacFilter {
