@@ -404,34 +404,32 @@ pub(crate) mod tests {
             self.f >= self.frames.len()
         }
 
-        /// Drive the inputs for this clock.
-        pub fn drive(&mut self, uut: &mut MacTx) {
-            let mut valid = false;
-            if let Some(fr) = self.frames.get(self.f) {
-                if !self.hole_done && self.wait == 0 {
-                    if let Some((at, n)) = fr.hole {
-                        if at == self.i && n > 0 {
-                            self.wait = n;
-                            self.hole_done = true;
-                        }
+        /// The host's outputs for this clock: `(in_valid, in_data, in_last)`.
+        pub fn drive(&mut self) -> (bool, u8, bool) {
+            let Some(fr) = self.frames.get(self.f) else {
+                return (false, 0, false);
+            };
+            if !self.hole_done && self.wait == 0 {
+                if let Some((at, n)) = fr.hole {
+                    if at == self.i && n > 0 {
+                        self.wait = n;
+                        self.hole_done = true;
                     }
                 }
-                if self.wait == 0 {
-                    valid = true;
-                    uut.in_data.next = fr.bytes[self.i].to_bits();
-                    uut.in_last.next = self.i + 1 == fr.bytes.len();
-                }
             }
-            uut.in_valid.next = valid;
+            if self.wait > 0 {
+                return (false, 0, false);
+            }
+            (true, fr.bytes[self.i], self.i + 1 == fr.bytes.len())
         }
 
-        /// After the inputs settled and before the edge: did the MAC take the byte?
-        pub fn advance(&mut self, uut: &MacTx) {
+        /// Before the clock edge: `took` = the MAC's `in_valid && in_ready`.
+        pub fn advance(&mut self, took: bool) {
             if self.wait > 0 {
                 self.wait -= 1;
                 return;
             }
-            if self.done() || !(uut.in_valid.val() && uut.in_ready.val()) {
+            if self.done() || !took {
                 return;
             }
             self.i += 1;
@@ -442,6 +440,14 @@ pub(crate) mod tests {
                 self.wait = self.frames.get(self.f).map_or(0, |f| f.idle_before);
             }
         }
+    }
+
+    /// Drive a MacTx's host inputs from `host` (the tests of the PHY adapters reuse it).
+    pub(crate) fn drive_host(host: &mut Host, mac: &mut MacTx) {
+        let (valid, data, last) = host.drive();
+        mac.in_valid.next = valid;
+        mac.in_data.next = data.to_bits();
+        mac.in_last.next = last;
     }
 
     pub(crate) fn new_mac(ifg: u8, max_len: u16) -> MacTx {
@@ -470,7 +476,7 @@ pub(crate) mod tests {
             assert!(t < 1_000_000, "MacTx did not finish");
             let ready = t % ready_every == 0;
             uut.phy_ready.next = ready;
-            host.drive(uut);
+            drive_host(&mut host, uut);
             crate::sim::settle(uut);
             if ready {
                 let b = WireByte {
@@ -481,7 +487,7 @@ pub(crate) mod tests {
                 idle_after = if b.en { 0 } else { idle_after + 1 };
                 line.push(b);
             }
-            host.advance(uut);
+            host.advance(uut.in_valid.val() && uut.in_ready.val());
             cycle(uut, |u| &mut u.clock);
             t += 1;
         }

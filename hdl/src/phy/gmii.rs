@@ -1,1 +1,266 @@
-//! (to be written)
+//! GMII adapters for an external 1000BASE-T PHY chip (IEEE 802.3 clause 35).
+//!
+//! * [`GmiiRx`]: the PHY drives `rxd`, `rx_dv`, `rx_er` with its own 125 MHz RX_CLK
+//!   (`phy_clock`). The pins are registered in that domain and every byte with `rx_dv` is
+//!   carried into the core `clock` domain by [`RxCross`], which presents the PHY byte
+//!   stream of `lib.rs`: everything the PHY received while `rx_dv` was high (preamble as
+//!   the PHY delivered it, SFD, frame, FCS), `error` on the bytes that came with `rx_er`,
+//!   and one `end` when `rx_dv` fell. `rx_er` with `rx_dv` low is carrier extension or a
+//!   false carrier (IEEE 802.3 table 35-2): no frame is in progress, so it is ignored.
+//! * [`GmiiTx`]: in GMII the MAC sources the transmit clock (GTX_CLK), so the core clock
+//!   *is* the transmit clock and no crossing is needed: `ready` is high every clock, and
+//!   `txd`, `tx_en`, `tx_er` are registered so they leave the FPGA from flip-flops (put them
+//!   in IOB registers and forward the clock with an ODDR, outside this block).
+use crate::phy::rx_cross::RxCross;
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock, Default)]
+pub struct GmiiRx {
+    // PHY pins, RX_CLK domain.
+    pub phy_clock: Signal<In, Clock>,
+    pub rxd: Signal<In, Bits<8>>,
+    pub rx_dv: Signal<In, Bit>,
+    pub rx_er: Signal<In, Bit>,
+    // PHY byte stream, core clock domain.
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub valid: Signal<Out, Bit>,
+    pub data: Signal<Out, Bits<8>>,
+    pub error: Signal<Out, Bit>,
+    /// The `end` of the PHY byte stream in lib.rs, renamed: `end` is a Verilog keyword
+    /// and Rust-HDL does not escape it, so a port called `end` breaks the export.
+    pub frame_end: Signal<Out, Bit>,
+    /// Frames cut short or lost because the core clock did not keep up (see `RxCross`).
+    pub overflows: Signal<Out, Bits<32>>,
+    rxd_r: DFF<Bits<8>>,
+    dv_r: DFF<Bit>,
+    er_r: DFF<Bit>,
+    dv_prev: DFF<Bit>,
+    cross: RxCross,
+}
+
+impl Logic for GmiiRx {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, phy_clock, rxd_r, dv_r, er_r, dv_prev);
+        self.cross.phy_clock.next = self.phy_clock.val();
+        self.cross.clock.next = self.clock.val();
+        self.cross.reset.next = self.reset.val();
+        self.rxd_r.d.next = self.rxd.val();
+        self.dv_r.d.next = self.rx_dv.val();
+        self.er_r.d.next = self.rx_er.val();
+        self.dv_prev.d.next = self.dv_r.q.val();
+        self.cross.push.next = self.dv_r.q.val();
+        self.cross.push_data.next = self.rxd_r.q.val();
+        self.cross.push_error.next = self.er_r.q.val() & self.dv_r.q.val();
+        self.cross.push_end.next = !self.dv_r.q.val() & self.dv_prev.q.val();
+        self.valid.next = self.cross.valid.val();
+        self.data.next = self.cross.data.val();
+        self.error.next = self.cross.error.val();
+        self.frame_end.next = self.cross.frame_end.val();
+        self.overflows.next = self.cross.overflows.val();
+    }
+}
+
+#[derive(LogicBlock, Default)]
+pub struct GmiiTx {
+    /// The core clock, also sent to the PHY as GTX_CLK.
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    // PHY TX byte stream from `mac::tx`.
+    pub ready: Signal<Out, Bit>,
+    pub data: Signal<In, Bits<8>>,
+    pub en: Signal<In, Bit>,
+    pub er: Signal<In, Bit>,
+    // Pins.
+    pub txd: Signal<Out, Bits<8>>,
+    pub tx_en: Signal<Out, Bit>,
+    pub tx_er: Signal<Out, Bit>,
+    txd_r: DFF<Bits<8>>,
+    en_r: DFF<Bit>,
+    er_r: DFF<Bit>,
+}
+
+impl Logic for GmiiTx {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, txd_r, en_r, er_r);
+        // One byte per GTX_CLK: the MAC's pace is the line's.
+        self.ready.next = !self.reset.val();
+        self.txd_r.d.next = self.data.val();
+        self.en_r.d.next = self.en.val();
+        self.er_r.d.next = self.er.val();
+        if self.reset.val() {
+            self.txd_r.d.next = 0.into();
+            self.en_r.d.next = false;
+            self.er_r.d.next = false;
+        }
+        self.txd.next = self.txd_r.q.val();
+        self.tx_en.next = self.en_r.q.val();
+        self.tx_er.next = self.er_r.q.val();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mac::tx::tests::{drive_host, new_mac, Host, HostFrame};
+    use crate::mac::tx::MacTx;
+    use crate::model::pins::{
+        drive_rx_pins, gmii_rx_expected, gmii_rx_pins, gmii_tx_bytes, PinSample, RxEvent,
+        RxFrameSpec,
+    };
+    use crate::model::tx_reference::{split_frames, wire_bytes, DEFAULT_IFG, DEFAULT_MAX_LEN};
+    use crate::phy::rx_cross::tests::assert_intact_or_cut;
+    use crate::sim::{cycle, ppm_period_ps, settle};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Send frames on the pins with the PHY clock at `phy_ps` and the core at `core_ps`;
+    /// return what came out of the PHY byte stream, what should have, and `overflows`.
+    fn run_rx(
+        frames: &[(Vec<u8>, RxFrameSpec)],
+        core_ps: f64,
+        phy_ps: f64,
+    ) -> (Vec<RxEvent>, Vec<Vec<RxEvent>>, u32) {
+        let mut uut = GmiiRx::default();
+        uut.connect_all();
+        let mut pins = vec![PinSample::IDLE; 5];
+        let mut expected = vec![];
+        for (f, spec) in frames {
+            pins.extend(gmii_rx_pins(f, spec));
+            expected.push(gmii_rx_expected(f, spec));
+        }
+        let mut got = vec![];
+        drive_rx_pins(
+            &mut uut,
+            core_ps,
+            phy_ps,
+            |u| &mut u.clock,
+            |u| &mut u.phy_clock,
+            &pins,
+            200,
+            |u, p| {
+                u.rxd.next = p.data.to_bits();
+                u.rx_dv.next = p.dv;
+                u.rx_er.next = p.er;
+            },
+            |u| {
+                got.extend(RxEvent::sample(
+                    u.valid.val(),
+                    u.data.val().to_u8(),
+                    u.error.val(),
+                    u.frame_end.val(),
+                ))
+            },
+        );
+        (got, expected, uut.overflows.val().to_u32())
+    }
+
+    fn test_frames(seed: u64) -> Vec<(Vec<u8>, RxFrameSpec)> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut frame = |n: usize| (0..n).map(|_| rng.gen::<u8>()).collect::<Vec<u8>>();
+        let spec = RxFrameSpec::gmii();
+        vec![
+            (frame(64), spec.clone()),
+            // Back to back at the minimum gap, one of them maximum length.
+            (frame(1518), spec.clone()),
+            (frame(64), spec.clone()),
+            // The PHY ate the whole preamble.
+            (frame(70), RxFrameSpec { preamble: 0, ..spec.clone() }),
+            // rx_er on the last byte, then on the first.
+            (frame(100), RxFrameSpec { error_at: Some(99), ..spec.clone() }),
+            (frame(64), RxFrameSpec { error_at: Some(0), preamble: 3, ..spec.clone() }),
+            // A gap shrunk well below the minimum: still one end per frame.
+            (frame(65), RxFrameSpec { gap: 2, ..spec.clone() }),
+            (frame(66), RxFrameSpec { gap: 1, ..spec.clone() }),
+            (frame(64), spec),
+        ]
+    }
+
+    #[test]
+    fn rx_delivers_what_was_sent_at_0_and_200_ppm() {
+        let frames = test_frames(1);
+        for ppm in [0.0, 200.0, -200.0] {
+            let (got, expected, overflows) =
+                run_rx(&frames, 8000.0, ppm_period_ps(8000.0, ppm));
+            assert_eq!(got, expected.concat(), "ppm {ppm}");
+            assert_eq!(overflows, 0, "ppm {ppm}");
+        }
+    }
+
+    #[test]
+    fn rx_overflow_is_counted_and_cuts_the_frame_with_error() {
+        // A core clock at 45% of the PHY's cannot keep up: long frames overflow the FIFO.
+        let mut frames = test_frames(2);
+        // Long gaps at the end let the FIFO drain: those frames must come out intact.
+        frames.last_mut().unwrap().1.gap = 400;
+        for k in 0..3 {
+            frames.push(((0..80).map(|i| (i * 7 + k) as u8).collect(), RxFrameSpec { gap: 400, ..RxFrameSpec::gmii() }));
+        }
+        let (got, expected, overflows) = run_rx(&frames, 8000.0 / 0.45, 8000.0);
+        assert!(overflows > 0);
+        let intact = assert_intact_or_cut(&got, &expected);
+        assert!(intact >= 3 && intact < frames.len(), "{intact} intact");
+        let tail = &got[got.len() - 3 * expected.last().unwrap().len()..];
+        assert_eq!(tail, expected[expected.len() - 3..].concat());
+    }
+
+    /// MacTx feeding GmiiTx, as in the card.
+    #[derive(LogicBlock, Default)]
+    struct MacGmii {
+        clock: Signal<In, Clock>,
+        mac: MacTx,
+        gmii: GmiiTx,
+    }
+
+    impl Logic for MacGmii {
+        fn update(&mut self) {
+            self.mac.clock.next = self.clock.val();
+            self.gmii.clock.next = self.clock.val();
+            self.mac.phy_ready.next = self.gmii.ready.val();
+            self.gmii.data.next = self.mac.phy_data.val();
+            self.gmii.en.next = self.mac.phy_en.val();
+            self.gmii.er.next = self.mac.phy_er.val();
+        }
+    }
+
+    #[test]
+    fn tx_pins_carry_reference_wire_bytes_and_exact_gap() {
+        let frames: Vec<Vec<u8>> = [1usize, 60, 61, 1514, 200].iter().map(|&n| (0..n).map(|i| (i * 3 + n) as u8).collect()).collect();
+        for ifg in [DEFAULT_IFG, 7] {
+            let mut uut = MacGmii::default();
+            uut.mac = new_mac(ifg, DEFAULT_MAX_LEN);
+            uut.connect_all();
+            let mut host = Host::new(frames.iter().cloned().map(HostFrame::new).collect());
+            let mut pins = vec![];
+            for _ in 0..(frames.iter().map(|f| f.len() + 100).sum::<usize>()) {
+                drive_host(&mut host, &mut uut.mac);
+                settle(&mut uut);
+                host.advance(uut.mac.in_valid.val() && uut.mac.in_ready.val());
+                cycle(&mut uut, |u| &mut u.clock);
+                pins.push(PinSample { data: uut.gmii.txd.val().to_u8(), dv: uut.gmii.tx_en.val(), er: uut.gmii.tx_er.val() });
+            }
+            assert!(host.done());
+            let cap = split_frames(&gmii_tx_bytes(&pins));
+            assert_eq!(cap.frames.len(), frames.len());
+            for (k, (got, want)) in cap.frames.iter().zip(&frames).enumerate() {
+                assert_eq!(got.bytes, wire_bytes(want), "frame {k}");
+                assert!(got.er_at.is_empty());
+                if k > 0 {
+                    assert_eq!(got.gap_before, ifg as usize, "gap before frame {k}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn verilog_passes_yosys() {
+        let mut rx = GmiiRx::default();
+        rx.connect_all();
+        yosys_validate("nic_gmii_rx", &generate_verilog(&rx)).unwrap();
+        let mut tx = GmiiTx::default();
+        tx.connect_all();
+        yosys_validate("nic_gmii_tx", &generate_verilog(&tx)).unwrap();
+    }
+}

@@ -1,0 +1,227 @@
+//! Carries a received byte stream from an external PHY's clock domain into the core clock
+//! domain: the half that `phy::gmii::GmiiRx` and `phy::mii::MiiRx` share.
+//!
+//! The PHY side pushes bytes and frame ends; they cross through a 64-entry
+//! `AsynchronousFIFO` (rust-hdl widget: dual-clock RAM, pointers crossed by handshake
+//! synchronizers) and come out as the PHY byte stream of `lib.rs`, one registered stage
+//! after the FIFO. Each FIFO word is 10 bits: the byte, its error flag (bit 8) and an end
+//! marker (bit 9; an end word carries no byte).
+//!
+//! The core clock is meant to be at least as fast as the PHY's (minus the ppm tolerance):
+//! the FIFO then only absorbs the phase and burstiness of the pointer crossing and never
+//! fills. If it does fill (a core clock too slow, or stopped), nothing is silently lost:
+//! the frame being received is cut short, its remaining bytes are dropped, an end word
+//! **with error** is written as soon as there is room, and `overflows` counts it. A frame
+//! that starts while that end word is still waiting is dropped whole and counted too.
+//! So downstream sees either a frame exactly as received or a prefix of it ending with
+//! an error, never bytes of two frames glued together.
+use rust_hdl::prelude::*;
+
+/// FIFO word: byte in bits 7..0, error in bit 8, end marker in bit 9.
+pub type RxWordFifo = AsynchronousFIFO<Bits<10>, 6, 7, 1>;
+
+#[derive(LogicBlock)]
+pub struct RxCross {
+    // PHY clock domain.
+    pub phy_clock: Signal<In, Clock>,
+    /// A received byte this PHY clock.
+    pub push: Signal<In, Bit>,
+    pub push_data: Signal<In, Bits<8>>,
+    /// With `push`: the byte had a receive error. With `push_end`: the frame had an error
+    /// that belongs to no byte.
+    pub push_error: Signal<In, Bit>,
+    /// The frame ended this PHY clock (never together with `push`).
+    pub push_end: Signal<In, Bit>,
+    // Core clock domain.
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub valid: Signal<Out, Bit>,
+    pub data: Signal<Out, Bits<8>>,
+    pub error: Signal<Out, Bit>,
+    /// The `end` of the PHY byte stream in lib.rs, renamed: `end` is a Verilog keyword
+    /// and Rust-HDL does not escape it, so a port called `end` breaks the export.
+    pub frame_end: Signal<Out, Bit>,
+    /// Frames cut short or lost because the FIFO was full (saturating, crossed from the
+    /// PHY domain, so it lags the event by a few clocks).
+    pub overflows: Signal<Out, Bits<32>>,
+
+    fifo: RxWordFifo,
+    /// `reset` brought into the PHY domain.
+    phy_reset: BitSynchronizer,
+    /// Dropping the rest of the current frame after an overflow.
+    skip: DFF<Bit>,
+    /// An end-with-error word is owed to the reader.
+    end_pending: DFF<Bit>,
+    overflow_count: DFF<Bits<32>>,
+    count_cross: VectorSynchronizer<Bits<32>>,
+    word: Signal<Local, Bits<10>>,
+    write: Signal<Local, Bit>,
+    out_valid: DFF<Bit>,
+    out_data: DFF<Bits<8>>,
+    out_error: DFF<Bit>,
+    out_end: DFF<Bit>,
+    err_bit: Constant<Bits<10>>,
+    end_bit: Constant<Bits<10>>,
+    ones: Constant<Bits<32>>,
+}
+
+impl Default for RxCross {
+    fn default() -> Self {
+        Self {
+            phy_clock: Default::default(),
+            push: Default::default(),
+            push_data: Default::default(),
+            push_error: Default::default(),
+            push_end: Default::default(),
+            clock: Default::default(),
+            reset: Default::default(),
+            valid: Default::default(),
+            data: Default::default(),
+            error: Default::default(),
+            frame_end: Default::default(),
+            overflows: Default::default(),
+            fifo: Default::default(),
+            phy_reset: Default::default(),
+            skip: Default::default(),
+            end_pending: Default::default(),
+            overflow_count: Default::default(),
+            count_cross: Default::default(),
+            word: Default::default(),
+            write: Default::default(),
+            out_valid: Default::default(),
+            out_data: Default::default(),
+            out_error: Default::default(),
+            out_end: Default::default(),
+            err_bit: Constant::new(0x100_u64.to_bits()),
+            end_bit: Constant::new(0x200_u64.to_bits()),
+            ones: Constant::new(0xFFFF_FFFF_u64.to_bits()),
+        }
+    }
+}
+
+impl Logic for RxCross {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, phy_clock, skip, end_pending, overflow_count);
+        dff_setup!(self, clock, out_valid, out_data, out_error, out_end);
+        clock!(self, phy_clock, phy_reset);
+        self.phy_reset.sig_in.next = self.reset.val();
+        self.fifo.write_clock.next = self.phy_clock.val();
+        self.fifo.read_clock.next = self.clock.val();
+        self.count_cross.clock_in.next = self.phy_clock.val();
+        self.count_cross.clock_out.next = self.clock.val();
+        self.count_cross.sig_in.next = self.overflow_count.q.val();
+        self.count_cross.send.next = !self.count_cross.busy.val();
+        self.overflows.next = self.count_cross.sig_out.val();
+
+        // PHY side.
+        self.write.next = false;
+        self.word.next = bit_cast::<10, 8>(self.push_data.val());
+        if self.push_error.val() {
+            self.word.next = bit_cast::<10, 8>(self.push_data.val()) | self.err_bit.val();
+        }
+        if self.push.val() {
+            if self.skip.q.val() {
+                // Rest of a frame already cut short: drop.
+            } else if self.end_pending.q.val() | self.fifo.full.val() {
+                // No room (or the previous frame's end is still owed): cut this frame.
+                self.skip.d.next = true;
+                self.end_pending.d.next = true;
+                if self.overflow_count.q.val() != self.ones.val() {
+                    self.overflow_count.d.next = self.overflow_count.q.val() + 1;
+                }
+            } else {
+                self.write.next = true;
+            }
+        } else if self.push_end.val() {
+            self.skip.d.next = false;
+            if self.skip.q.val() | self.end_pending.q.val() {
+                // The end word owed for this frame goes out below when there is room.
+            } else if self.fifo.full.val() {
+                self.end_pending.d.next = true;
+                if self.overflow_count.q.val() != self.ones.val() {
+                    self.overflow_count.d.next = self.overflow_count.q.val() + 1;
+                }
+            } else {
+                self.write.next = true;
+                self.word.next = self.end_bit.val();
+                if self.push_error.val() {
+                    self.word.next = self.end_bit.val() | self.err_bit.val();
+                }
+            }
+        }
+        if self.end_pending.q.val() & !self.write.val() & !self.fifo.full.val() {
+            self.write.next = true;
+            self.word.next = self.end_bit.val() | self.err_bit.val();
+            self.end_pending.d.next = false;
+        }
+        if self.phy_reset.sig_out.val() {
+            self.write.next = false;
+            self.skip.d.next = false;
+            self.end_pending.d.next = false;
+            self.overflow_count.d.next = 0.into();
+        }
+        self.fifo.write.next = self.write.val();
+        self.fifo.data_in.next = self.word.val();
+
+        // Core side: drain every word as soon as it is visible.
+        self.fifo.read.next = !self.fifo.empty.val();
+        self.out_valid.d.next = !self.fifo.empty.val() & !self.fifo.data_out.val().get_bit(9);
+        self.out_end.d.next = !self.fifo.empty.val() & self.fifo.data_out.val().get_bit(9);
+        self.out_error.d.next = !self.fifo.empty.val() & self.fifo.data_out.val().get_bit(8);
+        self.out_data.d.next = self.fifo.data_out.val().get_bits::<8>(0);
+        if self.reset.val() {
+            self.out_valid.d.next = false;
+            self.out_end.d.next = false;
+            self.out_error.d.next = false;
+        }
+        self.valid.next = self.out_valid.q.val();
+        self.data.next = self.out_data.q.val();
+        self.error.next = self.out_error.q.val();
+        self.frame_end.next = self.out_end.q.val();
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::model::pins::RxEvent;
+
+    /// Split a PHY byte stream into frames (the events up to and including each end).
+    pub(crate) fn frames_of(events: &[RxEvent]) -> Vec<Vec<RxEvent>> {
+        let mut out = vec![];
+        let mut cur = vec![];
+        for &e in events {
+            cur.push(e);
+            if let RxEvent::End { .. } = e {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        assert!(cur.is_empty(), "bytes after the last end: {cur:?}");
+        out
+    }
+
+    /// Check the no-silent-corruption rule of an overflowing crossing: every frame that
+    /// came out is either exactly one that was sent, or a prefix of one (in sending order,
+    /// frames may be missing) that ends with an error. Returns how many came out intact.
+    pub(crate) fn assert_intact_or_cut(got: &[RxEvent], sent: &[Vec<RxEvent>]) -> usize {
+        let mut next = 0usize;
+        let mut intact = 0usize;
+        for (k, f) in frames_of(got).iter().enumerate() {
+            let (body, end) = f.split_at(f.len() - 1);
+            let cut = end[0] == RxEvent::End { error: true };
+            let j = (next..sent.len())
+                .find(|&j| {
+                    let s = &sent[j];
+                    if cut {
+                        s.len() > body.len() && s[..body.len()] == *body
+                    } else {
+                        s[..] == f[..]
+                    }
+                })
+                .unwrap_or_else(|| panic!("output frame {k} matches no sent frame: {f:?}"));
+            intact += !cut as usize;
+            next = j + 1;
+        }
+        intact
+    }
+}
