@@ -66,6 +66,14 @@ impl TwoClocks {
         Self { half_fs, next_fs: half_fs, high: [false, false] }
     }
 
+    /// Delay the first edge of one clock by `ps` picoseconds, to start the two clocks at
+    /// another relative phase.
+    pub fn delayed(mut self, domain: Domain, ps: f64) -> Self {
+        assert!(ps.is_finite() && ps >= 0.0, "delay must be non-negative, got {ps}");
+        self.next_fs[(domain == Domain::B) as usize] += (ps * 1000.0).round() as u64;
+        self
+    }
+
     /// The next edge, without applying it.
     pub fn peek(&self) -> Edge {
         let i = if self.next_fs[0] <= self.next_fs[1] { 0 } else { 1 };
@@ -94,5 +102,31 @@ impl TwoClocks {
         self.high[i] = e.rising;
         self.next_fs[i] += self.half_fs[i];
         e
+    }
+}
+
+/// Synthesize `verilog` (top module `top`) with Yosys, flattened, and fail on anything
+/// `check -assert` finds: combinational loops, multiple drivers, undriven wires used.
+/// Stronger than `yosys_validate`, which stops after `proc`. Verilator's UNOPTFLAT
+/// ("circular combinational logic") is *not* such a loop: it also fires when two
+/// always-blocks feed each other without a cell-level cycle, as around Rust-HDL's FIFOs.
+pub fn yosys_check(name: &str, verilog: &str) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("top.v"), verilog).map_err(|e| e.to_string())?;
+    let out = std::process::Command::new("yosys")
+        .current_dir(&dir)
+        .args(["-q", "-p", "read_verilog top.v; hierarchy -check -top top; proc; flatten; opt_clean; check -assert"])
+        .output()
+        .map_err(|e| format!("cannot run yosys: {e}"))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
     }
 }

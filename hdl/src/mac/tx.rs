@@ -86,7 +86,7 @@ pub struct MacTx {
     bytes: DFF<Bits<32>>,
     underflow_count: DFF<Bits<32>>,
     oversize_count: DFF<Bits<32>>,
-    crc: Crc32Byte,
+    fcs_crc: Crc32Byte,
 
     // Combinational steps of one PHY byte time.
     do_pad: Signal<Local, Bit>,
@@ -138,7 +138,7 @@ impl Default for MacTx {
             bytes: Default::default(),
             underflow_count: Default::default(),
             oversize_count: Default::default(),
-            crc: Default::default(),
+            fcs_crc: Default::default(),
             do_pad: Default::default(),
             do_fcs: Default::default(),
             do_abort: Default::default(),
@@ -178,7 +178,7 @@ impl Logic for MacTx {
             underflow_count,
             oversize_count
         );
-        clock!(self, clock, crc);
+        clock!(self, clock, fcs_crc);
         self.phy_data.next = self.out_data.q.val();
         self.phy_en.next = self.out_en.q.val();
         self.phy_er.next = self.out_er.q.val();
@@ -187,9 +187,9 @@ impl Logic for MacTx {
         self.underflows.next = self.underflow_count.q.val();
         self.oversize.next = self.oversize_count.q.val();
         self.in_ready.next = false;
-        self.crc.init.next = false;
-        self.crc.enable.next = false;
-        self.crc.data.next = self.in_data.val();
+        self.fcs_crc.init.next = false;
+        self.fcs_crc.enable.next = false;
+        self.fcs_crc.data.next = self.in_data.val();
         self.do_pad.next = false;
         self.do_fcs.next = false;
         self.do_abort.next = false;
@@ -197,7 +197,7 @@ impl Logic for MacTx {
         self.frame_done.next = false;
         self.data_limit.next = self.max_len.val() - 4;
         self.next_count.next = self.count.q.val() + 1;
-        self.fcs_good.next = !self.crc.crc.val();
+        self.fcs_good.next = !self.fcs_crc.crc.val();
         self.bytes_sum.next = self.bytes.q.val() + bit_cast::<32, 16>(self.count.q.val()) + 4;
 
         // After an abort, swallow the rest of the frame from the host, independently of
@@ -241,7 +241,7 @@ impl Logic for MacTx {
                         self.out_data.d.next = self.in_data.val();
                         self.cur_last.d.next = self.in_last.val();
                         self.count.d.next = self.next_count.val();
-                        self.crc.enable.next = true;
+                        self.fcs_crc.enable.next = true;
                     } else {
                         self.do_abort.next = true;
                         if self.underflow_count.q.val() != self.ones.val() {
@@ -290,8 +290,8 @@ impl Logic for MacTx {
         if self.do_pad.val() {
             self.out_data.d.next = 0.into();
             self.count.d.next = self.next_count.val();
-            self.crc.data.next = 0.into();
-            self.crc.enable.next = true;
+            self.fcs_crc.data.next = 0.into();
+            self.fcs_crc.enable.next = true;
             self.state.d.next = TxState::Pad;
         }
         // The CRC register already holds every byte sent: they are folded in as they are
@@ -304,8 +304,8 @@ impl Logic for MacTx {
         }
         // Complemented FCS (= the raw register) with er on all four bytes.
         if self.do_abort.val() {
-            self.out_data.d.next = self.crc.crc.val().get_bits::<8>(0);
-            self.fcs_shift.d.next = self.crc.crc.val() >> 8;
+            self.out_data.d.next = self.fcs_crc.crc.val().get_bits::<8>(0);
+            self.fcs_shift.d.next = self.fcs_crc.crc.val() >> 8;
             self.fcs_idx.d.next = 0.into();
             self.out_er.d.next = true;
             self.aborting.d.next = true;
@@ -318,7 +318,7 @@ impl Logic for MacTx {
             self.out_er.d.next = false;
             self.aborting.d.next = false;
             if self.in_valid.val() & !self.draining.q.val() {
-                self.crc.init.next = true;
+                self.fcs_crc.init.next = true;
                 self.out_data.d.next = self.preamble_byte.val();
                 self.out_en.d.next = true;
                 self.count.d.next = 1.into();
@@ -654,5 +654,6 @@ pub(crate) mod tests {
         uut.connect_all();
         let v = generate_verilog(&uut);
         yosys_validate("nic_mac_tx", &v).unwrap();
+        crate::sim::yosys_check("nic_mac_tx", &v).unwrap();
     }
 }

@@ -226,14 +226,15 @@ pub fn run_two_clocks<B: Block>(
 }
 
 /// Play `pins` (then `tail` idle PHY clocks, so the crossing can drain) into a receive
-/// block through `set_pins`, with core and PHY clock periods in picoseconds, calling
-/// `before_core_edge` before each core rising edge. The usual use: core 8000 ps and PHY
-/// `ppm_period_ps(8000.0, ppm)` for GMII, or `ppm_period_ps(40000.0, ppm)` for MII.
+/// block through `set_pins`, calling `before_core_edge` before each core rising edge.
+/// `clocks`: A is the core clock, B the PHY's; the usual use is
+/// `TwoClocks::new(8000.0, ppm_period_ps(8000.0, ppm))` for GMII or
+/// `TwoClocks::new(8000.0, ppm_period_ps(40000.0, ppm))` for MII, possibly `.delayed(..)`
+/// to start at another phase.
 #[allow(clippy::too_many_arguments)]
 pub fn drive_rx_pins<B: Block>(
     uut: &mut B,
-    core_period_ps: f64,
-    phy_period_ps: f64,
+    mut clocks: TwoClocks,
     core_clk: impl Fn(&mut B) -> &mut Signal<In, Clock>,
     phy_clk: impl Fn(&mut B) -> &mut Signal<In, Clock>,
     pins: &[PinSample],
@@ -241,7 +242,6 @@ pub fn drive_rx_pins<B: Block>(
     mut set_pins: impl FnMut(&mut B, PinSample),
     before_core_edge: impl FnMut(&mut B),
 ) {
-    let mut clocks = TwoClocks::new(core_period_ps, phy_period_ps);
     run_two_clocks(
         uut,
         &mut clocks,

@@ -52,7 +52,7 @@ pub struct MiiRx {
     low_er: DFF<Bit>,
     /// `rx_er` was seen in the preamble of this burst.
     preamble_er: DFF<Bit>,
-    cross: RxCross,
+    crossing: RxCross,
     nibble_5: Constant<Bits<4>>,
     nibble_d: Constant<Bits<4>>,
     sfd: Constant<Bits<8>>,
@@ -81,7 +81,7 @@ impl Default for MiiRx {
             low: Default::default(),
             low_er: Default::default(),
             preamble_er: Default::default(),
-            cross: Default::default(),
+            crossing: Default::default(),
             nibble_5: Constant::new(0x5_u64.to_bits()),
             nibble_d: Constant::new(0xD_u64.to_bits()),
             sfd: Constant::new(0xD5_u64.to_bits()),
@@ -105,18 +105,18 @@ impl Logic for MiiRx {
             low_er,
             preamble_er
         );
-        self.cross.phy_clock.next = self.phy_clock.val();
-        self.cross.clock.next = self.clock.val();
-        self.cross.reset.next = self.reset.val();
+        self.crossing.phy_clock.next = self.phy_clock.val();
+        self.crossing.clock.next = self.clock.val();
+        self.crossing.reset.next = self.reset.val();
         self.rxd_r.d.next = self.rxd.val();
         self.dv_r.d.next = self.rx_dv.val();
         self.er_r.d.next = self.rx_er.val();
 
-        self.cross.push.next = false;
-        self.cross.push_end.next = false;
-        self.cross.push_data.next =
+        self.crossing.push.next = false;
+        self.crossing.push_end.next = false;
+        self.crossing.push_data.next =
             (bit_cast::<8, 4>(self.rxd_r.q.val()) << 4) | bit_cast::<8, 4>(self.low.q.val());
-        self.cross.push_error.next = self.er_r.q.val() | self.low_er.q.val();
+        self.crossing.push_error.next = self.er_r.q.val() | self.low_er.q.val();
         if self.dv_r.q.val() {
             self.prev_nibble.d.next = self.rxd_r.q.val();
             if !self.in_frame.q.val() {
@@ -126,14 +126,14 @@ impl Logic for MiiRx {
                 if (self.prev_nibble.q.val() == self.nibble_5.val())
                     & (self.rxd_r.q.val() == self.nibble_d.val())
                 {
-                    self.cross.push.next = true;
-                    self.cross.push_data.next = self.sfd.val();
-                    self.cross.push_error.next = self.preamble_er.q.val() | self.er_r.q.val();
+                    self.crossing.push.next = true;
+                    self.crossing.push_data.next = self.sfd.val();
+                    self.crossing.push_error.next = self.preamble_er.q.val() | self.er_r.q.val();
                     self.in_frame.d.next = true;
                     self.have_low.d.next = false;
                 }
             } else if self.have_low.q.val() {
-                self.cross.push.next = true;
+                self.crossing.push.next = true;
                 self.have_low.d.next = false;
             } else {
                 self.low.d.next = self.rxd_r.q.val();
@@ -142,8 +142,8 @@ impl Logic for MiiRx {
             }
         } else {
             if self.in_frame.q.val() {
-                self.cross.push_end.next = true;
-                self.cross.push_error.next = self.have_low.q.val() & self.low_er.q.val();
+                self.crossing.push_end.next = true;
+                self.crossing.push_error.next = self.have_low.q.val() & self.low_er.q.val();
             }
             self.prev_nibble.d.next = 0.into();
             self.in_frame.d.next = false;
@@ -151,11 +151,11 @@ impl Logic for MiiRx {
             self.preamble_er.d.next = false;
         }
 
-        self.valid.next = self.cross.valid.val();
-        self.data.next = self.cross.data.val();
-        self.error.next = self.cross.error.val();
-        self.frame_end.next = self.cross.frame_end.val();
-        self.overflows.next = self.cross.overflows.val();
+        self.valid.next = self.crossing.valid.val();
+        self.data.next = self.crossing.data.val();
+        self.error.next = self.crossing.error.val();
+        self.frame_end.next = self.crossing.frame_end.val();
+        self.overflows.next = self.crossing.overflows.val();
     }
 }
 
@@ -302,7 +302,7 @@ mod tests {
     };
     use crate::model::tx_reference::{decode_frame, split_frames, wire_bytes, DEFAULT_IFG, DEFAULT_MAX_LEN};
     use crate::phy::rx_cross::tests::assert_intact_or_cut;
-    use crate::sim::{ppm_period_ps, settle, TwoClocks};
+    use crate::sim::{ppm_period_ps, settle, yosys_check, Domain, TwoClocks};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
@@ -311,14 +311,13 @@ mod tests {
     const MII_PS: f64 = 40000.0;
 
     /// Play `pins` into a MiiRx; return the PHY byte stream and `overflows`.
-    fn run_rx(pins: &[PinSample], core_ps: f64, phy_ps: f64) -> (Vec<RxEvent>, u32) {
+    fn run_rx(pins: &[PinSample], clocks: TwoClocks) -> (Vec<RxEvent>, u32) {
         let mut uut = MiiRx::default();
         uut.connect_all();
         let mut got = vec![];
         drive_rx_pins(
             &mut uut,
-            core_ps,
-            phy_ps,
+            clocks,
             |u| &mut u.clock,
             |u| &mut u.phy_clock,
             pins,
@@ -374,10 +373,16 @@ mod tests {
     #[test]
     fn rx_delivers_what_was_sent_at_0_and_200_ppm() {
         let (pins, expected) = pins_and_expected(&test_frames(3));
+        // 200 ppm slips a 40 ns clock by 8 ns every 1000 clocks: about half a core clock
+        // over this run, so also start at several phases of the PHY clock.
         for ppm in [0.0, 200.0, -200.0] {
-            let (got, overflows) = run_rx(&pins, CORE_PS, ppm_period_ps(MII_PS, ppm));
-            assert_eq!(got, expected.concat(), "ppm {ppm}");
-            assert_eq!(overflows, 0);
+            for quarter in 0..4 {
+                let clocks = TwoClocks::new(CORE_PS, ppm_period_ps(MII_PS, ppm))
+                    .delayed(Domain::B, 2000.0 * quarter as f64);
+                let (got, overflows) = run_rx(&pins, clocks);
+                assert_eq!(got, expected.concat(), "ppm {ppm}, phase {quarter}/4");
+                assert_eq!(overflows, 0);
+            }
         }
     }
 
@@ -407,7 +412,7 @@ mod tests {
         let mut w = mii_rx_expected(&frame, &spec);
         *w.last_mut().unwrap() = RxEvent::End { error: true };
         want.extend(w);
-        let (got, _) = run_rx(&pins, CORE_PS, MII_PS);
+        let (got, _) = run_rx(&pins, TwoClocks::new(CORE_PS, MII_PS));
         assert_eq!(got, want);
     }
 
@@ -420,7 +425,7 @@ mod tests {
             frames.push(((0..64).map(|i| (i * 5 + k) as u8).collect(), RxFrameSpec { gap: 1000, ..RxFrameSpec::mii() }));
         }
         let (pins, expected) = pins_and_expected(&frames);
-        let (got, overflows) = run_rx(&pins, 2.0 * MII_PS * 1.3, MII_PS);
+        let (got, overflows) = run_rx(&pins, TwoClocks::new(2.0 * MII_PS * 1.3, MII_PS));
         assert!(overflows > 0);
         let intact = assert_intact_or_cut(&got, &expected);
         assert!(intact >= 2 && intact < frames.len(), "{intact} intact");
@@ -511,8 +516,10 @@ mod tests {
         let mut rx = MiiRx::default();
         rx.connect_all();
         yosys_validate("nic_mii_rx", &generate_verilog(&rx)).unwrap();
+        yosys_check("nic_mii_rx", &generate_verilog(&rx)).unwrap();
         let mut tx = MiiTx::default();
         tx.connect_all();
         yosys_validate("nic_mii_tx", &generate_verilog(&tx)).unwrap();
+        yosys_check("nic_mii_tx", &generate_verilog(&tx)).unwrap();
     }
 }
