@@ -649,6 +649,36 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn reset_mid_frame_returns_to_idle_and_clears_counters() {
+        let frames = vec![pattern(100, 1), pattern(70, 2)];
+        let mut uut = new_mac(DEFAULT_IFG, DEFAULT_MAX_LEN);
+        run(&mut uut, vec![HostFrame::new(frames[0].clone())], 1);
+        assert_eq!(uut.frames_sent.val().to_u32(), 1);
+        // Start a frame, reset in its middle.
+        let mut host = Host::new(vec![HostFrame::new(frames[1].clone())]);
+        uut.phy_ready.next = true;
+        for _ in 0..30 {
+            drive_host(&mut host, &mut uut);
+            crate::sim::settle(&mut uut);
+            host.advance(uut.in_valid.val() && uut.in_ready.val());
+            cycle(&mut uut, |u| &mut u.clock);
+        }
+        assert!(uut.phy_en.val());
+        uut.reset.next = true;
+        uut.in_valid.next = false;
+        cycle(&mut uut, |u| &mut u.clock);
+        uut.reset.next = false;
+        assert!(!uut.phy_en.val() && !uut.phy_er.val());
+        assert_eq!(uut.frames_sent.val().to_u32(), 0);
+        assert_eq!(uut.bytes_sent.val().to_u32(), 0);
+        // The next frame goes out whole.
+        let line = run(&mut uut, vec![HostFrame::new(frames[0].clone())], 1);
+        let cap = split_frames(&line);
+        assert_eq!(cap.frames.len(), 1);
+        assert_eq!(cap.frames[0].bytes, wire_bytes(&frames[0]));
+    }
+
+    #[test]
     fn verilog_passes_yosys() {
         let mut uut = MacTx::default();
         uut.connect_all();

@@ -192,6 +192,55 @@ mod tests {
         }
     }
 
+    /// Core clocks from the PHY clock edge that samples the first `rx_dv` to the first
+    /// `valid`, over offsets and phases. Prints the range (run with `--nocapture`).
+    #[test]
+    fn rx_latency_is_a_few_clocks() {
+        let frame = [0x42u8; 20];
+        let lead = 10usize;
+        let mut pins = vec![PinSample::IDLE; lead];
+        pins.extend(gmii_rx_pins(&frame, &RxFrameSpec::gmii()));
+        let mut range = (usize::MAX, 0usize);
+        for ppm in [0.0, 200.0, -200.0] {
+            for quarter in 0..4 {
+                let mut uut = GmiiRx::default();
+                uut.connect_all();
+                let clocks = TwoClocks::new(8000.0, ppm_period_ps(8000.0, ppm))
+                    .delayed(Domain::B, 2000.0 * quarter as f64);
+                // Both callbacks read the core clock count.
+                let core = std::cell::Cell::new(0usize);
+                let (mut phy_edge_core, mut first) = (None, None);
+                drive_rx_pins(
+                    &mut uut,
+                    clocks,
+                    |u| &mut u.clock,
+                    |u| &mut u.phy_clock,
+                    &pins,
+                    50,
+                    |u, p| {
+                        // The edge after this call samples the first rx_dv.
+                        if p.dv && phy_edge_core.is_none() {
+                            phy_edge_core = Some(core.get());
+                        }
+                        u.rxd.next = p.data.to_bits();
+                        u.rx_dv.next = p.dv;
+                        u.rx_er.next = p.er;
+                    },
+                    |u| {
+                        core.set(core.get() + 1);
+                        if u.valid.val() && first.is_none() {
+                            first = Some(core.get());
+                        }
+                    },
+                );
+                let latency = first.unwrap() - phy_edge_core.unwrap();
+                range = (range.0.min(latency), range.1.max(latency));
+            }
+        }
+        println!("GmiiRx latency, rx_dv sampled to first valid: {}..={} core clocks", range.0, range.1);
+        assert!(range.1 <= 16, "{range:?}");
+    }
+
     #[test]
     fn rx_overflow_is_counted_and_cuts_the_frame_with_error() {
         // A core clock at 45% of the PHY's cannot keep up: long frames overflow the FIFO.
