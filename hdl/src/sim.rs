@@ -105,6 +105,19 @@ impl TwoClocks {
     }
 }
 
+/// Generate the Verilog of `uut` and check it with both `yosys_validate` (Rust-HDL's own
+/// check) and [`yosys_check`]; panics with Yosys's output otherwise.
+pub fn assert_exports<B: Block>(name: &str, mut uut: B) {
+    uut.connect_all();
+    let v = generate_verilog(&uut);
+    if let Err(e) = yosys_validate(name, &v) {
+        panic!("{name}: yosys_validate: {e:?}");
+    }
+    if let Err(e) = yosys_check(name, &v) {
+        panic!("{name}: {e}");
+    }
+}
+
 /// Synthesize `verilog` (top module `top`) with Yosys, flattened, and fail on anything
 /// `check -assert` finds: combinational loops, multiple drivers, undriven wires used.
 /// Stronger than `yosys_validate`, which stops after `proc`. Verilator's UNOPTFLAT

@@ -362,8 +362,8 @@ impl Logic for MacTx {
 pub(crate) mod tests {
     use super::*;
     use crate::model::tx_reference::{
-        decode_frame, is_aborted_frame, split_frames, wire_bytes, WireByte, DEFAULT_IFG,
-        DEFAULT_MAX_LEN,
+        check_transmission, decode_frame, is_aborted_frame, split_frames, wire_bytes, WireByte,
+        DEFAULT_IFG, DEFAULT_MAX_LEN,
     };
     use crate::sim::cycle;
     use rand::{Rng, SeedableRng};
@@ -498,29 +498,13 @@ pub(crate) mod tests {
         (0..len).map(|i| (i as u8).wrapping_mul(37).wrapping_add(seed)).collect()
     }
 
-    /// The wire stream of good frames, one after the other, is exactly the reference's,
-    /// with `ifg` idle byte times between frames.
-    fn assert_good_frames(line: &[WireByte], frames: &[Vec<u8>], ifg: usize) {
-        let cap = split_frames(line);
-        assert_eq!(cap.frames.len(), frames.len(), "frame count");
-        assert_eq!(cap.er_outside_frame, 0);
-        for (k, (got, want)) in cap.frames.iter().zip(frames).enumerate() {
-            assert_eq!(got.bytes, wire_bytes(want), "frame {k} wire bytes");
-            assert!(got.er_at.is_empty(), "frame {k} er");
-            assert!(decode_frame(got).is_ok());
-            if k > 0 {
-                assert_eq!(got.gap_before, ifg, "gap before frame {k}");
-            }
-        }
-    }
-
     #[test]
     fn frames_padded_fcs_and_gap_match_reference() {
         let lens = [1usize, 59, 60, 61, 1514, 64];
         let frames: Vec<Vec<u8>> = lens.iter().map(|&n| pattern(n, n as u8)).collect();
         let mut uut = new_mac(DEFAULT_IFG, DEFAULT_MAX_LEN);
         let line = run(&mut uut, frames.iter().cloned().map(HostFrame::new).collect(), 1);
-        assert_good_frames(&line, &frames, DEFAULT_IFG as usize);
+        check_transmission(&line, &frames, DEFAULT_IFG as usize).unwrap();
         assert_eq!(uut.frames_sent.val().to_u32(), lens.len() as u32);
         let bytes: usize = lens.iter().map(|&n| n.max(60) + 4).sum();
         assert_eq!(uut.bytes_sent.val().to_u32(), bytes as u32);
@@ -534,7 +518,7 @@ pub(crate) mod tests {
         for (ifg, ready_every) in [(5u8, 1usize), (20, 3), (1, 1), (1, 2)] {
             let mut uut = new_mac(ifg, DEFAULT_MAX_LEN);
             let line = run(&mut uut, frames.iter().cloned().map(HostFrame::new).collect(), ready_every);
-            assert_good_frames(&line, &frames, ifg as usize);
+            check_transmission(&line, &frames, ifg as usize).unwrap();
         }
     }
 
@@ -759,16 +743,12 @@ endmodule
                 _ => panic!("unexpected line {l:?}"),
             }
         }
-        assert_good_frames(&line, &frames, 12);
+        check_transmission(&line, &frames, 12).unwrap();
         assert_eq!(frames_sent, Some(frames.len()));
     }
 
     #[test]
     fn verilog_passes_yosys() {
-        let mut uut = MacTx::default();
-        uut.connect_all();
-        let v = generate_verilog(&uut);
-        yosys_validate("nic_mac_tx", &v).unwrap();
-        crate::sim::yosys_check("nic_mac_tx", &v).unwrap();
+        crate::sim::assert_exports("nic_mac_tx", MacTx::default());
     }
 }

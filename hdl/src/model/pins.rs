@@ -253,6 +253,72 @@ pub fn drive_rx_pins<B: Block>(
     );
 }
 
+/// A receive adapter as seen from its pins and its PHY byte stream (`phy::gmii::GmiiRx`,
+/// `phy::mii::MiiRx`), so one harness drives either.
+pub trait PinReceiver: Block {
+    fn core_clock(&mut self) -> &mut Signal<In, Clock>;
+    fn phy_clock(&mut self) -> &mut Signal<In, Clock>;
+    /// Put one PHY clock's pin values on the inputs.
+    fn set_pins(&mut self, p: PinSample);
+    /// The PHY byte stream outputs this core clock.
+    fn output(&self) -> Option<RxEvent>;
+    /// The adapter's overflow counter.
+    fn overflow_count(&self) -> u32;
+}
+
+/// Implement [`PinReceiver`] for a block with the receive adapter ports `clock`,
+/// `phy_clock`, `rxd`, `rx_dv`, `rx_er`, `valid`, `data`, `error`, `frame_end`, `overflows`.
+macro_rules! impl_pin_receiver {
+    ($block:ty) => {
+        impl $crate::model::pins::PinReceiver for $block {
+            fn core_clock(&mut self) -> &mut Signal<In, Clock> {
+                &mut self.clock
+            }
+            fn phy_clock(&mut self) -> &mut Signal<In, Clock> {
+                &mut self.phy_clock
+            }
+            fn set_pins(&mut self, p: $crate::model::pins::PinSample) {
+                self.rxd.next = p.data.to_bits();
+                self.rx_dv.next = p.dv;
+                self.rx_er.next = p.er;
+            }
+            fn output(&self) -> Option<$crate::model::pins::RxEvent> {
+                $crate::model::pins::RxEvent::sample(
+                    self.valid.val(),
+                    self.data.val().to_u8(),
+                    self.error.val(),
+                    self.frame_end.val(),
+                )
+            }
+            fn overflow_count(&self) -> u32 {
+                self.overflows.val().to_u32()
+            }
+        }
+    };
+}
+pub(crate) use impl_pin_receiver;
+
+/// Play `pins` (then `tail` idle PHY clocks) into `uut` and collect its PHY byte stream.
+pub fn receive<B: PinReceiver>(
+    uut: &mut B,
+    clocks: TwoClocks,
+    pins: &[PinSample],
+    tail: usize,
+) -> Vec<RxEvent> {
+    let mut got = vec![];
+    drive_rx_pins(
+        uut,
+        clocks,
+        |u| u.core_clock(),
+        |u| u.phy_clock(),
+        pins,
+        tail,
+        |u, p| u.set_pins(p),
+        |u| got.extend(u.output()),
+    );
+    got
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

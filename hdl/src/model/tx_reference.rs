@@ -191,6 +191,29 @@ pub fn is_aborted_frame(f: &WireFrame) -> bool {
     er_tail && got == !crc32fast::hash(&f.bytes[head..n - FCS_LEN])
 }
 
+/// Check a captured stream against the frames the MAC was given: one burst of `en` per
+/// frame, each exactly [`wire_bytes`] of it with no `er`, and exactly `ifg` idle byte
+/// times between consecutive frames (the time before the first one is not checked).
+pub fn check_transmission(stream: &[WireByte], frames: &[Vec<u8>], ifg: usize) -> Result<(), String> {
+    let cap = split_frames(stream);
+    if cap.frames.len() != frames.len() {
+        return Err(format!("{} frames on the wire, {} sent", cap.frames.len(), frames.len()));
+    }
+    if cap.er_outside_frame != 0 {
+        return Err(format!("er high on {} idle byte times", cap.er_outside_frame));
+    }
+    for (k, (got, want)) in cap.frames.iter().zip(frames).enumerate() {
+        decode_frame(got).map_err(|e| format!("frame {k}: {e}"))?;
+        if got.bytes != wire_bytes(want) {
+            return Err(format!("frame {k}: wire bytes differ from the reference"));
+        }
+        if k > 0 && got.gap_before != ifg {
+            return Err(format!("gap before frame {k} is {} byte times, not {ifg}", got.gap_before));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +284,24 @@ mod tests {
         let cap = split_frames(&s);
         assert!(cap.frames.is_empty());
         assert_eq!(cap.er_outside_frame, 1);
+    }
+
+    #[test]
+    fn check_transmission_finds_each_fault() {
+        let frames = vec![vec![1u8; 70], vec![2u8; 3]];
+        let good = stream(&[(2, &wire_bytes(&frames[0])), (12, &wire_bytes(&frames[1])), (1, &[])]);
+        assert_eq!(check_transmission(&good, &frames, 12), Ok(()));
+        assert!(check_transmission(&good, &frames, 11).unwrap_err().contains("gap before frame 1"));
+        assert!(check_transmission(&good, &frames[..1], 12).is_err());
+        let mut bad = good.clone();
+        bad[2 + 40].data ^= 0x10;
+        assert!(check_transmission(&bad, &frames, 12).unwrap_err().contains("FCS"));
+        let mut bad = good.clone();
+        bad[0].er = true;
+        assert!(check_transmission(&bad, &frames, 12).is_err());
+        // Right bytes of the wrong frame.
+        let swapped = vec![frames[0].clone(), vec![2u8; 4]];
+        assert!(check_transmission(&good, &swapped, 12).unwrap_err().contains("differ"));
     }
 
     #[test]

@@ -159,6 +159,8 @@ impl Logic for MiiRx {
     }
 }
 
+crate::model::pins::impl_pin_receiver!(MiiRx);
+
 /// TX FIFO word: byte in bits 7..0, `en` in bit 8, `er` in bit 9. 16 entries, "almost
 /// full" from 8.
 pub type TxByteFifo = AsynchronousFIFO<Bits<10>, 4, 5, 8>;
@@ -297,93 +299,32 @@ mod tests {
     use crate::mac::tx::tests::{drive_host, new_mac, Host, HostFrame};
     use crate::mac::tx::MacTx;
     use crate::model::pins::{
-        drive_rx_pins, mii_rx_expected, mii_rx_pins, mii_tx_bytes, run_two_clocks, PinSample,
-        RxEvent, RxFrameSpec,
+        mii_rx_expected, mii_rx_pins, mii_tx_bytes, run_two_clocks, PinSample, RxEvent,
+        RxFrameSpec,
     };
-    use crate::model::tx_reference::{decode_frame, split_frames, wire_bytes, DEFAULT_IFG, DEFAULT_MAX_LEN};
-    use crate::phy::rx_cross::{iverilog_rx, tests::assert_intact_or_cut};
-    use crate::sim::{ppm_period_ps, settle, yosys_check, Domain, TwoClocks};
-    use rand::{Rng, SeedableRng};
-    use rand_chacha::ChaCha8Rng;
+    use crate::model::tx_reference::{
+        check_transmission, decode_frame, split_frames, wire_bytes, DEFAULT_IFG, DEFAULT_MAX_LEN,
+    };
+    use crate::phy::rx_cross::iverilog_rx;
+    use crate::phy::rx_cross::tests::{
+        assert_overflow_cuts_frames, assert_receives_at_0_and_200_ppm, pins_and_expected,
+        run_rx, rx_test_frames,
+    };
+    use crate::sim::{assert_exports, ppm_period_ps, settle, TwoClocks};
 
     const CORE_PS: f64 = 8000.0;
     /// 25 MHz: 100 Mb/s.
     const MII_PS: f64 = 40000.0;
 
-    /// Play `pins` into a MiiRx; return the PHY byte stream and `overflows`.
-    fn run_rx(pins: &[PinSample], clocks: TwoClocks) -> (Vec<RxEvent>, u32) {
-        let mut uut = MiiRx::default();
-        uut.connect_all();
-        let mut got = vec![];
-        drive_rx_pins(
-            &mut uut,
-            clocks,
-            |u| &mut u.clock,
-            |u| &mut u.phy_clock,
-            pins,
-            100,
-            |u, p| {
-                u.rxd.next = p.data.to_bits();
-                u.rx_dv.next = p.dv;
-                u.rx_er.next = p.er;
-            },
-            |u| {
-                got.extend(RxEvent::sample(
-                    u.valid.val(),
-                    u.data.val().to_u8(),
-                    u.error.val(),
-                    u.frame_end.val(),
-                ))
-            },
-        );
-        (got, uut.overflows.val().to_u32())
-    }
-
+    /// Even and odd preamble nibble counts, down to the SFD alone.
     fn test_frames(seed: u64) -> Vec<(Vec<u8>, RxFrameSpec)> {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut frame = |n: usize| (0..n).map(|_| rng.gen::<u8>()).collect::<Vec<u8>>();
-        let spec = RxFrameSpec::mii();
-        vec![
-            (frame(64), spec.clone()),
-            (frame(1518), spec.clone()),
-            // Even and odd preamble nibble counts, down to the SFD alone.
-            (frame(64), RxFrameSpec { preamble: 14, ..spec.clone() }),
-            (frame(65), RxFrameSpec { preamble: 0, ..spec.clone() }),
-            (frame(66), RxFrameSpec { preamble: 1, ..spec.clone() }),
-            // rx_er on the last byte, then on the first.
-            (frame(100), RxFrameSpec { error_at: Some(99), ..spec.clone() }),
-            (frame(64), RxFrameSpec { error_at: Some(0), ..spec.clone() }),
-            // Gaps shrunk below the minimum.
-            (frame(64), RxFrameSpec { gap: 2, ..spec.clone() }),
-            (frame(64), RxFrameSpec { gap: 1, ..spec.clone() }),
-            (frame(64), spec),
-        ]
-    }
-
-    fn pins_and_expected(frames: &[(Vec<u8>, RxFrameSpec)]) -> (Vec<PinSample>, Vec<Vec<RxEvent>>) {
-        let mut pins = vec![PinSample::IDLE; 3];
-        let mut expected = vec![];
-        for (f, spec) in frames {
-            pins.extend(mii_rx_pins(f, spec));
-            expected.push(mii_rx_expected(f, spec));
-        }
-        (pins, expected)
+        rx_test_frames(seed, RxFrameSpec::mii(), &[14, 0, 1])
     }
 
     #[test]
     fn rx_delivers_what_was_sent_at_0_and_200_ppm() {
-        let (pins, expected) = pins_and_expected(&test_frames(3));
-        // 200 ppm slips a 40 ns clock by 8 ns every 1000 clocks: about half a core clock
-        // over this run, so also start at several phases of the PHY clock.
-        for ppm in [0.0, 200.0, -200.0] {
-            for quarter in 0..4 {
-                let clocks = TwoClocks::new(CORE_PS, ppm_period_ps(MII_PS, ppm))
-                    .delayed(Domain::B, 2000.0 * quarter as f64);
-                let (got, overflows) = run_rx(&pins, clocks);
-                assert_eq!(got, expected.concat(), "ppm {ppm}, phase {quarter}/4");
-                assert_eq!(overflows, 0);
-            }
-        }
+        let (pins, expected) = pins_and_expected(&test_frames(3), mii_rx_pins, mii_rx_expected);
+        assert_receives_at_0_and_200_ppm::<MiiRx>(&pins, &expected.concat(), CORE_PS, MII_PS);
     }
 
     #[test]
@@ -412,24 +353,22 @@ mod tests {
         let mut w = mii_rx_expected(&frame, &spec);
         *w.last_mut().unwrap() = RxEvent::End { error: true };
         want.extend(w);
-        let (got, _) = run_rx(&pins, TwoClocks::new(CORE_PS, MII_PS));
+        let (got, _) = run_rx::<MiiRx>(&pins, TwoClocks::new(CORE_PS, MII_PS));
         assert_eq!(got, want);
     }
 
     #[test]
     fn rx_overflow_cuts_frames_never_corrupts() {
-        // A core clock slower than the byte rate (one byte per 80 ns at 100 Mb/s).
         let mut frames = test_frames(4);
         frames.last_mut().unwrap().1.gap = 1000;
         for k in 0..2 {
-            frames.push(((0..64).map(|i| (i * 5 + k) as u8).collect(), RxFrameSpec { gap: 1000, ..RxFrameSpec::mii() }));
+            let f = (0..64).map(|i| (i * 5 + k) as u8).collect();
+            frames.push((f, RxFrameSpec { gap: 1000, ..RxFrameSpec::mii() }));
         }
-        let (pins, expected) = pins_and_expected(&frames);
-        let (got, overflows) = run_rx(&pins, TwoClocks::new(2.0 * MII_PS * 1.3, MII_PS));
-        assert!(overflows > 0);
-        let intact = assert_intact_or_cut(&got, &expected);
-        assert!(intact >= 2 && intact < frames.len(), "{intact} intact");
-        assert!(got.ends_with(&expected[expected.len() - 2..].concat()));
+        let (pins, expected) = pins_and_expected(&frames, mii_rx_pins, mii_rx_expected);
+        // A core clock slower than the byte rate (one byte per 80 ns at 100 Mb/s).
+        let clocks = TwoClocks::new(2.0 * MII_PS * 1.3, MII_PS);
+        assert_overflow_cuts_frames::<MiiRx>(&pins, &expected, clocks);
     }
 
     /// MacTx feeding MiiTx, as in the card.
@@ -489,14 +428,9 @@ mod tests {
             let (pins, underruns, done) = run_tx(&frames, ifg, CORE_PS, ppm_period_ps(MII_PS, ppm));
             assert!(done);
             assert_eq!(underruns, 0);
-            let cap = split_frames(&mii_tx_bytes(&pins).expect("whole bytes on the pins"));
-            assert_eq!(cap.frames.len(), frames.len(), "ppm {ppm}");
-            for (k, (got, want)) in cap.frames.iter().zip(&frames).enumerate() {
-                assert_eq!(got.bytes, wire_bytes(want), "ppm {ppm} frame {k}");
-                assert!(got.er_at.is_empty());
-                if k > 0 {
-                    assert_eq!(got.gap_before, ifg as usize, "ppm {ppm} gap before frame {k}");
-                }
+            let bytes = mii_tx_bytes(&pins).expect("whole bytes on the pins");
+            if let Err(e) = check_transmission(&bytes, &frames, ifg as usize) {
+                panic!("ppm {ppm}: {e}");
             }
         }
     }
@@ -517,7 +451,8 @@ mod tests {
         let mut uut = MiiRx::default();
         uut.connect_all();
         let v = generate_verilog(&uut);
-        let (pins, expected) = pins_and_expected(&test_frames(6)[2..]);
+        let (pins, expected) =
+            pins_and_expected(&test_frames(6)[2..], mii_rx_pins, mii_rx_expected);
         for ppm in [200.0, -200.0] {
             let got = iverilog_rx("nic_mii_rx", &v, 4, &pins, CORE_PS, ppm_period_ps(MII_PS, ppm));
             assert_eq!(got, expected.concat(), "ppm {ppm}");
@@ -526,13 +461,7 @@ mod tests {
 
     #[test]
     fn verilog_passes_yosys() {
-        let mut rx = MiiRx::default();
-        rx.connect_all();
-        yosys_validate("nic_mii_rx", &generate_verilog(&rx)).unwrap();
-        yosys_check("nic_mii_rx", &generate_verilog(&rx)).unwrap();
-        let mut tx = MiiTx::default();
-        tx.connect_all();
-        yosys_validate("nic_mii_tx", &generate_verilog(&tx)).unwrap();
-        yosys_check("nic_mii_tx", &generate_verilog(&tx)).unwrap();
+        assert_exports("nic_mii_rx", MiiRx::default());
+        assert_exports("nic_mii_tx", MiiTx::default());
     }
 }

@@ -184,7 +184,94 @@ impl Logic for RxCross {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use crate::model::pins::RxEvent;
+    use crate::model::pins::{receive, PinReceiver, PinSample, RxEvent, RxFrameSpec};
+    use crate::sim::{ppm_period_ps, Domain, TwoClocks};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// The receive test set: random frames up to maximum length, back to back at the
+    /// gap of `spec`, with each of `short_preambles` (bytes on GMII, nibbles on MII, 0 =
+    /// SFD only), rx_er on the last and on the first byte, and gaps shrunk to 2 and 1.
+    pub(crate) fn rx_test_frames(
+        seed: u64,
+        spec: RxFrameSpec,
+        short_preambles: &[usize],
+    ) -> Vec<(Vec<u8>, RxFrameSpec)> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut frame = |n: usize| (0..n).map(|_| rng.gen::<u8>()).collect::<Vec<u8>>();
+        let mut v = vec![(frame(64), spec.clone()), (frame(1518), spec.clone())];
+        for (i, &preamble) in short_preambles.iter().enumerate() {
+            v.push((frame(64 + i), RxFrameSpec { preamble, ..spec.clone() }));
+        }
+        v.push((frame(100), RxFrameSpec { error_at: Some(99), ..spec.clone() }));
+        v.push((frame(64), RxFrameSpec { error_at: Some(0), ..spec.clone() }));
+        v.push((frame(65), RxFrameSpec { gap: 2, ..spec.clone() }));
+        v.push((frame(66), RxFrameSpec { gap: 1, ..spec.clone() }));
+        v.push((frame(64), spec));
+        v
+    }
+
+    /// The pins for `frames` (after a few idle clocks) and, per frame, the PHY byte
+    /// stream expected for it.
+    pub(crate) fn pins_and_expected(
+        frames: &[(Vec<u8>, RxFrameSpec)],
+        pins: fn(&[u8], &RxFrameSpec) -> Vec<PinSample>,
+        expected: fn(&[u8], &RxFrameSpec) -> Vec<RxEvent>,
+    ) -> (Vec<PinSample>, Vec<Vec<RxEvent>>) {
+        let mut p = vec![PinSample::IDLE; 5];
+        let mut e = vec![];
+        for (f, spec) in frames {
+            p.extend(pins(f, spec));
+            e.push(expected(f, spec));
+        }
+        (p, e)
+    }
+
+    /// A fresh adapter fed `pins`: its PHY byte stream and overflow counter.
+    pub(crate) fn run_rx<B: PinReceiver + Default>(
+        pins: &[PinSample],
+        clocks: TwoClocks,
+    ) -> (Vec<RxEvent>, u32) {
+        let mut uut = B::default();
+        uut.connect_all();
+        let got = receive(&mut uut, clocks, pins, 200);
+        (got, uut.overflow_count())
+    }
+
+    /// At 0, +200 and -200 ppm, each from four starting phases of the PHY clock (200 ppm
+    /// slips the phase by less than a clock over a test run, so the phases make the edges
+    /// cross in every order), the adapter delivers exactly `expected` and no overflow.
+    pub(crate) fn assert_receives_at_0_and_200_ppm<B: PinReceiver + Default>(
+        pins: &[PinSample],
+        expected: &[RxEvent],
+        core_ps: f64,
+        phy_ps: f64,
+    ) {
+        for ppm in [0.0, 200.0, -200.0] {
+            for quarter in 0..4 {
+                let clocks = TwoClocks::new(core_ps, ppm_period_ps(phy_ps, ppm))
+                    .delayed(Domain::B, core_ps / 4.0 * quarter as f64);
+                let (got, overflows) = run_rx::<B>(pins, clocks);
+                assert_eq!(got, expected, "ppm {ppm}, phase {quarter}/4");
+                assert_eq!(overflows, 0, "ppm {ppm}, phase {quarter}/4");
+            }
+        }
+    }
+
+    /// With a core clock too slow for the line, frames are cut with an error and counted,
+    /// never corrupted; frames after a long idle (the last two of `frames` should follow
+    /// long gaps) come out intact.
+    pub(crate) fn assert_overflow_cuts_frames<B: PinReceiver + Default>(
+        pins: &[PinSample],
+        expected: &[Vec<RxEvent>],
+        clocks: TwoClocks,
+    ) {
+        let (got, overflows) = run_rx::<B>(pins, clocks);
+        assert!(overflows > 0);
+        let intact = assert_intact_or_cut(&got, expected);
+        assert!(intact >= 2 && intact < expected.len(), "{intact} intact");
+        assert!(got.ends_with(&expected[expected.len() - 2..].concat()));
+    }
 
     /// Split a PHY byte stream into frames (the events up to and including each end).
     pub(crate) fn frames_of(events: &[RxEvent]) -> Vec<Vec<RxEvent>> {
