@@ -311,6 +311,40 @@ pub(crate) mod tests {
         }
         intact
     }
+
+    /// The FIFO's fill, seen from the PHY side, with maximum-length frames back to back at
+    /// the minimum gap and the core clock 200 ppm slower than the PHY's: the margin left
+    /// before an overflow. Prints it (run with `--nocapture`).
+    #[test]
+    fn fifo_fill_stays_low_at_full_rate() {
+        use crate::phy::rx_cross::RxCross;
+        use rust_hdl::prelude::*;
+        let mut uut = RxCross::default();
+        uut.connect_all();
+        // 4 frames of 8 + 1518 bytes, 12 idle clocks after each.
+        let frame_clocks = 8 + 1518 + 12;
+        let mut clocks = TwoClocks::new(ppm_period_ps(8000.0, 200.0), 8000.0);
+        let (mut max_fill, mut bytes_out) = (0u32, 0usize);
+        crate::model::pins::run_two_clocks(
+            &mut uut,
+            &mut clocks,
+            |u| &mut u.clock,
+            |u| &mut u.phy_clock,
+            4 * frame_clocks + 200,
+            |u, n| {
+                let in_frame = n < 4 * frame_clocks && n % frame_clocks < 8 + 1518;
+                u.push.next = in_frame;
+                u.push_data.next = (n as u8).to_bits();
+                u.push_end.next = n > 0 && n <= 4 * frame_clocks && n % frame_clocks == 8 + 1518;
+                max_fill = max_fill.max(u.fifo.write_fill.val().to_u32());
+            },
+            |u| bytes_out += u.valid.val() as usize,
+        );
+        println!("RxCross: max FIFO fill {max_fill} of 64 at -200 ppm, full rate");
+        assert_eq!(bytes_out, 4 * (8 + 1518));
+        assert_eq!(uut.overflows.val().to_u32(), 0);
+        assert!(max_fill <= 32, "{max_fill}");
+    }
 }
 
 /// Run the generated Verilog of a receive adapter (`GmiiRx` or `MiiRx`: ports `phy_clock`,
