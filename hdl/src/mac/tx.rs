@@ -381,7 +381,10 @@ pub(crate) mod tests {
 
     impl HostFrame {
         pub fn new(bytes: Vec<u8>) -> Self {
-            HostFrame { bytes, ..Default::default() }
+            HostFrame {
+                bytes,
+                ..Default::default()
+            }
         }
     }
 
@@ -397,7 +400,13 @@ pub(crate) mod tests {
     impl Host {
         pub fn new(frames: Vec<HostFrame>) -> Self {
             let wait = frames.first().map_or(0, |f| f.idle_before);
-            Host { frames, f: 0, i: 0, wait, hole_done: false }
+            Host {
+                frames,
+                f: 0,
+                i: 0,
+                wait,
+                hole_done: false,
+            }
         }
 
         pub fn done(&self) -> bool {
@@ -474,7 +483,7 @@ pub(crate) mod tests {
         let mut t = 0usize;
         while !(host.done() && idle_after > 100) {
             assert!(t < 1_000_000, "MacTx did not finish");
-            let ready = t % ready_every == 0;
+            let ready = t.is_multiple_of(ready_every);
             uut.phy_ready.next = ready;
             drive_host(&mut host, uut);
             crate::sim::settle(uut);
@@ -495,7 +504,9 @@ pub(crate) mod tests {
     }
 
     fn pattern(len: usize, seed: u8) -> Vec<u8> {
-        (0..len).map(|i| (i as u8).wrapping_mul(37).wrapping_add(seed)).collect()
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(37).wrapping_add(seed))
+            .collect()
     }
 
     #[test]
@@ -503,7 +514,11 @@ pub(crate) mod tests {
         let lens = [1usize, 59, 60, 61, 1514, 64];
         let frames: Vec<Vec<u8>> = lens.iter().map(|&n| pattern(n, n as u8)).collect();
         let mut uut = new_mac(DEFAULT_IFG, DEFAULT_MAX_LEN);
-        let line = run(&mut uut, frames.iter().cloned().map(HostFrame::new).collect(), 1);
+        let line = run(
+            &mut uut,
+            frames.iter().cloned().map(HostFrame::new).collect(),
+            1,
+        );
         check_transmission(&line, &frames, DEFAULT_IFG as usize).unwrap();
         assert_eq!(uut.frames_sent.val().to_u32(), lens.len() as u32);
         let bytes: usize = lens.iter().map(|&n| n.max(60) + 4).sum();
@@ -517,16 +532,24 @@ pub(crate) mod tests {
         let frames: Vec<Vec<u8>> = (0..4).map(|k| pattern(40 + 13 * k, k as u8)).collect();
         for (ifg, ready_every) in [(5u8, 1usize), (20, 3), (1, 1), (1, 2)] {
             let mut uut = new_mac(ifg, DEFAULT_MAX_LEN);
-            let line = run(&mut uut, frames.iter().cloned().map(HostFrame::new).collect(), ready_every);
+            let line = run(
+                &mut uut,
+                frames.iter().cloned().map(HostFrame::new).collect(),
+                ready_every,
+            );
             check_transmission(&line, &frames, ifg as usize).unwrap();
         }
     }
 
     #[test]
     fn zero_gap_puts_frames_back_to_back() {
-        let frames = vec![pattern(10, 1), pattern(70, 2)];
+        let frames = [pattern(10, 1), pattern(70, 2)];
         let mut uut = new_mac(0, DEFAULT_MAX_LEN);
-        let line = run(&mut uut, frames.iter().cloned().map(HostFrame::new).collect(), 1);
+        let line = run(
+            &mut uut,
+            frames.iter().cloned().map(HostFrame::new).collect(),
+            1,
+        );
         let cap = split_frames(&line);
         // Without a gap the two frames are one burst of en on the wire.
         assert_eq!(cap.frames.len(), 1);
@@ -538,7 +561,7 @@ pub(crate) mod tests {
 
     #[test]
     fn underflow_aborts_frame_and_next_is_fine() {
-        let frames = vec![pattern(100, 1), pattern(80, 2), pattern(70, 3)];
+        let frames = [pattern(100, 1), pattern(80, 2), pattern(70, 3)];
         let mut host: Vec<HostFrame> = frames.iter().cloned().map(HostFrame::new).collect();
         // The host runs dry after 30 bytes of the second frame for 3 clocks.
         host[1].hole = Some((30, 3));
@@ -565,7 +588,7 @@ pub(crate) mod tests {
     #[test]
     fn underflow_after_first_byte_and_before_last_byte() {
         for at in [1usize, 79] {
-            let frames = vec![pattern(80, 5), pattern(61, 6)];
+            let frames = [pattern(80, 5), pattern(61, 6)];
             let mut host: Vec<HostFrame> = frames.iter().cloned().map(HostFrame::new).collect();
             host[0].hole = Some((at, 50));
             let mut uut = new_mac(DEFAULT_IFG, DEFAULT_MAX_LEN);
@@ -583,21 +606,32 @@ pub(crate) mod tests {
     #[test]
     fn oversize_frames_are_cut_at_max_len_and_counted() {
         // Default limit: 1514 data bytes pass, 1515 do not.
-        let frames = vec![pattern(1515, 1), pattern(1514, 2)];
+        let frames = [pattern(1515, 1), pattern(1514, 2)];
         let mut uut = new_mac(DEFAULT_IFG, DEFAULT_MAX_LEN);
-        let line = run(&mut uut, frames.iter().cloned().map(HostFrame::new).collect(), 1);
+        let line = run(
+            &mut uut,
+            frames.iter().cloned().map(HostFrame::new).collect(),
+            1,
+        );
         let cap = split_frames(&line);
         assert_eq!(cap.frames.len(), 2);
         assert!(is_aborted_frame(&cap.frames[0]));
         assert_eq!(cap.frames[0].bytes.len(), 8 + 1518);
-        assert_eq!(&cap.frames[0].bytes[..8 + 1514], &wire_bytes(&frames[0])[..8 + 1514]);
+        assert_eq!(
+            &cap.frames[0].bytes[..8 + 1514],
+            &wire_bytes(&frames[0])[..8 + 1514]
+        );
         assert_eq!(cap.frames[1].bytes, wire_bytes(&frames[1]));
         assert_eq!(uut.oversize.val().to_u32(), 1);
         assert_eq!(uut.frames_sent.val().to_u32(), 1);
         // A small configured limit.
-        let frames = vec![pattern(200, 3), pattern(96, 4)];
+        let frames = [pattern(200, 3), pattern(96, 4)];
         let mut uut = new_mac(DEFAULT_IFG, 100);
-        let line = run(&mut uut, frames.iter().cloned().map(HostFrame::new).collect(), 2);
+        let line = run(
+            &mut uut,
+            frames.iter().cloned().map(HostFrame::new).collect(),
+            2,
+        );
         let cap = split_frames(&line);
         assert_eq!(cap.frames.len(), 2);
         assert!(is_aborted_frame(&cap.frames[0]));
@@ -617,7 +651,11 @@ pub(crate) mod tests {
                 .collect();
             let host: Vec<HostFrame> = frames
                 .iter()
-                .map(|f| HostFrame { bytes: f.clone(), idle_before: rng.gen_range(0..3) * rng.gen_range(0..200), hole: None })
+                .map(|f| HostFrame {
+                    bytes: f.clone(),
+                    idle_before: rng.gen_range(0..3) * rng.gen_range(0..200),
+                    hole: None,
+                })
                 .collect();
             let mut uut = new_mac(ifg, DEFAULT_MAX_LEN);
             let line = run(&mut uut, host, ready_every);
@@ -634,7 +672,7 @@ pub(crate) mod tests {
 
     #[test]
     fn reset_mid_frame_returns_to_idle_and_clears_counters() {
-        let frames = vec![pattern(100, 1), pattern(70, 2)];
+        let frames = [pattern(100, 1), pattern(70, 2)];
         let mut uut = new_mac(DEFAULT_IFG, DEFAULT_MAX_LEN);
         run(&mut uut, vec![HostFrame::new(frames[0].clone())], 1);
         assert_eq!(uut.frames_sent.val().to_u32(), 1);
@@ -675,7 +713,11 @@ pub(crate) mod tests {
             }
         }
         let n = frames.iter().map(Vec::len).sum::<usize>();
-        let cycles = frames.iter().map(|f| wire_bytes(f).len() + 12).sum::<usize>() + 50;
+        let cycles = frames
+            .iter()
+            .map(|f| wire_bytes(f).len() + 12)
+            .sum::<usize>()
+            + 50;
         let tb = format!(
             r#"
 module tb;
@@ -725,9 +767,16 @@ endmodule
         std::fs::write(dir.join("tb.v"), tb).unwrap();
         std::fs::write(dir.join("host.hex"), host_words).unwrap();
         let run = |cmd: &str, args: &[&str]| {
-            let out = std::process::Command::new(cmd).current_dir(&dir).args(args).output();
+            let out = std::process::Command::new(cmd)
+                .current_dir(&dir)
+                .args(args)
+                .output();
             let out = out.unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
-            assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{cmd}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         };
         run("iverilog", &["-o", "sim", "tb.v", "top.v"]);
         run("vvp", &["-n", "sim"]);
@@ -739,7 +788,11 @@ endmodule
             let v: Vec<&str> = l.split_whitespace().collect();
             match v[..] {
                 ["frames", k] => frames_sent = Some(k.parse::<usize>().unwrap()),
-                [en, er, d] => line.push(WireByte { en: en == "1", er: er == "1", data: d.parse().unwrap() }),
+                [en, er, d] => line.push(WireByte {
+                    en: en == "1",
+                    er: er == "1",
+                    data: d.parse().unwrap(),
+                }),
                 _ => panic!("unexpected line {l:?}"),
             }
         }

@@ -24,7 +24,11 @@ pub struct PinSample {
 }
 
 impl PinSample {
-    pub const IDLE: PinSample = PinSample { data: 0, dv: false, er: false };
+    pub const IDLE: PinSample = PinSample {
+        data: 0,
+        dv: false,
+        er: false,
+    };
 }
 
 /// How a PHY delivers one frame on its receive pins.
@@ -44,34 +48,45 @@ pub struct RxFrameSpec {
 impl RxFrameSpec {
     /// 7 preamble bytes and the 12-byte minimum gap.
     pub fn gmii() -> Self {
-        RxFrameSpec { preamble: 7, error_at: None, gap: 12 }
+        RxFrameSpec {
+            preamble: 7,
+            error_at: None,
+            gap: 12,
+        }
     }
     /// 15 preamble nibbles and the 24-nibble (12-byte) minimum gap.
     pub fn mii() -> Self {
-        RxFrameSpec { preamble: 15, error_at: None, gap: 24 }
+        RxFrameSpec {
+            preamble: 15,
+            error_at: None,
+            gap: 24,
+        }
     }
 }
 
 /// GMII receive pins for `frame` (the bytes after the SFD, FCS included if wanted).
 pub fn gmii_rx_pins(frame: &[u8], spec: &RxFrameSpec) -> Vec<PinSample> {
-    let mut v: Vec<PinSample> = std::iter::repeat(PREAMBLE_BYTE)
-        .take(spec.preamble)
+    let mut v: Vec<PinSample> = std::iter::repeat_n(PREAMBLE_BYTE, spec.preamble)
         .chain(std::iter::once(SFD))
-        .map(|data| PinSample { data, dv: true, er: false })
+        .map(|data| PinSample {
+            data,
+            dv: true,
+            er: false,
+        })
         .collect();
     v.extend(frame.iter().enumerate().map(|(i, &data)| PinSample {
         data,
         dv: true,
         er: spec.error_at == Some(i),
     }));
-    v.extend(std::iter::repeat(PinSample::IDLE).take(spec.gap));
+    v.extend(std::iter::repeat_n(PinSample::IDLE, spec.gap));
     v
 }
 
 /// MII receive pins for `frame`: nibbles low first.
 pub fn mii_rx_pins(frame: &[u8], spec: &RxFrameSpec) -> Vec<PinSample> {
     let nib = |data: u8, er: bool| PinSample { data, dv: true, er };
-    let mut v: Vec<PinSample> = std::iter::repeat(nib(0x5, false)).take(spec.preamble).collect();
+    let mut v: Vec<PinSample> = std::iter::repeat_n(nib(0x5, false), spec.preamble).collect();
     v.push(nib(SFD & 0xF, false));
     v.push(nib(SFD >> 4, false));
     for (i, &b) in frame.iter().enumerate() {
@@ -79,7 +94,7 @@ pub fn mii_rx_pins(frame: &[u8], spec: &RxFrameSpec) -> Vec<PinSample> {
         v.push(nib(b & 0xF, er));
         v.push(nib(b >> 4, er));
     }
-    v.extend(std::iter::repeat(PinSample::IDLE).take(spec.gap));
+    v.extend(std::iter::repeat_n(PinSample::IDLE, spec.gap));
     v
 }
 
@@ -104,8 +119,10 @@ impl RxEvent {
 }
 
 fn frame_events(head: &[u8], frame: &[u8], spec: &RxFrameSpec) -> Vec<RxEvent> {
-    let mut v: Vec<RxEvent> =
-        head.iter().map(|&data| RxEvent::Byte { data, error: false }).collect();
+    let mut v: Vec<RxEvent> = head
+        .iter()
+        .map(|&data| RxEvent::Byte { data, error: false })
+        .collect();
     v.extend(frame.iter().enumerate().map(|(i, &data)| RxEvent::Byte {
         data,
         error: spec.error_at == Some(i),
@@ -130,7 +147,13 @@ pub fn mii_rx_expected(frame: &[u8], spec: &RxFrameSpec) -> Vec<RxEvent> {
 
 /// GMII transmit pins (one sample per GTX_CLK) as byte times.
 pub fn gmii_tx_bytes(pins: &[PinSample]) -> Vec<WireByte> {
-    pins.iter().map(|p| WireByte { en: p.dv, er: p.er, data: p.data }).collect()
+    pins.iter()
+        .map(|p| WireByte {
+            en: p.dv,
+            er: p.er,
+            data: p.data,
+        })
+        .collect()
 }
 
 /// Why a captured MII transmit nibble stream does not form whole bytes.
@@ -174,13 +197,17 @@ pub fn mii_tx_bytes(pins: &[PinSample]) -> Result<Vec<WireByte>, PinError> {
                 if seen_frame && idle % 2 == 1 {
                     return Err(PinError::OddGap { at });
                 }
-                out.extend(std::iter::repeat(WireByte::IDLE).take(idle / 2));
+                out.extend(std::iter::repeat_n(WireByte::IDLE, idle / 2));
                 idle = 0;
             }
             seen_frame = true;
             match low.take() {
                 None => low = Some(*p),
-                Some(l) => out.push(WireByte { en: true, er: l.er || p.er, data: l.data | p.data << 4 }),
+                Some(l) => out.push(WireByte {
+                    en: true,
+                    er: l.er || p.er,
+                    data: l.data | p.data << 4,
+                }),
             }
         } else {
             if low.is_some() {
@@ -189,7 +216,7 @@ pub fn mii_tx_bytes(pins: &[PinSample]) -> Result<Vec<WireByte>, PinError> {
             idle += 1;
         }
     }
-    out.extend(std::iter::repeat(WireByte::IDLE).take(idle / 2));
+    out.extend(std::iter::repeat_n(WireByte::IDLE, idle / 2));
     Ok(out)
 }
 
@@ -326,22 +353,46 @@ mod tests {
 
     #[test]
     fn gmii_pins_layout() {
-        let spec = RxFrameSpec { preamble: 2, error_at: Some(1), gap: 3 };
+        let spec = RxFrameSpec {
+            preamble: 2,
+            error_at: Some(1),
+            gap: 3,
+        };
         let p = gmii_rx_pins(&[0xA1, 0xB2], &spec);
         let data: Vec<u8> = p.iter().map(|s| s.data).collect();
         assert_eq!(data, [0x55, 0x55, 0xD5, 0xA1, 0xB2, 0, 0, 0]);
         let dv: Vec<bool> = p.iter().map(|s| s.dv).collect();
         assert_eq!(dv, [true, true, true, true, true, false, false, false]);
-        let er: Vec<usize> = p.iter().enumerate().filter(|s| s.1.er).map(|s| s.0).collect();
+        let er: Vec<usize> = p
+            .iter()
+            .enumerate()
+            .filter(|s| s.1.er)
+            .map(|s| s.0)
+            .collect();
         assert_eq!(er, [4]);
         assert_eq!(
             gmii_rx_expected(&[0xA1, 0xB2], &spec),
             vec![
-                RxEvent::Byte { data: 0x55, error: false },
-                RxEvent::Byte { data: 0x55, error: false },
-                RxEvent::Byte { data: 0xD5, error: false },
-                RxEvent::Byte { data: 0xA1, error: false },
-                RxEvent::Byte { data: 0xB2, error: true },
+                RxEvent::Byte {
+                    data: 0x55,
+                    error: false
+                },
+                RxEvent::Byte {
+                    data: 0x55,
+                    error: false
+                },
+                RxEvent::Byte {
+                    data: 0xD5,
+                    error: false
+                },
+                RxEvent::Byte {
+                    data: 0xA1,
+                    error: false
+                },
+                RxEvent::Byte {
+                    data: 0xB2,
+                    error: true
+                },
                 RxEvent::End { error: false },
             ]
         );
@@ -349,13 +400,28 @@ mod tests {
 
     #[test]
     fn mii_pins_layout_odd_preamble() {
-        let spec = RxFrameSpec { preamble: 3, error_at: Some(0), gap: 2 };
+        let spec = RxFrameSpec {
+            preamble: 3,
+            error_at: Some(0),
+            gap: 2,
+        };
         let p = mii_rx_pins(&[0xA1], &spec);
         let data: Vec<u8> = p.iter().map(|s| s.data).collect();
         assert_eq!(data, [5, 5, 5, 5, 0xD, 0x1, 0xA, 0, 0]);
-        let er: Vec<usize> = p.iter().enumerate().filter(|s| s.1.er).map(|s| s.0).collect();
+        let er: Vec<usize> = p
+            .iter()
+            .enumerate()
+            .filter(|s| s.1.er)
+            .map(|s| s.0)
+            .collect();
         assert_eq!(er, [5, 6]);
-        assert_eq!(mii_rx_expected(&[0xA1], &spec)[0], RxEvent::Byte { data: 0xD5, error: false });
+        assert_eq!(
+            mii_rx_expected(&[0xA1], &spec)[0],
+            RxEvent::Byte {
+                data: 0xD5,
+                error: false
+            }
+        );
     }
 
     /// MII transmit nibbles of a byte-time stream, the way `MiiTx` puts them out.
@@ -363,7 +429,11 @@ mod tests {
         bytes
             .iter()
             .flat_map(|b| {
-                [b.data & 0xF, b.data >> 4].map(|data| PinSample { data, dv: b.en, er: b.er })
+                [b.data & 0xF, b.data >> 4].map(|data| PinSample {
+                    data,
+                    dv: b.en,
+                    er: b.er,
+                })
             })
             .collect()
     }
@@ -384,13 +454,23 @@ mod tests {
         // A frame ending after half a byte.
         let mut odd = to_nibbles(&s);
         odd.remove(6 + 10);
-        assert!(matches!(mii_tx_bytes(&odd), Err(PinError::OddNibbles { .. })));
+        assert!(matches!(
+            mii_tx_bytes(&odd),
+            Err(PinError::OddNibbles { .. })
+        ));
         // A gap of 23 nibbles.
         let mut gap = to_nibbles(&s);
         gap.remove(2 * (3 + 72) + 1);
         assert!(matches!(mii_tx_bytes(&gap), Err(PinError::OddGap { .. })));
-        let wide = [PinSample { data: 0x10, dv: true, er: false }];
-        assert_eq!(mii_tx_bytes(&wide), Err(PinError::NotANibble { at: 0, data: 0x10 }));
+        let wide = [PinSample {
+            data: 0x10,
+            dv: true,
+            er: false,
+        }];
+        assert_eq!(
+            mii_tx_bytes(&wide),
+            Err(PinError::NotANibble { at: 0, data: 0x10 })
+        );
     }
 
     #[test]
@@ -407,14 +487,28 @@ mod tests {
         }
         let mut uut = Clocks::default();
         uut.connect_all();
-        for (pa, pb) in [(8000.0, 40000.0), (8000.0, crate::sim::ppm_period_ps(8000.0, -200.0))] {
+        for (pa, pb) in [
+            (8000.0, 40000.0),
+            (8000.0, crate::sim::ppm_period_ps(8000.0, -200.0)),
+        ] {
             let mut core = 0usize;
             let mut clocks = TwoClocks::new(pa, pb);
-            run_two_clocks(&mut uut, &mut clocks, |u| &mut u.a, |u| &mut u.b, 50_000, |_, _| {}, |_| core += 1);
+            run_two_clocks(
+                &mut uut,
+                &mut clocks,
+                |u| &mut u.a,
+                |u| &mut u.b,
+                50_000,
+                |_, _| {},
+                |_| core += 1,
+            );
             // Core rising edges at pa/2 + k*pa up to the last PHY rising edge.
             let last_phy_edge = pb / 2.0 + 49_999.0 * pb;
             let expect = ((last_phy_edge - pa / 2.0) / pa).floor() + 1.0;
-            assert!((core as f64 - expect).abs() <= 1.0, "{core} core cycles, expected {expect}");
+            assert!(
+                (core as f64 - expect).abs() <= 1.0,
+                "{core} core cycles, expected {expect}"
+            );
         }
     }
 }

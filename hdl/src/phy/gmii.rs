@@ -112,7 +112,7 @@ mod tests {
         drive_rx_pins, gmii_rx_expected, gmii_rx_pins, gmii_tx_bytes, PinSample, RxFrameSpec,
     };
     use crate::model::tx_reference::{check_transmission, DEFAULT_IFG, DEFAULT_MAX_LEN};
-    use crate::phy::rx_cross::iverilog_rx;
+    use crate::phy::rx_cross::tests::iverilog_rx;
     use crate::phy::rx_cross::tests::{
         assert_overflow_cuts_frames, assert_receives_at_0_and_200_ppm, pins_and_expected,
         rx_test_frames,
@@ -125,8 +125,7 @@ mod tests {
 
     #[test]
     fn rx_delivers_what_was_sent_at_0_and_200_ppm() {
-        let (pins, expected) =
-            pins_and_expected(&test_frames(1), gmii_rx_pins, gmii_rx_expected);
+        let (pins, expected) = pins_and_expected(&test_frames(1), gmii_rx_pins, gmii_rx_expected);
         assert_receives_at_0_and_200_ppm::<GmiiRx>(&pins, &expected.concat(), 8000.0, 8000.0);
     }
 
@@ -175,7 +174,10 @@ mod tests {
                 range = (range.0.min(latency), range.1.max(latency));
             }
         }
-        println!("GmiiRx latency, rx_dv sampled to first valid: {}..={} core clocks", range.0, range.1);
+        println!(
+            "GmiiRx latency, rx_dv sampled to first valid: {}..={} core clocks",
+            range.0, range.1
+        );
         assert!(range.1 <= 16, "{range:?}");
     }
 
@@ -186,11 +188,21 @@ mod tests {
         frames.last_mut().unwrap().1.gap = 400;
         for k in 0..2 {
             let f = (0..80).map(|i| (i * 7 + k) as u8).collect();
-            frames.push((f, RxFrameSpec { gap: 400, ..RxFrameSpec::gmii() }));
+            frames.push((
+                f,
+                RxFrameSpec {
+                    gap: 400,
+                    ..RxFrameSpec::gmii()
+                },
+            ));
         }
         let (pins, expected) = pins_and_expected(&frames, gmii_rx_pins, gmii_rx_expected);
         // A core clock at 45% of the PHY's cannot keep up: long frames overflow the FIFO.
-        assert_overflow_cuts_frames::<GmiiRx>(&pins, &expected, TwoClocks::new(8000.0 / 0.45, 8000.0));
+        assert_overflow_cuts_frames::<GmiiRx>(
+            &pins,
+            &expected,
+            TwoClocks::new(8000.0 / 0.45, 8000.0),
+        );
     }
 
     /// MacTx feeding GmiiTx, as in the card.
@@ -214,10 +226,15 @@ mod tests {
 
     #[test]
     fn tx_pins_carry_reference_wire_bytes_and_exact_gap() {
-        let frames: Vec<Vec<u8>> = [1usize, 60, 61, 1514, 200].iter().map(|&n| (0..n).map(|i| (i * 3 + n) as u8).collect()).collect();
+        let frames: Vec<Vec<u8>> = [1usize, 60, 61, 1514, 200]
+            .iter()
+            .map(|&n| (0..n).map(|i| (i * 3 + n) as u8).collect())
+            .collect();
         for ifg in [DEFAULT_IFG, 7] {
-            let mut uut = MacGmii::default();
-            uut.mac = new_mac(ifg, DEFAULT_MAX_LEN);
+            let mut uut = MacGmii {
+                mac: new_mac(ifg, DEFAULT_MAX_LEN),
+                ..Default::default()
+            };
             uut.connect_all();
             let mut host = Host::new(frames.iter().cloned().map(HostFrame::new).collect());
             let mut pins = vec![];
@@ -226,7 +243,11 @@ mod tests {
                 settle(&mut uut);
                 host.advance(uut.mac.in_valid.val() && uut.mac.in_ready.val());
                 cycle(&mut uut, |u| &mut u.clock);
-                pins.push(PinSample { data: uut.gmii.txd.val().to_u8(), dv: uut.gmii.tx_en.val(), er: uut.gmii.tx_er.val() });
+                pins.push(PinSample {
+                    data: uut.gmii.txd.val().to_u8(),
+                    dv: uut.gmii.tx_en.val(),
+                    er: uut.gmii.tx_er.val(),
+                });
             }
             assert!(host.done());
             check_transmission(&gmii_tx_bytes(&pins), &frames, ifg as usize).unwrap();
@@ -240,10 +261,16 @@ mod tests {
         let mut uut = GmiiRx::default();
         uut.connect_all();
         let v = generate_verilog(&uut);
-        let (pins, expected) =
-            pins_and_expected(&test_frames(5), gmii_rx_pins, gmii_rx_expected);
+        let (pins, expected) = pins_and_expected(&test_frames(5), gmii_rx_pins, gmii_rx_expected);
         for ppm in [200.0, -200.0] {
-            let got = iverilog_rx("nic_gmii_rx", &v, 8, &pins, 8000.0, ppm_period_ps(8000.0, ppm));
+            let got = iverilog_rx(
+                "nic_gmii_rx",
+                &v,
+                8,
+                &pins,
+                8000.0,
+                ppm_period_ps(8000.0, ppm),
+            );
             assert_eq!(got, expected.concat(), "ppm {ppm}");
         }
     }

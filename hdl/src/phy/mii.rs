@@ -233,7 +233,16 @@ impl Default for MiiTx {
 impl Logic for MiiTx {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, phy_clock, high_phase, hold, txd_r, en_r, er_r, underrun_count);
+        dff_setup!(
+            self,
+            phy_clock,
+            high_phase,
+            hold,
+            txd_r,
+            en_r,
+            er_r,
+            underrun_count
+        );
         clock!(self, phy_clock, phy_reset);
         self.phy_reset.sig_in.next = self.reset.val();
         self.fifo.write_clock.next = self.clock.val();
@@ -299,16 +308,15 @@ mod tests {
     use crate::mac::tx::tests::{drive_host, new_mac, Host, HostFrame};
     use crate::mac::tx::MacTx;
     use crate::model::pins::{
-        mii_rx_expected, mii_rx_pins, mii_tx_bytes, run_two_clocks, PinSample, RxEvent,
-        RxFrameSpec,
+        mii_rx_expected, mii_rx_pins, mii_tx_bytes, run_two_clocks, PinSample, RxEvent, RxFrameSpec,
     };
     use crate::model::tx_reference::{
         check_transmission, decode_frame, split_frames, wire_bytes, DEFAULT_IFG, DEFAULT_MAX_LEN,
     };
-    use crate::phy::rx_cross::iverilog_rx;
+    use crate::phy::rx_cross::tests::iverilog_rx;
     use crate::phy::rx_cross::tests::{
-        assert_overflow_cuts_frames, assert_receives_at_0_and_200_ppm, pins_and_expected,
-        run_rx, rx_test_frames,
+        assert_overflow_cuts_frames, assert_receives_at_0_and_200_ppm, pins_and_expected, run_rx,
+        rx_test_frames,
     };
     use crate::sim::{assert_exports, ppm_period_ps, settle, TwoClocks};
 
@@ -333,22 +341,46 @@ mod tests {
         let frame: Vec<u8> = (0..64u8).collect();
         let mut pins = vec![PinSample::IDLE; 3];
         // A burst of preamble that never reaches an SFD: nothing comes out.
-        pins.extend(vec![PinSample { data: 5, dv: true, er: false }; 9]);
+        pins.extend(vec![
+            PinSample {
+                data: 5,
+                dv: true,
+                er: false
+            };
+            9
+        ]);
         pins.extend(vec![PinSample::IDLE; 4]);
         // rx_er in the preamble marks the SFD byte.
         let mut p = mii_rx_pins(&frame, &spec);
         p[3].er = true;
         pins.extend(p);
         let mut want = mii_rx_expected(&frame, &spec);
-        want[0] = RxEvent::Byte { data: 0xD5, error: true };
+        want[0] = RxEvent::Byte {
+            data: 0xD5,
+            error: true,
+        };
         // A dribble nibble after the last byte is dropped.
         let mut p = mii_rx_pins(&frame, &spec);
-        p.insert(15 + 2 + 128, PinSample { data: 0x3, dv: true, er: false });
+        p.insert(
+            15 + 2 + 128,
+            PinSample {
+                data: 0x3,
+                dv: true,
+                er: false,
+            },
+        );
         pins.extend(p);
         want.extend(mii_rx_expected(&frame, &spec));
         // ... unless it came with rx_er.
         let mut p = mii_rx_pins(&frame, &spec);
-        p.insert(15 + 2 + 128, PinSample { data: 0x3, dv: true, er: true });
+        p.insert(
+            15 + 2 + 128,
+            PinSample {
+                data: 0x3,
+                dv: true,
+                er: true,
+            },
+        );
         pins.extend(p);
         let mut w = mii_rx_expected(&frame, &spec);
         *w.last_mut().unwrap() = RxEvent::End { error: true };
@@ -363,7 +395,13 @@ mod tests {
         frames.last_mut().unwrap().1.gap = 1000;
         for k in 0..2 {
             let f = (0..64).map(|i| (i * 5 + k) as u8).collect();
-            frames.push((f, RxFrameSpec { gap: 1000, ..RxFrameSpec::mii() }));
+            frames.push((
+                f,
+                RxFrameSpec {
+                    gap: 1000,
+                    ..RxFrameSpec::mii()
+                },
+            ));
         }
         let (pins, expected) = pins_and_expected(&frames, mii_rx_pins, mii_rx_expected);
         // A core clock slower than the byte rate (one byte per 80 ns at 100 Mb/s).
@@ -404,13 +442,18 @@ mod tests {
     }
 
     fn run_tx(frames: &[Vec<u8>], ifg: u8, core_ps: f64, phy_ps: f64) -> TxRun {
-        let mut uut = MacMii::default();
-        uut.mac = new_mac(ifg, DEFAULT_MAX_LEN);
+        let mut uut = MacMii {
+            mac: new_mac(ifg, DEFAULT_MAX_LEN),
+            ..Default::default()
+        };
         uut.connect_all();
         let mut host = Host::new(frames.iter().cloned().map(HostFrame::new).collect());
         let mut pins = vec![];
         let mut min_fill_in_frame = u32::MAX;
-        let nibbles: usize = frames.iter().map(|f| 2 * (wire_bytes(f).len() + ifg as usize)).sum();
+        let nibbles: usize = frames
+            .iter()
+            .map(|f| 2 * (wire_bytes(f).len() + ifg as usize))
+            .sum();
         let mut clocks = TwoClocks::new(core_ps, phy_ps);
         run_two_clocks(
             &mut uut,
@@ -419,7 +462,11 @@ mod tests {
             |u| &mut u.phy_clock,
             nibbles + 200,
             |u, _| {
-                pins.push(PinSample { data: u.mii.txd.val().to_u8(), dv: u.mii.tx_en.val(), er: u.mii.tx_er.val() });
+                pins.push(PinSample {
+                    data: u.mii.txd.val().to_u8(),
+                    dv: u.mii.tx_en.val(),
+                    er: u.mii.tx_er.val(),
+                });
                 if u.mii.tx_en.val() {
                     min_fill_in_frame = min_fill_in_frame.min(u.mii.fifo.read_fill.val().to_u32());
                 }
@@ -430,19 +477,29 @@ mod tests {
                 host.advance(u.mac.in_valid.val() && u.mac.in_ready.val());
             },
         );
-        TxRun { pins, underruns: uut.mii.underruns.val().to_u32(), host_done: host.done(), min_fill_in_frame }
+        TxRun {
+            pins,
+            underruns: uut.mii.underruns.val().to_u32(),
+            host_done: host.done(),
+            min_fill_in_frame,
+        }
     }
 
     #[test]
     fn tx_pins_carry_reference_wire_bytes_and_exact_gap() {
-        let frames: Vec<Vec<u8>> =
-            [1usize, 60, 61, 1514, 100].iter().map(|&n| (0..n).map(|i| (i * 11 + n) as u8).collect()).collect();
+        let frames: Vec<Vec<u8>> = [1usize, 60, 61, 1514, 100]
+            .iter()
+            .map(|&n| (0..n).map(|i| (i * 11 + n) as u8).collect())
+            .collect();
         for (ppm, ifg) in [(0.0, DEFAULT_IFG), (200.0, DEFAULT_IFG), (-200.0, 5)] {
             let run = run_tx(&frames, ifg, CORE_PS, ppm_period_ps(MII_PS, ppm));
             assert!(run.host_done);
             assert_eq!(run.underruns, 0);
             // The FIFO never came near empty in a frame (printed with --nocapture).
-            println!("MiiTx at {ppm} ppm: lowest FIFO fill in a frame {} of 16", run.min_fill_in_frame);
+            println!(
+                "MiiTx at {ppm} ppm: lowest FIFO fill in a frame {} of 16",
+                run.min_fill_in_frame
+            );
             assert!(run.min_fill_in_frame >= 2, "{}", run.min_fill_in_frame);
             let bytes = mii_tx_bytes(&run.pins).expect("whole bytes on the pins");
             if let Err(e) = check_transmission(&bytes, &frames, ifg as usize) {
@@ -470,7 +527,14 @@ mod tests {
         let (pins, expected) =
             pins_and_expected(&test_frames(6)[2..], mii_rx_pins, mii_rx_expected);
         for ppm in [200.0, -200.0] {
-            let got = iverilog_rx("nic_mii_rx", &v, 4, &pins, CORE_PS, ppm_period_ps(MII_PS, ppm));
+            let got = iverilog_rx(
+                "nic_mii_rx",
+                &v,
+                4,
+                &pins,
+                CORE_PS,
+                ppm_period_ps(MII_PS, ppm),
+            );
             assert_eq!(got, expected.concat(), "ppm {ppm}");
         }
     }

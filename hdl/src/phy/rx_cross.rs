@@ -201,12 +201,42 @@ pub(crate) mod tests {
         let mut frame = |n: usize| (0..n).map(|_| rng.gen::<u8>()).collect::<Vec<u8>>();
         let mut v = vec![(frame(64), spec.clone()), (frame(1518), spec.clone())];
         for (i, &preamble) in short_preambles.iter().enumerate() {
-            v.push((frame(64 + i), RxFrameSpec { preamble, ..spec.clone() }));
+            v.push((
+                frame(64 + i),
+                RxFrameSpec {
+                    preamble,
+                    ..spec.clone()
+                },
+            ));
         }
-        v.push((frame(100), RxFrameSpec { error_at: Some(99), ..spec.clone() }));
-        v.push((frame(64), RxFrameSpec { error_at: Some(0), ..spec.clone() }));
-        v.push((frame(65), RxFrameSpec { gap: 2, ..spec.clone() }));
-        v.push((frame(66), RxFrameSpec { gap: 1, ..spec.clone() }));
+        v.push((
+            frame(100),
+            RxFrameSpec {
+                error_at: Some(99),
+                ..spec.clone()
+            },
+        ));
+        v.push((
+            frame(64),
+            RxFrameSpec {
+                error_at: Some(0),
+                ..spec.clone()
+            },
+        ));
+        v.push((
+            frame(65),
+            RxFrameSpec {
+                gap: 2,
+                ..spec.clone()
+            },
+        ));
+        v.push((
+            frame(66),
+            RxFrameSpec {
+                gap: 1,
+                ..spec.clone()
+            },
+        ));
         v.push((frame(64), spec));
         v
     }
@@ -345,85 +375,102 @@ pub(crate) mod tests {
         assert_eq!(uut.overflows.val().to_u32(), 0);
         assert!(max_fill <= 32, "{max_fill}");
     }
-}
 
-/// Run the generated Verilog of a receive adapter (`GmiiRx` or `MiiRx`: ports `phy_clock`,
-/// `rxd`, `rx_dv`, `rx_er`, `clock`, `reset`, `valid`, `data`, `error`, `frame_end`) in
-/// Icarus Verilog, with the pins played from a file on the PHY clock, and return the PHY
-/// byte stream it produced: the check that the exported Verilog behaves as simulated.
-#[cfg(test)]
-pub(crate) fn iverilog_rx(
-    name: &str,
-    verilog: &str,
-    rxd_bits: usize,
-    pins: &[crate::model::pins::PinSample],
-    core_period_ps: f64,
-    phy_period_ps: f64,
-) -> Vec<crate::model::pins::RxEvent> {
-    use crate::model::pins::RxEvent;
-    let hex: String = pins
-        .iter()
-        .map(|p| format!("{:03x}\n", (p.er as u16) << 9 | (p.dv as u16) << 8 | p.data as u16))
-        .collect();
-    let tb = format!(
-        r#"
-`timescale 1ns/1fs
-module tb;
-  reg clock = 0, phy_clock = 0, reset = 0, rx_dv = 0, rx_er = 0;
-  reg [{msb}:0] rxd = 0;
-  wire valid, error, frame_end;
-  wire [7:0] data;
-  wire [31:0] overflows;
-  top uut(.phy_clock(phy_clock), .rxd(rxd), .rx_dv(rx_dv), .rx_er(rx_er), .clock(clock),
-    .reset(reset), .valid(valid), .data(data), .error(error), .frame_end(frame_end),
-    .overflows(overflows));
-  reg [9:0] pins [0:{last}];
-  integer i, f;
-  always #{core_half} clock = ~clock;
-  always #{phy_half} phy_clock = ~phy_clock;
-  // Core side: what the adapter presents at each core rising edge.
-  always @(posedge clock) begin
-    if (valid) $fwrite(f, "B %0d %0d\n", data, error);
-    if (frame_end) $fwrite(f, "E %0d\n", error);
-  end
-  initial begin
-    $readmemh("pins.hex", pins);
-    f = $fopen("out.txt", "w");
-    for (i = 0; i <= {last}; i = i + 1) begin
-      @(negedge phy_clock);
-      rxd = pins[i][{msb}:0];
-      rx_dv = pins[i][8];
-      rx_er = pins[i][9];
-    end
-    @(negedge phy_clock); rx_dv = 0; rx_er = 0;
-    repeat (300) @(posedge phy_clock);
-    $fclose(f);
-    $finish;
-  end
-endmodule
-"#,
-        msb = rxd_bits - 1,
-        last = pins.len() - 1,
-        core_half = core_period_ps / 2000.0,
-        phy_half = phy_period_ps / 2000.0,
-    );
-    let dir = std::env::temp_dir().join(format!("{name}-iverilog-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("top.v"), verilog).unwrap();
-    std::fs::write(dir.join("tb.v"), tb).unwrap();
-    std::fs::write(dir.join("pins.hex"), hex).unwrap();
-    for (cmd, args) in [("iverilog", &["-o", "sim", "tb.v", "top.v"][..]), ("vvp", &["-n", "sim"][..])] {
-        let out = std::process::Command::new(cmd).current_dir(&dir).args(args).output();
-        let out = out.unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
-        assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
+    /// Run the generated Verilog of a receive adapter (`GmiiRx` or `MiiRx`: ports `phy_clock`,
+    /// `rxd`, `rx_dv`, `rx_er`, `clock`, `reset`, `valid`, `data`, `error`, `frame_end`) in
+    /// Icarus Verilog, with the pins played from a file on the PHY clock, and return the PHY
+    /// byte stream it produced: the check that the exported Verilog behaves as simulated.
+    pub(crate) fn iverilog_rx(
+        name: &str,
+        verilog: &str,
+        rxd_bits: usize,
+        pins: &[crate::model::pins::PinSample],
+        core_period_ps: f64,
+        phy_period_ps: f64,
+    ) -> Vec<crate::model::pins::RxEvent> {
+        use crate::model::pins::RxEvent;
+        let hex: String = pins
+            .iter()
+            .map(|p| {
+                format!(
+                    "{:03x}\n",
+                    (p.er as u16) << 9 | (p.dv as u16) << 8 | p.data as u16
+                )
+            })
+            .collect();
+        let tb = format!(
+            r#"
+    `timescale 1ns/1fs
+    module tb;
+      reg clock = 0, phy_clock = 0, reset = 0, rx_dv = 0, rx_er = 0;
+      reg [{msb}:0] rxd = 0;
+      wire valid, error, frame_end;
+      wire [7:0] data;
+      wire [31:0] overflows;
+      top uut(.phy_clock(phy_clock), .rxd(rxd), .rx_dv(rx_dv), .rx_er(rx_er), .clock(clock),
+        .reset(reset), .valid(valid), .data(data), .error(error), .frame_end(frame_end),
+        .overflows(overflows));
+      reg [9:0] pins [0:{last}];
+      integer i, f;
+      always #{core_half} clock = ~clock;
+      always #{phy_half} phy_clock = ~phy_clock;
+      // Core side: what the adapter presents at each core rising edge.
+      always @(posedge clock) begin
+        if (valid) $fwrite(f, "B %0d %0d\n", data, error);
+        if (frame_end) $fwrite(f, "E %0d\n", error);
+      end
+      initial begin
+        $readmemh("pins.hex", pins);
+        f = $fopen("out.txt", "w");
+        for (i = 0; i <= {last}; i = i + 1) begin
+          @(negedge phy_clock);
+          rxd = pins[i][{msb}:0];
+          rx_dv = pins[i][8];
+          rx_er = pins[i][9];
+        end
+        @(negedge phy_clock); rx_dv = 0; rx_er = 0;
+        repeat (300) @(posedge phy_clock);
+        $fclose(f);
+        $finish;
+      end
+    endmodule
+    "#,
+            msb = rxd_bits - 1,
+            last = pins.len() - 1,
+            core_half = core_period_ps / 2000.0,
+            phy_half = phy_period_ps / 2000.0,
+        );
+        let dir = std::env::temp_dir().join(format!("{name}-iverilog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("top.v"), verilog).unwrap();
+        std::fs::write(dir.join("tb.v"), tb).unwrap();
+        std::fs::write(dir.join("pins.hex"), hex).unwrap();
+        for (cmd, args) in [
+            ("iverilog", &["-o", "sim", "tb.v", "top.v"][..]),
+            ("vvp", &["-n", "sim"][..]),
+        ] {
+            let out = std::process::Command::new(cmd)
+                .current_dir(&dir)
+                .args(args)
+                .output();
+            let out = out.unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
+            assert!(
+                out.status.success(),
+                "{cmd}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let text = std::fs::read_to_string(dir.join("out.txt")).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        text.lines()
+            .map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+                ["B", d, e] => RxEvent::Byte {
+                    data: d.parse().unwrap(),
+                    error: e == "1",
+                },
+                ["E", e] => RxEvent::End { error: e == "1" },
+                _ => panic!("unexpected line {l:?}"),
+            })
+            .collect()
     }
-    let text = std::fs::read_to_string(dir.join("out.txt")).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    text.lines()
-        .map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
-            ["B", d, e] => RxEvent::Byte { data: d.parse().unwrap(), error: e == "1" },
-            ["E", e] => RxEvent::End { error: e == "1" },
-            _ => panic!("unexpected line {l:?}"),
-        })
-        .collect()
 }
