@@ -58,8 +58,9 @@ pub struct MacTx {
     // Configuration (tie to `DEFAULT_IFG` / `DEFAULT_MAX_LEN` of `model::tx_reference`).
     /// Idle byte times after each frame (12 = 96 bit times). 0 is allowed.
     pub ifg_bytes: Signal<In, Bits<8>>,
-    /// Longest frame, FCS included, that is sent; longer ones are aborted. Values below 64
-    /// make every frame longer than `max_len - 4` data bytes abort; padding is not limited.
+    /// Longest frame, FCS included, that is sent; longer ones are aborted. Below 64 it still
+    /// applies to the host's bytes (`max_len - 4` at most) but not to padding; below 4 the
+    /// subtraction wraps and there is no limit.
     pub max_len: Signal<In, Bits<16>>,
     // Counters, 32-bit saturating.
     pub frames_sent: Signal<Out, Bits<32>>,

@@ -364,6 +364,29 @@ mod tests {
     }
 
     #[test]
+    fn random_captures_never_panic() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let frames = vec![vec![0u8; 1], vec![5u8; 80]];
+        for _ in 0..2000 {
+            let n = rng.gen_range(0..200);
+            let s: Vec<WireByte> = (0..n)
+                .map(|_| WireByte {
+                    en: rng.gen_bool(0.8),
+                    er: rng.gen_bool(0.05),
+                    data: rng.gen(),
+                })
+                .collect();
+            let cap = split_frames(&s);
+            for f in &cap.frames {
+                let _ = decode_frame(f);
+                let _ = is_aborted_frame(f);
+            }
+            assert!(check_transmission(&s, &frames, 12).is_err());
+        }
+    }
+
+    #[test]
     fn aborted_frame_recognised() {
         let mut bytes = wire_bytes(&[9; 20])[..8 + 20].to_vec();
         let inv = !crc32fast::hash(&bytes[8..]);
