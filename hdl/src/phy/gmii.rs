@@ -115,7 +115,7 @@ mod tests {
     use crate::phy::rx_cross::tests::iverilog_rx;
     use crate::phy::rx_cross::tests::{
         assert_overflow_cuts_frames, assert_receives_at_0_and_200_ppm, pins_and_expected,
-        rx_test_frames,
+        run_rx, rx_test_frames,
     };
     use crate::sim::{assert_exports, cycle, ppm_period_ps, settle, Domain, TwoClocks};
 
@@ -127,6 +127,22 @@ mod tests {
     fn rx_delivers_what_was_sent_at_0_and_200_ppm() {
         let (pins, expected) = pins_and_expected(&test_frames(1), gmii_rx_pins, gmii_rx_expected);
         assert_receives_at_0_and_200_ppm::<GmiiRx>(&pins, &expected.concat(), 8000.0, 8000.0);
+    }
+
+    #[test]
+    fn rx_er_without_rx_dv_is_ignored() {
+        let (mut pins, expected) =
+            pins_and_expected(&test_frames(7)[..3], gmii_rx_pins, gmii_rx_expected);
+        // Carrier extension / false carrier between frames: rx_er with rx_dv low.
+        let mut marked = 0;
+        for p in pins.iter_mut().filter(|p| !p.dv) {
+            p.er = true;
+            p.data = 0x0E;
+            marked += 1;
+        }
+        assert!(marked > 20);
+        let (got, _) = run_rx::<GmiiRx>(&pins, TwoClocks::new(8000.0, 8000.0));
+        assert_eq!(got, expected.concat());
     }
 
     /// Core clocks from the PHY clock edge that samples the first `rx_dv` to the first
