@@ -314,7 +314,8 @@ mod tests {
         mii_rx_expected, mii_rx_pins, mii_tx_bytes, run_two_clocks, PinSample, RxEvent, RxFrameSpec,
     };
     use crate::model::tx_reference::{
-        check_transmission, decode_frame, split_frames, wire_bytes, DEFAULT_IFG, DEFAULT_MAX_LEN,
+        check_transmission, decode_frame, split_frames, wire_bytes, WireByte, DEFAULT_IFG,
+        DEFAULT_MAX_LEN,
     };
     use crate::phy::rx_cross::tests::iverilog_rx;
     use crate::phy::rx_cross::tests::{
@@ -540,6 +541,111 @@ mod tests {
             );
             assert_eq!(got, expected.concat(), "ppm {ppm}");
         }
+    }
+
+    /// The exported MiiTx in Icarus Verilog, its two clocks 200 ppm apart, fed byte times
+    /// on `ready` as MacTx would, puts the reference wire bytes and gaps on the pins.
+    #[test]
+    fn generated_verilog_transmits_like_the_simulation() {
+        let frames: Vec<Vec<u8>> = [1usize, 61, 300]
+            .iter()
+            .map(|&n| (0..n).map(|i| (i * 13 + n) as u8).collect())
+            .collect();
+        let ifg = 12;
+        // The MAC-side byte times: frames with exact gaps, then idle.
+        let mut bytes = vec![WireByte::IDLE; 4];
+        for f in &frames {
+            bytes.extend(wire_bytes(f).into_iter().map(WireByte::frame));
+            bytes.extend(vec![WireByte::IDLE; ifg]);
+        }
+        let hex: String = bytes
+            .iter()
+            .map(|b| {
+                format!(
+                    "{:03x}\n",
+                    (b.er as u16) << 9 | (b.en as u16) << 8 | b.data as u16
+                )
+            })
+            .collect();
+        let nibbles = 2 * bytes.len() + 100;
+        let tb = format!(
+            r#"
+`timescale 1ns/1fs
+module tb;
+  reg clock = 0, phy_clock = 0, reset = 0, en = 0, er = 0;
+  reg [7:0] data = 0;
+  wire ready, tx_en, tx_er;
+  wire [3:0] txd;
+  wire [31:0] underruns;
+  top uut(.clock(clock), .reset(reset), .ready(ready), .data(data), .en(en), .er(er),
+    .underruns(underruns), .phy_clock(phy_clock), .txd(txd), .tx_en(tx_en), .tx_er(tx_er));
+  reg [9:0] bytes [0:{last}];
+  integer i = 0, n, f;
+  always #4 clock = ~clock;
+  always #{phy_half} phy_clock = ~phy_clock;
+  // MAC side: present byte i; the adapter takes it on a clock edge with ready.
+  always @(negedge clock) begin
+    data = (i <= {last}) ? bytes[i][7:0] : 0;
+    en = (i <= {last}) ? bytes[i][8] : 0;
+    er = (i <= {last}) ? bytes[i][9] : 0;
+  end
+  always @(posedge clock) if (ready) i = i + 1;
+  initial begin
+    $readmemh("bytes.hex", bytes);
+    f = $fopen("pins.txt", "w");
+    for (n = 0; n < {nibbles}; n = n + 1) begin
+      @(posedge phy_clock);
+      $fwrite(f, "%0d %0d %0d\n", txd, tx_en, tx_er);
+    end
+    $fwrite(f, "underruns %0d\n", underruns);
+    $fclose(f);
+    $finish;
+  end
+endmodule
+"#,
+            last = bytes.len() - 1,
+            phy_half = ppm_period_ps(MII_PS, 200.0) / 2000.0,
+        );
+        let mut uut = MiiTx::default();
+        uut.connect_all();
+        let dir = std::env::temp_dir().join(format!("nic_mii_tx_iverilog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("top.v"), generate_verilog(&uut)).unwrap();
+        std::fs::write(dir.join("tb.v"), tb).unwrap();
+        std::fs::write(dir.join("bytes.hex"), hex).unwrap();
+        for (cmd, args) in [
+            ("iverilog", &["-o", "sim", "tb.v", "top.v"][..]),
+            ("vvp", &["-n", "sim"][..]),
+        ] {
+            let out = std::process::Command::new(cmd)
+                .current_dir(&dir)
+                .args(args)
+                .output();
+            let out = out.unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
+            assert!(
+                out.status.success(),
+                "{cmd}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let text = std::fs::read_to_string(dir.join("pins.txt")).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut pins = vec![];
+        let mut underruns = None;
+        for l in text.lines() {
+            match l.split_whitespace().collect::<Vec<_>>()[..] {
+                ["underruns", k] => underruns = Some(k.parse::<u32>().unwrap()),
+                [d, en, er] => pins.push(PinSample {
+                    data: d.parse().unwrap(),
+                    dv: en == "1",
+                    er: er == "1",
+                }),
+                _ => panic!("unexpected line {l:?}"),
+            }
+        }
+        assert_eq!(underruns, Some(0));
+        let line = mii_tx_bytes(&pins).expect("whole bytes on the pins");
+        check_transmission(&line, &frames, ifg).unwrap();
     }
 
     #[test]
