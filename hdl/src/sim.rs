@@ -160,3 +160,38 @@ pub fn yosys_check(name: &str, verilog: &str) -> Result<(), String> {
         ))
     }
 }
+
+/// Simulate `verilog` (the design, module `top`) with the testbench `tb` (module `tb`) in
+/// Icarus Verilog, in a fresh directory holding also `data` (name, contents) files for
+/// `$readmemh`; the testbench writes its results to `out.txt`, which is returned. Used to
+/// check that the exported Verilog behaves like the Rust-HDL simulation.
+pub fn iverilog_run(
+    name: &str,
+    verilog: &str,
+    tb: &str,
+    data: &[(&str, &str)],
+) -> Result<String, String> {
+    let dir = std::env::temp_dir().join(format!("{name}-iverilog-{}", std::process::id()));
+    let result = (|| {
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        for (file, text) in [("top.v", verilog), ("tb.v", tb)].iter().chain(data) {
+            std::fs::write(dir.join(file), text).map_err(|e| format!("{file}: {e}"))?;
+        }
+        for (cmd, args) in [
+            ("iverilog", &["-o", "sim", "tb.v", "top.v"][..]),
+            ("vvp", &["-n", "sim"][..]),
+        ] {
+            let out = std::process::Command::new(cmd)
+                .current_dir(&dir)
+                .args(args)
+                .output()
+                .map_err(|e| format!("cannot run {cmd}: {e}"))?;
+            if !out.status.success() {
+                return Err(format!("{cmd}: {}", String::from_utf8_lossy(&out.stderr)));
+            }
+        }
+        std::fs::read_to_string(dir.join("out.txt")).map_err(|e| format!("out.txt: {e}"))
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}

@@ -738,7 +738,7 @@ module tb;
   always #5 clock = ~clock;
   initial begin
     $readmemh("host.hex", host);
-    f = $fopen("line.txt", "w");
+    f = $fopen("out.txt", "w");
     @(negedge clock); @(negedge clock);
     reset = 0;
     for (t = 0; t < {cycles}; t = t + 1) begin
@@ -762,27 +762,13 @@ endmodule
         );
         let mut uut = MacTx::default();
         uut.connect_all();
-        let dir = std::env::temp_dir().join(format!("nic_mac_tx_iverilog-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("top.v"), generate_verilog(&uut)).unwrap();
-        std::fs::write(dir.join("tb.v"), tb).unwrap();
-        std::fs::write(dir.join("host.hex"), host_words).unwrap();
-        let run = |cmd: &str, args: &[&str]| {
-            let out = std::process::Command::new(cmd)
-                .current_dir(&dir)
-                .args(args)
-                .output();
-            let out = out.unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
-            assert!(
-                out.status.success(),
-                "{cmd}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        run("iverilog", &["-o", "sim", "tb.v", "top.v"]);
-        run("vvp", &["-n", "sim"]);
-        let text = std::fs::read_to_string(dir.join("line.txt")).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
+        let text = crate::sim::iverilog_run(
+            "nic_mac_tx",
+            &generate_verilog(&uut),
+            &tb,
+            &[("host.hex", &host_words)],
+        )
+        .unwrap();
         let mut line = vec![];
         let mut frames_sent = None;
         for l in text.lines() {

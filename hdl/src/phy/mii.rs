@@ -592,7 +592,7 @@ module tb;
   always @(posedge clock) if (ready) i = i + 1;
   initial begin
     $readmemh("bytes.hex", bytes);
-    f = $fopen("pins.txt", "w");
+    f = $fopen("out.txt", "w");
     for (n = 0; n < {nibbles}; n = n + 1) begin
       @(posedge phy_clock);
       $fwrite(f, "%0d %0d %0d\n", txd, tx_en, tx_er);
@@ -608,28 +608,13 @@ endmodule
         );
         let mut uut = MiiTx::default();
         uut.connect_all();
-        let dir = std::env::temp_dir().join(format!("nic_mii_tx_iverilog-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("top.v"), generate_verilog(&uut)).unwrap();
-        std::fs::write(dir.join("tb.v"), tb).unwrap();
-        std::fs::write(dir.join("bytes.hex"), hex).unwrap();
-        for (cmd, args) in [
-            ("iverilog", &["-o", "sim", "tb.v", "top.v"][..]),
-            ("vvp", &["-n", "sim"][..]),
-        ] {
-            let out = std::process::Command::new(cmd)
-                .current_dir(&dir)
-                .args(args)
-                .output();
-            let out = out.unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
-            assert!(
-                out.status.success(),
-                "{cmd}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        let text = std::fs::read_to_string(dir.join("pins.txt")).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
+        let text = crate::sim::iverilog_run(
+            "nic_mii_tx",
+            &generate_verilog(&uut),
+            &tb,
+            &[("bytes.hex", &hex)],
+        )
+        .unwrap();
         let mut pins = vec![];
         let mut underruns = None;
         for l in text.lines() {

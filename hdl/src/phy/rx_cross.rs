@@ -452,28 +452,7 @@ pub(crate) mod tests {
             core_half = core_period_ps / 2000.0,
             phy_half = phy_period_ps / 2000.0,
         );
-        let dir = std::env::temp_dir().join(format!("{name}-iverilog-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("top.v"), verilog).unwrap();
-        std::fs::write(dir.join("tb.v"), tb).unwrap();
-        std::fs::write(dir.join("pins.hex"), hex).unwrap();
-        for (cmd, args) in [
-            ("iverilog", &["-o", "sim", "tb.v", "top.v"][..]),
-            ("vvp", &["-n", "sim"][..]),
-        ] {
-            let out = std::process::Command::new(cmd)
-                .current_dir(&dir)
-                .args(args)
-                .output();
-            let out = out.unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
-            assert!(
-                out.status.success(),
-                "{cmd}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        let text = std::fs::read_to_string(dir.join("out.txt")).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
+        let text = crate::sim::iverilog_run(name, verilog, &tb, &[("pins.hex", &hex)]).unwrap();
         text.lines()
             .map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
                 ["B", d, e] => RxEvent::Byte {
