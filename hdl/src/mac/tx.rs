@@ -606,39 +606,26 @@ pub(crate) mod tests {
 
     #[test]
     fn oversize_frames_are_cut_at_max_len_and_counted() {
-        // Default limit: 1514 data bytes pass, 1515 do not.
-        let frames = [pattern(1515, 1), pattern(1514, 2)];
-        let mut uut = new_mac(DEFAULT_IFG, DEFAULT_MAX_LEN);
-        let line = run(
-            &mut uut,
-            frames.iter().cloned().map(HostFrame::new).collect(),
-            1,
-        );
-        let cap = split_frames(&line);
-        assert_eq!(cap.frames.len(), 2);
-        assert!(is_aborted_frame(&cap.frames[0]));
-        assert_eq!(cap.frames[0].bytes.len(), 8 + 1518);
-        assert_eq!(
-            &cap.frames[0].bytes[..8 + 1514],
-            &wire_bytes(&frames[0])[..8 + 1514]
-        );
-        assert_eq!(cap.frames[1].bytes, wire_bytes(&frames[1]));
-        assert_eq!(uut.oversize.val().to_u32(), 1);
-        assert_eq!(uut.frames_sent.val().to_u32(), 1);
-        // A small configured limit.
-        let frames = [pattern(200, 3), pattern(96, 4)];
-        let mut uut = new_mac(DEFAULT_IFG, 100);
-        let line = run(
-            &mut uut,
-            frames.iter().cloned().map(HostFrame::new).collect(),
-            2,
-        );
-        let cap = split_frames(&line);
-        assert_eq!(cap.frames.len(), 2);
-        assert!(is_aborted_frame(&cap.frames[0]));
-        assert_eq!(cap.frames[0].bytes.len(), 8 + 100);
-        assert_eq!(cap.frames[1].bytes, wire_bytes(&frames[1]));
-        assert_eq!(uut.oversize.val().to_u32(), 1);
+        // (max_len, PHY pace): the default limit, where 1514 data bytes pass and 1515 do
+        // not, and a small configured one with a slower PHY.
+        for (max_len, ready_every) in [(DEFAULT_MAX_LEN, 1), (100, 2)] {
+            let data_max = max_len as usize - 4;
+            let frames = [pattern(data_max + 1, 1), pattern(data_max, 2)];
+            let mut uut = new_mac(DEFAULT_IFG, max_len);
+            let host = frames.iter().cloned().map(HostFrame::new).collect();
+            let cap = split_frames(&run(&mut uut, host, ready_every));
+            assert_eq!(cap.frames.len(), 2);
+            // Cut after max_len - 4 data bytes: exactly max_len bytes after the SFD.
+            assert!(is_aborted_frame(&cap.frames[0]));
+            assert_eq!(cap.frames[0].bytes.len(), 8 + max_len as usize);
+            assert_eq!(
+                &cap.frames[0].bytes[..8 + data_max],
+                &wire_bytes(&frames[0])[..8 + data_max]
+            );
+            assert_eq!(cap.frames[1].bytes, wire_bytes(&frames[1]));
+            assert_eq!(uut.oversize.val().to_u32(), 1);
+            assert_eq!(uut.frames_sent.val().to_u32(), 1);
+        }
     }
 
     #[test]

@@ -353,6 +353,14 @@ mod tests {
     use super::*;
     use crate::model::tx_reference::{split_frames, wire_bytes};
 
+    fn er_positions(pins: &[PinSample]) -> Vec<usize> {
+        (0..pins.len()).filter(|&i| pins[i].er).collect()
+    }
+
+    fn byte(data: u8, error: bool) -> RxEvent {
+        RxEvent::Byte { data, error }
+    }
+
     #[test]
     fn gmii_pins_layout() {
         let spec = RxFrameSpec {
@@ -365,36 +373,16 @@ mod tests {
         assert_eq!(data, [0x55, 0x55, 0xD5, 0xA1, 0xB2, 0, 0, 0]);
         let dv: Vec<bool> = p.iter().map(|s| s.dv).collect();
         assert_eq!(dv, [true, true, true, true, true, false, false, false]);
-        let er: Vec<usize> = p
-            .iter()
-            .enumerate()
-            .filter(|s| s.1.er)
-            .map(|s| s.0)
-            .collect();
+        let er = er_positions(&p);
         assert_eq!(er, [4]);
         assert_eq!(
             gmii_rx_expected(&[0xA1, 0xB2], &spec),
             vec![
-                RxEvent::Byte {
-                    data: 0x55,
-                    error: false
-                },
-                RxEvent::Byte {
-                    data: 0x55,
-                    error: false
-                },
-                RxEvent::Byte {
-                    data: 0xD5,
-                    error: false
-                },
-                RxEvent::Byte {
-                    data: 0xA1,
-                    error: false
-                },
-                RxEvent::Byte {
-                    data: 0xB2,
-                    error: true
-                },
+                byte(0x55, false),
+                byte(0x55, false),
+                byte(0xD5, false),
+                byte(0xA1, false),
+                byte(0xB2, true),
                 RxEvent::End { error: false },
             ]
         );
@@ -410,12 +398,7 @@ mod tests {
         let p = mii_rx_pins(&[0xA1], &spec);
         let data: Vec<u8> = p.iter().map(|s| s.data).collect();
         assert_eq!(data, [5, 5, 5, 5, 0xD, 0x1, 0xA, 0, 0]);
-        let er: Vec<usize> = p
-            .iter()
-            .enumerate()
-            .filter(|s| s.1.er)
-            .map(|s| s.0)
-            .collect();
+        let er = er_positions(&p);
         assert_eq!(er, [5, 6]);
         assert_eq!(
             mii_rx_expected(&[0xA1], &spec)[0],
