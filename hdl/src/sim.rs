@@ -7,7 +7,10 @@ pub const MAX_SETTLE: usize = 1000;
 /// Let combinational logic settle after inputs changed. Panics on a combinational loop,
 /// which is a design bug, not a runtime condition.
 pub fn settle<B: Block>(uut: &mut B) {
-    assert!(simulate(uut, MAX_SETTLE), "logic did not settle: combinational loop?");
+    assert!(
+        simulate(uut, MAX_SETTLE),
+        "logic did not settle: combinational loop?"
+    );
 }
 
 /// One full cycle of the clock selected by `clk`. Set inputs before calling; read registered
@@ -35,4 +38,178 @@ pub fn cycle_recorded<B: Block>(
     clk(uut).next = Clock::from(true);
     settle(uut);
     rec.record(uut);
+}
+
+/// Which of the two clocks of a [`TwoClocks`] schedule an edge belongs to.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Domain {
+    /// The first clock given to [`TwoClocks::new`] (by convention the core clock).
+    A,
+    /// The second clock (by convention the PHY's clock).
+    B,
+}
+
+/// One clock edge of a [`TwoClocks`] schedule.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Edge {
+    pub domain: Domain,
+    pub rising: bool,
+    /// Simulated time of the edge in femtoseconds (so that a ppm offset on a 8 ns period,
+    /// 8001.6 ps, is still exact).
+    pub time_fs: u64,
+}
+
+/// Two free-running clocks with independent periods, stepped edge by edge: the clock whose
+/// next edge comes first is always the one advanced (A first on a tie), exactly as two
+/// unrelated oscillators would drive a clock-domain crossing. Both clocks start low at time
+/// zero and rise half a period later.
+#[derive(Clone, Debug)]
+pub struct TwoClocks {
+    half_fs: [u64; 2],
+    next_fs: [u64; 2],
+    high: [bool; 2],
+}
+
+/// The period in picoseconds of a clock that is `ppm` parts per million slow (positive) or
+/// fast (negative) relative to a nominal period: `nominal_ps * (1 + ppm * 1e-6)`.
+pub fn ppm_period_ps(nominal_ps: f64, ppm: f64) -> f64 {
+    nominal_ps * (1.0 + ppm * 1e-6)
+}
+
+impl TwoClocks {
+    /// Clocks with the given periods in picoseconds (fractions allowed, rounded to 2 fs).
+    pub fn new(period_a_ps: f64, period_b_ps: f64) -> Self {
+        let half = |p: f64| {
+            assert!(
+                p.is_finite() && p > 0.0,
+                "clock period must be positive, got {p}"
+            );
+            ((p * 1000.0 / 2.0).round() as u64).max(1)
+        };
+        let half_fs = [half(period_a_ps), half(period_b_ps)];
+        Self {
+            half_fs,
+            next_fs: half_fs,
+            high: [false, false],
+        }
+    }
+
+    /// Delay the first edge of one clock by `ps` picoseconds, to start the two clocks at
+    /// another relative phase.
+    pub fn delayed(mut self, domain: Domain, ps: f64) -> Self {
+        assert!(
+            ps.is_finite() && ps >= 0.0,
+            "delay must be non-negative, got {ps}"
+        );
+        self.next_fs[(domain == Domain::B) as usize] += (ps * 1000.0).round() as u64;
+        self
+    }
+
+    /// The next edge, without applying it.
+    pub fn peek(&self) -> Edge {
+        let i = if self.next_fs[0] <= self.next_fs[1] {
+            0
+        } else {
+            1
+        };
+        Edge {
+            domain: if i == 0 { Domain::A } else { Domain::B },
+            rising: !self.high[i],
+            time_fs: self.next_fs[i],
+        }
+    }
+
+    /// Apply the next edge to `uut`: settle first (so inputs the caller set since the last
+    /// edge are stable when the clock moves, as a real setup time guarantees), then toggle
+    /// that domain's clock and settle again. Returns the edge that was applied.
+    pub fn step<B: Block>(
+        &mut self,
+        uut: &mut B,
+        clk_a: impl Fn(&mut B) -> &mut Signal<In, Clock>,
+        clk_b: impl Fn(&mut B) -> &mut Signal<In, Clock>,
+    ) -> Edge {
+        let e = self.peek();
+        let i = (e.domain == Domain::B) as usize;
+        settle(uut);
+        let clk = if i == 0 { clk_a(uut) } else { clk_b(uut) };
+        clk.next = Clock::from(e.rising);
+        settle(uut);
+        self.high[i] = e.rising;
+        self.next_fs[i] += self.half_fs[i];
+        e
+    }
+}
+
+/// Generate the Verilog of `uut` and check it with both `yosys_validate` (Rust-HDL's own
+/// check) and [`yosys_check`]; panics with Yosys's output otherwise.
+pub fn assert_exports<B: Block>(name: &str, mut uut: B) {
+    uut.connect_all();
+    let v = generate_verilog(&uut);
+    if let Err(e) = yosys_validate(name, &v) {
+        panic!("{name}: yosys_validate: {e:?}");
+    }
+    if let Err(e) = yosys_check(name, &v) {
+        panic!("{name}: {e}");
+    }
+}
+
+/// Synthesize `verilog` (top module `top`) with Yosys, flattened, and fail on anything
+/// `check -assert` finds: combinational loops, multiple drivers, undriven wires used.
+/// Stronger than `yosys_validate`, which stops after `proc`. Verilator's UNOPTFLAT
+/// ("circular combinational logic") is *not* such a loop: it also fires when two
+/// always-blocks feed each other without a cell-level cycle, as around Rust-HDL's FIFOs.
+pub fn yosys_check(name: &str, verilog: &str) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("top.v"), verilog).map_err(|e| e.to_string())?;
+    let out = std::process::Command::new("yosys")
+        .current_dir(&dir)
+        .args(["-q", "-p", "read_verilog top.v; hierarchy -check -top top; proc; flatten; opt_clean; check -assert"])
+        .output()
+        .map_err(|e| format!("cannot run yosys: {e}"))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Simulate `verilog` (the design, module `top`) with the testbench `tb` (module `tb`) in
+/// Icarus Verilog, in a fresh directory holding also `data` (name, contents) files for
+/// `$readmemh`; the testbench writes its results to `out.txt`, which is returned. Used to
+/// check that the exported Verilog behaves like the Rust-HDL simulation.
+pub fn iverilog_run(
+    name: &str,
+    verilog: &str,
+    tb: &str,
+    data: &[(&str, &str)],
+) -> Result<String, String> {
+    let dir = std::env::temp_dir().join(format!("{name}-iverilog-{}", std::process::id()));
+    let result = (|| {
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        for (file, text) in [("top.v", verilog), ("tb.v", tb)].iter().chain(data) {
+            std::fs::write(dir.join(file), text).map_err(|e| format!("{file}: {e}"))?;
+        }
+        for (cmd, args) in [
+            ("iverilog", &["-o", "sim", "tb.v", "top.v"][..]),
+            ("vvp", &["-n", "sim"][..]),
+        ] {
+            let out = std::process::Command::new(cmd)
+                .current_dir(&dir)
+                .args(args)
+                .output()
+                .map_err(|e| format!("cannot run {cmd}: {e}"))?;
+            if !out.status.success() {
+                return Err(format!("{cmd}: {}", String::from_utf8_lossy(&out.stderr)));
+            }
+        }
+        std::fs::read_to_string(dir.join("out.txt")).map_err(|e| format!("out.txt: {e}"))
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }

@@ -4,3 +4,4 @@ pub mod link_pulse;
 pub mod manchester_rx;
 pub mod manchester_tx;
 pub mod mii;
+pub mod rx_cross;

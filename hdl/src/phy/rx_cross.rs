@@ -1,0 +1,476 @@
+//! Carries a received byte stream from an external PHY's clock domain into the core clock
+//! domain: the half that `phy::gmii::GmiiRx` and `phy::mii::MiiRx` share.
+//!
+//! The PHY side pushes bytes and frame ends; they cross through a 64-entry
+//! `AsynchronousFIFO` (rust-hdl widget: dual-clock RAM, pointers crossed by handshake
+//! synchronizers) and come out as the PHY byte stream of `lib.rs`, one registered stage
+//! after the FIFO. Each FIFO word is 10 bits: the byte, its error flag (bit 8) and an end
+//! marker (bit 9; an end word carries no byte).
+//!
+//! The core clock is meant to be at least as fast as the PHY's (minus the ppm tolerance):
+//! the FIFO then only absorbs the phase and burstiness of the pointer crossing and never
+//! fills. If it does fill (a core clock too slow, or stopped), nothing is silently lost:
+//! the frame being received is cut short, its remaining bytes are dropped, an end word
+//! **with error** is written as soon as there is room, and `overflows` counts it. A frame
+//! that starts while that end word is still waiting is dropped whole and counted too.
+//! So downstream sees either a frame exactly as received or a prefix of it ending with
+//! an error, never bytes of two frames glued together.
+//!
+//! Measured (tests `fifo_fill_stays_low_at_full_rate`, `gmii::tests::rx_latency_*`): with
+//! maximum-length frames back to back and the core 200 ppm slower, the FIFO holds at most
+//! 21 of its 64 words, because the widget's pointers cross by a request/acknowledge
+//! handshake (several clocks per update) rather than by Gray code; pin to stream latency
+//! is 9-10 core clocks on GMII.
+//!
+//! Lint note: Rust-HDL emits each block's logic as one always-block, and the FIFO widget
+//! computes `empty`/`full` in the same block that uses `read`/`write`. Driving `read` from
+//! `empty` or `write` from `full` combinationally is no real loop, but `verilator -Wall`
+//! reports it as UNOPTFLAT ("circular combinational logic"). So `read` is held high and
+//! `write` depends on a *registered* "almost full": the exported Verilog lints without it,
+//! and `sim::yosys_check` (flattened, `check -assert`) confirms no cell-level loop.
+use rust_hdl::prelude::*;
+
+/// FIFO word: byte in bits 7..0, error in bit 8, end marker in bit 9. 64 words, "almost
+/// full" from 60.
+pub type RxWordFifo = AsynchronousFIFO<Bits<10>, 6, 7, 4>;
+
+#[derive(LogicBlock)]
+pub struct RxCross {
+    // PHY clock domain.
+    pub phy_clock: Signal<In, Clock>,
+    /// A received byte this PHY clock.
+    pub push: Signal<In, Bit>,
+    pub push_data: Signal<In, Bits<8>>,
+    /// With `push`: the byte had a receive error. With `push_end`: the frame had an error
+    /// that belongs to no byte.
+    pub push_error: Signal<In, Bit>,
+    /// The frame ended this PHY clock (never together with `push`).
+    pub push_end: Signal<In, Bit>,
+    // Core clock domain.
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub valid: Signal<Out, Bit>,
+    pub data: Signal<Out, Bits<8>>,
+    pub error: Signal<Out, Bit>,
+    /// The `end` of the PHY byte stream in lib.rs, renamed: `end` is a Verilog keyword
+    /// and Rust-HDL does not escape it, so a port called `end` breaks the export.
+    pub frame_end: Signal<Out, Bit>,
+    /// Frames cut short or lost because the FIFO was full (saturating, crossed from the
+    /// PHY domain, so it lags the event by a few clocks).
+    pub overflows: Signal<Out, Bits<32>>,
+
+    fifo: RxWordFifo,
+    /// `reset` brought into the PHY domain.
+    phy_reset: BitSynchronizer,
+    /// Dropping the rest of the current frame after an overflow.
+    skip: DFF<Bit>,
+    /// An end-with-error word is owed to the reader.
+    end_pending: DFF<Bit>,
+    /// The FIFO's "almost full" one PHY clock ago: no room for the PHY side. Registered so
+    /// that `write` does not depend combinationally on the FIFO (see the lint note); the
+    /// 4-word margin covers the clock of delay and the write pointer's own delay.
+    no_room: DFF<Bit>,
+    overflow_count: DFF<Bits<32>>,
+    count_cross: VectorSynchronizer<Bits<32>>,
+    word: Signal<Local, Bits<10>>,
+    write: Signal<Local, Bit>,
+    out_valid: DFF<Bit>,
+    out_data: DFF<Bits<8>>,
+    out_error: DFF<Bit>,
+    out_end: DFF<Bit>,
+    err_bit: Constant<Bits<10>>,
+    end_bit: Constant<Bits<10>>,
+    ones: Constant<Bits<32>>,
+}
+
+impl Default for RxCross {
+    fn default() -> Self {
+        Self {
+            phy_clock: Default::default(),
+            push: Default::default(),
+            push_data: Default::default(),
+            push_error: Default::default(),
+            push_end: Default::default(),
+            clock: Default::default(),
+            reset: Default::default(),
+            valid: Default::default(),
+            data: Default::default(),
+            error: Default::default(),
+            frame_end: Default::default(),
+            overflows: Default::default(),
+            fifo: Default::default(),
+            phy_reset: Default::default(),
+            skip: Default::default(),
+            end_pending: Default::default(),
+            no_room: Default::default(),
+            overflow_count: Default::default(),
+            count_cross: Default::default(),
+            word: Default::default(),
+            write: Default::default(),
+            out_valid: Default::default(),
+            out_data: Default::default(),
+            out_error: Default::default(),
+            out_end: Default::default(),
+            err_bit: Constant::new(0x100_u64.to_bits()),
+            end_bit: Constant::new(0x200_u64.to_bits()),
+            ones: Constant::new(0xFFFF_FFFF_u64.to_bits()),
+        }
+    }
+}
+
+impl Logic for RxCross {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, phy_clock, skip, end_pending, no_room, overflow_count);
+        dff_setup!(self, clock, out_valid, out_data, out_error, out_end);
+        clock!(self, phy_clock, phy_reset);
+        self.phy_reset.sig_in.next = self.reset.val();
+        self.fifo.write_clock.next = self.phy_clock.val();
+        self.fifo.read_clock.next = self.clock.val();
+        self.count_cross.clock_in.next = self.phy_clock.val();
+        self.count_cross.clock_out.next = self.clock.val();
+        self.count_cross.sig_in.next = self.overflow_count.q.val();
+        self.count_cross.send.next = !self.count_cross.busy.val();
+        self.overflows.next = self.count_cross.sig_out.val();
+
+        // PHY side.
+        self.write.next = false;
+        self.word.next = bit_cast::<10, 8>(self.push_data.val());
+        if self.push_error.val() {
+            self.word.next = bit_cast::<10, 8>(self.push_data.val()) | self.err_bit.val();
+        }
+        if self.push.val() {
+            if self.skip.q.val() {
+                // Rest of a frame already cut short: drop.
+            } else if self.end_pending.q.val() | self.no_room.q.val() {
+                // No room (or the previous frame's end is still owed): cut this frame.
+                self.skip.d.next = true;
+                self.end_pending.d.next = true;
+                if self.overflow_count.q.val() != self.ones.val() {
+                    self.overflow_count.d.next = self.overflow_count.q.val() + 1;
+                }
+            } else {
+                self.write.next = true;
+            }
+        } else if self.push_end.val() {
+            self.skip.d.next = false;
+            if self.skip.q.val() | self.end_pending.q.val() {
+                // The end word owed for this frame goes out below when there is room.
+            } else if self.no_room.q.val() {
+                self.end_pending.d.next = true;
+                if self.overflow_count.q.val() != self.ones.val() {
+                    self.overflow_count.d.next = self.overflow_count.q.val() + 1;
+                }
+            } else {
+                self.write.next = true;
+                self.word.next = self.end_bit.val();
+                if self.push_error.val() {
+                    self.word.next = self.end_bit.val() | self.err_bit.val();
+                }
+            }
+        }
+        if self.end_pending.q.val() & !self.write.val() & !self.no_room.q.val() {
+            self.write.next = true;
+            self.word.next = self.end_bit.val() | self.err_bit.val();
+            self.end_pending.d.next = false;
+        }
+        if self.phy_reset.sig_out.val() {
+            self.write.next = false;
+            self.skip.d.next = false;
+            self.end_pending.d.next = false;
+            self.overflow_count.d.next = 0.into();
+        }
+        self.no_room.d.next = self.fifo.almost_full.val();
+        self.fifo.write.next = self.write.val();
+        self.fifo.data_in.next = self.word.val();
+
+        // Core side: drain every word as soon as it is visible. `read` is held high: the
+        // FIFO ignores it while empty, and it then needs no path from `empty`.
+        self.fifo.read.next = true;
+        self.out_valid.d.next = !self.fifo.empty.val() & !self.fifo.data_out.val().get_bit(9);
+        self.out_end.d.next = !self.fifo.empty.val() & self.fifo.data_out.val().get_bit(9);
+        self.out_error.d.next = !self.fifo.empty.val() & self.fifo.data_out.val().get_bit(8);
+        self.out_data.d.next = self.fifo.data_out.val().get_bits::<8>(0);
+        if self.reset.val() {
+            self.out_valid.d.next = false;
+            self.out_end.d.next = false;
+            self.out_error.d.next = false;
+        }
+        self.valid.next = self.out_valid.q.val();
+        self.data.next = self.out_data.q.val();
+        self.error.next = self.out_error.q.val();
+        self.frame_end.next = self.out_end.q.val();
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::model::pins::{receive, PinReceiver, PinSample, RxEvent, RxFrameSpec};
+    use crate::sim::{ppm_period_ps, Domain, TwoClocks};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// The receive test set: random frames up to maximum length, back to back at the
+    /// gap of `spec`, with each of `short_preambles` (bytes on GMII, nibbles on MII, 0 =
+    /// SFD only), rx_er on the last and on the first byte, and gaps shrunk to 2 and 1.
+    pub(crate) fn rx_test_frames(
+        seed: u64,
+        spec: RxFrameSpec,
+        short_preambles: &[usize],
+    ) -> Vec<(Vec<u8>, RxFrameSpec)> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut frame = |n: usize| (0..n).map(|_| rng.gen::<u8>()).collect::<Vec<u8>>();
+        let mut v = vec![(frame(64), spec.clone()), (frame(1518), spec.clone())];
+        for (i, &preamble) in short_preambles.iter().enumerate() {
+            v.push((
+                frame(64 + i),
+                RxFrameSpec {
+                    preamble,
+                    ..spec.clone()
+                },
+            ));
+        }
+        v.push((
+            frame(100),
+            RxFrameSpec {
+                error_at: Some(99),
+                ..spec.clone()
+            },
+        ));
+        v.push((
+            frame(64),
+            RxFrameSpec {
+                error_at: Some(0),
+                ..spec.clone()
+            },
+        ));
+        v.push((
+            frame(65),
+            RxFrameSpec {
+                gap: 2,
+                ..spec.clone()
+            },
+        ));
+        v.push((
+            frame(66),
+            RxFrameSpec {
+                gap: 1,
+                ..spec.clone()
+            },
+        ));
+        v.push((frame(64), spec));
+        v
+    }
+
+    /// The pins for `frames` (after a few idle clocks) and, per frame, the PHY byte
+    /// stream expected for it.
+    pub(crate) fn pins_and_expected(
+        frames: &[(Vec<u8>, RxFrameSpec)],
+        pins: fn(&[u8], &RxFrameSpec) -> Vec<PinSample>,
+        expected: fn(&[u8], &RxFrameSpec) -> Vec<RxEvent>,
+    ) -> (Vec<PinSample>, Vec<Vec<RxEvent>>) {
+        let mut p = vec![PinSample::IDLE; 5];
+        let mut e = vec![];
+        for (f, spec) in frames {
+            p.extend(pins(f, spec));
+            e.push(expected(f, spec));
+        }
+        (p, e)
+    }
+
+    /// A fresh adapter fed `pins`: its PHY byte stream and overflow counter.
+    pub(crate) fn run_rx<B: PinReceiver + Default>(
+        pins: &[PinSample],
+        clocks: TwoClocks,
+    ) -> (Vec<RxEvent>, u32) {
+        let mut uut = B::default();
+        uut.connect_all();
+        let got = receive(&mut uut, clocks, pins, 200);
+        (got, uut.overflow_count())
+    }
+
+    /// At 0, +200 and -200 ppm, each from four starting phases of the PHY clock (200 ppm
+    /// slips the phase by less than a clock over a test run, so the phases make the edges
+    /// cross in every order), the adapter delivers exactly `expected` and no overflow.
+    pub(crate) fn assert_receives_at_0_and_200_ppm<B: PinReceiver + Default>(
+        pins: &[PinSample],
+        expected: &[RxEvent],
+        core_ps: f64,
+        phy_ps: f64,
+    ) {
+        for ppm in [0.0, 200.0, -200.0] {
+            for quarter in 0..4 {
+                let clocks = TwoClocks::new(core_ps, ppm_period_ps(phy_ps, ppm))
+                    .delayed(Domain::B, core_ps / 4.0 * quarter as f64);
+                let (got, overflows) = run_rx::<B>(pins, clocks);
+                assert_eq!(got, expected, "ppm {ppm}, phase {quarter}/4");
+                assert_eq!(overflows, 0, "ppm {ppm}, phase {quarter}/4");
+            }
+        }
+    }
+
+    /// With a core clock too slow for the line, frames are cut with an error and counted,
+    /// never corrupted; frames after a long idle (the last two of `frames` should follow
+    /// long gaps) come out intact.
+    pub(crate) fn assert_overflow_cuts_frames<B: PinReceiver + Default>(
+        pins: &[PinSample],
+        expected: &[Vec<RxEvent>],
+        clocks: TwoClocks,
+    ) {
+        let (got, overflows) = run_rx::<B>(pins, clocks);
+        assert!(overflows > 0);
+        let intact = assert_intact_or_cut(&got, expected);
+        assert!(intact >= 2 && intact < expected.len(), "{intact} intact");
+        assert!(got.ends_with(&expected[expected.len() - 2..].concat()));
+    }
+
+    /// Split a PHY byte stream into frames (the events up to and including each end).
+    pub(crate) fn frames_of(events: &[RxEvent]) -> Vec<Vec<RxEvent>> {
+        let mut out = vec![];
+        let mut cur = vec![];
+        for &e in events {
+            cur.push(e);
+            if let RxEvent::End { .. } = e {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        assert!(cur.is_empty(), "bytes after the last end: {cur:?}");
+        out
+    }
+
+    /// Check the no-silent-corruption rule of an overflowing crossing: every frame that
+    /// came out is either exactly one that was sent, or a prefix of one (in sending order,
+    /// frames may be missing) that ends with an error. Returns how many came out intact.
+    pub(crate) fn assert_intact_or_cut(got: &[RxEvent], sent: &[Vec<RxEvent>]) -> usize {
+        let mut next = 0usize;
+        let mut intact = 0usize;
+        for (k, f) in frames_of(got).iter().enumerate() {
+            let (body, end) = f.split_at(f.len() - 1);
+            let cut = end[0] == RxEvent::End { error: true };
+            let j = (next..sent.len())
+                .find(|&j| {
+                    let s = &sent[j];
+                    if cut {
+                        s.len() > body.len() && s[..body.len()] == *body
+                    } else {
+                        s[..] == f[..]
+                    }
+                })
+                .unwrap_or_else(|| panic!("output frame {k} matches no sent frame: {f:?}"));
+            intact += !cut as usize;
+            next = j + 1;
+        }
+        intact
+    }
+
+    /// The FIFO's fill, seen from the PHY side, with maximum-length frames back to back at
+    /// the minimum gap and the core clock 200 ppm slower than the PHY's: the margin left
+    /// before an overflow. Prints it (run with `--nocapture`).
+    #[test]
+    fn fifo_fill_stays_low_at_full_rate() {
+        use crate::phy::rx_cross::RxCross;
+        use rust_hdl::prelude::*;
+        let mut uut = RxCross::default();
+        uut.connect_all();
+        // 4 frames of 8 + 1518 bytes, 12 idle clocks after each.
+        let frame_clocks = 8 + 1518 + 12;
+        let mut clocks = TwoClocks::new(ppm_period_ps(8000.0, 200.0), 8000.0);
+        let (mut max_fill, mut bytes_out) = (0u32, 0usize);
+        crate::model::pins::run_two_clocks(
+            &mut uut,
+            &mut clocks,
+            |u| &mut u.clock,
+            |u| &mut u.phy_clock,
+            4 * frame_clocks + 200,
+            |u, n| {
+                let in_frame = n < 4 * frame_clocks && n % frame_clocks < 8 + 1518;
+                u.push.next = in_frame;
+                u.push_data.next = (n as u8).to_bits();
+                u.push_end.next = n > 0 && n <= 4 * frame_clocks && n % frame_clocks == 8 + 1518;
+                max_fill = max_fill.max(u.fifo.write_fill.val().to_u32());
+            },
+            |u| bytes_out += u.valid.val() as usize,
+        );
+        println!("RxCross: max FIFO fill {max_fill} of 64 at -200 ppm, full rate");
+        assert_eq!(bytes_out, 4 * (8 + 1518));
+        assert_eq!(uut.overflows.val().to_u32(), 0);
+        assert!(max_fill <= 32, "{max_fill}");
+    }
+
+    /// Run the generated Verilog of a receive adapter (`GmiiRx` or `MiiRx`: ports `phy_clock`,
+    /// `rxd`, `rx_dv`, `rx_er`, `clock`, `reset`, `valid`, `data`, `error`, `frame_end`) in
+    /// Icarus Verilog, with the pins played from a file on the PHY clock, and return the PHY
+    /// byte stream it produced: the check that the exported Verilog behaves as simulated.
+    pub(crate) fn iverilog_rx(
+        name: &str,
+        verilog: &str,
+        rxd_bits: usize,
+        pins: &[crate::model::pins::PinSample],
+        core_period_ps: f64,
+        phy_period_ps: f64,
+    ) -> Vec<crate::model::pins::RxEvent> {
+        use crate::model::pins::RxEvent;
+        let hex: String = pins
+            .iter()
+            .map(|p| {
+                format!(
+                    "{:03x}\n",
+                    (p.er as u16) << 9 | (p.dv as u16) << 8 | p.data as u16
+                )
+            })
+            .collect();
+        let tb = format!(
+            r#"
+    `timescale 1ns/1fs
+    module tb;
+      reg clock = 0, phy_clock = 0, reset = 0, rx_dv = 0, rx_er = 0;
+      reg [{msb}:0] rxd = 0;
+      wire valid, error, frame_end;
+      wire [7:0] data;
+      wire [31:0] overflows;
+      top uut(.phy_clock(phy_clock), .rxd(rxd), .rx_dv(rx_dv), .rx_er(rx_er), .clock(clock),
+        .reset(reset), .valid(valid), .data(data), .error(error), .frame_end(frame_end),
+        .overflows(overflows));
+      reg [9:0] pins [0:{last}];
+      integer i, f;
+      always #{core_half} clock = ~clock;
+      always #{phy_half} phy_clock = ~phy_clock;
+      // Core side: what the adapter presents at each core rising edge.
+      always @(posedge clock) begin
+        if (valid) $fwrite(f, "B %0d %0d\n", data, error);
+        if (frame_end) $fwrite(f, "E %0d\n", error);
+      end
+      initial begin
+        $readmemh("pins.hex", pins);
+        f = $fopen("out.txt", "w");
+        for (i = 0; i <= {last}; i = i + 1) begin
+          @(negedge phy_clock);
+          rxd = pins[i][{msb}:0];
+          rx_dv = pins[i][8];
+          rx_er = pins[i][9];
+        end
+        @(negedge phy_clock); rx_dv = 0; rx_er = 0;
+        repeat (300) @(posedge phy_clock);
+        $fclose(f);
+        $finish;
+      end
+    endmodule
+    "#,
+            msb = rxd_bits - 1,
+            last = pins.len() - 1,
+            core_half = core_period_ps / 2000.0,
+            phy_half = phy_period_ps / 2000.0,
+        );
+        let text = crate::sim::iverilog_run(name, verilog, &tb, &[("pins.hex", &hex)]).unwrap();
+        text.lines()
+            .map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+                ["B", d, e] => RxEvent::Byte {
+                    data: d.parse().unwrap(),
+                    error: e == "1",
+                },
+                ["E", e] => RxEvent::End { error: e == "1" },
+                _ => panic!("unexpected line {l:?}"),
+            })
+            .collect()
+    }
+}
