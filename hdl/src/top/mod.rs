@@ -1,4 +1,5 @@
 //! Top-level blocks that are exported as Verilog: the receive path and transmit path per PHY.
+pub mod drive;
 pub mod rx_path;
 pub mod tx_path;
 
