@@ -15,10 +15,19 @@
 //! randomness (a seed) are always passed in, so a run is reproducible.
 #![forbid(unsafe_code)]
 
+pub mod arp_cache;
 pub mod buf;
 pub mod device;
+pub mod iface;
+pub mod ratelimit;
+pub mod reassembly;
+pub mod stats;
 pub mod tcp;
+pub mod udp;
 pub mod wire;
 
 pub use buf::PacketBuf;
 pub use device::{Device, DeviceCaps};
+pub use iface::{Interface, InterfaceConfig};
+pub use stats::Stats;
+pub use wire::ethernet::MacAddr;

@@ -38,14 +38,14 @@ pub struct TcpEngine {
     stats: TcpStats,
 }
 
-type Out<'a> = dyn FnMut(Ipv4Addr, Ipv4Addr, &[u8]) + 'a;
+
 
 impl TcpEngine {
     pub fn new(_cfg: TcpConfig, _seed: u64) -> Self {
         TcpEngine { stats: TcpStats::default() }
     }
-    pub fn on_segment(&mut self, _now: Instant, _src: Ipv4Addr, _dst: Ipv4Addr, _seg: &[u8], _out: &mut Out) {}
-    pub fn poll_timers(&mut self, _now: Instant, _out: &mut Out) {}
+    pub fn on_segment(&mut self, _now: Instant, _src: Ipv4Addr, _dst: Ipv4Addr, _seg: &[u8], _out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) {}
+    pub fn poll_timers(&mut self, _now: Instant, _out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) {}
     pub fn next_timer(&self) -> Option<Instant> {
         None
     }
@@ -55,22 +55,22 @@ impl TcpEngine {
     pub fn accept(&mut self, _l: TcpHandle) -> Result<Option<TcpHandle>, TcpError> {
         Err(TcpError::Unsupported)
     }
-    pub fn connect(&mut self, _now: Instant, _ip: Ipv4Addr, _r: (Ipv4Addr, u16), _out: &mut Out) -> Result<TcpHandle, TcpError> {
+    pub fn connect(&mut self, _now: Instant, _ip: Ipv4Addr, _r: (Ipv4Addr, u16), _out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> Result<TcpHandle, TcpError> {
         Err(TcpError::Unsupported)
     }
-    pub fn send(&mut self, _now: Instant, _h: TcpHandle, _d: &[u8], _out: &mut Out) -> Result<usize, TcpError> {
+    pub fn send(&mut self, _now: Instant, _h: TcpHandle, _d: &[u8], _out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> Result<usize, TcpError> {
         Err(TcpError::Unsupported)
     }
     pub fn recv(&mut self, _h: TcpHandle, _buf: &mut [u8]) -> Result<usize, TcpError> {
         Err(TcpError::Unsupported)
     }
-    pub fn shutdown_write(&mut self, _now: Instant, _h: TcpHandle, _out: &mut Out) -> Result<(), TcpError> {
+    pub fn shutdown_write(&mut self, _now: Instant, _h: TcpHandle, _out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> Result<(), TcpError> {
         Err(TcpError::Unsupported)
     }
-    pub fn close(&mut self, _now: Instant, _h: TcpHandle, _out: &mut Out) -> Result<(), TcpError> {
+    pub fn close(&mut self, _now: Instant, _h: TcpHandle, _out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> Result<(), TcpError> {
         Err(TcpError::Unsupported)
     }
-    pub fn abort(&mut self, _now: Instant, _h: TcpHandle, _out: &mut Out) {}
+    pub fn abort(&mut self, _now: Instant, _h: TcpHandle, _out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) {}
     pub fn readiness(&self, _h: TcpHandle) -> Readiness {
         Readiness::default()
     }
