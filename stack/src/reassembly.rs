@@ -120,7 +120,7 @@ impl Reassembler {
         let offset = usize::from(repr.frag_offset);
         let end = offset + payload.len();
         let bad_shape = end > MAX_PAYLOAD
-            || (repr.more_fragments && (payload.is_empty() || payload.len() % 8 != 0));
+            || (repr.more_fragments && (payload.is_empty() || !payload.len().is_multiple_of(8)));
         if bad_shape {
             self.drop_datagram(&key);
             return Reassembled::Dropped(FragmentDrop::Invalid);
