@@ -25,6 +25,7 @@ pub mod reassembly;
 pub mod socket;
 pub mod stats;
 pub mod tcp;
+pub mod threaded;
 pub mod udp;
 pub mod wire;
 
