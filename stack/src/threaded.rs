@@ -279,10 +279,12 @@ impl TcpStream {
         let stream = TcpStream { net: net.clone(), fd, read_timeout: None, write_timeout: None };
         net.blocking(timeout, |s, _| {
             let ev = s.readiness(fd)?;
-            match (ev.error || ev.hup, ev.writable) {
-                (true, _) => Err(SocketError::NotConnected),
-                (false, true) => Ok(()),
-                (false, false) => Err(SocketError::WouldBlock),
+            if ev.writable {
+                Ok(()) // established (the peer may already have sent FIN: reads will say so)
+            } else if ev.error || ev.hup {
+                Err(SocketError::NotConnected)
+            } else {
+                Err(SocketError::WouldBlock)
             }
         })
         .map_err(|e| match e.kind() {

@@ -206,3 +206,29 @@ fn reassembly_survives_reordering_duplication_and_loss_and_never_delivers_damage
         assert_eq!(received.len() as u64, s.udp_rx - s.udp_bad_checksum, "seed {seed}");
     }
 }
+
+#[test]
+fn a_gratuitous_arp_updates_a_known_neighbor_and_a_stranger_is_not_learned() {
+    let seed = 9;
+    let net = Network::new(seed, quiet_link());
+    let mut hosts = hosts(&net, 2, seed);
+    let raw = RawPort::new(&net);
+    hosts[0].stack.ping(0, ip(2), 1, 1, b"");
+    run_until(&net, &mut hosts, 100, seed, "ping", |_, h| h[0].stack.take_echo_reply().is_some());
+    let announce = |sender_mac: MacAddr, sender_ip| {
+        let mut body = [0u8; 28];
+        ArpRepr { op: ArpOp::Request, sender_mac, sender_ip, target_mac: MacAddr::default(), target_ip: sender_ip }.emit(&mut body);
+        ethernet(MacAddr::BROADCAST, sender_mac, EtherType::Arp, &body)
+    };
+    // .2 moved to a new card; a stranger .50 announces itself.
+    net.inject(raw.port.index(), announce(mac(22), ip(2)));
+    net.inject(raw.port.index(), announce(mac(50), ip(50)));
+    let now = net.now();
+    net.run(&mut hosts, now + 5, |_, _| false);
+    assert_eq!(hosts[0].stack.arp_cache().lookup(net.now(), ip(2)), Some(mac(22)));
+    assert!(!hosts[0].stack.arp_cache().contains(ip(50)), "broadcast chatter must not fill the cache");
+    // Someone else claiming our address is counted as a conflict.
+    net.inject(raw.port.index(), announce(mac(66), ip(1)));
+    net.run(&mut hosts, now + 10, |_, _| false);
+    assert_eq!(hosts[0].stack.stats().arp_addr_conflict, 1);
+}
