@@ -10,6 +10,8 @@ use std::net::Ipv4Addr;
 use crate::buf::PacketBuf;
 use crate::wire::ethernet::MacAddr;
 
+const SWEEP_INTERVAL_MS: u64 = 1000;
+
 #[derive(Clone, Debug)]
 pub struct ArpConfig {
     pub cache_size: usize,
@@ -56,13 +58,16 @@ pub struct ArpCache {
     entries: HashMap<Ipv4Addr, Neighbor>,
     pending: HashMap<Ipv4Addr, Resolution>,
     pending_count: usize,
+    /// When `poll` next sweeps expired entries (a sweep walks the whole cache, so it runs
+    /// at most once per `SWEEP_INTERVAL_MS`, not on every poll).
+    next_sweep_at: u64,
     /// Cache entries evicted to make room (for `Stats`).
     pub evictions: u64,
 }
 
 impl ArpCache {
     pub fn new(cfg: ArpConfig) -> Self {
-        ArpCache { cfg, entries: HashMap::new(), pending: HashMap::new(), pending_count: 0, evictions: 0 }
+        ArpCache { cfg, entries: HashMap::new(), pending: HashMap::new(), pending_count: 0, next_sweep_at: 0, evictions: 0 }
     }
 
     pub fn lookup(&self, now: u64, ip: Ipv4Addr) -> Option<MacAddr> {
@@ -141,7 +146,10 @@ impl ArpCache {
             true
         });
         self.pending_count -= dropped;
-        self.entries.retain(|_, n| n.expires_at > now);
+        if now >= self.next_sweep_at {
+            self.next_sweep_at = now + SWEEP_INTERVAL_MS;
+            self.entries.retain(|_, n| n.expires_at > now);
+        }
         dropped
     }
 

@@ -1,9 +1,11 @@
 //! The device trait: what the stack needs from a network card (or a test link).
 //!
 //! Frames move in batches of `PacketBuf`s. Receive hands the stack buffers the device
-//! filled; the stack parses them in place and gives them back with `recycle`. Transmit asks
-//! the device for a buffer with headroom (`tx_buffer`), builds the frame in it, and hands a
-//! batch back with `transmit`. A DMA driver keeps both kinds in its own pool.
+//! filled; the stack parses them in place and gives back with `recycle` those it did not
+//! keep (a queued UDP payload or an echo request answered in place are kept). Transmit
+//! hands the device finished frames, each built back to front in one buffer with
+//! `TX_HEADROOM` in front of the payload. A `PacketBuf`'s storage never moves or grows,
+//! so a driver can map it for DMA as it is, or copy it into its ring.
 
 use crate::buf::PacketBuf;
 
@@ -37,11 +39,6 @@ pub trait Device {
     /// Takes every frame in `batch` for transmission (the vector is left empty). A device
     /// whose ring is full drops and counts what it cannot take.
     fn transmit(&mut self, batch: &mut Vec<PacketBuf>);
-
-    /// An empty transmit buffer that can hold `payload_len` bytes behind `TX_HEADROOM`.
-    fn tx_buffer(&mut self, payload_len: usize) -> PacketBuf {
-        PacketBuf::with_headroom(TX_HEADROOM + payload_len, TX_HEADROOM)
-    }
 
     /// Returns a received buffer the stack is done with, for the device to refill.
     fn recycle(&mut self, _buf: PacketBuf) {}

@@ -671,3 +671,136 @@ fn transport_sum(l3_sum: u16, packet: &[u8], ip: &Ipv4Repr) -> u16 {
     let padding = checksum::sum_at_offset(&packet[end..], end);
     checksum::sub(checksum::sub(l3_sum, header), padding)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A device fed by hand that counts what comes back.
+    #[derive(Default)]
+    struct TestDevice {
+        rx: VecDeque<PacketBuf>,
+        tx: Vec<PacketBuf>,
+        recycled: usize,
+    }
+
+    impl Device for TestDevice {
+        fn caps(&self) -> DeviceCaps {
+            DeviceCaps::default()
+        }
+        fn receive(&mut self, batch: &mut Vec<PacketBuf>, max: usize) -> usize {
+            let n = self.rx.len().min(max);
+            batch.extend(self.rx.drain(..n));
+            n
+        }
+        fn transmit(&mut self, batch: &mut Vec<PacketBuf>) {
+            self.tx.append(batch);
+        }
+        fn recycle(&mut self, _buf: PacketBuf) {
+            self.recycled += 1;
+        }
+    }
+
+    const US: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+    const PEER: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 9);
+
+    fn iface() -> Interface {
+        Interface::new(InterfaceConfig::new(MacAddr([2, 0, 0, 0, 0, 1]), US, 24), DeviceCaps::default(), 7)
+    }
+
+    fn udp_frame(dst_port: u16) -> PacketBuf {
+        let mut frame = vec![0u8; 14 + 20 + 8 + 3];
+        frame[42..].copy_from_slice(b"abc");
+        UdpRepr { src_port: 1, dst_port, payload_len: 3 }.emit(&mut frame[34..], PEER, US);
+        let ip = Ipv4Repr {
+            src: PEER,
+            dst: US,
+            protocol: protocol::UDP,
+            ttl: 64,
+            tos: 0,
+            ident: 1,
+            dont_fragment: false,
+            more_fragments: false,
+            frag_offset: 0,
+            header_len: 20,
+            payload_len: 11,
+        };
+        ip.emit(&mut frame[14..]);
+        let eth = EthernetRepr { dst: MacAddr([2, 0, 0, 0, 0, 1]), src: MacAddr([2, 0, 0, 0, 0, 9]), ethertype: EtherType::Ipv4 };
+        eth.emit(&mut frame);
+        PacketBuf::from_frame(frame)
+    }
+
+    #[test]
+    fn buffers_go_back_to_the_device_unless_a_socket_keeps_them() {
+        let mut i = iface();
+        let mut dev = TestDevice::default();
+        i.udp_bind(7).unwrap();
+        dev.rx.push_back(udp_frame(7)); // kept in the socket's queue
+        dev.rx.push_back(PacketBuf::from_frame(vec![0; 10])); // runt: dropped
+        dev.rx.push_back(udp_frame(7)); // kept
+        i.poll(0, &mut dev);
+        assert_eq!(dev.recycled, 1);
+        assert_eq!(i.stats().eth_truncated, 1);
+    }
+
+    #[test]
+    fn one_poll_takes_a_bounded_number_of_frames() {
+        let mut i = iface();
+        let mut dev = TestDevice::default();
+        let per_poll = i.config().rx_batch * i.config().rx_batches_per_poll;
+        for _ in 0..per_poll + 10 {
+            dev.rx.push_back(PacketBuf::from_frame(vec![0; 10]));
+        }
+        i.poll(0, &mut dev);
+        assert_eq!(i.stats().eth_rx_frames as usize, per_poll);
+        i.poll(0, &mut dev);
+        assert_eq!(i.stats().eth_rx_frames as usize, per_poll + 10);
+    }
+
+    #[test]
+    fn the_first_poll_sends_the_gratuitous_arp_and_only_the_first() {
+        let mut i = iface();
+        let mut dev = TestDevice::default();
+        assert_eq!(i.poll_at(), Some(0));
+        i.poll(0, &mut dev);
+        i.poll(1, &mut dev);
+        assert_eq!(dev.tx.len(), 1);
+        let arp = ArpRepr::parse(&dev.tx[0].data()[14..]).unwrap();
+        assert_eq!((arp.sender_ip, arp.target_ip), (US, US));
+        assert_eq!(i.poll_at(), None, "nothing pending");
+    }
+
+    #[test]
+    fn the_device_sum_replaces_the_software_sum() {
+        let mut cfg_caps = DeviceCaps::default();
+        cfg_caps.rx_l3_sum = true;
+        let mut i = Interface::new(InterfaceConfig::new(MacAddr([2, 0, 0, 0, 0, 1]), US, 24), cfg_caps, 7);
+        let mut dev = TestDevice::default();
+        let h = i.udp_bind(7).unwrap();
+        let mut lying = udp_frame(7);
+        lying.meta.l3_sum = Some(0x1234); // a device sum that disagrees with the bytes
+        let mut honest = udp_frame(7);
+        honest.meta.l3_sum = Some(checksum::sum(&honest.data()[14..]));
+        dev.rx.extend([lying, honest]);
+        i.poll(0, &mut dev);
+        assert_eq!(i.stats().udp_bad_checksum, 1, "the device's word was taken");
+        assert!(i.udp_readable(h));
+    }
+
+    #[test]
+    fn only_on_link_destinations_or_a_gateway_are_routable() {
+        let mut i = iface();
+        let h = i.udp_bind(0).unwrap();
+        let far = SocketAddrV4::new(Ipv4Addr::new(203, 0, 113, 1), 9);
+        assert_eq!(i.udp_send_to(0, h, far, b"x"), Err(UdpError::Dropped));
+        let mut cfg = InterfaceConfig::new(MacAddr([2, 0, 0, 0, 0, 1]), US, 24);
+        cfg.gateway = Some(Ipv4Addr::new(198, 18, 0, 254));
+        let mut routed = Interface::new(cfg, DeviceCaps::default(), 7);
+        let h = routed.udp_bind(0).unwrap();
+        assert_eq!(routed.udp_send_to(0, h, far, b"x"), Ok(1));
+        assert_eq!(routed.arp_cache().pending_count(), 1, "waiting for the gateway's MAC");
+        assert!(routed.is_broadcast(Ipv4Addr::new(198, 18, 0, 255)));
+        assert!(!routed.is_broadcast(Ipv4Addr::new(198, 18, 1, 255)));
+    }
+}
