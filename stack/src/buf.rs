@@ -108,6 +108,18 @@ impl PacketBuf {
         Some(())
     }
 
+    /// Appends `n` zero bytes (room for a header to be emitted in place) and returns them.
+    /// `None` if the tailroom is too small.
+    pub fn append_zeroed(&mut self, n: usize) -> Option<&mut [u8]> {
+        if n > self.tailroom() {
+            return None;
+        }
+        let new = &mut self.storage[self.end..self.end + n];
+        new.fill(0);
+        self.end += n;
+        Some(new)
+    }
+
     /// Empties the buffer for reuse, leaving `headroom` bytes in front.
     pub fn reset(&mut self, headroom: usize) {
         self.start = headroom.min(self.storage.len());
@@ -160,8 +172,11 @@ mod tests {
     fn append_and_reset_respect_the_fixed_capacity() {
         let mut buf = PacketBuf::with_headroom(6, 2);
         assert_eq!(buf.tailroom(), 4);
-        buf.append(b"abcd").unwrap();
+        buf.append(b"ab").unwrap();
+        buf.append_zeroed(2).unwrap().copy_from_slice(b"cd");
         assert!(buf.append(b"e").is_none());
+        assert!(buf.append_zeroed(1).is_none());
+        assert_eq!(buf.data(), b"abcd");
         buf.reset(4);
         assert!(buf.is_empty());
         assert_eq!((buf.headroom(), buf.tailroom(), buf.capacity()), (4, 2, 6));

@@ -443,9 +443,7 @@ impl Interface {
         };
         let _ = header;
         let quote_len = ip.header_len + quoted_payload;
-        let mut msg = PacketBuf::with_headroom(TX_HEADROOM + IcmpRepr::HEADER_LEN + quote_len, TX_HEADROOM);
-        msg.append(&[0; IcmpRepr::HEADER_LEN]).expect("sized");
-        msg.append(&offending.data()[..quote_len]).expect("sized");
+        let mut msg = outgoing(IcmpRepr::HEADER_LEN, &offending.data()[..quote_len]);
         offending.pull(ip.header_len).expect("pushed above");
         IcmpRepr::DstUnreachable { code, next_hop_mtu: 0 }.emit(msg.data_mut());
         self.stats.icmp_unreachable_tx += 1;
@@ -534,8 +532,7 @@ impl Interface {
     /// address as the target is the gratuitous ARP sent at start.
     fn send_arp(&mut self, op: ArpOp, eth_dst: MacAddr, target_mac: MacAddr, target_ip: Ipv4Addr) {
         let arp = ArpRepr { op, sender_mac: self.cfg.mac, sender_ip: self.cfg.ip, target_mac, target_ip };
-        let mut packet = PacketBuf::with_headroom(TX_HEADROOM + ArpRepr::LEN, TX_HEADROOM);
-        packet.append(&[0; ArpRepr::LEN]).expect("sized");
+        let mut packet = outgoing(ArpRepr::LEN, &[]);
         arp.emit(packet.data_mut());
         match op {
             ArpOp::Request => self.stats.arp_requests_tx += 1,
@@ -617,9 +614,7 @@ impl Interface {
         if self.next_hop(*dst.ip()).is_none() {
             return Err(UdpError::Dropped);
         }
-        let mut dgram = PacketBuf::with_headroom(TX_HEADROOM + UdpRepr::HEADER_LEN + data.len(), TX_HEADROOM);
-        dgram.append(&[0; UdpRepr::HEADER_LEN]).expect("sized");
-        dgram.append(data).expect("sized");
+        let mut dgram = outgoing(UdpRepr::HEADER_LEN, data);
         let udp = UdpRepr { src_port, dst_port: dst.port(), payload_len: data.len() };
         udp.emit(dgram.data_mut(), self.cfg.ip, *dst.ip());
         self.stats.udp_tx += 1;
@@ -651,9 +646,7 @@ impl Interface {
 
     /// Sends an ICMP echo request; replies show up in `take_echo_reply`.
     pub fn ping(&mut self, now: u64, dst: Ipv4Addr, ident: u16, seq: u16, payload: &[u8]) {
-        let mut msg = PacketBuf::with_headroom(TX_HEADROOM + IcmpRepr::HEADER_LEN + payload.len(), TX_HEADROOM);
-        msg.append(&[0; IcmpRepr::HEADER_LEN]).expect("sized");
-        msg.append(payload).expect("sized");
+        let mut msg = outgoing(IcmpRepr::HEADER_LEN, payload);
         IcmpRepr::EchoRequest { ident, seq }.emit(msg.data_mut());
         self.send_ipv4(now, dst, protocol::ICMP, msg);
     }
@@ -661,6 +654,15 @@ impl Interface {
     pub fn take_echo_reply(&mut self) -> Option<EchoReply> {
         self.echo_replies.pop_front()
     }
+}
+
+/// A transmit buffer holding `header_len` zero bytes (the header the caller emits next)
+/// and then `body`, with `TX_HEADROOM` in front for the layers below.
+fn outgoing(header_len: usize, body: &[u8]) -> PacketBuf {
+    let mut buf = PacketBuf::with_headroom(TX_HEADROOM + header_len + body.len(), TX_HEADROOM);
+    buf.append_zeroed(header_len).expect("sized for the header");
+    buf.append(body).expect("sized for the body");
+    buf
 }
 
 /// The transport-layer sum from the device's sum over everything after the Ethernet
@@ -773,8 +775,7 @@ mod tests {
 
     #[test]
     fn the_device_sum_replaces_the_software_sum() {
-        let mut cfg_caps = DeviceCaps::default();
-        cfg_caps.rx_l3_sum = true;
+        let cfg_caps = DeviceCaps { rx_l3_sum: true, ..DeviceCaps::default() };
         let mut i = Interface::new(InterfaceConfig::new(MacAddr([2, 0, 0, 0, 0, 1]), US, 24), cfg_caps, 7);
         let mut dev = TestDevice::default();
         let h = i.udp_bind(7).unwrap();

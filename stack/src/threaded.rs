@@ -210,6 +210,18 @@ impl NetHandle {
         }
     }
 
+    /// A new descriptor set up by `setup`; closed again if setup fails.
+    fn open(&self, kind: SocketType, setup: impl FnOnce(&mut Stack, Fd, u64) -> Result<(), SocketError>) -> io::Result<Fd> {
+        let now = self.now();
+        self.with_stack(|s| {
+            let fd = s.socket(kind);
+            setup(s, fd, now).map(|_| fd).map_err(|e| {
+                let _ = s.close(now, fd);
+                io_error(e)
+            })
+        })
+    }
+
     fn close(&self, fd: Fd) {
         let now = self.now();
         self.with_stack(|s| {
@@ -229,14 +241,7 @@ pub struct TcpListener {
 
 impl TcpListener {
     pub fn bind(net: &NetHandle, addr: SocketAddrV4, backlog: usize) -> io::Result<Self> {
-        let fd = net.with_stack(|s| {
-            let fd = s.socket(SocketType::Tcp);
-            let bound = s.bind(fd, addr).and_then(|_| s.listen(fd, backlog));
-            bound.map(|_| fd).map_err(|e| {
-                let _ = s.close(0, fd);
-                io_error(e)
-            })
-        })?;
+        let fd = net.open(SocketType::Tcp, |s, fd, _| s.bind(fd, addr).and_then(|_| s.listen(fd, backlog)))?;
         Ok(TcpListener { net: net.clone(), fd, timeout: None })
     }
 
@@ -268,14 +273,7 @@ pub struct TcpStream {
 impl TcpStream {
     /// Connects and waits for the handshake, at most `timeout`.
     pub fn connect(net: &NetHandle, remote: SocketAddrV4, timeout: Option<Duration>) -> io::Result<Self> {
-        let now = net.now();
-        let fd = net.with_stack(|s| {
-            let fd = s.socket(SocketType::Tcp);
-            s.connect(now, fd, remote).map(|_| fd).map_err(|e| {
-                let _ = s.close(now, fd);
-                io_error(e)
-            })
-        })?;
+        let fd = net.open(SocketType::Tcp, |s, fd, now| s.connect(now, fd, remote))?;
         let stream = TcpStream { net: net.clone(), fd, read_timeout: None, write_timeout: None };
         net.blocking(timeout, |s, _| {
             let ev = s.readiness(fd)?;
@@ -342,13 +340,7 @@ pub struct UdpSocket {
 
 impl UdpSocket {
     pub fn bind(net: &NetHandle, addr: SocketAddrV4) -> io::Result<Self> {
-        let fd = net.with_stack(|s| {
-            let fd = s.socket(SocketType::Udp);
-            s.bind(fd, addr).map(|_| fd).map_err(|e| {
-                let _ = s.close(0, fd);
-                io_error(e)
-            })
-        })?;
+        let fd = net.open(SocketType::Udp, |s, fd, _| s.bind(fd, addr))?;
         Ok(UdpSocket { net: net.clone(), fd, read_timeout: None })
     }
 
