@@ -14,7 +14,7 @@ use crate::device::{Device, DeviceCaps, TX_HEADROOM};
 use crate::ratelimit::TokenBucket;
 use crate::reassembly::{FragmentDrop, Reassembled, Reassembler, ReassemblyConfig};
 use crate::stats::{count_drop, Stats};
-use crate::tcp::{TcpConfig, TcpEngine};
+use crate::tcp::{Output, TcpConfig, TcpEngine};
 use crate::udp::{UdpConfig, UdpError, UdpHandle, UdpTable, Undelivered};
 use crate::wire::arp::{ArpOp, ArpRepr};
 use crate::wire::checksum;
@@ -23,9 +23,6 @@ use crate::wire::icmp::{unreachable, IcmpRepr};
 use crate::wire::ipv4::{protocol, Ipv4Repr};
 use crate::wire::udp::UdpRepr;
 use crate::wire::{ipv4_at, WireError};
-
-/// Where the TCP engine writes the segments it wants sent: (source, destination, segment).
-pub type SegmentSink<'a> = dyn FnMut(Ipv4Addr, Ipv4Addr, &[u8]) + 'a;
 
 #[derive(Clone, Debug)]
 pub struct InterfaceConfig {
@@ -186,7 +183,7 @@ impl Interface {
             self.send_arp(ArpOp::Request, MacAddr::BROADCAST, MacAddr::default(), ip);
         }
         self.reassembler.poll(now);
-        self.with_tcp(now, |tcp, out| tcp.poll_timers(now, &mut &mut *out));
+        self.with_tcp(now, |tcp, out| tcp.poll_timers(now, out));
         // The submodules count their own evictions; mirror them into the one Stats.
         self.stats.arp_cache_evictions = self.arp.evictions;
         self.stats.reasm_timeout = self.reassembler.timeouts;
@@ -319,7 +316,7 @@ impl Interface {
                 }
                 self.stats.tcp_segments_rx += 1;
                 let (src, dst) = (ip.src, ip.dst);
-                self.with_tcp(now, |tcp, out| tcp.on_segment(now, src, dst, payload.data(), &mut &mut *out));
+                self.with_tcp(now, |tcp, out| tcp.on_segment(now, src, dst, payload.data(), out));
                 Some(payload)
             }
             other => {
@@ -564,9 +561,9 @@ impl Interface {
 
     // ---- what the socket layer calls ------------------------------------------------
 
-    /// Runs `f` on the TCP engine with a sink that routes every segment it emits.
-    /// (Pass the sink on as `&mut out`: a `&mut dyn FnMut` is itself an `FnMut`.)
-    pub fn with_tcp<R>(&mut self, now: u64, f: impl FnOnce(&mut TcpEngine, &mut SegmentSink) -> R) -> R {
+    /// Runs `f` on the TCP engine with an output that routes every segment it emits
+    /// (copied once into a buffer with headroom, then IPv4 and Ethernet are pushed in front).
+    pub fn with_tcp<R>(&mut self, now: u64, f: impl FnOnce(&mut TcpEngine, &mut Output) -> R) -> R {
         let queue = &mut self.tcp_out;
         let result = f(&mut self.tcp, &mut |src, dst, segment: &[u8]| {
             queue.push((src, dst, PacketBuf::from_payload(segment, TX_HEADROOM)));

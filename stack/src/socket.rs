@@ -43,7 +43,10 @@ pub enum SocketError {
 
 impl From<TcpError> for SocketError {
     fn from(e: TcpError) -> Self {
-        SocketError::Tcp(e)
+        match e {
+            TcpError::WouldBlock => SocketError::WouldBlock,
+            e => SocketError::Tcp(e),
+        }
     }
 }
 
@@ -253,14 +256,18 @@ impl Stack {
         Ok(conn)
     }
 
-    /// TCP: starts the handshake (the descriptor turns writable when it completes). The
-    /// engine picks the local port (RFC 6056), so a port from `bind` is not used.
+    /// TCP: starts the handshake (the descriptor turns writable when it completes), from
+    /// the port given to `bind` or else an ephemeral one the engine picks (RFC 6056).
     /// UDP: sets the default destination and the only accepted sender.
     pub fn connect(&mut self, now: u64, fd: Fd, remote: SocketAddrV4) -> Result<(), SocketError> {
+        let remote_pair = (*remote.ip(), remote.port());
         match self.entry(fd)?.socket {
-            Socket::TcpFresh { .. } => {
+            Socket::TcpFresh { port } => {
                 let ip = self.local_ip();
-                let h = self.iface.with_tcp(now, |tcp, mut out| tcp.connect(now, ip, (*remote.ip(), remote.port()), &mut out))?;
+                let h = self.iface.with_tcp(now, |tcp, out| match port {
+                    Some(port) => tcp.connect_from(now, (ip, port), remote_pair, out),
+                    None => tcp.connect(now, ip, remote_pair, out),
+                })?;
                 self.set_socket(fd, Socket::TcpStream(h));
                 Ok(())
             }
@@ -279,10 +286,6 @@ impl Stack {
             return self.recv_from(fd, buf).map(|(n, _)| n.min(buf.len()));
         }
         let h = self.tcp_stream(fd)?;
-        let r = self.iface.tcp().readiness(h);
-        if !(r.readable || r.hup || r.error) {
-            return Err(SocketError::WouldBlock);
-        }
         Ok(self.iface.tcp_mut().recv(h, buf)?)
     }
 
@@ -293,11 +296,7 @@ impl Stack {
             return Ok(self.iface.udp_send(now, h, data)?);
         }
         let h = self.tcp_stream(fd)?;
-        let r = self.iface.tcp().readiness(h);
-        if !(r.writable || r.error) {
-            return Err(SocketError::WouldBlock);
-        }
-        Ok(self.iface.with_tcp(now, |tcp, mut out| tcp.send(now, h, data, &mut out))?)
+        Ok(self.iface.with_tcp(now, |tcp, out| tcp.send(now, h, data, out))?)
     }
 
     pub fn send_to(&mut self, now: u64, fd: Fd, data: &[u8], dst: SocketAddrV4) -> Result<usize, SocketError> {
@@ -325,7 +324,7 @@ impl Stack {
     /// Half-close: sends FIN after the queued data; reads still work.
     pub fn shutdown_write(&mut self, now: u64, fd: Fd) -> Result<(), SocketError> {
         let h = self.tcp_stream(fd)?;
-        Ok(self.iface.with_tcp(now, |tcp, mut out| tcp.shutdown_write(now, h, &mut out))?)
+        Ok(self.iface.with_tcp(now, |tcp, out| tcp.shutdown_write(now, h, out))?)
     }
 
     /// Frees the descriptor. A TCP connection goes on closing inside the engine (FIN,
@@ -337,7 +336,7 @@ impl Stack {
         match entry.socket {
             Socket::TcpListener(h) | Socket::TcpStream(h) => {
                 self.by_tcp.remove(&h);
-                self.iface.with_tcp(now, |tcp, mut out| tcp.close(now, h, &mut out))?;
+                self.iface.with_tcp(now, |tcp, out| tcp.close(now, h, out))?;
             }
             Socket::Udp(Some(h)) => {
                 self.by_udp.remove(&h);
@@ -362,10 +361,10 @@ impl Stack {
         let entry = self.entry(fd)?;
         let mut ev = Event { fd, readable: false, writable: false, hup: false, error: false };
         match entry.socket {
-            Socket::TcpListener(h) => ev.readable = self.iface.tcp().readiness(h).accept_ready,
+            Socket::TcpListener(h) => ev.readable = self.iface.tcp().readiness(h).acceptable(),
             Socket::TcpStream(h) => {
                 let r = self.iface.tcp().readiness(h);
-                (ev.readable, ev.writable, ev.hup, ev.error) = (r.readable, r.writable, r.hup, r.error);
+                (ev.readable, ev.writable, ev.hup, ev.error) = (r.readable(), r.writable(), r.hup(), r.error());
             }
             Socket::Udp(h) => {
                 ev.readable = h.is_some_and(|h| self.iface.udp_readable(h));

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use crate::device::Device;
 use crate::socket::{Fd, SocketError, SocketType, Stack};
+use crate::tcp::TcpError;
 use crate::udp::UdpError;
 
 /// Milliseconds since an arbitrary start, for the stack's timers.
@@ -168,6 +169,12 @@ fn io_error(e: SocketError) -> io::Error {
         SocketError::NotConnected => K::NotConnected,
         SocketError::Udp(UdpError::AddrInUse | UdpError::NoPorts) => K::AddrInUse,
         SocketError::Udp(UdpError::TooBig) => K::InvalidInput,
+        SocketError::Tcp(TcpError::AddrInUse | TcpError::NoEphemeralPorts) => K::AddrInUse,
+        SocketError::Tcp(TcpError::ConnectionRefused) => K::ConnectionRefused,
+        SocketError::Tcp(TcpError::ConnectionReset) => K::ConnectionReset,
+        SocketError::Tcp(TcpError::TimedOut) => K::TimedOut,
+        SocketError::Tcp(TcpError::WriteClosed) => K::BrokenPipe,
+        SocketError::Tcp(TcpError::InvalidHandle | TcpError::InvalidState) => K::InvalidInput,
         SocketError::Udp(_) | SocketError::Tcp(_) => K::Other,
     };
     io::Error::new(kind, format!("{e:?}"))
