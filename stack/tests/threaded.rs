@@ -3,13 +3,13 @@
 
 mod common;
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
 use common::*;
 use nic_stack::device::DeviceCaps;
-use nic_stack::threaded::{channel_pair, NetThread, SystemClock, UdpSocket};
+use nic_stack::threaded::{channel_pair, NetThread, SystemClock, TcpListener, TcpStream, UdpSocket};
 use nic_stack::{Interface, Stack};
 
 fn two_stacks() -> (NetThread, NetThread) {
@@ -65,4 +65,48 @@ fn binding_a_taken_port_is_addr_in_use() {
     assert_eq!(UdpSocket::bind(&a.handle(), any7).err().map(|e| e.kind()), Some(ErrorKind::AddrInUse));
     drop(first);
     assert!(UdpSocket::bind(&a.handle(), any7).is_ok(), "dropping the socket frees the port");
+}
+
+fn any(port: u16) -> SocketAddrV4 {
+    SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port)
+}
+
+// The TCP tests below need Engineer T's engine (tcp/mod.rs is a placeholder in this
+// branch); they were run against it in a scratch merge before being committed.
+
+#[test]
+#[ignore = "needs Engineer T's TcpEngine (tcp/mod.rs is a placeholder in this branch)"]
+fn tcp_echo_of_a_mebibyte_between_two_stack_threads() {
+    let (a, b) = two_stacks();
+    let listener = TcpListener::bind(&b.handle(), any(80), 8).unwrap();
+    let server = std::thread::spawn(move || {
+        let mut conn = listener.accept().unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(10)));
+        let mut request = Vec::new();
+        conn.read_to_end(&mut request).unwrap();
+        conn.write_all(&request).unwrap();
+        conn.shutdown_write().unwrap();
+        request.len()
+    });
+    let mut client = TcpStream::connect(&a.handle(), SocketAddrV4::new(ip(2), 80), Some(Duration::from_secs(5))).unwrap();
+    client.set_read_timeout(Some(Duration::from_secs(10)));
+    client.set_write_timeout(Some(Duration::from_secs(10)));
+    let data: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
+    client.write_all(&data).unwrap();
+    client.shutdown_write().unwrap();
+    let mut echoed = Vec::new();
+    client.read_to_end(&mut echoed).unwrap();
+    assert_eq!(server.join().unwrap(), data.len());
+    assert!(echoed == data, "echo differs");
+}
+
+#[test]
+#[ignore = "needs Engineer T's TcpEngine (tcp/mod.rs is a placeholder in this branch)"]
+fn tcp_connect_to_a_closed_port_is_refused_and_accept_times_out() {
+    let (a, b) = two_stacks();
+    let err = TcpStream::connect(&a.handle(), SocketAddrV4::new(ip(2), 81), Some(Duration::from_secs(5))).err().unwrap();
+    assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+    let mut listener = TcpListener::bind(&b.handle(), any(82), 8).unwrap();
+    listener.set_timeout(Some(Duration::from_millis(100)));
+    assert_eq!(listener.accept().err().unwrap().kind(), ErrorKind::TimedOut);
 }
