@@ -13,6 +13,7 @@
 //! descriptors and an epoll-like `wait` on top; `threaded` runs a stack on its own thread
 //! behind `TcpListener` / `TcpStream` / `UdpSocket`. Time (milliseconds, `u64`) and
 //! randomness (a seed) are always passed in, so a run is reproducible.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 pub mod arp_cache;
