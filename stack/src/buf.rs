@@ -40,9 +40,12 @@ impl PacketBuf {
 
     /// A transmit buffer holding a copy of `payload`, with `headroom` bytes free in front.
     pub fn from_payload(payload: &[u8], headroom: usize) -> Self {
-        let mut buf = PacketBuf::with_headroom(headroom + payload.len(), headroom);
-        buf.append(payload).expect("capacity was sized for the payload");
-        buf
+        // Only the headroom is zeroed: the payload bytes are written once, by the copy.
+        let mut storage = Vec::with_capacity(headroom + payload.len());
+        storage.resize(headroom, 0);
+        storage.extend_from_slice(payload);
+        let end = storage.len();
+        PacketBuf { storage, start: headroom, end, meta: RxMeta::default() }
     }
 
     pub fn len(&self) -> usize {

@@ -568,8 +568,10 @@ impl Interface {
         let result = f(&mut self.tcp, &mut |src, dst, segment: &[u8]| {
             queue.push((src, dst, PacketBuf::from_payload(segment, TX_HEADROOM)));
         });
-        let segments = std::mem::take(&mut self.tcp_out);
-        for (src, dst, segment) in segments {
+        // Routing needs `&mut self`, so the queue is moved out while it is emptied and put
+        // back afterwards, keeping its allocation for the next call.
+        let mut segments = std::mem::take(&mut self.tcp_out);
+        for (src, dst, segment) in segments.drain(..) {
             if src != self.cfg.ip {
                 count_drop!(self.stats, ipv4_no_route, %src, "tcp segment from a foreign address");
                 continue;
@@ -577,6 +579,7 @@ impl Interface {
             self.stats.tcp_segments_tx += 1;
             self.send_ipv4(now, dst, protocol::TCP, segment);
         }
+        self.tcp_out = segments;
         result
     }
 

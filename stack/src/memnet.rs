@@ -53,7 +53,7 @@ struct InFlight {
     /// Tie-break so equal times deliver in send order (determinism).
     seq: u64,
     port: usize,
-    frame: Vec<u8>,
+    frame: PacketBuf,
 }
 
 impl PartialEq for InFlight {
@@ -79,7 +79,7 @@ struct Wire {
     now: u64,
     seq: u64,
     in_flight: BinaryHeap<Reverse<InFlight>>,
-    inboxes: Vec<VecDeque<Vec<u8>>>,
+    inboxes: Vec<VecDeque<PacketBuf>>,
     caps: Vec<DeviceCaps>,
     stats: WireStats,
     /// Every frame put on the wire, with the sending port (when capturing).
@@ -87,35 +87,50 @@ struct Wire {
 }
 
 impl Wire {
-    fn send(&mut self, from: usize, frame: Vec<u8>) {
+    /// A draw with probability `p`; no randomness is used up when `p` is 0, so a clean
+    /// link costs nothing per frame.
+    fn chance(&mut self, p: f64) -> bool {
+        p > 0.0 && self.rng.gen_bool(p)
+    }
+
+    fn send(&mut self, from: usize, frame: PacketBuf) {
         self.stats.sent += 1;
         if let Some(cap) = &mut self.capture {
-            cap.push((from, frame.clone()));
+            cap.push((from, frame.data().to_vec()));
         }
         if frame.len() > self.cfg.mtu + EthernetRepr::LEN {
             self.stats.too_big += 1;
             return;
         }
+        // Every delivered copy but the last is a clone; on a two-port link nothing is copied.
+        let last_port = (0..self.inboxes.len()).rev().find(|&p| p != from);
+        let mut original = Some(frame);
         for port in (0..self.inboxes.len()).filter(|&p| p != from) {
-            if self.rng.gen_bool(self.cfg.loss) {
+            if self.chance(self.cfg.loss) {
                 self.stats.lost += 1;
                 continue;
             }
-            let copies = if self.rng.gen_bool(self.cfg.duplicate) { 2 } else { 1 };
-            self.stats.duplicated += copies - 1;
-            for _ in 0..copies {
-                let mut copy = frame.clone();
-                if copy.len() > EthernetRepr::LEN && self.rng.gen_bool(self.cfg.corrupt) {
-                    let at = self.rng.gen_range(EthernetRepr::LEN..copy.len());
-                    copy[at] ^= 1 << self.rng.gen_range(0..8);
-                    self.stats.corrupted += 1;
-                }
-                let jitter = if self.cfg.jitter_ms > 0 { self.rng.gen_range(0..=self.cfg.jitter_ms) } else { 0 };
-                self.seq += 1;
-                let deliver_at = self.now + self.cfg.delay_ms + jitter;
-                self.in_flight.push(Reverse(InFlight { deliver_at, seq: self.seq, port, frame: copy }));
+            let copy = if Some(port) == last_port { original.take() } else { original.clone() };
+            let Some(copy) = copy else { continue };
+            if self.chance(self.cfg.duplicate) {
+                self.stats.duplicated += 1;
+                self.put_in_flight(port, copy.clone());
             }
+            self.put_in_flight(port, copy);
         }
+    }
+
+    /// Schedules one copy for `port`, maybe corrupted, after the delay and some jitter.
+    fn put_in_flight(&mut self, port: usize, mut frame: PacketBuf) {
+        if frame.len() > EthernetRepr::LEN && self.chance(self.cfg.corrupt) {
+            let at = self.rng.gen_range(EthernetRepr::LEN..frame.len());
+            frame.data_mut()[at] ^= 1 << self.rng.gen_range(0..8);
+            self.stats.corrupted += 1;
+        }
+        let jitter = if self.cfg.jitter_ms > 0 { self.rng.gen_range(0..=self.cfg.jitter_ms) } else { 0 };
+        self.seq += 1;
+        let deliver_at = self.now + self.cfg.delay_ms + jitter;
+        self.in_flight.push(Reverse(InFlight { deliver_at, seq: self.seq, port, frame }));
     }
 
     fn advance_to(&mut self, now: u64) {
@@ -186,7 +201,7 @@ impl Network {
 
     /// Puts `frame` on the wire as if port `from` had sent it (impairments apply).
     pub fn inject(&self, from: usize, frame: Vec<u8>) {
-        self.lock().send(from, frame)
+        self.lock().send(from, PacketBuf::from_frame(frame))
     }
 
     /// Starts recording every frame sent (for tests that look at bytes on the wire).
@@ -221,8 +236,8 @@ impl Device for Port {
         let assist = wire.caps[self.index].rx_l3_sum;
         let inbox = &mut wire.inboxes[self.index];
         let n = inbox.len().min(max);
-        for frame in inbox.drain(..n) {
-            let mut buf = PacketBuf::from_frame(frame);
+        for mut buf in inbox.drain(..n) {
+            buf.meta = Default::default();
             if assist && buf.len() >= EthernetRepr::LEN {
                 // What the card computes on the fly as the frame streams in.
                 buf.meta.l3_sum = Some(checksum::sum(&buf.data()[EthernetRepr::LEN..]));
@@ -235,7 +250,7 @@ impl Device for Port {
     fn transmit(&mut self, batch: &mut Vec<PacketBuf>) {
         let mut wire = self.wire.lock().unwrap_or_else(|p| p.into_inner());
         for buf in batch.drain(..) {
-            wire.send(self.index, buf.data().to_vec());
+            wire.send(self.index, buf);
         }
     }
 }

@@ -313,6 +313,15 @@ impl Stack {
         }
     }
 
+    /// The engine's handle behind a TCP descriptor (for the engine's own queries, e.g.
+    /// `state` or memory accounting).
+    pub fn tcp_handle(&self, fd: Fd) -> Option<TcpHandle> {
+        match self.entry(fd).ok()?.socket {
+            Socket::TcpListener(h) | Socket::TcpStream(h) => Some(h),
+            _ => None,
+        }
+    }
+
     pub fn local_port(&self, fd: Fd) -> Result<u16, SocketError> {
         match self.entry(fd)?.socket {
             Socket::Udp(Some(h)) => Ok(self.iface.udp_local_port(h)?),

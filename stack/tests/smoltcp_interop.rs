@@ -8,59 +8,14 @@ mod common;
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 
+use common::smol_port::SmolPort;
 use common::*;
 use nic_stack::memnet::{LinkConfig, Network, Port};
-use nic_stack::{Device, Fd, Interface, PacketBuf, SocketType, Stack};
+use nic_stack::{Device, Fd, Interface, SocketType, Stack};
 use smoltcp::iface::{Config, Interface as SmolInterface, SocketHandle, SocketSet};
-use smoltcp::phy::{self, DeviceCapabilities, Medium};
 use smoltcp::socket::tcp;
 use smoltcp::time::Instant as SmolInstant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr};
-
-/// smoltcp's device on a port of our hub.
-struct SmolPort(Port);
-
-struct SmolRx(Vec<u8>);
-
-struct SmolTx<'a>(&'a mut Port);
-
-impl phy::RxToken for SmolRx {
-    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
-        f(&self.0)
-    }
-}
-
-impl phy::TxToken for SmolTx<'_> {
-    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
-        let mut frame = vec![0; len];
-        let r = f(&mut frame);
-        self.0.transmit(&mut vec![PacketBuf::from_frame(frame)]);
-        r
-    }
-}
-
-impl phy::Device for SmolPort {
-    type RxToken<'a> = SmolRx;
-    type TxToken<'a> = SmolTx<'a>;
-
-    fn receive(&mut self, _: SmolInstant) -> Option<(SmolRx, SmolTx<'_>)> {
-        let mut batch = Vec::new();
-        self.0.receive(&mut batch, 1);
-        let frame = batch.pop()?.data().to_vec();
-        Some((SmolRx(frame), SmolTx(&mut self.0)))
-    }
-
-    fn transmit(&mut self, _: SmolInstant) -> Option<SmolTx<'_>> {
-        Some(SmolTx(&mut self.0))
-    }
-
-    fn capabilities(&self) -> DeviceCapabilities {
-        let mut caps = DeviceCapabilities::default();
-        caps.medium = Medium::Ethernet;
-        caps.max_transmission_unit = 1514; // smoltcp counts the Ethernet header
-        caps
-    }
-}
 
 /// smoltcp at 198.18.0.9, our stack at 198.18.0.1, on one network.
 struct Pair {

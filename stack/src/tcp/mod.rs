@@ -108,4 +108,10 @@ impl TcpEngine {
         &self.stats
     }
     pub fn set_mtu(&mut self, _mtu: u16) {}
+    pub fn idle_connection_bytes(&self, _h: TcpHandle) -> Option<usize> {
+        None
+    }
+    pub fn syn_queue_entry_bytes() -> usize {
+        0
+    }
 }

@@ -2,6 +2,8 @@
 //! builders for injecting hand-made (often malformed) packets.
 #![allow(dead_code)]
 
+pub mod smol_port;
+
 use std::net::Ipv4Addr;
 
 use nic_stack::device::Device;
