@@ -5,25 +5,24 @@ use std::net::Ipv4Addr;
 /// Ones'-complement sum of `data`, folded to 16 bits (not complemented). An odd last byte
 /// is padded with a zero on the right.
 ///
-/// Adds big-endian 32-bit words into a 64-bit accumulator: since 2^16 = 1 modulo
-/// 0xffff, the sum of 32-bit words folds to the same result as the sum of 16-bit words,
-/// with half the additions and no carry handling until the end (a packet would need
-/// 2^32 words to overflow). This is the receive and transmit hot path.
+/// This is the hot path of receive and transmit, so it is written for speed with two
+/// properties of the sum (RFC 1071 section 2): it does not depend on byte order (sum the
+/// words in the machine's order and swap the result once), and 2^16 = 1 modulo 0xffff
+/// (so 32-bit words can be added into a 64-bit accumulator and folded at the end; a packet
+/// would need 2^32 words to overflow it). Plain 32-bit additions let the compiler vectorize.
 pub fn sum(data: &[u8]) -> u16 {
     let mut acc: u64 = 0;
-    let mut chunks = data.chunks_exact(8);
+    let mut chunks = data.chunks_exact(4);
     for c in &mut chunks {
-        acc += u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
-        acc += u64::from(u32::from_be_bytes([c[4], c[5], c[6], c[7]]));
+        acc += u64::from(u32::from_ne_bytes([c[0], c[1], c[2], c[3]]));
     }
-    // The rest (under 8 bytes) starts at an even offset: zero-padding it on the right
+    // The rest (under 4 bytes) starts at an even offset: zero-padding it on the right
     // keeps every byte in its half of its 16-bit word.
     let rest = chunks.remainder();
-    let mut tail = [0u8; 8];
+    let mut tail = [0u8; 4];
     tail[..rest.len()].copy_from_slice(rest);
-    acc += u64::from(u32::from_be_bytes([tail[0], tail[1], tail[2], tail[3]]));
-    acc += u64::from(u32::from_be_bytes([tail[4], tail[5], tail[6], tail[7]]));
-    fold64(acc)
+    acc += u64::from(u32::from_ne_bytes(tail));
+    u16::from_be(fold64(acc))
 }
 
 fn fold64(mut acc: u64) -> u16 {
