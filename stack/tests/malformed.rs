@@ -238,3 +238,23 @@ fn random_garbage_and_mutated_frames_never_panic() {
     assert!(result.is_ok(), "the stack panicked on fuzzed input; replay with FUZZ_SEED={seed}");
     assert_eq!(hosts[0].stack.stats().eth_rx_frames, 3000, "seed {seed}");
 }
+
+#[test]
+fn a_header_with_options_is_accepted_and_skipped() {
+    let (net, mut hosts, raw) = setup(15);
+    let sock = hosts[0].stack.udp_bind(7).unwrap();
+    let d = udp_datagram(ip(9), ip(1), 1234, 7, b"opts");
+    // 24-byte header: IHL 6 with one 4-byte option (NOP NOP NOP EOL).
+    let mut packet = vec![0u8; 20];
+    ipv4_header(ip(9), ip(1), protocol::UDP, d.len() + 4).emit(&mut packet);
+    packet[0] = 0x46;
+    packet.extend_from_slice(&[1, 1, 1, 0]);
+    packet.extend_from_slice(&d);
+    packet[10..12].copy_from_slice(&[0, 0]);
+    let c = checksum::checksum(&packet[..24]);
+    packet[10..12].copy_from_slice(&c.to_be_bytes());
+    deliver(&net, &mut hosts, &raw, ethernet(mac(1), mac(9), EtherType::Ipv4, &packet));
+    let mut buf = [0u8; 8];
+    assert_eq!(hosts[0].stack.udp_recv_from(sock, &mut buf).map(|(n, _)| n), Ok(4));
+    assert_eq!(&buf[..4], b"opts");
+}

@@ -132,11 +132,11 @@ fn smoltcp_client_sends_to_our_listener() {
 #[test]
 #[ignore = "needs Engineer T's TcpEngine (tcp/mod.rs is a placeholder in this branch)"]
 fn our_client_gets_an_echo_from_a_smoltcp_server() {
-    // Seed 101 fills both sides' buffers (smoltcp echoes into a full window): in a scratch
-    // merge with T's engine it deadlocked. After a zero-window probe the engine's pure
-    // ACKs carry SEQ = SND.NXT, one past the peer's zero window, so smoltcp (rightly)
-    // drops them unprocessed and never sees its data acknowledged. Sending ACKs with
-    // SEQ = min(SND.NXT, SND.UNA + SND.WND), as Linux's tcp_acceptable_seq does, fixes it.
+    // Seed 101 fills both sides' buffers (smoltcp echoes into a full window), so it covers
+    // pure ACKs sent after a zero-window probe: they must carry an acceptable sequence
+    // number, min(SND.NXT, SND.UNA + SND.WND) as Linux's tcp_acceptable_seq does, or
+    // smoltcp (rightly) drops them unprocessed and the transfer deadlocks, as it did in an
+    // earlier scratch merge with T's engine.
     let lossy = LinkConfig { delay_ms: 1, jitter_ms: 2, loss: 0.02, ..quiet_link() };
     for (seed, link) in [(43, quiet_link()), (44, lossy.clone()), (101, lossy)] {
         let mut p = Pair::new(seed, link);

@@ -182,3 +182,59 @@ fn both_sides_close_cleanly_and_time_wait_ends_by_itself() {
     assert!(net.now() - after_close >= 1000, "TIME-WAIT lasted 2 x MSL, not an instant");
     assert_eq!(resets(&net.take_capture()), 0, "a clean close sends no RST");
 }
+
+#[test]
+#[ignore = "needs Engineer T's TcpEngine (tcp/mod.rs is a placeholder in this branch)"]
+fn an_echo_server_driven_only_by_wait_events() {
+    use nic_stack::{Event, Interest};
+    let seed = 5;
+    let net = Network::new(seed, quiet_link());
+    let mut hosts = stacks(&net, seed);
+    let listener = listen(&mut hosts[1].stack, 7, 8);
+    hosts[1].stack.register(listener, Interest::READABLE).unwrap();
+    let clients: Vec<Fd> = (0..5)
+        .map(|_| {
+            let fd = hosts[0].stack.socket(SocketType::Tcp);
+            hosts[0].stack.connect(0, fd, SocketAddrV4::new(ip(2), 7)).unwrap();
+            hosts[0].stack.register(fd, Interest::BOTH).unwrap();
+            fd
+        })
+        .collect();
+    let mut sent = vec![false; clients.len()];
+    let mut echoed: Vec<Vec<u8>> = vec![Vec::new(); clients.len()];
+    let mut events: Vec<Event> = Vec::new();
+    let ok = net.run(&mut hosts, 10_000, |now, h| {
+        events.clear();
+        h[1].stack.wait(&mut events, 64);
+        for ev in events.clone() {
+            if ev.fd == listener {
+                while let Ok(conn) = h[1].stack.accept(listener) {
+                    h[1].stack.register(conn, Interest::READABLE).unwrap();
+                }
+                continue;
+            }
+            let mut request = Vec::new();
+            if drain(&mut h[1].stack, ev.fd, &mut request) {
+                h[1].stack.close(now, ev.fd).unwrap();
+            }
+            if !request.is_empty() {
+                assert_eq!(h[1].stack.write(now, ev.fd, &request), Ok(request.len()));
+            }
+        }
+        events.clear();
+        h[0].stack.wait(&mut events, 64);
+        for ev in events.clone() {
+            let i = clients.iter().position(|&c| c == ev.fd).expect("a client");
+            if ev.writable && !sent[i] {
+                let msg = format!("hello from client {i}");
+                h[0].stack.write(now, ev.fd, msg.as_bytes()).unwrap();
+                sent[i] = true;
+            }
+            if ev.readable {
+                drain(&mut h[0].stack, ev.fd, &mut echoed[i]);
+            }
+        }
+        echoed.iter().enumerate().all(|(i, e)| e == format!("hello from client {i}").as_bytes())
+    });
+    assert!(ok, "echoes: {echoed:?} (seed {seed})");
+}
