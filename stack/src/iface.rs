@@ -96,6 +96,8 @@ pub struct Interface {
     echo_replies: VecDeque<EchoReply>,
     /// Gratuitous ARP sent (on the first poll).
     announced: bool,
+    /// The last poll stopped at its frame budget with the device possibly holding more.
+    rx_backlog: bool,
 }
 
 impl Interface {
@@ -117,6 +119,7 @@ impl Interface {
             rx: Vec::new(),
             echo_replies: VecDeque::new(),
             announced: false,
+            rx_backlog: false,
             caps,
             cfg,
         }
@@ -146,8 +149,15 @@ impl Interface {
             self.send_arp(ArpOp::Request, MacAddr::BROADCAST, MacAddr::default(), self.cfg.ip);
         }
         let mut batch = std::mem::take(&mut self.rx);
-        for _ in 0..self.cfg.rx_batches_per_poll {
-            if dev.receive(&mut batch, self.cfg.rx_batch) == 0 {
+        // Stays true only if every batch came back full: the device may hold more.
+        self.rx_backlog = true;
+        let batch_size = self.cfg.rx_batch.max(1);
+        for _ in 0..self.cfg.rx_batches_per_poll.max(1) {
+            let received = dev.receive(&mut batch, batch_size);
+            if received < batch_size {
+                self.rx_backlog = false;
+            }
+            if received == 0 {
                 break;
             }
             activity = true;
@@ -168,9 +178,10 @@ impl Interface {
         activity
     }
 
-    /// When `poll` next has timer work (or frames waiting to go out), if ever.
+    /// When `poll` next has work: 0 (now) if frames wait to go out or the last poll left
+    /// received frames in the device; otherwise the next timer, if any.
     pub fn poll_at(&self) -> Option<u64> {
-        if !self.announced || !self.tx.is_empty() {
+        if !self.announced || !self.tx.is_empty() || self.rx_backlog {
             return Some(0);
         }
         [self.arp.next_timer(), self.reassembler.next_timer(), self.tcp.next_timer()].into_iter().flatten().min()
@@ -756,8 +767,10 @@ mod tests {
         }
         i.poll(0, &mut dev);
         assert_eq!(i.stats().eth_rx_frames as usize, per_poll);
+        assert_eq!(i.poll_at(), Some(0), "frames left behind: poll again at once");
         i.poll(0, &mut dev);
         assert_eq!(i.stats().eth_rx_frames as usize, per_poll + 10);
+        assert_eq!(i.poll_at(), None);
     }
 
     #[test]
