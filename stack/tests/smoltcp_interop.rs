@@ -11,7 +11,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use common::smol_port::SmolPort;
 use common::*;
 use nic_stack::memnet::{LinkConfig, Network, Port};
-use nic_stack::{Device, Fd, Interface, SocketType, Stack};
+use nic_stack::{Device, Interface, SocketType, Stack};
 use smoltcp::iface::{Config, Interface as SmolInterface, SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
 use smoltcp::time::Instant as SmolInstant;
@@ -58,17 +58,6 @@ impl Pair {
             self.net.advance_to(now + 1);
         }
         false
-    }
-}
-
-fn drain(stack: &mut Stack, fd: Fd, into: &mut Vec<u8>) -> bool {
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match stack.read(fd, &mut buf) {
-            Ok(0) => return true,
-            Ok(n) => into.extend_from_slice(&buf[..n]),
-            Err(_) => return false,
-        }
     }
 }
 

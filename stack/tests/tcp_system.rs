@@ -41,18 +41,6 @@ fn seeds() -> Vec<u64> {
     }
 }
 
-/// Reads everything available on `fd` into `into`; true at end of stream.
-fn drain(stack: &mut Stack, fd: Fd, into: &mut Vec<u8>) -> bool {
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match stack.read(fd, &mut buf) {
-            Ok(0) => return true,
-            Ok(n) => into.extend_from_slice(&buf[..n]),
-            Err(_) => return false,
-        }
-    }
-}
-
 #[test]
 #[ignore = "needs Engineer T's TcpEngine (tcp/mod.rs is a placeholder in this branch)"]
 fn several_mib_arrive_byte_exact_at_5_percent_loss_with_reordering() {

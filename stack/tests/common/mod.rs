@@ -11,7 +11,7 @@ use nic_stack::memnet::{Host, LinkConfig, Network, Port};
 use nic_stack::wire::ethernet::{EtherType, EthernetRepr, MacAddr};
 use nic_stack::wire::ipv4::Ipv4Repr;
 use nic_stack::wire::udp::UdpRepr;
-use nic_stack::{Interface, InterfaceConfig, PacketBuf};
+use nic_stack::{Fd, Interface, InterfaceConfig, PacketBuf, Stack};
 
 pub fn ip(n: u8) -> Ipv4Addr {
     Ipv4Addr::new(198, 18, 0, n)
@@ -98,4 +98,16 @@ pub fn udp_datagram(src: Ipv4Addr, dst: Ipv4Addr, src_port: u16, dst_port: u16, 
 /// Runs until `done` or the deadline; panics with the seed if the deadline passes.
 pub fn run_until(net: &Network, hosts: &mut [Host], deadline: u64, seed: u64, what: &str, done: impl FnMut(u64, &mut [Host]) -> bool) {
     assert!(net.run(hosts, deadline, done), "{what}: not done by t={deadline} ms (seed {seed})");
+}
+
+/// Reads everything available on `fd` into `into`; true at end of stream.
+pub fn drain(stack: &mut Stack, fd: Fd, into: &mut Vec<u8>) -> bool {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match stack.read(fd, &mut buf) {
+            Ok(0) => return true,
+            Ok(n) => into.extend_from_slice(&buf[..n]),
+            Err(_) => return false,
+        }
+    }
 }
