@@ -5,19 +5,8 @@ mod common;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use common::*;
-use nic_stack::device::Device;
-use nic_stack::memnet::{Host, Network};
-use nic_stack::{Event, Fd, Interest, Interface, SocketError, SocketType, Stack};
-
-fn stacks(net: &Network, seed: u64) -> Vec<Host<Stack>> {
-    (1..=2)
-        .map(|n| {
-            let port = net.add_port(false);
-            let iface = Interface::new(config(n), port.caps(), seed + u64::from(n));
-            Host { stack: Stack::new(iface), port }
-        })
-        .collect()
-}
+use nic_stack::memnet::Network;
+use nic_stack::{Event, Fd, Interest, SocketError, SocketType, Stack};
 
 fn any(port: u16) -> SocketAddrV4 {
     SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port)

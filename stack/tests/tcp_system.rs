@@ -10,21 +10,11 @@ mod common;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use common::*;
-use nic_stack::device::Device;
-use nic_stack::memnet::{Host, LinkConfig, Network};
+use nic_stack::memnet::{LinkConfig, Network};
 use nic_stack::wire::ipv4::{protocol, Ipv4Repr};
-use nic_stack::{Fd, Interface, SocketType, Stack};
+use nic_stack::{Fd, SocketType, Stack};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-fn stacks(net: &Network, seed: u64) -> Vec<Host<Stack>> {
-    (1..=2)
-        .map(|n| {
-            let port = net.add_port(false);
-            Host { stack: Stack::new(Interface::new(config(n), port.caps(), seed + u64::from(n))), port }
-        })
-        .collect()
-}
 
 fn listen(stack: &mut Stack, port: u16, backlog: usize) -> Fd {
     let fd = stack.socket(SocketType::Tcp);

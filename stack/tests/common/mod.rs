@@ -35,6 +35,16 @@ pub fn hosts(net: &Network, count: u8, seed: u64) -> Vec<Host> {
     (1..=count).map(|n| host_with(net, config(n), false, seed + u64::from(n))).collect()
 }
 
+/// Two socket-layer stacks, 198.18.0.1 and .2.
+pub fn stacks(net: &Network, seed: u64) -> Vec<Host<Stack>> {
+    (1..=2)
+        .map(|n| {
+            let port = net.add_port(false);
+            Host { stack: Stack::new(Interface::new(config(n), port.caps(), seed + u64::from(n))), port }
+        })
+        .collect()
+}
+
 pub fn quiet_link() -> LinkConfig {
     LinkConfig { delay_ms: 1, ..LinkConfig::default() }
 }
