@@ -103,6 +103,9 @@ pub struct Interface {
 impl Interface {
     /// `seed` drives every random choice (TCP ISN secret, ephemeral ports, IP ident).
     pub fn new(cfg: InterfaceConfig, caps: DeviceCaps, seed: u64) -> Self {
+        // Every IPv4 link carries at least 68 bytes (RFC 791); a device claiming less would
+        // leave no room for a fragment.
+        let caps = DeviceCaps { mtu: caps.mtu.clamp(68, usize::from(u16::MAX)), ..caps };
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut tcp = TcpEngine::new(cfg.tcp.clone(), rng.gen());
         tcp.set_mtu(caps.mtu.min(usize::from(u16::MAX)) as u16);
@@ -800,6 +803,19 @@ mod tests {
         i.poll(0, &mut dev);
         assert_eq!(i.stats().udp_bad_checksum, 1, "the device's word was taken");
         assert!(i.udp_readable(h));
+    }
+
+    #[test]
+    fn a_device_claiming_a_tiny_mtu_still_gets_valid_fragments() {
+        let caps = DeviceCaps { mtu: 10, ..DeviceCaps::default() };
+        let mut i = Interface::new(InterfaceConfig::new(MacAddr([2, 0, 0, 0, 0, 1]), US, 24), caps, 7);
+        let mut dev = TestDevice::default();
+        i.poll(0, &mut dev); // gratuitous ARP
+        let h = i.udp_bind(0).unwrap();
+        i.udp_send_to(0, h, SocketAddrV4::new(Ipv4Addr::BROADCAST, 9), &[7; 100]).unwrap();
+        i.poll(1, &mut dev);
+        let fragments: Vec<usize> = dev.tx[1..].iter().map(|f| f.len() - 14).collect();
+        assert_eq!(fragments, vec![68, 68, 20 + 12], "108 bytes of UDP in 48-byte pieces");
     }
 
     #[test]
