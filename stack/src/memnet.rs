@@ -255,6 +255,8 @@ impl Device for Port {
     }
 }
 
+const MAX_ROUNDS_PER_INSTANT: u32 = 10_000;
+
 /// Anything that can be driven on a port: an `Interface`, or a socket layer around one.
 pub trait Pollable {
     fn poll(&mut self, now: u64, port: &mut Port) -> bool;
@@ -279,6 +281,9 @@ impl Network {
     /// Runs the hosts on the virtual clock until `done` says so (true) or the clock passes
     /// `deadline` (false). Time jumps straight to the next frame delivery or timer.
     pub fn run<S: Pollable>(&self, hosts: &mut [Host<S>], deadline: u64, mut done: impl FnMut(u64, &mut [Host<S>]) -> bool) -> bool {
+        // Rounds spent at one instant: zero-delay traffic that never settles must not
+        // stop the clock for good.
+        let mut rounds_now = 0;
         loop {
             let now = self.now();
             let mut activity = false;
@@ -292,9 +297,11 @@ impl Network {
             // anything moved, otherwise step at least one millisecond.
             self.advance_to(now);
             let pending_now = self.lock().inboxes.iter().any(|i| !i.is_empty());
-            if activity && pending_now {
+            if activity && pending_now && rounds_now < MAX_ROUNDS_PER_INSTANT {
+                rounds_now += 1;
                 continue;
             }
+            rounds_now = 0;
             let next = hosts
                 .iter()
                 .filter_map(|h| h.stack.poll_at())
