@@ -1,0 +1,187 @@
+//! `PacketBuf`: one frame in one contiguous buffer, with room in front for headers.
+//!
+//! Receive pulls headers off the front as each layer parses them; transmit writes the
+//! payload first and pushes each layer's header in front of it. Neither direction copies
+//! the payload (the sk_buff idea). The storage never grows after creation: a driver can
+//! register it for DMA once and reuse it, so every operation that needs more room than the
+//! buffer has fails instead of reallocating.
+
+/// A frame under construction or being parsed: `storage[start..end]` is the live data.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PacketBuf {
+    storage: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Receive-side metadata the device may fill in.
+    pub meta: RxMeta,
+}
+
+/// What the device learned about a received frame before the stack saw it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RxMeta {
+    /// The card's checksum assist: the 16-bit ones'-complement sum (not complemented) of
+    /// every byte after the 14-byte Ethernet header, up to the end of the frame.
+    /// Layers above adjust it as they pull headers (see `PacketBuf::pull`).
+    pub l3_sum: Option<u16>,
+}
+
+impl PacketBuf {
+    /// An empty buffer of `capacity` bytes whose data starts `headroom` bytes in.
+    pub fn with_headroom(capacity: usize, headroom: usize) -> Self {
+        let headroom = headroom.min(capacity);
+        PacketBuf { storage: vec![0; capacity], start: headroom, end: headroom, meta: RxMeta::default() }
+    }
+
+    /// A buffer holding exactly `frame` (a received frame), with no headroom.
+    pub fn from_frame(frame: Vec<u8>) -> Self {
+        let end = frame.len();
+        PacketBuf { storage: frame, start: 0, end, meta: RxMeta::default() }
+    }
+
+    /// A transmit buffer holding a copy of `payload`, with `headroom` bytes free in front.
+    pub fn from_payload(payload: &[u8], headroom: usize) -> Self {
+        // Only the headroom is zeroed: the payload bytes are written once, by the copy.
+        let mut storage = Vec::with_capacity(headroom + payload.len());
+        storage.resize(headroom, 0);
+        storage.extend_from_slice(payload);
+        let end = storage.len();
+        PacketBuf { storage, start: headroom, end, meta: RxMeta::default() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Free bytes in front of the data (room for headers still to be pushed).
+    pub fn headroom(&self) -> usize {
+        self.start
+    }
+
+    /// Free bytes after the data.
+    pub fn tailroom(&self) -> usize {
+        self.storage.len() - self.end
+    }
+
+    pub fn data(&self) -> &[u8] {
+        &self.storage[self.start..self.end]
+    }
+
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.storage[self.start..self.end]
+    }
+
+    /// Receive: drops `n` header bytes from the front. `None` (and no change) if the data
+    /// is shorter than `n`, so a truncated header can never be read past.
+    pub fn pull(&mut self, n: usize) -> Option<()> {
+        if n > self.len() {
+            return None;
+        }
+        self.start += n;
+        Some(())
+    }
+
+    /// Transmit: makes room for an `n`-byte header in front of the data and returns it.
+    /// `None` if the headroom is too small (the buffer never reallocates).
+    pub fn push(&mut self, n: usize) -> Option<&mut [u8]> {
+        if n > self.start {
+            return None;
+        }
+        self.start -= n;
+        Some(&mut self.storage[self.start..self.start + n])
+    }
+
+    /// Drops bytes past `len` (e.g. Ethernet padding after an IP datagram).
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.len() {
+            self.end = self.start + len;
+        }
+    }
+
+    /// Appends `bytes` at the end. `None` if the tailroom is too small.
+    pub fn append(&mut self, bytes: &[u8]) -> Option<()> {
+        if bytes.len() > self.tailroom() {
+            return None;
+        }
+        self.storage[self.end..self.end + bytes.len()].copy_from_slice(bytes);
+        self.end += bytes.len();
+        Some(())
+    }
+
+    /// Appends `n` zero bytes (room for a header to be emitted in place) and returns them.
+    /// `None` if the tailroom is too small.
+    pub fn append_zeroed(&mut self, n: usize) -> Option<&mut [u8]> {
+        if n > self.tailroom() {
+            return None;
+        }
+        let new = &mut self.storage[self.end..self.end + n];
+        new.fill(0);
+        self.end += n;
+        Some(new)
+    }
+
+    /// Empties the buffer for reuse, leaving `headroom` bytes in front.
+    pub fn reset(&mut self, headroom: usize) {
+        self.start = headroom.min(self.storage.len());
+        self.end = self.start;
+        self.meta = RxMeta::default();
+    }
+
+    /// Total size of the storage (never changes).
+    pub fn capacity(&self) -> usize {
+        self.storage.len()
+    }
+}
+
+impl std::fmt::Debug for PacketBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PacketBuf(len {}, headroom {})", self.len(), self.headroom())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_builds_headers_in_front_of_the_payload_without_moving_it() {
+        let mut buf = PacketBuf::from_payload(b"data", 8);
+        buf.push(2).unwrap().copy_from_slice(b"L4");
+        buf.push(3).unwrap().copy_from_slice(b"IP_");
+        assert_eq!(buf.data(), b"IP_L4data");
+        assert_eq!(buf.headroom(), 3);
+        assert!(buf.push(4).is_none(), "push past the headroom must fail, not reallocate");
+        assert_eq!(buf.data(), b"IP_L4data");
+    }
+
+    #[test]
+    fn pull_strips_headers_and_refuses_truncated_ones() {
+        let mut buf = PacketBuf::from_frame(b"ETHIPpayload".to_vec());
+        buf.pull(3).unwrap();
+        buf.pull(2).unwrap();
+        assert_eq!(buf.data(), b"payload");
+        assert!(buf.pull(8).is_none());
+        assert_eq!(buf.data(), b"payload", "a failed pull leaves the data alone");
+        buf.truncate(3);
+        assert_eq!(buf.data(), b"pay");
+        buf.truncate(10);
+        assert_eq!(buf.data(), b"pay");
+    }
+
+    #[test]
+    fn append_and_reset_respect_the_fixed_capacity() {
+        let mut buf = PacketBuf::with_headroom(6, 2);
+        assert_eq!(buf.tailroom(), 4);
+        buf.append(b"ab").unwrap();
+        buf.append_zeroed(2).unwrap().copy_from_slice(b"cd");
+        assert!(buf.append(b"e").is_none());
+        assert!(buf.append_zeroed(1).is_none());
+        assert_eq!(buf.data(), b"abcd");
+        buf.reset(4);
+        assert!(buf.is_empty());
+        assert_eq!((buf.headroom(), buf.tailroom(), buf.capacity()), (4, 2, 6));
+    }
+}

@@ -1,0 +1,836 @@
+//! The interface: one Ethernet port with one IPv4 address. `poll` takes frames from the
+//! device, runs them up the layers, runs the timers and hands frames back to the device.
+//! Everything the stack owns below the socket layer lives here.
+
+use std::collections::VecDeque;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::arp_cache::{ArpCache, ArpConfig, Enqueued};
+use crate::buf::PacketBuf;
+use crate::device::{Device, DeviceCaps, TX_HEADROOM};
+use crate::ratelimit::TokenBucket;
+use crate::reassembly::{FragmentDrop, Reassembled, Reassembler, ReassemblyConfig};
+use crate::stats::{count_drop, Stats};
+use crate::tcp::{Output, TcpConfig, TcpEngine};
+use crate::udp::{UdpConfig, UdpError, UdpHandle, UdpTable, Undelivered};
+use crate::wire::arp::{ArpOp, ArpRepr};
+use crate::wire::checksum;
+use crate::wire::ethernet::{EtherType, EthernetRepr, MacAddr};
+use crate::wire::icmp::{unreachable, IcmpRepr};
+use crate::wire::ipv4::{protocol, Ipv4Repr};
+use crate::wire::udp::UdpRepr;
+use crate::wire::{ipv4_at, WireError};
+
+#[derive(Clone, Debug)]
+pub struct InterfaceConfig {
+    pub mac: MacAddr,
+    pub ip: Ipv4Addr,
+    pub prefix_len: u8,
+    /// Next hop for destinations outside the subnet; without one they are dropped.
+    pub gateway: Option<Ipv4Addr>,
+    pub ttl: u8,
+    pub arp: ArpConfig,
+    pub reassembly: ReassemblyConfig,
+    /// ICMP errors: up to `burst` at once, `per_second` on average.
+    pub icmp_error_burst: u32,
+    pub icmp_errors_per_second: u32,
+    pub udp: UdpConfig,
+    pub tcp: TcpConfig,
+    /// Frames asked of the device per `receive` call.
+    pub rx_batch: usize,
+    /// Receive batches per `poll`, so timers and transmit still run under a flood.
+    pub rx_batches_per_poll: usize,
+    /// Echo replies kept for `take_echo_reply` (oldest dropped first).
+    pub echo_reply_queue: usize,
+}
+
+impl InterfaceConfig {
+    pub fn new(mac: MacAddr, ip: Ipv4Addr, prefix_len: u8) -> Self {
+        InterfaceConfig {
+            mac,
+            ip,
+            prefix_len,
+            gateway: None,
+            ttl: 64,
+            arp: ArpConfig::default(),
+            reassembly: ReassemblyConfig::default(),
+            icmp_error_burst: 10,
+            icmp_errors_per_second: 100,
+            udp: UdpConfig::default(),
+            tcp: TcpConfig::default(),
+            rx_batch: 32,
+            rx_batches_per_poll: 8,
+            echo_reply_queue: 32,
+        }
+    }
+}
+
+/// An ICMP echo reply that came back to us (what `ping` prints).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EchoReply {
+    pub from: Ipv4Addr,
+    pub ident: u16,
+    pub seq: u16,
+    pub payload_len: usize,
+}
+
+pub struct Interface {
+    cfg: InterfaceConfig,
+    caps: DeviceCaps,
+    arp: ArpCache,
+    reassembler: Reassembler,
+    icmp_errors: TokenBucket,
+    udp: UdpTable,
+    tcp: TcpEngine,
+    stats: Stats,
+    next_ident: u16,
+    /// Frames ready for the device, handed over at the end of `poll`.
+    tx: Vec<PacketBuf>,
+    /// Segments the TCP engine emitted during one call, routed right after it.
+    tcp_out: Vec<(Ipv4Addr, Ipv4Addr, PacketBuf)>,
+    /// The receive batch, kept to reuse its allocation.
+    rx: Vec<PacketBuf>,
+    echo_replies: VecDeque<EchoReply>,
+    /// Gratuitous ARP sent (on the first poll).
+    announced: bool,
+    /// The last poll stopped at its frame budget with the device possibly holding more.
+    rx_backlog: bool,
+}
+
+impl Interface {
+    /// `seed` drives every random choice (TCP ISN secret, ephemeral ports, IP ident).
+    pub fn new(cfg: InterfaceConfig, caps: DeviceCaps, seed: u64) -> Self {
+        // Every IPv4 link carries at least 68 bytes (RFC 791); a device claiming less would
+        // leave no room for a fragment.
+        let caps = DeviceCaps { mtu: caps.mtu.clamp(68, usize::from(u16::MAX)), ..caps };
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut tcp = TcpEngine::new(cfg.tcp.clone(), rng.gen());
+        tcp.set_mtu(caps.mtu.min(usize::from(u16::MAX)) as u16);
+        Interface {
+            arp: ArpCache::new(cfg.arp.clone()),
+            reassembler: Reassembler::new(cfg.reassembly.clone()),
+            icmp_errors: TokenBucket::new(cfg.icmp_error_burst, cfg.icmp_errors_per_second),
+            udp: UdpTable::new(cfg.udp.clone(), ChaCha8Rng::seed_from_u64(rng.gen())),
+            tcp,
+            stats: Stats::default(),
+            next_ident: rng.gen(),
+            tx: Vec::new(),
+            tcp_out: Vec::new(),
+            rx: Vec::new(),
+            echo_replies: VecDeque::new(),
+            announced: false,
+            rx_backlog: false,
+            caps,
+            cfg,
+        }
+    }
+
+    pub fn config(&self) -> &InterfaceConfig {
+        &self.cfg
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    pub fn arp_cache(&self) -> &ArpCache {
+        &self.arp
+    }
+
+    pub fn reassembler(&self) -> &Reassembler {
+        &self.reassembler
+    }
+
+    /// Receives, processes, runs timers, transmits. Returns whether any frame moved.
+    pub fn poll<D: Device>(&mut self, now: u64, dev: &mut D) -> bool {
+        let mut activity = false;
+        if !self.announced {
+            self.announced = true;
+            self.send_arp(ArpOp::Request, MacAddr::BROADCAST, MacAddr::default(), self.cfg.ip);
+        }
+        let mut batch = std::mem::take(&mut self.rx);
+        // Stays true only if every batch came back full: the device may hold more.
+        self.rx_backlog = true;
+        let batch_size = self.cfg.rx_batch.max(1);
+        for _ in 0..self.cfg.rx_batches_per_poll.max(1) {
+            let received = dev.receive(&mut batch, batch_size);
+            if received < batch_size {
+                self.rx_backlog = false;
+            }
+            if received == 0 {
+                break;
+            }
+            activity = true;
+            for frame in batch.drain(..) {
+                if let Some(spent) = self.process_frame(now, frame) {
+                    dev.recycle(spent);
+                }
+            }
+        }
+        self.rx = batch;
+        self.run_timers(now);
+        if !self.tx.is_empty() {
+            activity = true;
+            self.stats.eth_tx_frames += self.tx.len() as u64;
+            dev.transmit(&mut self.tx);
+            self.tx.clear(); // a device that left frames behind has dropped them
+        }
+        activity
+    }
+
+    /// When `poll` next has work: 0 (now) if frames wait to go out or the last poll left
+    /// received frames in the device; otherwise the next timer, if any.
+    pub fn poll_at(&self) -> Option<u64> {
+        if !self.announced || !self.tx.is_empty() || self.rx_backlog {
+            return Some(0);
+        }
+        [self.arp.next_timer(), self.reassembler.next_timer(), self.tcp.next_timer()].into_iter().flatten().min()
+    }
+
+    fn run_timers(&mut self, now: u64) {
+        let mut due = Vec::new();
+        self.stats.arp_pending_timeout += self.arp.poll(now, |ip| due.push(ip)) as u64;
+        for ip in due {
+            self.send_arp(ArpOp::Request, MacAddr::BROADCAST, MacAddr::default(), ip);
+        }
+        self.reassembler.poll(now);
+        self.with_tcp(now, |tcp, out| tcp.poll_timers(now, out));
+        // The submodules count their own evictions; mirror them into the one Stats.
+        self.stats.arp_cache_evictions = self.arp.evictions;
+        self.stats.reasm_timeout = self.reassembler.timeouts;
+        self.stats.reasm_evicted = self.reassembler.evictions;
+    }
+
+    // ---- receive path -------------------------------------------------------------
+
+    /// Returns the buffer if nothing kept it (so the device can reuse it).
+    fn process_frame(&mut self, now: u64, mut frame: PacketBuf) -> Option<PacketBuf> {
+        self.stats.eth_rx_frames += 1;
+        let eth = match EthernetRepr::parse(frame.data()) {
+            Ok(eth) => eth,
+            Err(_) => {
+                count_drop!(self.stats, eth_truncated, len = frame.len());
+                return Some(frame);
+            }
+        };
+        if eth.dst != self.cfg.mac && !eth.dst.is_broadcast() {
+            count_drop!(self.stats, eth_not_for_us, dst = %eth.dst);
+            return Some(frame);
+        }
+        frame.pull(EthernetRepr::LEN).expect("parse checked the length");
+        match eth.ethertype {
+            EtherType::Arp => {
+                self.process_arp(now, frame.data());
+                Some(frame)
+            }
+            EtherType::Ipv4 => self.process_ipv4(now, frame),
+            EtherType::Other(ethertype) => {
+                count_drop!(self.stats, eth_unknown_ethertype, ethertype);
+                Some(frame)
+            }
+        }
+    }
+
+    fn process_arp(&mut self, now: u64, packet: &[u8]) {
+        let arp = match ArpRepr::parse(packet) {
+            Ok(arp) if !arp.sender_mac.is_multicast() => arp,
+            _ => return count_drop!(self.stats, arp_malformed),
+        };
+        match arp.op {
+            ArpOp::Request => self.stats.arp_requests_rx += 1,
+            ArpOp::Reply => self.stats.arp_replies_rx += 1,
+        }
+        if arp.sender_ip == self.cfg.ip {
+            if arp.sender_mac != self.cfg.mac {
+                count_drop!(self.stats, arp_addr_conflict, mac = %arp.sender_mac);
+            }
+            return;
+        }
+        let for_us = arp.target_ip == self.cfg.ip;
+        // RFC 826 "merge": refresh a sender we know (this is how gratuitous ARP updates
+        // us); learn a new one only when it talks to us, so a broadcast storm of
+        // requests between others cannot fill the cache.
+        let learnable = !arp.sender_ip.is_unspecified() && !self.is_broadcast(arp.sender_ip);
+        if learnable && (for_us || self.arp.contains(arp.sender_ip)) {
+            tracing::trace!(ip = %arp.sender_ip, mac = %arp.sender_mac, "arp learned");
+            for waiting in self.arp.insert(now, arp.sender_ip, arp.sender_mac) {
+                self.push_ethernet(waiting, arp.sender_mac, EtherType::Ipv4);
+            }
+        }
+        if arp.op == ArpOp::Request && for_us {
+            self.send_arp(ArpOp::Reply, arp.sender_mac, arp.sender_mac, arp.sender_ip);
+        }
+    }
+
+    fn process_ipv4(&mut self, now: u64, mut packet: PacketBuf) -> Option<PacketBuf> {
+        self.stats.ipv4_rx += 1;
+        let ip = match Ipv4Repr::parse(packet.data()) {
+            Ok(ip) => ip,
+            Err(e) => {
+                match e {
+                    WireError::Truncated => count_drop!(self.stats, ipv4_truncated),
+                    WireError::Unsupported => count_drop!(self.stats, ipv4_bad_version),
+                    WireError::BadLength => count_drop!(self.stats, ipv4_bad_length),
+                    WireError::BadChecksum => count_drop!(self.stats, ipv4_bad_checksum),
+                }
+                return Some(packet);
+            }
+        };
+        if ip.ttl == 0 {
+            count_drop!(self.stats, ipv4_ttl_zero, src = %ip.src);
+            return Some(packet);
+        }
+        if ip.dst != self.cfg.ip && !self.is_broadcast(ip.dst) {
+            count_drop!(self.stats, ipv4_not_for_us, dst = %ip.dst);
+            return Some(packet);
+        }
+        if self.is_broadcast(ip.src) || ip.src.is_multicast() || ip.src == self.cfg.ip {
+            count_drop!(self.stats, ipv4_bad_source, src = %ip.src);
+            return Some(packet);
+        }
+        let sum_hint = match packet.meta.l3_sum {
+            Some(all) if self.caps.rx_l3_sum && !ip.is_fragment() => Some(transport_sum(all, packet.data(), &ip)),
+            _ => None,
+        };
+        packet.truncate(ip.header_len + ip.payload_len);
+        packet.pull(ip.header_len).expect("parse checked the length");
+        if !ip.is_fragment() {
+            return self.dispatch(now, &ip, packet, sum_hint);
+        }
+        self.stats.reasm_fragments_rx += 1;
+        match self.reassembler.push(now, &ip, packet.data()) {
+            Reassembled::Incomplete => {}
+            Reassembled::Complete(whole, datagram) => {
+                self.stats.reasm_ok += 1;
+                tracing::trace!(src = %whole.src, ident = whole.ident, len = whole.payload_len, "reassembled");
+                self.dispatch(now, &whole, datagram, None);
+            }
+            Reassembled::Dropped(FragmentDrop::Invalid) => count_drop!(self.stats, reasm_invalid),
+            Reassembled::Dropped(FragmentDrop::Overlap) => count_drop!(self.stats, reasm_overlap, ident = ip.ident),
+            Reassembled::Dropped(FragmentDrop::Duplicate) => count_drop!(self.stats, reasm_duplicate),
+            Reassembled::Dropped(FragmentDrop::Poisoned) => count_drop!(self.stats, reasm_poisoned),
+            Reassembled::Dropped(FragmentDrop::MemoryCap) => count_drop!(self.stats, reasm_memory_cap),
+        }
+        self.stats.reasm_evicted = self.reassembler.evictions;
+        Some(packet)
+    }
+
+    /// `payload` is the IP payload, with the IP header still in its headroom.
+    fn dispatch(&mut self, now: u64, ip: &Ipv4Repr, payload: PacketBuf, sum_hint: Option<u16>) -> Option<PacketBuf> {
+        match ip.protocol {
+            protocol::ICMP => self.process_icmp(now, ip, payload, sum_hint),
+            protocol::UDP => self.process_udp(now, ip, payload, sum_hint),
+            protocol::TCP => {
+                if ip.dst != self.cfg.ip {
+                    count_drop!(self.stats, ipv4_not_for_us, dst = %ip.dst, "tcp to a broadcast");
+                    return Some(payload);
+                }
+                self.stats.tcp_segments_rx += 1;
+                let (src, dst) = (ip.src, ip.dst);
+                self.with_tcp(now, |tcp, out| tcp.on_segment(now, src, dst, payload.data(), out));
+                Some(payload)
+            }
+            other => {
+                count_drop!(self.stats, ipv4_unknown_protocol, protocol = other);
+                let mut payload = payload;
+                self.send_unreachable(now, ip, &mut payload, unreachable::PROTOCOL);
+                Some(payload)
+            }
+        }
+    }
+
+    fn process_icmp(&mut self, now: u64, ip: &Ipv4Repr, mut msg: PacketBuf, sum_hint: Option<u16>) -> Option<PacketBuf> {
+        self.stats.icmp_rx += 1;
+        let icmp = match IcmpRepr::parse(msg.data(), sum_hint) {
+            Ok(icmp) => icmp,
+            Err(WireError::Truncated) => {
+                count_drop!(self.stats, icmp_truncated);
+                return Some(msg);
+            }
+            Err(_) => {
+                count_drop!(self.stats, icmp_bad_checksum);
+                return Some(msg);
+            }
+        };
+        match icmp {
+            IcmpRepr::EchoRequest { ident, seq } => {
+                self.stats.icmp_echo_requests_rx += 1;
+                if ip.dst != self.cfg.ip {
+                    count_drop!(self.stats, icmp_echo_broadcast_ignored, src = %ip.src);
+                    return Some(msg);
+                }
+                // The reply is built in the request's own buffer: the payload stays put,
+                // only the headers in front of it are rewritten.
+                IcmpRepr::EchoReply { ident, seq }.emit(msg.data_mut());
+                self.stats.icmp_echo_replies_tx += 1;
+                self.send_ipv4(now, ip.src, protocol::ICMP, msg);
+                return None;
+            }
+            IcmpRepr::EchoReply { ident, seq } => {
+                self.stats.icmp_echo_replies_rx += 1;
+                if self.echo_replies.len() >= self.cfg.echo_reply_queue {
+                    self.echo_replies.pop_front();
+                }
+                let payload_len = msg.len() - IcmpRepr::HEADER_LEN;
+                self.echo_replies.push_back(EchoReply { from: ip.src, ident, seq, payload_len });
+            }
+            IcmpRepr::DstUnreachable { code, next_hop_mtu } => {
+                self.stats.icmp_unreachable_rx += 1;
+                if code == unreachable::FRAG_NEEDED {
+                    self.on_frag_needed(&msg.data()[IcmpRepr::HEADER_LEN..], next_hop_mtu);
+                }
+            }
+            IcmpRepr::Other { kind, code } => {
+                self.stats.icmp_other_rx += 1;
+                tracing::trace!(kind, code, "icmp ignored");
+            }
+        }
+        Some(msg)
+    }
+
+    /// "Fragmentation needed" quotes the header of a packet we sent; a quote that is not
+    /// ours (or an MTU below the IPv4 minimum of 68) is a forgery or garbage.
+    fn on_frag_needed(&mut self, quote: &[u8], mtu: u16) {
+        if quote.len() < Ipv4Repr::MIN_LEN || quote[0] >> 4 != 4 || ipv4_at(quote, 12) != self.cfg.ip || mtu < 68 {
+            return count_drop!(self.stats, icmp_frag_needed_bogus, mtu);
+        }
+        self.stats.icmp_frag_needed_rx += 1;
+        let (remote, quoted_protocol) = (ipv4_at(quote, 16), quote[9]);
+        tracing::debug!(%remote, mtu, "path mtu lowered");
+        if quoted_protocol == protocol::TCP {
+            self.tcp.set_path_mtu(remote, mtu);
+        }
+    }
+
+    fn process_udp(&mut self, now: u64, ip: &Ipv4Repr, mut dgram: PacketBuf, sum_hint: Option<u16>) -> Option<PacketBuf> {
+        self.stats.udp_rx += 1;
+        let udp = match UdpRepr::parse(dgram.data(), ip.src, ip.dst, sum_hint) {
+            Ok(udp) => udp,
+            Err(e) => {
+                match e {
+                    WireError::BadChecksum => count_drop!(self.stats, udp_bad_checksum),
+                    WireError::BadLength => count_drop!(self.stats, udp_bad_length),
+                    _ => count_drop!(self.stats, udp_truncated),
+                }
+                return Some(dgram);
+            }
+        };
+        dgram.pull(UdpRepr::HEADER_LEN).expect("parse checked the length");
+        dgram.truncate(udp.payload_len);
+        let src = SocketAddrV4::new(ip.src, udp.src_port);
+        match self.udp.deliver(src, udp.dst_port, dgram) {
+            Ok(_) => None,
+            Err((Undelivered::QueueFull, dgram)) => {
+                count_drop!(self.stats, udp_queue_full, port = udp.dst_port);
+                Some(dgram)
+            }
+            Err((Undelivered::NoSocket, mut dgram)) => {
+                count_drop!(self.stats, udp_no_socket, port = udp.dst_port);
+                dgram.push(UdpRepr::HEADER_LEN).expect("pulled above");
+                self.send_unreachable(now, ip, &mut dgram, unreachable::PORT);
+                Some(dgram)
+            }
+        }
+    }
+
+    // ---- transmit path ------------------------------------------------------------
+
+    /// Sends a destination-unreachable about `offending` (the IP payload, its header
+    /// still in the headroom), within the RFC 1122 3.2.2 rules and the rate limit.
+    fn send_unreachable(&mut self, now: u64, ip: &Ipv4Repr, offending: &mut PacketBuf, code: u8) {
+        if ip.dst != self.cfg.ip || ip.frag_offset != 0 {
+            return count_drop!(self.stats, icmp_error_suppressed, code);
+        }
+        if !self.icmp_errors.try_take(now) {
+            return count_drop!(self.stats, icmp_rate_limited, code);
+        }
+        // Quote the original header and the first 8 bytes of its payload (RFC 792).
+        let quoted_payload = offending.len().min(8);
+        let Some(header) = offending.push(ip.header_len) else {
+            return count_drop!(self.stats, icmp_error_suppressed, "no header to quote");
+        };
+        let _ = header;
+        let quote_len = ip.header_len + quoted_payload;
+        let mut msg = outgoing(IcmpRepr::HEADER_LEN, &offending.data()[..quote_len]);
+        offending.pull(ip.header_len).expect("pushed above");
+        IcmpRepr::DstUnreachable { code, next_hop_mtu: 0 }.emit(msg.data_mut());
+        self.stats.icmp_unreachable_tx += 1;
+        self.send_ipv4(now, ip.src, protocol::ICMP, msg);
+    }
+
+    fn next_ident(&mut self) -> u16 {
+        self.next_ident = self.next_ident.wrapping_add(1);
+        self.next_ident
+    }
+
+    /// Puts an IPv4 header in front of `payload` and sends it toward `dst`. TCP goes
+    /// with DF set (the engine does path MTU discovery); anything else larger than the
+    /// MTU is fragmented.
+    fn send_ipv4(&mut self, now: u64, dst: Ipv4Addr, proto: u8, mut payload: PacketBuf) {
+        let Some(next_hop) = self.next_hop(dst) else {
+            return count_drop!(self.stats, ipv4_no_route, %dst);
+        };
+        let ip = Ipv4Repr {
+            src: self.cfg.ip,
+            dst,
+            protocol: proto,
+            ttl: self.cfg.ttl,
+            tos: 0,
+            ident: self.next_ident(),
+            dont_fragment: proto == protocol::TCP,
+            more_fragments: false,
+            frag_offset: 0,
+            header_len: Ipv4Repr::MIN_LEN,
+            payload_len: payload.len(),
+        };
+        let fits = Ipv4Repr::MIN_LEN + payload.len() <= self.caps.mtu;
+        if !fits && (ip.dont_fragment || payload.len() > usize::from(u16::MAX) - Ipv4Repr::MIN_LEN) {
+            return count_drop!(self.stats, ipv4_tx_too_big, len = payload.len());
+        }
+        if fits {
+            let Some(header) = payload.push(Ipv4Repr::MIN_LEN) else {
+                return count_drop!(self.stats, ipv4_tx_too_big, "no headroom");
+            };
+            ip.emit(header);
+            self.stats.ipv4_tx += 1;
+            return self.send_to_next_hop(now, next_hop, payload);
+        }
+        // Every fragment but the last carries a multiple of 8 bytes (offsets count in 8s).
+        let chunk = (self.caps.mtu - Ipv4Repr::MIN_LEN) / 8 * 8;
+        let total = payload.len();
+        for offset in (0..total).step_by(chunk) {
+            let piece = &payload.data()[offset..total.min(offset + chunk)];
+            let mut fragment = PacketBuf::from_payload(piece, TX_HEADROOM);
+            let frag_ip = Ipv4Repr {
+                more_fragments: offset + chunk < total,
+                frag_offset: offset as u16,
+                payload_len: piece.len(),
+                ..ip
+            };
+            frag_ip.emit(fragment.push(Ipv4Repr::MIN_LEN).expect("TX_HEADROOM"));
+            self.stats.ipv4_fragments_tx += 1;
+            self.stats.ipv4_tx += 1;
+            self.send_to_next_hop(now, next_hop, fragment);
+        }
+    }
+
+    fn send_to_next_hop(&mut self, now: u64, next_hop: Ipv4Addr, packet: PacketBuf) {
+        if self.is_broadcast(next_hop) {
+            return self.push_ethernet(packet, MacAddr::BROADCAST, EtherType::Ipv4);
+        }
+        if let Some(mac) = self.arp.lookup(now, next_hop) {
+            return self.push_ethernet(packet, mac, EtherType::Ipv4);
+        }
+        match self.arp.enqueue(now, next_hop, packet) {
+            Enqueued::SendRequest => self.send_arp(ArpOp::Request, MacAddr::BROADCAST, MacAddr::default(), next_hop),
+            Enqueued::Waiting => {}
+            Enqueued::Full(_) => count_drop!(self.stats, arp_pending_full, %next_hop),
+        }
+    }
+
+    fn push_ethernet(&mut self, mut packet: PacketBuf, dst: MacAddr, ethertype: EtherType) {
+        let Some(header) = packet.push(EthernetRepr::LEN) else {
+            return count_drop!(self.stats, ipv4_tx_too_big, "no headroom for ethernet");
+        };
+        EthernetRepr { dst, src: self.cfg.mac, ethertype }.emit(header);
+        self.tx.push(packet);
+    }
+
+    /// An ARP packet from us asking for (or answering) `target_ip`. A request with our own
+    /// address as the target is the gratuitous ARP sent at start.
+    fn send_arp(&mut self, op: ArpOp, eth_dst: MacAddr, target_mac: MacAddr, target_ip: Ipv4Addr) {
+        let arp = ArpRepr { op, sender_mac: self.cfg.mac, sender_ip: self.cfg.ip, target_mac, target_ip };
+        let mut packet = outgoing(ArpRepr::LEN, &[]);
+        arp.emit(packet.data_mut());
+        match op {
+            ArpOp::Request => self.stats.arp_requests_tx += 1,
+            ArpOp::Reply => self.stats.arp_replies_tx += 1,
+        }
+        self.push_ethernet(packet, eth_dst, EtherType::Arp);
+    }
+
+    fn netmask(&self) -> u32 {
+        u32::MAX.checked_shl(32 - u32::from(self.cfg.prefix_len.min(32))).unwrap_or(0)
+    }
+
+    fn on_link(&self, ip: Ipv4Addr) -> bool {
+        (u32::from(ip) ^ u32::from(self.cfg.ip)) & self.netmask() == 0
+    }
+
+    /// The limited broadcast or our subnet's directed broadcast.
+    pub fn is_broadcast(&self, ip: Ipv4Addr) -> bool {
+        ip.is_broadcast() || (self.cfg.prefix_len < 31 && self.on_link(ip) && u32::from(ip) | self.netmask() == u32::MAX)
+    }
+
+    fn next_hop(&self, dst: Ipv4Addr) -> Option<Ipv4Addr> {
+        if self.on_link(dst) || dst.is_broadcast() {
+            Some(dst)
+        } else {
+            self.cfg.gateway
+        }
+    }
+
+    // ---- what the socket layer calls ------------------------------------------------
+
+    /// Runs `f` on the TCP engine with an output that routes every segment it emits
+    /// (copied once into a buffer with headroom, then IPv4 and Ethernet are pushed in front).
+    pub fn with_tcp<R>(&mut self, now: u64, f: impl FnOnce(&mut TcpEngine, &mut Output) -> R) -> R {
+        let queue = &mut self.tcp_out;
+        let result = f(&mut self.tcp, &mut |src, dst, segment: &[u8]| {
+            queue.push((src, dst, PacketBuf::from_payload(segment, TX_HEADROOM)));
+        });
+        // Routing needs `&mut self`, so the queue is moved out while it is emptied and put
+        // back afterwards, keeping its allocation for the next call.
+        let mut segments = std::mem::take(&mut self.tcp_out);
+        for (src, dst, segment) in segments.drain(..) {
+            if src != self.cfg.ip {
+                count_drop!(self.stats, ipv4_no_route, %src, "tcp segment from a foreign address");
+                continue;
+            }
+            self.stats.tcp_segments_tx += 1;
+            self.send_ipv4(now, dst, protocol::TCP, segment);
+        }
+        self.tcp_out = segments;
+        result
+    }
+
+    pub fn tcp(&self) -> &TcpEngine {
+        &self.tcp
+    }
+
+    /// The engine for calls that emit nothing (listen, accept, recv, readiness).
+    pub fn tcp_mut(&mut self) -> &mut TcpEngine {
+        &mut self.tcp
+    }
+
+    pub fn udp_bind(&mut self, port: u16) -> Result<UdpHandle, UdpError> {
+        self.udp.bind(port)
+    }
+
+    pub fn udp_connect(&mut self, h: UdpHandle, remote: SocketAddrV4) -> Result<(), UdpError> {
+        self.udp.connect(h, remote)
+    }
+
+    pub fn udp_local_port(&self, h: UdpHandle) -> Result<u16, UdpError> {
+        self.udp.local_port(h)
+    }
+
+    /// Sends one datagram (fragmented if larger than the MTU). The frame goes out at the
+    /// next `poll`, or once ARP resolves.
+    pub fn udp_send_to(&mut self, now: u64, h: UdpHandle, dst: SocketAddrV4, data: &[u8]) -> Result<usize, UdpError> {
+        let src_port = self.udp.local_port(h)?;
+        if data.len() > usize::from(u16::MAX) - Ipv4Repr::MIN_LEN - UdpRepr::HEADER_LEN {
+            return Err(UdpError::TooBig);
+        }
+        if self.next_hop(*dst.ip()).is_none() {
+            return Err(UdpError::Dropped);
+        }
+        let mut dgram = outgoing(UdpRepr::HEADER_LEN, data);
+        let udp = UdpRepr { src_port, dst_port: dst.port(), payload_len: data.len() };
+        udp.emit(dgram.data_mut(), self.cfg.ip, *dst.ip());
+        self.stats.udp_tx += 1;
+        self.send_ipv4(now, *dst.ip(), protocol::UDP, dgram);
+        Ok(data.len())
+    }
+
+    /// Sends to the connected remote.
+    pub fn udp_send(&mut self, now: u64, h: UdpHandle, data: &[u8]) -> Result<usize, UdpError> {
+        let remote = self.udp.remote(h)?.ok_or(UdpError::NotConnected)?;
+        self.udp_send_to(now, h, remote, data)
+    }
+
+    pub fn udp_recv_from(&mut self, h: UdpHandle, buf: &mut [u8]) -> Result<(usize, SocketAddrV4), UdpError> {
+        self.udp.recv_from(h, buf)
+    }
+
+    pub fn udp_readable(&self, h: UdpHandle) -> bool {
+        self.udp.readable(h)
+    }
+
+    pub fn udp_close(&mut self, h: UdpHandle) -> Result<(), UdpError> {
+        self.udp.close(h)
+    }
+
+    pub fn udp_drain_events(&mut self, f: impl FnMut(UdpHandle)) {
+        self.udp.drain_events(f)
+    }
+
+    /// Sends an ICMP echo request; replies show up in `take_echo_reply`.
+    pub fn ping(&mut self, now: u64, dst: Ipv4Addr, ident: u16, seq: u16, payload: &[u8]) {
+        let mut msg = outgoing(IcmpRepr::HEADER_LEN, payload);
+        IcmpRepr::EchoRequest { ident, seq }.emit(msg.data_mut());
+        self.send_ipv4(now, dst, protocol::ICMP, msg);
+    }
+
+    pub fn take_echo_reply(&mut self) -> Option<EchoReply> {
+        self.echo_replies.pop_front()
+    }
+}
+
+/// A transmit buffer holding `header_len` zero bytes (the header the caller emits next)
+/// and then `body`, with `TX_HEADROOM` in front for the layers below.
+fn outgoing(header_len: usize, body: &[u8]) -> PacketBuf {
+    let mut buf = PacketBuf::with_headroom(TX_HEADROOM + header_len + body.len(), TX_HEADROOM);
+    buf.append_zeroed(header_len).expect("sized for the header");
+    buf.append(body).expect("sized for the body");
+    buf
+}
+
+/// The transport-layer sum from the device's sum over everything after the Ethernet
+/// header: take out the IP header and any Ethernet padding after the datagram.
+fn transport_sum(l3_sum: u16, packet: &[u8], ip: &Ipv4Repr) -> u16 {
+    let end = ip.header_len + ip.payload_len;
+    let header = checksum::sum(&packet[..ip.header_len]);
+    let padding = checksum::sum_at_offset(&packet[end..], end);
+    checksum::sub(checksum::sub(l3_sum, header), padding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A device fed by hand that counts what comes back.
+    #[derive(Default)]
+    struct TestDevice {
+        rx: VecDeque<PacketBuf>,
+        tx: Vec<PacketBuf>,
+        recycled: usize,
+    }
+
+    impl Device for TestDevice {
+        fn caps(&self) -> DeviceCaps {
+            DeviceCaps::default()
+        }
+        fn receive(&mut self, batch: &mut Vec<PacketBuf>, max: usize) -> usize {
+            let n = self.rx.len().min(max);
+            batch.extend(self.rx.drain(..n));
+            n
+        }
+        fn transmit(&mut self, batch: &mut Vec<PacketBuf>) {
+            self.tx.append(batch);
+        }
+        fn recycle(&mut self, _buf: PacketBuf) {
+            self.recycled += 1;
+        }
+    }
+
+    const US: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+    const PEER: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 9);
+
+    fn iface() -> Interface {
+        Interface::new(InterfaceConfig::new(MacAddr([2, 0, 0, 0, 0, 1]), US, 24), DeviceCaps::default(), 7)
+    }
+
+    fn udp_frame(dst_port: u16) -> PacketBuf {
+        let mut frame = vec![0u8; 14 + 20 + 8 + 3];
+        frame[42..].copy_from_slice(b"abc");
+        UdpRepr { src_port: 1, dst_port, payload_len: 3 }.emit(&mut frame[34..], PEER, US);
+        let ip = Ipv4Repr {
+            src: PEER,
+            dst: US,
+            protocol: protocol::UDP,
+            ttl: 64,
+            tos: 0,
+            ident: 1,
+            dont_fragment: false,
+            more_fragments: false,
+            frag_offset: 0,
+            header_len: 20,
+            payload_len: 11,
+        };
+        ip.emit(&mut frame[14..]);
+        let eth = EthernetRepr { dst: MacAddr([2, 0, 0, 0, 0, 1]), src: MacAddr([2, 0, 0, 0, 0, 9]), ethertype: EtherType::Ipv4 };
+        eth.emit(&mut frame);
+        PacketBuf::from_frame(frame)
+    }
+
+    #[test]
+    fn buffers_go_back_to_the_device_unless_a_socket_keeps_them() {
+        let mut i = iface();
+        let mut dev = TestDevice::default();
+        i.udp_bind(7).unwrap();
+        dev.rx.push_back(udp_frame(7)); // kept in the socket's queue
+        dev.rx.push_back(PacketBuf::from_frame(vec![0; 10])); // runt: dropped
+        dev.rx.push_back(udp_frame(7)); // kept
+        i.poll(0, &mut dev);
+        assert_eq!(dev.recycled, 1);
+        assert_eq!(i.stats().eth_truncated, 1);
+    }
+
+    #[test]
+    fn one_poll_takes_a_bounded_number_of_frames() {
+        let mut i = iface();
+        let mut dev = TestDevice::default();
+        let per_poll = i.config().rx_batch * i.config().rx_batches_per_poll;
+        for _ in 0..per_poll + 10 {
+            dev.rx.push_back(PacketBuf::from_frame(vec![0; 10]));
+        }
+        i.poll(0, &mut dev);
+        assert_eq!(i.stats().eth_rx_frames as usize, per_poll);
+        assert_eq!(i.poll_at(), Some(0), "frames left behind: poll again at once");
+        i.poll(0, &mut dev);
+        assert_eq!(i.stats().eth_rx_frames as usize, per_poll + 10);
+        assert_eq!(i.poll_at(), None);
+    }
+
+    #[test]
+    fn the_first_poll_sends_the_gratuitous_arp_and_only_the_first() {
+        let mut i = iface();
+        let mut dev = TestDevice::default();
+        assert_eq!(i.poll_at(), Some(0));
+        i.poll(0, &mut dev);
+        i.poll(1, &mut dev);
+        assert_eq!(dev.tx.len(), 1);
+        let arp = ArpRepr::parse(&dev.tx[0].data()[14..]).unwrap();
+        assert_eq!((arp.sender_ip, arp.target_ip), (US, US));
+        assert_eq!(i.poll_at(), None, "nothing pending");
+    }
+
+    #[test]
+    fn the_device_sum_replaces_the_software_sum() {
+        let cfg_caps = DeviceCaps { rx_l3_sum: true, ..DeviceCaps::default() };
+        let mut i = Interface::new(InterfaceConfig::new(MacAddr([2, 0, 0, 0, 0, 1]), US, 24), cfg_caps, 7);
+        let mut dev = TestDevice::default();
+        let h = i.udp_bind(7).unwrap();
+        let mut lying = udp_frame(7);
+        lying.meta.l3_sum = Some(0x1234); // a device sum that disagrees with the bytes
+        let mut honest = udp_frame(7);
+        honest.meta.l3_sum = Some(checksum::sum(&honest.data()[14..]));
+        dev.rx.extend([lying, honest]);
+        i.poll(0, &mut dev);
+        assert_eq!(i.stats().udp_bad_checksum, 1, "the device's word was taken");
+        assert!(i.udp_readable(h));
+    }
+
+    #[test]
+    fn a_device_claiming_a_tiny_mtu_still_gets_valid_fragments() {
+        let caps = DeviceCaps { mtu: 10, ..DeviceCaps::default() };
+        let mut i = Interface::new(InterfaceConfig::new(MacAddr([2, 0, 0, 0, 0, 1]), US, 24), caps, 7);
+        let mut dev = TestDevice::default();
+        i.poll(0, &mut dev); // gratuitous ARP
+        let h = i.udp_bind(0).unwrap();
+        i.udp_send_to(0, h, SocketAddrV4::new(Ipv4Addr::BROADCAST, 9), &[7; 100]).unwrap();
+        i.poll(1, &mut dev);
+        let fragments: Vec<usize> = dev.tx[1..].iter().map(|f| f.len() - 14).collect();
+        assert_eq!(fragments, vec![68, 68, 20 + 12], "108 bytes of UDP in 48-byte pieces");
+    }
+
+    #[test]
+    fn only_on_link_destinations_or_a_gateway_are_routable() {
+        let mut i = iface();
+        let h = i.udp_bind(0).unwrap();
+        let far = SocketAddrV4::new(Ipv4Addr::new(203, 0, 113, 1), 9);
+        assert_eq!(i.udp_send_to(0, h, far, b"x"), Err(UdpError::Dropped));
+        let mut cfg = InterfaceConfig::new(MacAddr([2, 0, 0, 0, 0, 1]), US, 24);
+        cfg.gateway = Some(Ipv4Addr::new(198, 18, 0, 254));
+        let mut routed = Interface::new(cfg, DeviceCaps::default(), 7);
+        let h = routed.udp_bind(0).unwrap();
+        assert_eq!(routed.udp_send_to(0, h, far, b"x"), Ok(1));
+        assert_eq!(routed.arp_cache().pending_count(), 1, "waiting for the gateway's MAC");
+        assert!(routed.is_broadcast(Ipv4Addr::new(198, 18, 0, 255)));
+        assert!(!routed.is_broadcast(Ipv4Addr::new(198, 18, 1, 255)));
+    }
+}

@@ -1,0 +1,38 @@
+//! nic-stack: the card's IP/TCP stack.
+//!
+//! Receive path, in the order a frame meets it:
+//!
+//! ```text
+//! Device::receive ─► PacketBuf ─► Ethernet ─┬─► ARP (cache, pending queue)
+//!                                           └─► IPv4 (validate, reassemble) ─┬─► ICMP
+//!                                                                           ├─► UDP sockets
+//!                                                                           └─► TcpEngine
+//! ```
+//!
+//! `Interface::poll(now, device)` drives all of it; `socket::Stack` puts small integer
+//! descriptors and an epoll-like `wait` on top; `threaded` runs a stack on its own thread
+//! behind `TcpListener` / `TcpStream` / `UdpSocket`. Time (milliseconds, `u64`) and
+//! randomness (a seed) are always passed in, so a run is reproducible.
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod arp_cache;
+pub mod buf;
+pub mod device;
+pub mod iface;
+pub mod memnet;
+pub mod ratelimit;
+pub mod reassembly;
+pub mod socket;
+pub mod stats;
+pub mod tcp;
+pub mod threaded;
+pub mod udp;
+pub mod wire;
+
+pub use buf::PacketBuf;
+pub use device::{Device, DeviceCaps};
+pub use iface::{Interface, InterfaceConfig};
+pub use socket::{Event, Fd, Interest, SocketError, SocketType, Stack};
+pub use stats::Stats;
+pub use wire::ethernet::MacAddr;
