@@ -316,8 +316,7 @@ impl Logic for MacRx {
 #[cfg(test)]
 pub(crate) mod testbench {
     use super::MacRx;
-    use crate::model::rx_reference::{station_bits, MacConfig, PhyBurst};
-    use rust_hdl::prelude::*;
+    use crate::model::rx_reference::PhyBurst;
 
     /// What the PHY presents on one clock.
     #[derive(Copy, Clone, Debug, Default)]
@@ -350,20 +349,31 @@ pub(crate) mod testbench {
         s
     }
 
-    pub fn configure(mac: &mut MacRx, cfg: &MacConfig) {
-        mac.max_len.next = u64::from(cfg.max_len).to_bits();
-        mac.station_mac.next = station_bits(&cfg.station).to_bits();
-        mac.mcast_hash.next = cfg.mcast_hash.to_bits();
-        mac.all_multicast.next = cfg.all_multicast;
-        mac.promisc.next = cfg.promisc;
+    /// Drive the configuration inputs of any block that has MacRx's names for them
+    /// (MacRx itself, or a wrapper that passes them through).
+    macro_rules! drive_config {
+        ($uut:expr, $cfg:expr) => {{
+            let cfg: &$crate::model::rx_reference::MacConfig = $cfg;
+            $uut.max_len.next = u64::from(cfg.max_len).to_bits();
+            $uut.station_mac.next = $crate::model::rx_reference::station_bits(&cfg.station).to_bits();
+            $uut.mcast_hash.next = cfg.mcast_hash.to_bits();
+            $uut.all_multicast.next = cfg.all_multicast;
+            $uut.promisc.next = cfg.promisc;
+        }};
     }
+    pub(crate) use drive_config;
 
-    pub fn apply(mac: &mut MacRx, c: &PhyClock) {
-        mac.phy_valid.next = c.valid;
-        mac.phy_data.next = c.data.to_bits();
-        mac.phy_error.next = c.error;
-        mac.phy_end.next = c.end;
+    /// Drive the PHY byte stream inputs (MacRx's names) with one [`PhyClock`].
+    macro_rules! drive_phy {
+        ($uut:expr, $clock:expr) => {{
+            let c: &$crate::mac::rx::testbench::PhyClock = $clock;
+            $uut.phy_valid.next = c.valid;
+            $uut.phy_data.next = c.data.to_bits();
+            $uut.phy_error.next = c.error;
+            $uut.phy_end.next = c.end;
+        }};
     }
+    pub(crate) use drive_phy;
 
     /// The MAC's seven counters, in `RxCounters` order.
     pub fn mac_counters(mac: &MacRx) -> [u32; 7] {
@@ -403,7 +413,7 @@ mod tests {
     fn run(cfg: &MacConfig, bursts: &[PhyBurst], gap: usize, stall: usize) -> (Vec<Event>, [u32; 7]) {
         let mut mac = MacRx::default();
         mac.connect_all();
-        configure(&mut mac, cfg);
+        drive_config!(mac, cfg);
         mac.reset.next = true;
         cycle(&mut mac, |u| &mut u.clock);
         mac.reset.next = false;
@@ -411,7 +421,7 @@ mod tests {
         let mut bytes = Vec::new();
         let idle = [PhyClock::default(); 3];
         for c in schedule(bursts, |_| gap, |i| if i % 2 == 1 { stall } else { 0 }).iter().chain(&idle) {
-            apply(&mut mac, c);
+            drive_phy!(mac, c);
             cycle(&mut mac, |u| &mut u.clock);
             assert!(!(mac.frame_commit.val() && mac.frame_abort.val()), "commit and abort together");
             assert!(!(mac.frame_valid.val() && (mac.frame_commit.val() || mac.frame_abort.val())));
