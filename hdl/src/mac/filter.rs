@@ -46,6 +46,9 @@ pub struct MacFilter {
     is_broadcast: Signal<Local, Bit>,
     is_station: Signal<Local, Bit>,
     hash_hit: Signal<Local, Bit>,
+    /// Accept / verdict before the `decided` gate.
+    hit: Signal<Local, Bit>,
+    code: Signal<Local, Bits<2>>,
 }
 
 impl Logic for MacFilter {
@@ -70,24 +73,27 @@ impl Logic for MacFilter {
         self.is_broadcast.next = self.dst.q.val().all();
         self.is_station.next = self.dst.q.val() == self.station_mac.val();
         self.hash_hit.next = self.mcast_hash.val().get_bit(self.bin.q.val().index());
-        self.accept.next = false;
-        self.verdict.next = 0.into();
+        // Work in locals and drive each output once: an output assigned a default and then
+        // overridden glitches in Verilog simulation, and this block's outputs feed back into
+        // mac::rx's combinational logic, which drives our inputs (an endless zero-delay loop
+        // in Icarus Verilog, seen before this was written this way).
+        self.hit.next = false;
+        self.code.next = 0.into();
         if self.is_broadcast.val() {
-            self.accept.next = true;
-            self.verdict.next = 2.into();
+            self.hit.next = true;
+            self.code.next = 2.into();
         } else if self.is_group.val() & (self.all_multicast.val() | self.hash_hit.val()) {
-            self.accept.next = true;
-            self.verdict.next = 1.into();
+            self.hit.next = true;
+            self.code.next = 1.into();
         } else if !self.is_group.val() & self.is_station.val() {
-            self.accept.next = true;
-            self.verdict.next = 0.into();
+            self.hit.next = true;
+            self.code.next = 0.into();
         } else if self.promisc.val() {
-            self.accept.next = true;
-            self.verdict.next = 3.into();
+            self.hit.next = true;
+            self.code.next = 3.into();
         }
-        if !self.decided.val() {
-            self.accept.next = false;
-        }
+        self.accept.next = self.hit.val() & self.decided.val();
+        self.verdict.next = self.code.val();
     }
 }
 

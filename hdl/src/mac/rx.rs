@@ -27,20 +27,22 @@ use super::filter::MacFilter;
 use crate::model::rx_reference::{MIN_FRAME_LEN, PREAMBLE, SFD};
 use rust_hdl::prelude::*;
 
-/// A 32-bit event counter that sticks at all ones instead of wrapping, so a reader never
-/// mistakes a flood for a quiet link.
+/// An event counter that sticks at all ones instead of wrapping, so a reader never mistakes
+/// a flood for a quiet link. The NIC's counters are [`SatCounter32`].
 #[derive(LogicBlock)]
-pub struct SatCounter32 {
+pub struct SatCounter<const N: usize> {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
     /// Count one event on this clock edge.
     pub inc: Signal<In, Bit>,
-    pub count: Signal<Out, Bits<32>>,
-    value: DFF<Bits<32>>,
-    ones: Constant<Bits<32>>,
+    pub count: Signal<Out, Bits<N>>,
+    value: DFF<Bits<N>>,
+    ones: Constant<Bits<N>>,
 }
 
-impl Default for SatCounter32 {
+pub type SatCounter32 = SatCounter<32>;
+
+impl<const N: usize> Default for SatCounter<N> {
     fn default() -> Self {
         Self {
             clock: Default::default(),
@@ -48,12 +50,12 @@ impl Default for SatCounter32 {
             inc: Default::default(),
             count: Default::default(),
             value: Default::default(),
-            ones: Constant::new(0xFFFF_FFFF_u64.to_bits()),
+            ones: Constant::new(Bits::<N>::mask()),
         }
     }
 }
 
-impl Logic for SatCounter32 {
+impl<const N: usize> Logic for SatCounter<N> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, value);
@@ -316,8 +318,7 @@ impl Logic for MacRx {
 #[cfg(test)]
 pub(crate) mod testbench {
     use super::MacRx;
-    use crate::model::rx_reference::{station_bits, MacConfig, PhyBurst};
-    use rust_hdl::prelude::*;
+    use crate::model::rx_reference::PhyBurst;
 
     /// What the PHY presents on one clock.
     #[derive(Copy, Clone, Debug, Default)]
@@ -340,30 +341,41 @@ pub(crate) mod testbench {
         let mut s = Vec::new();
         for (n, b) in bursts.iter().enumerate() {
             for (i, &data) in b.bytes.iter().enumerate() {
-                s.extend(std::iter::repeat(PhyClock::default()).take(stall(i)));
+                s.extend(std::iter::repeat_n(PhyClock::default(), stall(i)));
                 let error = b.error_at.contains(&i);
                 s.push(PhyClock { valid: true, data, error, end: false });
             }
             s.push(PhyClock { end: true, error: b.error_at_end, ..Default::default() });
-            s.extend(std::iter::repeat(PhyClock::default()).take(gap(n)));
+            s.extend(std::iter::repeat_n(PhyClock::default(), gap(n)));
         }
         s
     }
 
-    pub fn configure(mac: &mut MacRx, cfg: &MacConfig) {
-        mac.max_len.next = u64::from(cfg.max_len).to_bits();
-        mac.station_mac.next = station_bits(&cfg.station).to_bits();
-        mac.mcast_hash.next = cfg.mcast_hash.to_bits();
-        mac.all_multicast.next = cfg.all_multicast;
-        mac.promisc.next = cfg.promisc;
+    /// Drive the configuration inputs of any block that has MacRx's names for them
+    /// (MacRx itself, or a wrapper that passes them through).
+    macro_rules! drive_config {
+        ($uut:expr, $cfg:expr) => {{
+            let cfg: &$crate::model::rx_reference::MacConfig = $cfg;
+            $uut.max_len.next = u64::from(cfg.max_len).to_bits();
+            $uut.station_mac.next = $crate::model::rx_reference::station_bits(&cfg.station).to_bits();
+            $uut.mcast_hash.next = cfg.mcast_hash.to_bits();
+            $uut.all_multicast.next = cfg.all_multicast;
+            $uut.promisc.next = cfg.promisc;
+        }};
     }
+    pub(crate) use drive_config;
 
-    pub fn apply(mac: &mut MacRx, c: &PhyClock) {
-        mac.phy_valid.next = c.valid;
-        mac.phy_data.next = c.data.to_bits();
-        mac.phy_error.next = c.error;
-        mac.phy_end.next = c.end;
+    /// Drive the PHY byte stream inputs (MacRx's names) with one [`PhyClock`].
+    macro_rules! drive_phy {
+        ($uut:expr, $clock:expr) => {{
+            let c: &$crate::mac::rx::testbench::PhyClock = $clock;
+            $uut.phy_valid.next = c.valid;
+            $uut.phy_data.next = c.data.to_bits();
+            $uut.phy_error.next = c.error;
+            $uut.phy_end.next = c.end;
+        }};
     }
+    pub(crate) use drive_phy;
 
     /// The MAC's seven counters, in `RxCounters` order.
     pub fn mac_counters(mac: &MacRx) -> [u32; 7] {
@@ -403,7 +415,7 @@ mod tests {
     fn run(cfg: &MacConfig, bursts: &[PhyBurst], gap: usize, stall: usize) -> (Vec<Event>, [u32; 7]) {
         let mut mac = MacRx::default();
         mac.connect_all();
-        configure(&mut mac, cfg);
+        drive_config!(mac, cfg);
         mac.reset.next = true;
         cycle(&mut mac, |u| &mut u.clock);
         mac.reset.next = false;
@@ -411,7 +423,7 @@ mod tests {
         let mut bytes = Vec::new();
         let idle = [PhyClock::default(); 3];
         for c in schedule(bursts, |_| gap, |i| if i % 2 == 1 { stall } else { 0 }).iter().chain(&idle) {
-            apply(&mut mac, c);
+            drive_phy!(mac, c);
             cycle(&mut mac, |u| &mut u.clock);
             assert!(!(mac.frame_commit.val() && mac.frame_abort.val()), "commit and abort together");
             assert!(!(mac.frame_valid.val() && (mac.frame_commit.val() || mac.frame_abort.val())));
@@ -569,6 +581,25 @@ mod tests {
         cfg.mcast_hash = rng.gen::<u64>() & rng.gen::<u64>();
         let bursts: Vec<PhyBurst> = (0..60).map(|_| random_burst(&mut rng, &cfg, 60..=400, 0.25)).collect();
         check(&cfg, &bursts, 0, 0);
+    }
+
+    /// The counters' saturation, on a 3-bit instance (the 32-bit one would need 2^32 events).
+    #[test]
+    fn counter_saturates_and_resets() {
+        let mut c = SatCounter::<3>::default();
+        c.connect_all();
+        let mut model = 0u32;
+        for i in 0..20u32 {
+            let inc = i % 3 != 1;
+            c.inc.next = inc;
+            cycle(&mut c, |u| &mut u.clock);
+            model = (model + u32::from(inc)).min(7);
+            assert_eq!(c.count.val().to_u32(), model, "after event {i}");
+        }
+        assert_eq!(model, 7, "the run must reach saturation");
+        c.reset.next = true;
+        cycle(&mut c, |u| &mut u.clock);
+        assert_eq!(c.count.val().to_u32(), 0);
     }
 
     #[test]
