@@ -1,4 +1,5 @@
 //! Stepping Rust-HDL blocks by hand, which is much faster than the threaded `Simulation`.
+use crate::verilog::vectors::VectorRecorder;
 use rust_hdl::prelude::*;
 
 /// Largest number of delta cycles a settle may take before we call the logic unstable.
@@ -20,24 +21,26 @@ pub fn settle<B: Block>(uut: &mut B) {
 /// never change on the same step as an edge, so a Verilog simulator replaying the same steps
 /// (see `verilog::vectors`) sees no race.
 pub fn cycle<B: Block>(uut: &mut B, clk: impl Fn(&mut B) -> &mut Signal<In, Clock>) {
-    clk(uut).next = Clock::from(false);
-    settle(uut);
-    clk(uut).next = Clock::from(true);
-    settle(uut);
+    cycle_traced(uut, clk, None)
 }
 
-/// [`cycle`], recording the ports after each of its two steps for a Verilog replay.
-pub fn cycle_recorded<B: Block>(
+/// [`cycle`], recording the ports after each of its two steps when `rec` is given, for a
+/// Verilog replay (`verilog::vectors`).
+pub fn cycle_traced<B: Block>(
     uut: &mut B,
     clk: impl Fn(&mut B) -> &mut Signal<In, Clock>,
-    rec: &mut crate::verilog::vectors::VectorRecorder,
+    mut rec: Option<&mut VectorRecorder>,
 ) {
     clk(uut).next = Clock::from(false);
     settle(uut);
-    rec.record(uut);
+    if let Some(r) = rec.as_deref_mut() {
+        r.record(uut);
+    }
     clk(uut).next = Clock::from(true);
     settle(uut);
-    rec.record(uut);
+    if let Some(r) = rec {
+        r.record(uut);
+    }
 }
 
 /// Which of the two clocks of a [`TwoClocks`] schedule an edge belongs to.
@@ -128,12 +131,30 @@ impl TwoClocks {
         clk_a: impl Fn(&mut B) -> &mut Signal<In, Clock>,
         clk_b: impl Fn(&mut B) -> &mut Signal<In, Clock>,
     ) -> Edge {
+        self.step_traced(uut, clk_a, clk_b, None)
+    }
+
+    /// [`TwoClocks::step`], recording the ports after each settle when `rec` is given, for
+    /// a Verilog replay (`verilog::vectors`).
+    pub fn step_traced<B: Block>(
+        &mut self,
+        uut: &mut B,
+        clk_a: impl Fn(&mut B) -> &mut Signal<In, Clock>,
+        clk_b: impl Fn(&mut B) -> &mut Signal<In, Clock>,
+        mut rec: Option<&mut VectorRecorder>,
+    ) -> Edge {
         let e = self.peek();
         let i = (e.domain == Domain::B) as usize;
         settle(uut);
+        if let Some(r) = rec.as_deref_mut() {
+            r.record(uut);
+        }
         let clk = if i == 0 { clk_a(uut) } else { clk_b(uut) };
         clk.next = Clock::from(e.rising);
         settle(uut);
+        if let Some(r) = rec {
+            r.record(uut);
+        }
         self.high[i] = e.rising;
         self.next_fs[i] += self.half_fs[i];
         e

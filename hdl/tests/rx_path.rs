@@ -107,7 +107,7 @@ fn manchester(frames_per_ppm: usize, base_seed: u64, ber: f64) {
         if ber > 0.0 {
             assert!(corrupted.iter().any(|&c| c), "seed {seed}: the bit error rate corrupted nothing");
         }
-        let run = run_manchester_rx(&cfg, &words, 4000, host_ready(seed));
+        let run = run_manchester_rx(&cfg, &words, 4000, host_ready(seed), None);
         check(&format!("manchester {ppm:+} ppm, BER {ber}"), seed, &cfg, &frames, &corrupted, &run);
     }
 }
@@ -156,7 +156,7 @@ fn external_phy<T: nic_hdl::top::drive::PinRxTop + Default>(
         // Enough idle PHY clocks after the last frame for the FIFO to hand over a maximum
         // frame at the host's pace (store and forward: the last frame starts after its end).
         let tail = (4.0 * 1522.0 * 8000.0 / phy_period_ps) as usize;
-        let run = run_pin_rx::<T>(&cfg, clocks, &stimulus, tail, host_ready(seed));
+        let run = run_pin_rx::<T>(&cfg, clocks, &stimulus, tail, host_ready(seed), None);
         check(&format!("{label} {ppm:+} ppm, flip {flip}"), seed, &cfg, &frames, &corrupted, &run);
     }
 }

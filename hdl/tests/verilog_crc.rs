@@ -1,6 +1,6 @@
 //! The CRC block's Verilog: lint-clean, synthesizable, and equal to Rust-HDL on random bytes.
 use nic_hdl::mac::crc::Crc32Byte;
-use nic_hdl::sim::cycle_recorded;
+use nic_hdl::sim::cycle_traced;
 use nic_hdl::verilog::{export::export, lint::lint, synth, tools::tool_for_test, vectors};
 use rand::{Rng, SeedableRng};
 use rust_hdl::prelude::*;
@@ -27,7 +27,7 @@ fn crc_verilog_lints_synthesizes_and_replays() {
         uut.init.next = i % 97 == 0;
         uut.enable.next = rng.gen_bool(0.8);
         uut.data.next = rng.gen::<u8>().to_bits();
-        cycle_recorded(&mut uut, |u| &mut u.clock, &mut rec);
+        cycle_traced(&mut uut, |u| &mut u.clock, Some(&mut rec));
     }
     let steps = vectors::replay(&module, &rec, &dir).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(steps, 1000);
@@ -50,7 +50,7 @@ fn replay_detects_a_wrong_verilog() {
         uut.init.next = b == 0;
         uut.enable.next = true;
         uut.data.next = b.to_bits();
-        cycle_recorded(&mut uut, |u| &mut u.clock, &mut rec);
+        cycle_traced(&mut uut, |u| &mut u.clock, Some(&mut rec));
     }
     match vectors::replay(&module, &rec, &dir) {
         Err(vectors::ReplayError::Mismatch { port, .. }) => assert!(port.starts_with("crc")),

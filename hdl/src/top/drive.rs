@@ -1,12 +1,16 @@
 //! Driving the exported tops from plain Rust: configure the filter, feed the line or the
 //! pins, collect what reaches the host side. Shared by the whole-path tests, the benchmark,
 //! the demo and (later) the simulation model of the card.
+//!
+//! Every `run_*` function takes an optional [`VectorRecorder`]: given one, it records every
+//! port at every step so the same run can be replayed on the generated Verilog.
 use super::rx_path::{RxGmiiTop, RxManchesterTop, RxMiiTop};
 use super::tx_path::{TxGmiiTop, TxManchesterTop, TxMiiTop};
 use crate::model::pins::PinSample;
 use crate::model::rx_reference::{station_bits, DeliveredFrame, MacConfig, Verdict};
 use crate::model::tx_reference::{WireByte, DEFAULT_IFG, DEFAULT_MAX_LEN as TX_MAX_LEN};
-use crate::sim::{cycle, settle, TwoClocks};
+use crate::sim::{cycle_traced, settle, TwoClocks};
+use crate::verilog::vectors::VectorRecorder;
 use rust_hdl::prelude::*;
 
 /// Counters of an RX top after a run. `phy_events` is the PHY's own counter: code
@@ -178,10 +182,11 @@ pub fn run_manchester_rx(
     words: &[u64],
     tail: usize,
     mut ready: impl FnMut(u64) -> bool,
+    mut rec: Option<&mut VectorRecorder>,
 ) -> RxRun {
     let mut top: RxManchesterTop = configured(cfg);
     for _ in 0..RESET_CYCLES {
-        cycle(&mut top, |t| &mut t.clock);
+        cycle_traced(&mut top, |t| &mut t.clock, rec.as_deref_mut());
     }
     top.set_reset(false);
     let mut host = HostCollector::default();
@@ -189,7 +194,7 @@ pub fn run_manchester_rx(
         top.samples.next = words.get(i).copied().unwrap_or(0).to_bits();
         let r = ready(i as u64);
         host.before_edge(&mut top, r);
-        cycle(&mut top, |t| &mut t.clock);
+        cycle_traced(&mut top, |t| &mut t.clock, rec.as_deref_mut());
     }
     host.finish(&top)
 }
@@ -202,6 +207,7 @@ pub fn run_pin_rx<T: PinRxTop + Default>(
     pins: &[PinSample],
     tail: usize,
     mut ready: impl FnMut(u64) -> bool,
+    mut rec: Option<&mut VectorRecorder>,
 ) -> RxRun {
     let mut top: T = configured(cfg);
     let mut host = HostCollector::default();
@@ -230,7 +236,7 @@ pub fn run_pin_rx<T: PinRxTop + Default>(
                 }
             }
         }
-        clocks.step(&mut top, |t| t.core_clock(), |t| t.phy_clock());
+        clocks.step_traced(&mut top, |t| t.core_clock(), |t| t.phy_clock(), rec.as_deref_mut());
     }
     host.finish(&top)
 }
@@ -306,11 +312,15 @@ macro_rules! tx_reset_and_defaults {
 
 /// The Manchester TX top: frames in, line sample words out (one per core clock), until
 /// every frame has left and the line has been idle for `tail` clocks.
-pub fn run_manchester_tx(frames: &[Vec<u8>], tail: usize) -> (Vec<u64>, TxTopCounters) {
+pub fn run_manchester_tx(
+    frames: &[Vec<u8>],
+    tail: usize,
+    mut rec: Option<&mut VectorRecorder>,
+) -> (Vec<u64>, TxTopCounters) {
     let mut top = TxManchesterTop::default();
     tx_reset_and_defaults!(top);
     for _ in 0..RESET_CYCLES {
-        cycle(&mut top, |t| &mut t.clock);
+        cycle_traced(&mut top, |t| &mut t.clock, rec.as_deref_mut());
     }
     top.reset.next = false;
     let mut src = HostSource::new(frames);
@@ -320,7 +330,7 @@ pub fn run_manchester_tx(frames: &[Vec<u8>], tail: usize) -> (Vec<u64>, TxTopCou
     let limit = frames.iter().map(|f| (f.len() + 40) * 8 * 4).sum::<usize>() + tail + 10_000;
     while words.len() < limit {
         let took = tx_host_side!(top, src);
-        cycle(&mut top, |t| &mut t.clock);
+        cycle_traced(&mut top, |t| &mut t.clock, rec.as_deref_mut());
         if took {
             src.advance();
         }
@@ -341,11 +351,15 @@ pub fn run_manchester_tx(frames: &[Vec<u8>], tail: usize) -> (Vec<u64>, TxTopCou
 
 /// The GMII TX top: frames in, one [`WireByte`] per clock from the TX pins out, until every
 /// frame has left and `tail` idle clocks followed.
-pub fn run_gmii_tx(frames: &[Vec<u8>], tail: usize) -> (Vec<WireByte>, TxTopCounters) {
+pub fn run_gmii_tx(
+    frames: &[Vec<u8>],
+    tail: usize,
+    mut rec: Option<&mut VectorRecorder>,
+) -> (Vec<WireByte>, TxTopCounters) {
     let mut top = TxGmiiTop::default();
     tx_reset_and_defaults!(top);
     for _ in 0..RESET_CYCLES {
-        cycle(&mut top, |t| &mut t.clock);
+        cycle_traced(&mut top, |t| &mut t.clock, rec.as_deref_mut());
     }
     top.reset.next = false;
     let mut src = HostSource::new(frames);
@@ -354,7 +368,7 @@ pub fn run_gmii_tx(frames: &[Vec<u8>], tail: usize) -> (Vec<WireByte>, TxTopCoun
     let limit = frames.iter().map(|f| f.len() + 40).sum::<usize>() * 2 + tail + 1000;
     while wire.len() < limit {
         let took = tx_host_side!(top, src);
-        cycle(&mut top, |t| &mut t.clock);
+        cycle_traced(&mut top, |t| &mut t.clock, rec.as_deref_mut());
         if took {
             src.advance();
         }
@@ -376,7 +390,12 @@ pub fn run_gmii_tx(frames: &[Vec<u8>], tail: usize) -> (Vec<WireByte>, TxTopCoun
 
 /// The MII TX top with its PHY's TX clock from `clocks` (A = core, B = PHY): frames in,
 /// one [`PinSample`] per PHY clock out.
-pub fn run_mii_tx(frames: &[Vec<u8>], mut clocks: TwoClocks, tail: usize) -> (Vec<PinSample>, TxTopCounters) {
+pub fn run_mii_tx(
+    frames: &[Vec<u8>],
+    mut clocks: TwoClocks,
+    tail: usize,
+    mut rec: Option<&mut VectorRecorder>,
+) -> (Vec<PinSample>, TxTopCounters) {
     let mut top = TxMiiTop::default();
     tx_reset_and_defaults!(top);
     let mut src = HostSource::new(frames);
@@ -394,7 +413,7 @@ pub fn run_mii_tx(frames: &[Vec<u8>], mut clocks: TwoClocks, tail: usize) -> (Ve
             took = core_edges >= RESET_CYCLES && tx_host_side!(top, src);
             core_edges += 1;
         }
-        clocks.step(&mut top, |t| &mut t.clock, |t| &mut t.phy_clock);
+        clocks.step_traced(&mut top, |t| &mut t.clock, |t| &mut t.phy_clock, rec.as_deref_mut());
         if e.rising && e.domain == crate::sim::Domain::A && took {
             src.advance();
         }
