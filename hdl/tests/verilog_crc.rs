@@ -29,7 +29,7 @@ fn crc_verilog_lints_synthesizes_and_replays() {
         uut.data.next = rng.gen::<u8>().to_bits();
         cycle_traced(&mut uut, |u| &mut u.clock, Some(&mut rec));
     }
-    let steps = vectors::replay(&module, &rec, &dir).unwrap_or_else(|e| panic!("{e}"));
+    let steps = vectors::replay(&module, &rec, &dir, &[]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(steps, 1000);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -52,7 +52,7 @@ fn replay_detects_a_wrong_verilog() {
         uut.data.next = b.to_bits();
         cycle_traced(&mut uut, |u| &mut u.clock, Some(&mut rec));
     }
-    match vectors::replay(&module, &rec, &dir) {
+    match vectors::replay(&module, &rec, &dir, &[]) {
         Err(vectors::ReplayError::Mismatch { port, .. }) => assert!(port.starts_with("crc")),
         other => panic!("expected a mismatch, got {other:?}"),
     }
