@@ -63,6 +63,8 @@ pub struct Connection {
     pub recv_buf: RecvBuffer,
     /// The user asked for FIN after the queued data.
     pub fin_queued: bool,
+    /// Where our FIN sits in sequence space, once sent.
+    pub fin_seq: Option<Seq>,
     pub fin_received: bool,
 
     pub rto: RtoEstimator,
@@ -129,6 +131,7 @@ impl Connection {
             send_buf: SendBuffer::default(),
             recv_buf: RecvBuffer::default(),
             fin_queued: false,
+            fin_seq: None,
             fin_received: false,
             rto: RtoEstimator::new(&rto_bounds(cfg)),
             rtt_probe: None,
@@ -188,12 +191,15 @@ impl Connection {
         u32::from(self.snd_mss.saturating_sub(options).max(1))
     }
 
-    /// The sequence number of the first byte in the send buffer (the SYN comes before it).
+    /// The sequence number of the first byte in the send buffer: after the SYN, and never
+    /// past our FIN (once that is acknowledged the buffer is empty and starts there).
     pub fn data_start(&self) -> Seq {
         if self.snd_una == self.iss {
-            self.iss + 1
-        } else {
-            self.snd_una
+            return self.iss + 1;
+        }
+        match self.fin_seq {
+            Some(fin) if self.snd_una.gt(fin) => fin,
+            _ => self.snd_una,
         }
     }
 
@@ -204,11 +210,11 @@ impl Connection {
 
     /// Our FIN has been sent at least once (it is at or below SND.MAX).
     pub fn fin_sent(&self) -> bool {
-        self.fin_queued && self.snd_max.gt(self.data_end())
+        self.fin_seq.is_some()
     }
 
     pub fn fin_acked(&self) -> bool {
-        self.fin_queued && self.snd_una.gt(self.data_end())
+        self.fin_seq.is_some_and(|fin| self.snd_una.gt(fin))
     }
 
     pub fn bytes_in_flight(&self) -> u32 {

@@ -164,6 +164,9 @@ impl Connection {
             }
             let offset = (seq - self.data_start()) as usize;
             self.emit(ctx, seq, flags, Some(DataRange { offset, len: len as usize }));
+            if fin {
+                self.fin_seq = Some(seq + len);
+            }
             self.snd_nxt = seq + len + u32::from(fin);
             self.snd_max = self.snd_max.max(self.snd_nxt);
             self.persist_at = None;
