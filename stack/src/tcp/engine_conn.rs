@@ -17,8 +17,7 @@ impl TcpEngine {
     }
 
     /// A TCP segment (header + payload, as in the IPv4 packet) from `src` to `dst`.
-    pub fn on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) {
-        let out: &mut Output = out;
+    pub fn on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut Output) {
         self.stats.segments_in += 1;
         let (header, payload) = match segment::parse(segment, src, dst) {
             Ok(parsed) => parsed,
@@ -60,8 +59,7 @@ impl TcpEngine {
     }
 
     /// Runs due timers and sends window updates that `recv` queued.
-    pub fn poll_timers(&mut self, now: Instant, out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) {
-        let out: &mut Output = out;
+    pub fn poll_timers(&mut self, now: Instant, out: &mut Output) {
         for cid in std::mem::take(&mut self.window_updates) {
             if let Some(conn) = self.conns.get_mut(cid) {
                 if conn.state.is_synchronized() && conn.state != TcpState::TimeWait {
@@ -159,13 +157,12 @@ impl TcpEngine {
     }
 
     /// Active open from `local_ip` on an ephemeral port (RFC 6056).
-    pub fn connect(&mut self, now: Instant, local_ip: Ipv4Addr, remote: (Ipv4Addr, u16), out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> Result<TcpHandle, TcpError> {
+    pub fn connect(&mut self, now: Instant, local_ip: Ipv4Addr, remote: (Ipv4Addr, u16), out: &mut Output) -> Result<TcpHandle, TcpError> {
         self.connect_from(now, (local_ip, 0), remote, out)
     }
 
     /// Active open from a given local port (0 = ephemeral).
-    pub fn connect_from(&mut self, now: Instant, local: (Ipv4Addr, u16), remote: (Ipv4Addr, u16), out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> Result<TcpHandle, TcpError> {
-        let out: &mut Output = out;
+    pub fn connect_from(&mut self, now: Instant, local: (Ipv4Addr, u16), remote: (Ipv4Addr, u16), out: &mut Output) -> Result<TcpHandle, TcpError> {
         if remote.1 == 0 || remote.0.is_unspecified() || local.0.is_unspecified() {
             return Err(TcpError::InvalidState);
         }
@@ -200,8 +197,7 @@ impl TcpEngine {
     }
 
     /// Queues `data`; returns how many bytes the send buffer took.
-    pub fn send(&mut self, now: Instant, handle: TcpHandle, data: &[u8], out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> Result<usize, TcpError> {
-        let out: &mut Output = out;
+    pub fn send(&mut self, now: Instant, handle: TcpHandle, data: &[u8], out: &mut Output) -> Result<usize, TcpError> {
         let cid = self.conn_id(handle)?;
         let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
         let result = conn.send(&mut Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, out }, data);
@@ -221,8 +217,7 @@ impl TcpEngine {
         Ok(count)
     }
 
-    pub fn shutdown_write(&mut self, now: Instant, handle: TcpHandle, out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> Result<(), TcpError> {
-        let out: &mut Output = out;
+    pub fn shutdown_write(&mut self, now: Instant, handle: TcpHandle, out: &mut Output) -> Result<(), TcpError> {
         let cid = self.conn_id(handle)?;
         let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
         let result = conn.shutdown_write(&mut Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, out });
@@ -231,8 +226,7 @@ impl TcpEngine {
     }
 
     /// Gives the handle back. The connection finishes (FIN, FIN-WAIT, TIME-WAIT) on its own.
-    pub fn close(&mut self, now: Instant, handle: TcpHandle, out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> Result<(), TcpError> {
-        let out: &mut Output = out;
+    pub fn close(&mut self, now: Instant, handle: TcpHandle, out: &mut Output) -> Result<(), TcpError> {
         if handle.is_listener() {
             let lid = self.listener_id(handle)?;
             self.close_listener(now, lid, out);
@@ -246,8 +240,7 @@ impl TcpEngine {
     }
 
     /// Resets the connection (or closes the listener) and gives the handle back.
-    pub fn abort(&mut self, now: Instant, handle: TcpHandle, out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8])) {
-        let out: &mut Output = out;
+    pub fn abort(&mut self, now: Instant, handle: TcpHandle, out: &mut Output) {
         if let Ok(lid) = self.listener_id(handle) {
             self.close_listener(now, lid, out);
             return;

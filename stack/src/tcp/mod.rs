@@ -10,7 +10,7 @@
 //! ```text
 //! TcpEngine::new(cfg: TcpConfig, seed: u64) -> TcpEngine
 //! // input, timers
-//! on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut impl FnMut(Ipv4Addr, Ipv4Addr, &[u8]))
+//! on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut Output)   // Output = dyn FnMut(src, dst, &segment)
 //! poll_timers(&mut self, now: Instant, out)            // due timers, and window updates queued by recv
 //! next_timer(&self) -> Option<Instant>                // earliest time poll_timers has work (may be in the past)
 //! // listeners
@@ -39,6 +39,9 @@
 //! Differences from the first sketch of this contract, and why:
 //! - `recv` keeps its short signature; a window update it makes necessary is queued and
 //!   sent by the next `poll_timers`, and `next_timer` reports it as due at once.
+//! - `out` is `&mut dyn FnMut(Ipv4Addr, Ipv4Addr, &[u8])` rather than `impl FnMut`: the same
+//!   call syntax (`&mut |src, dst, seg| ...`), one copy of the code, and callers that hold a
+//!   `dyn` output themselves can pass it on.
 //! - `connect_from` exists because the socket layer has `bind` before `connect`.
 //! - handles are slot indices with a generation: a stale handle gets `InvalidHandle`.
 
