@@ -64,6 +64,8 @@ impl Connection {
         }
         self.irs = header.seq;
         self.rcv_nxt = header.seq + 1;
+        // Our SYN offered its (unscaled) window before we knew where the peer's data starts.
+        self.rcv_adv = self.rcv_nxt + ctx.cfg.recv_buffer.min(usize::from(u16::MAX)) as u32;
         self.apply_negotiated(&negotiate(ctx.cfg, header));
         self.snd_wnd = u32::from(header.window); // never scaled in a SYN
         self.max_snd_wnd = self.snd_wnd;
@@ -238,9 +240,10 @@ impl Connection {
                 trace!(tuple = ?self.tuple, window, "peer window reopened");
                 self.persist_at = None;
                 self.persist_backoff = 0;
-                if self.snd_max.gt(self.snd_una) {
-                    self.rtx_at = Some(ctx.now + u64::from(self.rto.rto_ms()));
-                }
+                // Whatever we sent past SND.UNA went into a closed window (probes): the
+                // peer did not keep it, so send it again now rather than at the next RTO.
+                self.snd_nxt = self.snd_una;
+                self.rtx_at = None;
             }
         }
         if self.fin_acked() {

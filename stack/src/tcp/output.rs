@@ -54,7 +54,9 @@ impl Connection {
         let window = if flags & SYN != 0 {
             // The window in a SYN is never scaled (RFC 7323 section 2.2).
             let window = self.recv_buf.window(ctx.cfg.recv_buffer).min(usize::from(u16::MAX)) as u16;
-            self.rcv_adv = self.rcv_nxt + u32::from(window);
+            if flags & ACK != 0 {
+                self.rcv_adv = self.rcv_nxt + u32::from(window);
+            }
             options.mss = Some(self.our_mss);
             let offer_scale = if self.state == TcpState::SynSent { ctx.cfg.window_scaling } else { self.rcv_wscale != 0 || self.snd_wscale != 0 };
             if offer_scale {

@@ -27,6 +27,11 @@ pub fn plain_config() -> TcpConfig {
     TcpConfig { timestamps: false, window_scaling: false, recv_buffer: 8192, send_buffer: 8192, msl_ms: 1000, ..TcpConfig::default() }
 }
 
+/// Options with just an MSS.
+pub fn mss(mss: u16) -> TcpOptions {
+    TcpOptions { mss: Some(mss), ..TcpOptions::default() }
+}
+
 /// A segment the engine sent, parsed back.
 #[derive(Debug, Clone)]
 pub struct Sent {
@@ -48,7 +53,7 @@ impl Sent {
 
 /// Builds a segment from the peer to the engine.
 pub struct PeerSegment {
-    spec: SegmentSpec,
+    pub spec: SegmentSpec,
     payload: Vec<u8>,
 }
 
@@ -181,7 +186,7 @@ impl Scripted {
         let handle = self.connect();
         let syn = self.take_one();
         let iss = syn.seq();
-        self.inject(self.peer(PEER_ISS, iss.wrapping_add(1), segment::SYN | ACK));
+        self.inject(self.peer(PEER_ISS, iss.wrapping_add(1), segment::SYN | ACK).options(mss(1460)));
         let ack = self.take_one();
         assert_eq!(ack.flags(), ACK);
         assert_eq!(self.engine.state(handle), Some(TcpState::Established));
@@ -191,7 +196,7 @@ impl Scripted {
     /// Passive open from the scripted peer; returns listener, connection and our ISN.
     pub fn open_passive(&mut self) -> (TcpHandle, TcpHandle, u32) {
         let listener = self.engine.listen((LOCAL, SERVER_PORT), 4).unwrap();
-        self.inject(self.peer(PEER_ISS, 0, segment::SYN));
+        self.inject(self.peer(PEER_ISS, 0, segment::SYN).options(mss(1460)));
         let syn_ack = self.take_one();
         assert_eq!(syn_ack.flags(), segment::SYN | ACK);
         assert_eq!(syn_ack.ack(), PEER_ISS.wrapping_add(1));
