@@ -7,26 +7,22 @@ use super::demux::{Slab, SlotId};
 use super::listener::{reset_reply, SynEntry};
 use super::segment::{self, ParseError};
 use super::timers::TimerOwner;
-use super::{Ctx, FourTuple, Instant, Output, Owner, Readiness, TcpEngine, TcpError, TcpHandle, TcpState};
+use super::{FourTuple, Instant, Output, Owner, Readiness, TcpEngine, TcpError, TcpHandle, TcpState};
 use std::net::Ipv4Addr;
 use tracing::{debug, trace};
 
 impl TcpEngine {
-    pub(super) fn ctx<'a, 'o>(&'a mut self, now: Instant, out: &'a mut Output<'o>) -> Ctx<'a, 'o> {
-        Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, out }
-    }
-
     /// A TCP segment (header + payload, as in the IPv4 packet) from `src` to `dst`.
     pub fn on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut Output) {
-        self.stats.segments_in += 1;
+        self.shared.stats.segments_in += 1;
         let (header, payload) = match segment::parse(segment, src, dst) {
             Ok(parsed) => parsed,
             Err(error) => {
                 match error {
-                    ParseError::Truncated => self.stats.truncated += 1,
-                    ParseError::BadDataOffset => self.stats.bad_data_offset += 1,
-                    ParseError::BadChecksum => self.stats.bad_checksum += 1,
-                    ParseError::BadOption => self.stats.bad_options += 1,
+                    ParseError::Truncated => self.shared.stats.truncated += 1,
+                    ParseError::BadDataOffset => self.shared.stats.bad_data_offset += 1,
+                    ParseError::BadChecksum => self.shared.stats.bad_checksum += 1,
+                    ParseError::BadOption => self.shared.stats.bad_options += 1,
                 }
                 debug!(?src, ?dst, len = segment.len(), ?error, "malformed TCP segment dropped");
                 return;
@@ -36,7 +32,7 @@ impl TcpEngine {
         let tuple = FourTuple::new((dst, header.dst_port), (src, header.src_port));
         if let Some(&cid) = self.demux.get(&tuple) {
             if let Some(conn) = self.conns.get_mut(cid) {
-                let mut ctx = Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, out };
+                let mut ctx = self.shared.ctx(now, out);
                 conn.on_segment(&mut ctx, &header, payload);
             }
             self.after_conn_event(cid);
@@ -50,11 +46,11 @@ impl TcpEngine {
             self.on_listen_segment(now, lid, tuple, &header, out);
             return;
         }
-        self.stats.no_socket += 1;
+        self.shared.stats.no_socket += 1;
         trace!(?tuple, "no socket");
         if !header.has(segment::RST) {
             let spec = reset_reply(&tuple, &header, payload.len());
-            self.ctx(now, out).transmit(&spec, |_| {});
+            self.shared.ctx(now, out).transmit(&spec, |_| {});
         }
     }
 
@@ -63,7 +59,7 @@ impl TcpEngine {
         for cid in std::mem::take(&mut self.window_updates) {
             if let Some(conn) = self.conns.get_mut(cid) {
                 if conn.state.is_synchronized() && conn.state != TcpState::TimeWait {
-                    let mut ctx = Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, out };
+                    let mut ctx = self.shared.ctx(now, out);
                     conn.send_ack(&mut ctx);
                     conn.output(&mut ctx);
                 }
@@ -82,7 +78,7 @@ impl TcpEngine {
                         continue; // superseded by an earlier entry
                     }
                     conn.scheduled = None;
-                    let mut ctx = Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, out };
+                    let mut ctx = self.shared.ctx(now, out);
                     conn.on_timer(&mut ctx);
                     self.after_conn_event(cid);
                 }
@@ -133,7 +129,7 @@ impl TcpEngine {
             }
         }
         if conn.owner == Owner::User {
-            let readiness = conn.readiness(self.cfg.send_buffer);
+            let readiness = conn.readiness(self.shared.cfg.send_buffer);
             if readiness != conn.reported {
                 conn.reported = readiness;
                 if !conn.event_queued {
@@ -185,11 +181,11 @@ impl TcpEngine {
             return Err(TcpError::AddrInUse);
         }
         let iss = self.isn.isn(now, &tuple);
-        let mut conn = Connection::new(tuple, iss, self.mss_towards(remote.0), &self.cfg, now);
+        let mut conn = Connection::new(tuple, iss, self.mss_towards(remote.0), &self.shared.cfg, now);
         conn.set_state(TcpState::SynSent);
         conn.rtt_probe = Some((iss + 1, now));
-        conn.send_syn(&mut self.ctx(now, out));
-        self.stats.active_opens += 1;
+        conn.send_syn(&mut self.shared.ctx(now, out));
+        self.shared.stats.active_opens += 1;
         let cid = self.conns.insert(conn);
         self.demux.insert(tuple, cid);
         self.after_conn_event(cid);
@@ -200,7 +196,7 @@ impl TcpEngine {
     pub fn send(&mut self, now: Instant, handle: TcpHandle, data: &[u8], out: &mut Output) -> Result<usize, TcpError> {
         let cid = self.conn_id(handle)?;
         let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
-        let result = conn.send(&mut Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, out }, data);
+        let result = conn.send(&mut self.shared.ctx(now, out), data);
         self.after_conn_event(cid);
         result
     }
@@ -209,7 +205,7 @@ impl TcpEngine {
     pub fn recv(&mut self, handle: TcpHandle, buf: &mut [u8]) -> Result<usize, TcpError> {
         let cid = self.conn_id(handle)?;
         let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
-        let (count, window_update) = conn.recv(buf, self.cfg.recv_buffer)?;
+        let (count, window_update) = conn.recv(buf, self.shared.cfg.recv_buffer)?;
         if window_update && self.window_updates.last() != Some(&cid) {
             self.window_updates.push(cid);
         }
@@ -220,7 +216,7 @@ impl TcpEngine {
     pub fn shutdown_write(&mut self, now: Instant, handle: TcpHandle, out: &mut Output) -> Result<(), TcpError> {
         let cid = self.conn_id(handle)?;
         let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
-        let result = conn.shutdown_write(&mut Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, out });
+        let result = conn.shutdown_write(&mut self.shared.ctx(now, out));
         self.after_conn_event(cid);
         result
     }
@@ -234,7 +230,7 @@ impl TcpEngine {
         }
         let cid = self.conn_id(handle)?;
         let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
-        conn.close(&mut Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, out });
+        conn.close(&mut self.shared.ctx(now, out));
         self.after_conn_event(cid);
         Ok(())
     }
@@ -248,7 +244,7 @@ impl TcpEngine {
         let Ok(cid) = self.conn_id(handle) else { return };
         if let Some(conn) = self.conns.get_mut(cid) {
             conn.owner = Owner::Released;
-            conn.abort(&mut Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, out });
+            conn.abort(&mut self.shared.ctx(now, out));
         }
         self.after_conn_event(cid);
     }
@@ -261,7 +257,7 @@ impl TcpEngine {
 
     pub fn set_keepalive(&mut self, now: Instant, handle: TcpHandle, on: bool) -> Result<(), TcpError> {
         let cid = self.conn_id(handle)?;
-        let params = self.cfg.keepalive_params;
+        let params = self.shared.cfg.keepalive_params;
         let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
         conn.keepalive = on.then_some(params);
         conn.idle_at = match (on, conn.state) {
@@ -278,7 +274,7 @@ impl TcpEngine {
             return self.listener_readiness(lid);
         }
         match self.conn_id(handle).ok().and_then(|cid| self.conns.get(cid)) {
-            Some(conn) => conn.readiness(self.cfg.send_buffer),
+            Some(conn) => conn.readiness(self.shared.cfg.send_buffer),
             None => Readiness(Readiness::HUP | Readiness::ERROR),
         }
     }

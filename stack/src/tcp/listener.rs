@@ -78,7 +78,7 @@ impl TcpEngine {
         if self.listen_index.contains_key(&local) {
             return Err(TcpError::AddrInUse);
         }
-        let backlog = if backlog == 0 { self.cfg.default_backlog } else { backlog };
+        let backlog = if backlog == 0 { self.shared.cfg.default_backlog } else { backlog };
         let id = self.listeners.insert(Listener {
             local,
             backlog,
@@ -153,22 +153,22 @@ impl TcpEngine {
     /// A segment for a listener with no matching connection or SYN-queue entry (RFC 9293 3.10.7.2).
     pub(super) fn on_listen_segment(&mut self, now: Instant, lid: SlotId, tuple: FourTuple, header: &TcpHeader, out: &mut Output) {
         if header.has(RST) {
-            self.stats.ignored_segments += 1;
+            self.shared.stats.ignored_segments += 1;
             return;
         }
         if header.has(ACK) {
             // An ACK for a connection we do not have (SYN cookies would look here).
             let spec = reset_reply(&tuple, header, 0);
-            self.ctx(now, out).transmit(&spec, |_| {});
+            self.shared.ctx(now, out).transmit(&spec, |_| {});
             return;
         }
         if !header.has(SYN) {
-            self.stats.ignored_segments += 1;
+            self.shared.stats.ignored_segments += 1;
             return;
         }
         let Some(listener) = self.listeners.get(lid) else { return };
         if listener.half_open >= listener.backlog || listener.accept_queue.len() >= listener.backlog {
-            self.stats.syn_queue_drops += 1;
+            self.shared.stats.syn_queue_drops += 1;
             debug!(?tuple, half_open = listener.half_open, accept_queue = listener.accept_queue.len(), "listen queue full: SYN dropped");
             return;
         }
@@ -179,11 +179,11 @@ impl TcpEngine {
             listener: lid,
             iss,
             irs: header.seq,
-            negotiated: negotiate(&self.cfg, header),
+            negotiated: negotiate(&self.shared.cfg, header),
             retries: 0,
-            deadline: now + u64::from(self.cfg.rto_initial_ms),
+            deadline: now + u64::from(self.shared.cfg.rto_initial_ms),
         };
-        send_syn_ack(&mut self.ctx(now, out), &entry, our_mss);
+        send_syn_ack(&mut self.shared.ctx(now, out), &entry, our_mss);
         let deadline = entry.deadline;
         let sid = self.syn_queue.insert(entry);
         self.syn_demux.insert(tuple, sid);
@@ -191,7 +191,7 @@ impl TcpEngine {
         if let Some(listener) = self.listeners.get_mut(lid) {
             listener.half_open += 1;
         }
-        self.stats.passive_opens += 1;
+        self.shared.stats.passive_opens += 1;
     }
 
     /// A segment for a half-open connection.
@@ -200,48 +200,48 @@ impl TcpEngine {
         let (tuple, iss, irs, lid) = (entry.tuple, entry.iss, entry.irs, entry.listener);
         if header.has(RST) {
             if header.seq == irs + 1 {
-                self.stats.rst_received += 1;
+                self.shared.stats.rst_received += 1;
                 debug!(?tuple, "half-open connection reset");
                 self.remove_syn_entry(sid);
             } else {
-                self.stats.rst_ignored += 1;
+                self.shared.stats.rst_ignored += 1;
             }
             return;
         }
         if header.has(SYN) {
             if header.seq == irs && !header.has(ACK) {
                 // Our SYN-ACK was lost: say it again.
-                self.stats.retransmissions += 1;
+                self.shared.stats.retransmissions += 1;
                 let our_mss = self.mss_towards(tuple.remote_ip);
                 let entry = self.syn_queue.get(sid).expect("looked up above");
-                send_syn_ack(&mut Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, out }, entry, our_mss);
+                send_syn_ack(&mut self.shared.ctx(now, out), entry, our_mss);
             } else {
-                self.stats.ignored_segments += 1;
+                self.shared.stats.ignored_segments += 1;
             }
             return;
         }
         if !header.has(ACK) {
-            self.stats.ignored_segments += 1;
+            self.shared.stats.ignored_segments += 1;
             return;
         }
         if header.ack != iss + 1 || header.seq != irs + 1 {
-            self.stats.out_of_window += 1;
+            self.shared.stats.out_of_window += 1;
             if header.ack != iss + 1 {
                 let spec = reset_reply(&tuple, header, payload.len());
-                self.ctx(now, out).transmit(&spec, |_| {});
+                self.shared.ctx(now, out).transmit(&spec, |_| {});
             }
             return;
         }
         let accept_full = self.listeners.get(lid).is_none_or(|l| l.accept_queue.len() >= l.backlog);
         if accept_full {
-            self.stats.accept_queue_drops += 1;
+            self.shared.stats.accept_queue_drops += 1;
             debug!(?tuple, "accept queue full: handshake ACK dropped");
             return;
         }
         let entry = self.remove_syn_entry(sid).expect("looked up above");
         let cid = self.promote(now, entry);
         if let Some(conn) = self.conns.get_mut(cid) {
-            let mut ctx = Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, out };
+            let mut ctx = self.shared.ctx(now, out);
             conn.on_segment(&mut ctx, header, payload);
         }
         self.after_conn_event(cid);
@@ -252,13 +252,13 @@ impl TcpEngine {
     /// it is then processed like any other) waiting in the accept queue.
     fn promote(&mut self, now: Instant, entry: SynEntry) -> SlotId {
         let our_mss = self.mss_towards(entry.tuple.remote_ip);
-        let mut conn = Connection::new(entry.tuple, entry.iss, our_mss, &self.cfg, now);
+        let mut conn = Connection::new(entry.tuple, entry.iss, our_mss, &self.shared.cfg, now);
         conn.owner = Owner::Listener(entry.listener);
         conn.state = TcpState::SynReceived;
         conn.irs = entry.irs;
         conn.rcv_nxt = entry.irs + 1;
         conn.last_ack_sent = conn.rcv_nxt;
-        conn.rcv_adv = conn.rcv_nxt + self.cfg.recv_buffer.min(usize::from(u16::MAX)) as u32;
+        conn.rcv_adv = conn.rcv_nxt + self.shared.cfg.recv_buffer.min(usize::from(u16::MAX)) as u32;
         conn.snd_nxt = entry.iss + 1;
         conn.snd_max = conn.snd_nxt;
         conn.snd_wl1 = entry.irs;
@@ -286,8 +286,8 @@ impl TcpEngine {
         if entry.deadline != at {
             return;
         }
-        if entry.retries >= self.cfg.synack_retries {
-            self.stats.syn_queue_expired += 1;
+        if entry.retries >= self.shared.cfg.synack_retries {
+            self.shared.stats.syn_queue_expired += 1;
             debug!(tuple = ?entry.tuple, "half-open connection expired");
             self.remove_syn_entry(sid);
             return;
@@ -295,10 +295,10 @@ impl TcpEngine {
         let our_mss = self.mss_towards(entry.tuple.remote_ip);
         let entry = self.syn_queue.get_mut(sid).expect("looked up above");
         entry.retries += 1;
-        entry.deadline = now + (u64::from(self.cfg.rto_initial_ms) << entry.retries);
+        entry.deadline = now + (u64::from(self.shared.cfg.rto_initial_ms) << entry.retries);
         self.timers.push(entry.deadline, TimerOwner::SynEntry(sid));
-        self.stats.retransmissions += 1;
-        send_syn_ack(&mut Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, out }, entry, our_mss);
+        self.shared.stats.retransmissions += 1;
+        send_syn_ack(&mut self.shared.ctx(now, out), entry, our_mss);
     }
 
     /// Closing a listener resets the connections nobody accepted and forgets half-open ones.
@@ -307,7 +307,7 @@ impl TcpEngine {
         self.listen_index.remove(&listener.local);
         for cid in listener.accept_queue {
             if let Some(conn) = self.conns.get_mut(cid) {
-                let mut ctx = Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, out };
+                let mut ctx = self.shared.ctx(now, out);
                 conn.owner = Owner::Released;
                 conn.abort(&mut ctx);
             }

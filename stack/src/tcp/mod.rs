@@ -291,6 +291,8 @@ pub struct TcpStats {
     pub ack_unsent_data: u64,
     pub old_ack_dropped: u64,
     pub challenge_acks: u64,
+    /// Challenge ACKs not sent because of the per-second limit.
+    pub challenge_acks_suppressed: u64,
     pub rst_sent: u64,
     pub rst_received: u64,
     /// RSTs ignored because their sequence number was not exact (RFC 5961).
@@ -318,7 +320,46 @@ pub(crate) struct Ctx<'a, 'o> {
     pub cfg: &'a TcpConfig,
     pub stats: &'a mut TcpStats,
     pub scratch: &'a mut Vec<u8>,
+    pub challenge_acks: &'a mut ChallengeAckLimit,
     pub out: &'a mut Output<'o>,
+}
+
+/// RFC 5961 section 7: at most this many challenge ACKs per second for the whole engine,
+/// so that blind attackers cannot turn us into an amplifier (Linux's default is 1000).
+pub const CHALLENGE_ACKS_PER_SECOND: u32 = 1000;
+
+#[derive(Default)]
+pub(crate) struct ChallengeAckLimit {
+    second: Instant,
+    sent: u32,
+}
+
+impl ChallengeAckLimit {
+    /// Whether one more challenge ACK may go out at `now`.
+    pub fn allow(&mut self, now: Instant) -> bool {
+        let second = now / 1000;
+        if second != self.second {
+            self.second = second;
+            self.sent = 0;
+        }
+        self.sent += 1;
+        self.sent <= CHALLENGE_ACKS_PER_SECOND
+    }
+}
+
+/// The engine state that connections borrow while the engine's tables are borrowed too.
+pub(crate) struct Shared {
+    pub cfg: TcpConfig,
+    pub stats: TcpStats,
+    /// One segment is built here at a time, so sending allocates nothing.
+    pub scratch: Vec<u8>,
+    pub challenge_acks: ChallengeAckLimit,
+}
+
+impl Shared {
+    pub fn ctx<'a, 'o>(&'a mut self, now: Instant, out: &'a mut Output<'o>) -> Ctx<'a, 'o> {
+        Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, challenge_acks: &mut self.challenge_acks, out }
+    }
 }
 
 /// Who holds a connection: a listener (not accepted yet), the user, or nobody (closed by the user).
@@ -330,7 +371,7 @@ pub(crate) enum Owner {
 }
 
 pub struct TcpEngine {
-    cfg: TcpConfig,
+    shared: Shared,
     /// MSS derived from the interface MTU.
     mtu_mss: u16,
     isn: IsnGenerator,
@@ -346,8 +387,6 @@ pub struct TcpEngine {
     /// Connections whose receive window opened in `recv`; flushed by `poll_timers`.
     window_updates: Vec<SlotId>,
     events: Vec<TcpHandle>,
-    stats: TcpStats,
-    scratch: Vec<u8>,
 }
 
 impl TcpEngine {
@@ -358,7 +397,7 @@ impl TcpEngine {
         let table = SeededState(table_key);
         TcpEngine {
             mtu_mss: cfg.mss,
-            cfg,
+            shared: Shared { cfg, stats: TcpStats::default(), scratch: Vec::with_capacity(1600), challenge_acks: ChallengeAckLimit::default() },
             isn: IsnGenerator::new(isn_key),
             ports: PortAllocator::new(port_key),
             conns: Slab::default(),
@@ -371,17 +410,15 @@ impl TcpEngine {
             path_mtu: HashMap::with_hasher(table),
             window_updates: Vec::new(),
             events: Vec::new(),
-            stats: TcpStats::default(),
-            scratch: Vec::with_capacity(1600),
         }
     }
 
     pub fn stats(&self) -> &TcpStats {
-        &self.stats
+        &self.shared.stats
     }
 
     pub fn config(&self) -> &TcpConfig {
-        &self.cfg
+        &self.shared.cfg
     }
 
     /// Connections the engine holds, in any state (including TIME-WAIT and not-yet-accepted).
@@ -391,7 +428,7 @@ impl TcpEngine {
 
     /// The interface MTU: our advertised MSS becomes at most `mtu - 40`.
     pub fn set_mtu(&mut self, mtu: u16) {
-        self.mtu_mss = self.cfg.mss.min(mtu.saturating_sub(40).max(64));
+        self.mtu_mss = self.shared.cfg.mss.min(mtu.saturating_sub(40).max(64));
     }
 
     /// A smaller path MTU learned from ICMP "fragmentation needed" (RFC 1191): connections

@@ -95,6 +95,10 @@ impl Connection {
     /// A challenge ACK (RFC 5961 sections 3.2, 4.2, 5.2): tells a real peer where we are,
     /// tells a blind attacker nothing it can use.
     pub fn send_challenge_ack(&mut self, ctx: &mut Ctx) {
+        if !ctx.challenge_acks.allow(ctx.now) {
+            ctx.stats.challenge_acks_suppressed += 1;
+            return;
+        }
         ctx.stats.challenge_acks += 1;
         self.send_ack(ctx);
     }

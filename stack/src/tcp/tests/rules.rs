@@ -542,3 +542,18 @@ fn idle_connection_is_small_and_holds_no_buffers() {
     let bytes = t.engine.idle_connection_bytes(h).unwrap();
     assert!(bytes <= 1024, "idle connection takes {bytes} bytes");
 }
+
+#[test]
+fn challenge_acks_are_rate_limited() {
+    let (mut t, h, _) = opened(plain_config());
+    for _ in 0..1500 {
+        t.inject(t.peer(p(100), 0, RST));
+    }
+    assert_eq!(t.engine.stats().challenge_acks, 1000);
+    assert_eq!(t.engine.stats().challenge_acks_suppressed, 500);
+    assert_eq!(t.sent.len(), 1000);
+    t.now += 1000;
+    t.inject(t.peer(p(100), 0, RST));
+    assert_eq!(t.engine.stats().challenge_acks, 1001, "a new second, a new budget");
+    assert_eq!(t.engine.state(h), Some(Established));
+}
