@@ -65,7 +65,7 @@ fn receive_window_closes_when_the_buffer_fills_and_reopens_after_recv() {
     for i in 0..8u32 {
         t.inject(t.peer(p(1 + i * 1024), ack_seq, ACK).payload(&[i as u8; 1024]));
     }
-    let last = t.sent.drain(..).last().expect("ACKs were sent");
+    let last = t.sent.drain(..).next_back().expect("ACKs were sent");
     let (header, _) = segment::parse(&last, LOCAL, REMOTE).unwrap();
     assert_eq!((header.ack.0, header.window), (p(8193), 0));
     // A byte beyond a zero window is not taken; the ACK repeats the zero window.
@@ -311,7 +311,7 @@ fn window_scaling_is_negotiated_and_applied_both_ways() {
     let syn_ack = t.peer(PEER_ISS, una, SYN | ACK).window(1000).options(TcpOptions { window_scale: Some(2), mss: Some(1000), ..Default::default() });
     t.inject(syn_ack);
     let ack = t.take_one();
-    assert_eq!(ack.header.window, (256 * 1024 >> 3) as u16, "our window is scaled by our shift");
+    assert_eq!(ack.header.window, ((256 * 1024) >> 3) as u16, "our window is scaled by our shift");
     // The peer's window field is now x4: 1000 -> 4000 bytes.
     t.inject(t.peer(p(1), una, ACK).window(1000));
     t.engine.set_nodelay(h, true).unwrap();
@@ -468,13 +468,21 @@ fn orphan_fin_wait_2_times_out() {
     assert_eq!(t.engine.connection_count(), 0);
 }
 
+impl Scripted {
+    /// A listener and one completed handshake waiting in its accept queue; returns our ISN.
+    fn handshake_not_accepted(&mut self) -> (TcpHandle, u32) {
+        let listener = self.engine.listen((LOCAL, SERVER_PORT), 4).unwrap();
+        self.inject(self.peer(PEER_ISS, 0, SYN));
+        let iss = self.take_one().seq();
+        self.inject(self.peer(p(1), iss.wrapping_add(1), ACK));
+        (listener, iss)
+    }
+}
+
 #[test]
 fn closing_a_listener_resets_unaccepted_connections() {
     let mut t = Scripted::new(plain_config());
-    let listener = t.engine.listen((LOCAL, SERVER_PORT), 4).unwrap();
-    t.inject(t.peer(PEER_ISS, 0, SYN));
-    let iss = t.take_one().seq();
-    t.inject(t.peer(p(1), iss.wrapping_add(1), ACK));
+    let (listener, _) = t.handshake_not_accepted();
     t.close(listener);
     assert_eq!(t.take_one().flags() & RST, RST);
     assert_eq!(t.engine.connection_count(), 0);
@@ -485,10 +493,7 @@ fn closing_a_listener_resets_unaccepted_connections() {
 #[test]
 fn events_report_readiness_changes_once() {
     let mut t = Scripted::new(plain_config());
-    let listener = t.engine.listen((LOCAL, SERVER_PORT), 4).unwrap();
-    t.inject(t.peer(PEER_ISS, 0, SYN));
-    let iss = t.take_one().seq();
-    t.inject(t.peer(p(1), iss.wrapping_add(1), ACK));
+    let (listener, iss) = t.handshake_not_accepted();
     let mut events = Vec::new();
     t.engine.drain_events(|h| events.push(h));
     assert_eq!(events, [listener]);
