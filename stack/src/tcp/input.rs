@@ -305,7 +305,7 @@ impl Connection {
             _ => match self.rtt_probe {
                 Some((end, sent)) if header.ack.ge(end) => {
                     self.rtt_probe = None;
-                    Some((ctx.now - sent) as u32)
+                    Some(ctx.now.saturating_sub(sent) as u32)
                 }
                 _ => None,
             },

@@ -295,7 +295,7 @@ impl TcpEngine {
         let our_mss = self.mss_towards(entry.tuple.remote_ip);
         let entry = self.syn_queue.get_mut(sid).expect("looked up above");
         entry.retries += 1;
-        entry.deadline = now + (u64::from(self.shared.cfg.rto_initial_ms) << entry.retries);
+        entry.deadline = now + (u64::from(self.shared.cfg.rto_initial_ms) << entry.retries.min(16)).min(u64::from(self.shared.cfg.rto_max_ms));
         self.timers.push(entry.deadline, TimerOwner::SynEntry(sid));
         self.shared.stats.retransmissions += 1;
         send_syn_ack(&mut self.shared.ctx(now, out), entry, our_mss);

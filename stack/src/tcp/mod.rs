@@ -81,6 +81,9 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use timers::TimerQueue;
 
+/// Remote hosts whose path MTU is remembered.
+const MAX_PATH_MTU_ENTRIES: usize = 4096;
+
 /// Milliseconds on the caller's clock.
 pub type Instant = u64;
 
@@ -435,6 +438,10 @@ impl TcpEngine {
     /// to `remote` send smaller segments from now on. Rare, so a scan is fine.
     pub fn set_path_mtu(&mut self, remote: Ipv4Addr, mtu: u16) {
         let mss = mtu.saturating_sub(40).max(64);
+        if self.path_mtu.len() >= MAX_PATH_MTU_ENTRIES && !self.path_mtu.contains_key(&remote) {
+            // Forged ICMP must not grow this without bound: forget and relearn.
+            self.path_mtu.clear();
+        }
         self.path_mtu.insert(remote, mss);
         for (_, conn) in self.conns.iter_mut() {
             if conn.tuple.remote_ip == remote {

@@ -187,9 +187,14 @@ impl Connection {
         let unsent = self.data_end().diff(self.snd_nxt) > 0;
         if unsent && self.snd_max == self.snd_una && self.persist_at.is_none() {
             self.rtx_at = None;
-            let backoff = u64::from(self.rto.rto_ms()) << self.persist_backoff.min(10);
-            self.persist_at = Some(ctx.now + backoff.min(u64::from(ctx.cfg.rto_max_ms)));
+            self.arm_persist(ctx);
         }
+    }
+
+    /// Persist timeouts back off like the RTO (RFC 9293 section 3.8.6.1), up to its maximum.
+    fn arm_persist(&mut self, ctx: &Ctx) {
+        let backoff = u64::from(self.rto.rto_ms()) << self.persist_backoff.min(10);
+        self.persist_at = Some(ctx.now + backoff.min(u64::from(ctx.cfg.rto_max_ms)));
     }
 
     /// Resends the first unacknowledged segment (fast retransmit, NewReno partial ACK).
@@ -224,8 +229,7 @@ impl Connection {
             self.snd_wnd = saved;
             // The probe is not retransmitted by the RTO timer; persist keeps probing.
             self.rtx_at = None;
-            let backoff = u64::from(self.rto.rto_ms()) << self.persist_backoff.min(10);
-            self.persist_at = Some(ctx.now + backoff.min(u64::from(ctx.cfg.rto_max_ms)));
+            self.arm_persist(ctx);
         } else {
             self.output_inner(ctx, true);
         }
