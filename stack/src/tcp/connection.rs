@@ -66,6 +66,8 @@ pub struct Connection {
     /// Where our FIN sits in sequence space, once sent.
     pub fin_seq: Option<Seq>,
     pub fin_received: bool,
+    /// A FIN that arrived behind a gap: taken once the data before it is complete.
+    pub early_fin: Option<Seq>,
 
     pub rto: RtoEstimator,
     /// Karn's rule for connections without timestamps: (sequence timed, time sent).
@@ -133,6 +135,7 @@ impl Connection {
             fin_queued: false,
             fin_seq: None,
             fin_received: false,
+            early_fin: None,
             rto: RtoEstimator::new(&rto_bounds(cfg)),
             rtt_probe: None,
             dup_acks: 0,

@@ -159,6 +159,8 @@ impl Connection {
         }
         if header.has(FIN) && self.state != TcpState::Closed {
             self.on_fin(ctx, seq + payload.len() as u32);
+        } else if let Some(fin_seq) = self.early_fin.filter(|&fin| fin == self.rcv_nxt) {
+            self.on_fin(ctx, fin_seq);
         }
     }
 
@@ -380,10 +382,15 @@ impl Connection {
     /// The peer's FIN at `fin_seq` (RFC 9293 section 3.10.7.4, eighth check).
     fn on_fin(&mut self, ctx: &mut Ctx, fin_seq: Seq) {
         if fin_seq != self.rcv_nxt {
-            // Data before it is missing (or was clipped): the peer will send the FIN again.
+            // Data before it is missing: remember where the stream ends, so the FIN counts
+            // as soon as the gap fills instead of waiting for the peer to resend it.
+            if fin_seq.gt(self.rcv_nxt) && !self.fin_received {
+                self.early_fin = Some(fin_seq);
+            }
             self.ack_now = true;
             return;
         }
+        self.early_fin = None;
         let next = match self.state {
             TcpState::SynReceived | TcpState::Established => TcpState::CloseWait,
             TcpState::FinWait1 if self.fin_acked() => TcpState::TimeWait,

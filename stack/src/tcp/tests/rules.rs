@@ -562,3 +562,17 @@ fn challenge_acks_are_rate_limited() {
     assert_eq!(t.engine.stats().challenge_acks, 1001, "a new second, a new budget");
     assert_eq!(t.engine.state(h), Some(Established));
 }
+
+#[test]
+fn a_fin_behind_a_gap_counts_once_the_gap_fills() {
+    let (mut t, h, iss) = opened(plain_config());
+    let ack_seq = iss.wrapping_add(1);
+    t.inject(t.peer(p(6), ack_seq, FIN | ACK).payload(b"world"));
+    assert_eq!(t.take_one().ack(), p(1));
+    assert_eq!(t.engine.state(h), Some(Established));
+    t.inject(t.peer(p(1), ack_seq, ACK).payload(b"hello"));
+    assert_eq!(t.take_one().ack(), p(12), "data and FIN acknowledged together");
+    assert_eq!(t.engine.state(h), Some(CloseWait));
+    assert_eq!(t.read_all(h), b"helloworld");
+    assert_eq!(t.engine.recv(h, &mut [0; 4]), Ok(0));
+}
