@@ -115,9 +115,11 @@ impl RecvBuffer {
     /// Moves up to `out.len()` readable bytes to the application.
     pub fn read(&mut self, out: &mut [u8]) -> usize {
         let count = out.len().min(self.readable.len());
-        for (dst, src) in out.iter_mut().zip(self.readable.drain(..count)) {
-            *dst = src;
-        }
+        let (front, back) = self.readable.as_slices();
+        let from_front = count.min(front.len());
+        out[..from_front].copy_from_slice(&front[..from_front]);
+        out[from_front..count].copy_from_slice(&back[..count - from_front]);
+        self.readable.drain(..count);
         if self.readable.is_empty() {
             self.readable = VecDeque::new();
         }
@@ -139,6 +141,19 @@ mod tests {
         let n = buf.read(&mut out);
         out.truncate(n);
         out
+    }
+
+    #[test]
+    fn reads_span_the_ring_wrap() {
+        let mut buf = RecvBuffer::default();
+        let mut nxt = Seq(0);
+        buf.insert(&mut nxt, Seq(0), &[1; 6], 8, 4);
+        let mut out = [0u8; 5];
+        assert_eq!(buf.read(&mut out), 5);
+        buf.insert(&mut nxt, Seq(6), &[2, 3, 4, 5, 6], 8, 4); // wraps inside the deque
+        let mut out = [0u8; 8];
+        assert_eq!(buf.read(&mut out), 6);
+        assert_eq!(&out[..6], &[1, 2, 3, 4, 5, 6]);
     }
 
     #[test]
