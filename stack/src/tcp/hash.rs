@@ -56,7 +56,14 @@ impl SipHasher24 {
 }
 
 impl Hasher for SipHasher24 {
-    fn write(&mut self, bytes: &[u8]) {
+    fn write(&mut self, mut bytes: &[u8]) {
+        self.total_len += bytes.len() as u64;
+        // Whole little-endian words straight from the input while nothing is pending.
+        while self.tail_len == 0 && bytes.len() >= 8 {
+            let (word, rest) = bytes.split_at(8);
+            self.compress(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+            bytes = rest;
+        }
         for &byte in bytes {
             self.tail |= u64::from(byte) << (8 * self.tail_len);
             self.tail_len += 1;
@@ -67,7 +74,6 @@ impl Hasher for SipHasher24 {
                 self.tail_len = 0;
             }
         }
-        self.total_len += bytes.len() as u64;
     }
 
     fn finish(&self) -> u64 {
