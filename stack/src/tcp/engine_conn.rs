@@ -31,12 +31,18 @@ impl TcpEngine {
         trace!(?src, ?dst, seq = ?header.seq, ack = ?header.ack, flags = header.flags, len = payload.len(), "tcp in");
         let tuple = FourTuple::new((dst, header.dst_port), (src, header.src_port));
         if let Some(&cid) = self.demux.get(&tuple) {
-            if let Some(conn) = self.conns.get_mut(cid) {
-                let mut ctx = self.shared.ctx(now, out);
-                conn.on_segment(&mut ctx, &header, payload);
+            let Some(conn) = self.conns.get_mut(cid) else { return };
+            if conn.syn_reopens_time_wait(&header) {
+                // RFC 6191 / RFC 9293 3.10.7.4 note: a new incarnation may start from
+                // TIME-WAIT when its SYN is provably newer; the listener takes it from here.
+                debug!(?tuple, "SYN reopens a TIME-WAIT connection");
+                conn.enter_closed(None);
+                self.after_conn_event(cid);
+            } else {
+                conn.on_segment(&mut self.shared.ctx(now, out), &header, payload);
+                self.after_conn_event(cid);
+                return;
             }
-            self.after_conn_event(cid);
-            return;
         }
         if let Some(&sid) = self.syn_demux.get(&tuple) {
             self.on_syn_entry_segment(now, sid, &header, payload, out);

@@ -164,6 +164,19 @@ impl Connection {
         }
     }
 
+    /// A SYN for this 4-tuple while we are in TIME-WAIT that cannot be an old duplicate:
+    /// its sequence number is past everything of the old connection (or, with timestamps,
+    /// its TSval is newer). RFC 6191.
+    pub fn syn_reopens_time_wait(&self, header: &TcpHeader) -> bool {
+        if self.state != TcpState::TimeWait || header.flags & (SYN | ACK | RST) != SYN {
+            return false;
+        }
+        match (self.ts_enabled, header.options.timestamps) {
+            (true, Some((tsval, _))) => Seq(tsval).gt(Seq(self.ts_recent)),
+            _ => header.seq.gt(self.rcv_nxt),
+        }
+    }
+
     /// RFC 7323 section 5.3: a segment whose TSval is older than TS.Recent is a duplicate
     /// from an earlier wrap of the sequence space.
     fn paws_rejects(&self, header: &TcpHeader) -> bool {

@@ -576,3 +576,24 @@ fn a_fin_behind_a_gap_counts_once_the_gap_fills() {
     assert_eq!(t.read_all(h), b"helloworld");
     assert_eq!(t.engine.recv(h, &mut [0; 4]), Ok(0));
 }
+
+#[test]
+fn a_newer_syn_reopens_a_tuple_in_time_wait() {
+    let mut t = Scripted::new(plain_config());
+    let (listener, conn, iss) = t.open_passive();
+    // We close first, so we hold TIME-WAIT.
+    t.close(conn);
+    t.take_one();
+    t.inject(t.peer(p(1), iss.wrapping_add(2), FIN | ACK));
+    t.take_one();
+    assert!(t.engine.is_tuple_in_use((LOCAL, SERVER_PORT), (REMOTE, PEER_PORT)));
+    // An old SYN (below RCV.NXT) only gets the TIME-WAIT ACK.
+    t.inject(t.peer(PEER_ISS, 0, SYN));
+    assert_eq!(t.take_one().flags(), ACK);
+    // A newer one starts a new connection through the listener.
+    t.inject(t.peer(p(100_000), 0, SYN));
+    let syn_ack = t.take_one();
+    assert_eq!((syn_ack.flags(), syn_ack.ack()), (SYN | ACK, p(100_001)));
+    t.inject(t.peer(p(100_001), syn_ack.seq().wrapping_add(1), ACK));
+    assert!(t.engine.accept(listener).unwrap().is_some());
+}
