@@ -43,7 +43,33 @@
 //!   call syntax (`&mut |src, dst, seg| ...`), one copy of the code, and callers that hold a
 //!   `dyn` output themselves can pass it on.
 //! - `connect_from` exists because the socket layer has `bind` before `connect`.
-//! - handles are slot indices with a generation: a stale handle gets `InvalidHandle`.
+//! - handles are slot indices with a generation: a stale handle gets `InvalidHandle`
+//!   (the generation in a handle has 7 bits, so a handle kept across 128 reuses of its
+//!   slot could alias a new connection).
+//!
+//! # Where things are
+//!
+//! | file | what |
+//! |---|---|
+//! | `mod.rs` | the API types: config, handle, states, errors, readiness, counters; the engine's tables |
+//! | `engine_conn.rs` | entry points: demultiplexing, handle checks, after-event bookkeeping |
+//! | `listener.rs` | listeners, the SYN queue (small `SynEntry`s) and the accept queue |
+//! | `connection.rs` | the TCB and the user's operations on it |
+//! | `input.rs` | segment arrival: RFC 9293 3.10.7, RFC 5961 checks, PAWS, ACK processing, data, FIN |
+//! | `output.rs` | segment departure: windows, Nagle, SWS avoidance, persist, retransmission |
+//! | `timers.rs` | the engine's timer heap and what each connection does when a deadline comes |
+//! | `segment.rs` | header and options on the wire, checksum |
+//! | `seq.rs` | sequence arithmetic modulo 2^32 |
+//! | `send_buffer.rs`, `recv_buffer.rs` | lazily grown buffers; the bounded out-of-order queue |
+//! | `rto.rs`, `congestion.rs` | RFC 6298 estimator; the congestion-control trait and NewReno |
+//! | `isn.rs`, `ports.rs`, `hash.rs` | RFC 6528 ISNs, RFC 6056 ports, the keyed SipHash behind both and the tables |
+//! | `demux.rs` | the 4-tuple and the generational slab |
+//!
+//! # Known limits
+//!
+//! No SACK (RFC 2018) and no SYN cookies: a full listen queue drops SYNs and counts them.
+//! Urgent data is ignored. TIME-WAIT keeps the whole (buffer-less) TCB rather than a
+//! smaller record. An RST ends TIME-WAIT (RFC 9293's rule; RFC 1337's stricter one is not applied).
 
 mod congestion;
 mod connection;
