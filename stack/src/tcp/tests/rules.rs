@@ -597,3 +597,53 @@ fn a_newer_syn_reopens_a_tuple_in_time_wait() {
     t.inject(t.peer(p(100_001), syn_ack.seq().wrapping_add(1), ACK));
     assert!(t.engine.accept(listener).unwrap().is_some());
 }
+
+/// A controller that never leaves a fixed window: proves the engine asks the trait.
+#[derive(Debug)]
+struct FixedWindow;
+
+impl crate::tcp::CongestionControl for FixedWindow {
+    fn reset(&mut self, _: u32) {}
+    fn window(&self) -> u32 {
+        2 * 1460
+    }
+    fn ssthresh(&self) -> u32 {
+        u32::MAX
+    }
+    fn on_ack(&mut self, _: u32, _: u32) {}
+    fn on_fast_retransmit(&mut self, _: u32, _: u32) {}
+    fn on_recovery_dup_ack(&mut self, _: u32) {}
+    fn on_partial_ack(&mut self, _: u32, _: u32) {}
+    fn on_recovery_exit(&mut self, _: u32, _: u32) {}
+    fn on_timeout(&mut self, _: u32, _: u32) {}
+}
+
+#[test]
+fn the_congestion_controller_is_pluggable() {
+    let fixed: fn() -> Box<dyn crate::tcp::CongestionControl> = || Box::new(FixedWindow);
+    let (mut t, h, iss) = opened(TcpConfig { congestion: fixed, ..plain_config() });
+    t.send(h, &[0; 5 * 1460]);
+    assert_eq!(total_payload(&mut t).len(), 2 * 1460, "two segments in flight, as the controller says");
+    t.inject(t.peer(p(1), iss.wrapping_add(1 + 1460), ACK));
+    assert_eq!(total_payload(&mut t).len(), 1460, "one more per segment acknowledged");
+}
+
+#[test]
+fn a_retransmitted_syn_ack_is_acknowledged_again() {
+    let (mut t, h, iss) = opened(plain_config());
+    t.inject(t.peer(PEER_ISS, iss.wrapping_add(1), SYN | ACK).options(mss(1460)));
+    let ack = t.take_one();
+    assert_eq!((ack.flags(), ack.seq(), ack.ack()), (ACK, iss.wrapping_add(1), p(1)));
+    assert_eq!(t.engine.state(h), Some(Established));
+    assert_eq!(t.engine.stats().challenge_acks, 0, "not mistaken for a new SYN");
+}
+
+#[test]
+fn a_listener_ignores_rst_and_bare_segments() {
+    let mut t = Scripted::new(plain_config());
+    t.engine.listen((LOCAL, SERVER_PORT), 4).unwrap();
+    t.inject(t.peer(5, 0, RST));
+    t.inject(t.peer(5, 0, 0).payload(b"no flags"));
+    t.expect_silence();
+    assert_eq!(t.engine.stats().ignored_segments, 2);
+}
