@@ -362,7 +362,7 @@ impl Connection {
     pub fn abort(&mut self, ctx: &mut Ctx) {
         use TcpState::*;
         if matches!(self.state, SynReceived | Established | FinWait1 | FinWait2 | CloseWait) {
-            self.send_rst(ctx, self.snd_nxt);
+            self.send_rst(ctx);
         }
         self.enter_closed(None);
     }

@@ -360,7 +360,7 @@ impl Connection {
             // Nobody will ever read this: say so instead of swallowing it (RFC 9293 3.10.7.4 / Linux).
             ctx.stats.resets_on_close += 1;
             debug!(tuple = ?self.tuple, "data for a closed connection: reset");
-            self.send_rst(ctx, self.snd_nxt);
+            self.send_rst(ctx);
             self.enter_closed(None);
             return;
         }

@@ -89,7 +89,26 @@ impl Connection {
     }
 
     pub fn send_ack(&mut self, ctx: &mut Ctx) {
-        self.emit(ctx, self.snd_nxt, ACK, None);
+        self.emit(ctx, self.ack_seq(), ACK, None);
+    }
+
+    /// The sequence number for a segment without data: SND.NXT, unless that lies past the
+    /// peer's window (after a zero-window probe it does), where the peer would drop the
+    /// segment unread and never see our ACK; then the window's right edge (as Linux's
+    /// tcp_acceptable_seq).
+    fn ack_seq(&self) -> Seq {
+        let window_end = self.snd_una + self.snd_wnd;
+        if self.snd_nxt.le(window_end) {
+            self.snd_nxt
+        } else {
+            window_end
+        }
+    }
+
+    /// A keepalive probe (RFC 9293 section 3.8.4): SEG.SEQ = SND.NXT - 1, outside the
+    /// peer's window, so it must answer with an ACK, and with no data it could take.
+    pub fn send_keepalive_probe(&mut self, ctx: &mut Ctx) {
+        self.emit(ctx, self.snd_nxt - 1, ACK, None);
     }
 
     /// A challenge ACK (RFC 5961 sections 3.2, 4.2, 5.2): tells a real peer where we are,
@@ -103,8 +122,9 @@ impl Connection {
         self.send_ack(ctx);
     }
 
-    pub fn send_rst(&mut self, ctx: &mut Ctx, seq: Seq) {
-        self.emit(ctx, seq, RST | ACK, None);
+    /// Resets the connection; the sequence number is one the peer's window accepts.
+    pub fn send_rst(&mut self, ctx: &mut Ctx) {
+        self.emit(ctx, self.ack_seq(), RST | ACK, None);
     }
 
     /// SYN in SYN-SENT, SYN-ACK in SYN-RECEIVED; both carry our ISN.

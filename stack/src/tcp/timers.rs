@@ -131,7 +131,7 @@ impl Connection {
 
     fn abort_with(&mut self, ctx: &mut Ctx, error: TcpError) {
         if self.state.is_synchronized() && self.state != TcpState::TimeWait {
-            self.send_rst(ctx, self.snd_nxt);
+            self.send_rst(ctx);
         }
         self.enter_closed(Some(error));
     }
@@ -159,11 +159,9 @@ impl Connection {
                     return;
                 }
                 if self.snd_max == self.snd_una {
-                    // SEG.SEQ = SND.NXT - 1: outside the peer's window, so it must answer
-                    // with an ACK, and carries no data it could take.
                     ctx.stats.keepalive_probes += 1;
                     self.keepalive_probes_sent += 1;
-                    self.emit_keepalive(ctx);
+                    self.send_keepalive_probe(ctx);
                 }
                 self.idle_at = Some(now + keepalive.interval_ms);
             }
@@ -171,10 +169,4 @@ impl Connection {
         }
     }
 
-    fn emit_keepalive(&mut self, ctx: &mut Ctx) {
-        let saved = self.snd_nxt;
-        self.snd_nxt = self.snd_nxt - 1;
-        self.send_ack(ctx);
-        self.snd_nxt = saved;
-    }
 }

@@ -647,3 +647,19 @@ fn a_listener_ignores_rst_and_bare_segments() {
     t.expect_silence();
     assert_eq!(t.engine.stats().ignored_segments, 2);
 }
+
+#[test]
+fn acks_stay_inside_a_zero_window_after_a_probe() {
+    let (mut t, h, iss) = opened(plain_config());
+    let una = iss.wrapping_add(1);
+    t.inject(t.peer(p(1), una, ACK).window(0));
+    t.send(h, b"blocked");
+    t.advance(1_000);
+    assert_eq!(t.take_one().payload, b"b", "probe sent: SND.NXT is now one past the window");
+    // Data from the peer: our ACK must carry SEQ = SND.UNA + SND.WND, or a strict
+    // receiver drops it as outside its (zero) window.
+    t.inject(t.peer(p(1), una, ACK).window(0).payload(b"ping"));
+    t.advance(40);
+    let ack = t.take_one();
+    assert_eq!((ack.seq(), ack.ack()), (una, p(5)));
+}
