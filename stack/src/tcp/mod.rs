@@ -189,6 +189,23 @@ impl Default for TcpConfig {
     }
 }
 
+impl TcpConfig {
+    /// The configuration with every value moved into the range the engine relies on
+    /// (a zero RTO would spin the timers, a zero buffer would never open a window).
+    pub fn sanitized(mut self) -> Self {
+        self.mss = self.mss.clamp(64, 65_495);
+        // Window scaling reaches 2^14 * 65535 bytes at most (RFC 7323 section 2.3).
+        self.recv_buffer = self.recv_buffer.clamp(1, 1 << 30);
+        self.send_buffer = self.send_buffer.clamp(1, 1 << 30);
+        self.rto_min_ms = self.rto_min_ms.max(1);
+        self.rto_max_ms = self.rto_max_ms.max(self.rto_min_ms);
+        self.rto_initial_ms = self.rto_initial_ms.clamp(self.rto_min_ms, self.rto_max_ms);
+        self.default_backlog = self.default_backlog.max(1);
+        self.max_ooo_segments = self.max_ooo_segments.max(1);
+        self
+    }
+}
+
 /// A listener or a connection inside one engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TcpHandle(pub u32);
@@ -420,6 +437,7 @@ pub struct TcpEngine {
 
 impl TcpEngine {
     pub fn new(cfg: TcpConfig, seed: u64) -> Self {
+        let cfg = cfg.sanitized();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut key = || (rng.next_u64(), rng.next_u64());
         let (isn_key, port_key, table_key) = (key(), key(), key());

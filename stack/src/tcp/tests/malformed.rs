@@ -168,3 +168,12 @@ fn blind_rst_and_data_injection_do_not_harm_a_connection() {
     let rst = std::iter::from_fn(|| t.take()).last().unwrap();
     assert_eq!(rst.flags() & RST, RST);
 }
+
+#[test]
+fn a_nonsensical_configuration_is_made_workable() {
+    let cfg = TcpConfig { mss: 0, recv_buffer: 0, send_buffer: 0, rto_min_ms: 0, rto_initial_ms: 0, rto_max_ms: 0, ..TcpConfig::default() };
+    let engine = TcpEngine::new(cfg, 1);
+    let cfg = engine.config();
+    assert_eq!((cfg.mss, cfg.recv_buffer, cfg.send_buffer), (64, 1, 1));
+    assert_eq!((cfg.rto_min_ms, cfg.rto_initial_ms, cfg.rto_max_ms), (1, 1, 1));
+}
