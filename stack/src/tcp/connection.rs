@@ -72,6 +72,10 @@ pub struct Connection {
     pub rto: RtoEstimator,
     /// Karn's rule for connections without timestamps: (sequence timed, time sent).
     pub rtt_probe: Option<(Seq, Instant)>,
+    /// Our TSval when the retransmission timer last fired. An echo older than that comes
+    /// from before the timeout (the receiver echoes TS.Recent, which a duplicate does not
+    /// refresh) and would measure the whole outage as one round trip.
+    pub ts_at_last_timeout: Option<u32>,
     pub dup_acks: u8,
     /// RFC 6582 "recover": fast recovery lasts until this is acknowledged.
     pub recover: Seq,
@@ -138,6 +142,7 @@ impl Connection {
             early_fin: None,
             rto: RtoEstimator::new(&rto_bounds(cfg)),
             rtt_probe: None,
+            ts_at_last_timeout: None,
             dup_acks: 0,
             recover: iss,
             in_recovery: false,

@@ -315,8 +315,9 @@ impl Connection {
     /// the probe is forgotten whenever anything is retransmitted).
     fn take_rtt_sample(&mut self, ctx: &Ctx, header: &TcpHeader) {
         let bounds = rto_bounds(ctx.cfg);
+        let echo_predates_timeout = |tsecr: u32| self.ts_at_last_timeout.is_some_and(|floor| Seq(tsecr).lt(Seq(floor)));
         let sample = match header.options.timestamps {
-            Some((_, tsecr)) if self.ts_enabled && tsecr != 0 => Some(self.tsval(ctx).wrapping_sub(tsecr)),
+            Some((_, tsecr)) if self.ts_enabled && tsecr != 0 => (!echo_predates_timeout(tsecr)).then(|| self.tsval(ctx).wrapping_sub(tsecr)),
             _ => match self.rtt_probe {
                 Some((end, sent)) if header.ack.ge(end) => {
                     self.rtt_probe = None;

@@ -108,6 +108,7 @@ impl Connection {
         ctx.stats.rto_expirations += 1;
         self.rto.on_timeout(&rto_bounds(ctx.cfg));
         self.rtt_probe = None;
+        self.ts_at_last_timeout = Some(self.tsval(ctx));
         if handshake {
             ctx.stats.retransmissions += 1;
             self.send_syn(ctx);

@@ -156,7 +156,10 @@ fn lossy() -> Impairments {
 /// Client sends `size` seeded bytes, server reads them all, both close; returns the network
 /// after both sides reached CLOSED (through TIME-WAIT on the client).
 fn bulk_transfer(seed: u64, size: usize, link: Impairments) -> Network {
-    let cfg = TcpConfig { msl_ms: 2_000, ..TcpConfig::default() };
+    bulk_transfer_with(seed, size, link, TcpConfig { msl_ms: 2_000, ..TcpConfig::default() })
+}
+
+fn bulk_transfer_with(seed: u64, size: usize, link: Impairments, cfg: TcpConfig) -> Network {
     let mut net = Network::new(seed, link, cfg.clone(), cfg);
     let mut data = vec![0u8; size];
     ChaCha8Rng::seed_from_u64(seed ^ 0xda7a).fill_bytes(&mut data);
@@ -325,4 +328,26 @@ fn a_thousand_clients_through_a_backlog_of_16_are_all_served() {
 #[test]
 fn a_hundred_clients_on_a_lossy_link_are_all_served() {
     many_clients(test_seed(5), 100, 4, lossy());
+}
+
+#[test]
+#[ignore = "bigger variant: cargo test -- --ignored"]
+fn harsh_links_and_odd_configurations_across_100_seeds() {
+    // 15 % loss, 30 % reordering, 5 % duplication and corruption; buffers from 3 KB,
+    // timestamps, window scaling and Nagle each on and off.
+    let harsh = Impairments { delay_ms: 3, loss: 0.15, reorder: 0.3, reorder_extra_ms: 20, duplicate: 0.05, corrupt: 0.05 };
+    for seed in 300..400u64 {
+        let cfg = TcpConfig {
+            msl_ms: 2_000,
+            timestamps: seed % 2 == 0,
+            window_scaling: seed % 3 == 0,
+            recv_buffer: 4096 + (seed as usize % 7) * 5000,
+            send_buffer: 3000 + (seed as usize % 5) * 7000,
+            nagle: seed % 4 != 0,
+            max_ooo_segments: 1 + seed as usize % 8,
+            ..TcpConfig::default()
+        };
+        let net = bulk_transfer_with(seed, 300_000, harsh, cfg);
+        assert!(net.now < 300_000, "seed {seed}: 300 kB took {} virtual ms", net.now);
+    }
 }

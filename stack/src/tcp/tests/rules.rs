@@ -663,3 +663,32 @@ fn acks_stay_inside_a_zero_window_after_a_probe() {
     let ack = t.take_one();
     assert_eq!((ack.seq(), ack.ack()), (una, p(5)));
 }
+
+#[test]
+fn an_echo_from_before_a_timeout_gives_no_rtt_sample() {
+    let mut t = Scripted::new(TcpConfig { timestamps: true, ..plain_config() });
+    let h = t.connect();
+    let syn = t.take_one();
+    let (syn_tsval, _) = syn.header.options.timestamps.unwrap();
+    let una = syn.seq().wrapping_add(1);
+    let ts = |val: u32, ecr: u32| TcpOptions { mss: Some(1460), timestamps: Some((val, ecr)), ..Default::default() };
+    t.now += 50;
+    t.inject(t.peer(PEER_ISS, una, SYN | ACK).options(ts(1000, syn_tsval)));
+    t.take_one();
+    assert_eq!(t.engine.smoothed_rtt_ms(h), Some(50));
+    t.send(h, b"data");
+    let (first_tsval, _) = t.take_one().header.options.timestamps.unwrap();
+    t.advance(200);
+    let (retransmit_tsval, _) = t.take_one().header.options.timestamps.unwrap();
+    // The receiver got the first copy, its ACK was lost; the duplicate it got later does
+    // not refresh TS.Recent, so its ACK echoes the first copy's TSval: 10 s ago.
+    t.now += 10_000;
+    t.inject(t.peer(p(1), una.wrapping_add(4), ACK).options(ts(2000, first_tsval)));
+    assert_eq!(t.engine.smoothed_rtt_ms(h), Some(50), "not a 10 s round trip");
+    t.send(h, b"more");
+    let (fresh, _) = t.take_one().header.options.timestamps.unwrap();
+    assert!(Seq(fresh).gt(Seq(retransmit_tsval)));
+    t.now += 66;
+    t.inject(t.peer(p(1), una.wrapping_add(8), ACK).options(ts(2001, fresh)));
+    assert_eq!(t.engine.smoothed_rtt_ms(h), Some(52), "7/8 * 50 + 1/8 * 66");
+}
