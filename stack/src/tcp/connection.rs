@@ -306,7 +306,8 @@ impl Connection {
         if self.recv_buf.readable_len() > 0 {
             let window_before = self.recv_buf.window(capacity);
             let count = self.recv_buf.read(buf);
-            let update = self.state.is_synchronized() && !self.fin_received && self.window_update_due(window_before, capacity);
+            let update =
+                self.state.is_synchronized() && !self.fin_received && self.window_update_due(window_before, capacity);
             return Ok((count, update));
         }
         if self.fin_received {

@@ -159,12 +159,24 @@ impl TcpEngine {
     }
 
     /// Active open from `local_ip` on an ephemeral port (RFC 6056).
-    pub fn connect(&mut self, now: Instant, local_ip: Ipv4Addr, remote: (Ipv4Addr, u16), out: &mut Output) -> Result<TcpHandle, TcpError> {
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        local_ip: Ipv4Addr,
+        remote: (Ipv4Addr, u16),
+        out: &mut Output,
+    ) -> Result<TcpHandle, TcpError> {
         self.connect_from(now, (local_ip, 0), remote, out)
     }
 
     /// Active open from a given local port (0 = ephemeral).
-    pub fn connect_from(&mut self, now: Instant, local: (Ipv4Addr, u16), remote: (Ipv4Addr, u16), out: &mut Output) -> Result<TcpHandle, TcpError> {
+    pub fn connect_from(
+        &mut self,
+        now: Instant,
+        local: (Ipv4Addr, u16),
+        remote: (Ipv4Addr, u16),
+        out: &mut Output,
+    ) -> Result<TcpHandle, TcpError> {
         if remote.1 == 0 || remote.0.is_unspecified() || local.0.is_unspecified() {
             return Err(TcpError::InvalidState);
         }
@@ -332,7 +344,12 @@ impl TcpEngine {
     /// its demux and timer entries, and its congestion controller.
     pub fn idle_connection_bytes(&self, handle: TcpHandle) -> Option<usize> {
         let conn = self.conns.get(self.conn_id(handle).ok()?)?;
-        Some(Slab::<Connection>::slot_size() + demux_entry_bytes() + timer_entry_bytes() + core::mem::size_of_val(&*conn.cc))
+        Some(
+            Slab::<Connection>::slot_size()
+                + demux_entry_bytes()
+                + timer_entry_bytes()
+                + core::mem::size_of_val(&*conn.cc),
+        )
     }
 
     /// Heap bytes the connection's buffers hold now (grown on demand, released when empty).

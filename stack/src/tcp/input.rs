@@ -212,7 +212,9 @@ impl Connection {
         ctx.stats.rst_received += 1;
         let error = match self.state {
             TcpState::SynReceived => Some(TcpError::ConnectionRefused),
-            TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2 | TcpState::CloseWait => Some(TcpError::ConnectionReset),
+            TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2 | TcpState::CloseWait => {
+                Some(TcpError::ConnectionReset)
+            }
             _ => None,
         };
         debug!(tuple = ?self.tuple, state = ?self.state, "reset by peer");
@@ -317,7 +319,9 @@ impl Connection {
         let bounds = rto_bounds(ctx.cfg);
         let echo_predates_timeout = |tsecr: u32| self.ts_at_last_timeout.is_some_and(|floor| Seq(tsecr).lt(Seq(floor)));
         let sample = match header.options.timestamps {
-            Some((_, tsecr)) if self.ts_enabled && tsecr != 0 => (!echo_predates_timeout(tsecr)).then(|| self.tsval(ctx).wrapping_sub(tsecr)),
+            Some((_, tsecr)) if self.ts_enabled && tsecr != 0 => {
+                (!echo_predates_timeout(tsecr)).then(|| self.tsval(ctx).wrapping_sub(tsecr))
+            }
             _ => match self.rtt_probe {
                 Some((end, sent)) if header.ack.ge(end) => {
                     self.rtt_probe = None;
@@ -366,9 +370,11 @@ impl Connection {
             return;
         }
         let had_gaps = self.recv_buf.has_gaps();
-        let arrival = self.recv_buf.insert(&mut self.rcv_nxt, seq, payload, ctx.cfg.recv_buffer, ctx.cfg.max_ooo_segments);
+        let arrival =
+            self.recv_buf.insert(&mut self.rcv_nxt, seq, payload, ctx.cfg.recv_buffer, ctx.cfg.max_ooo_segments);
         match arrival {
-            Arrival::InOrder(_) if had_gaps || self.recv_buf.has_gaps() => self.ack_now = true, // a hole filled: tell the sender now
+            // A hole filled (or one remains): tell the sender now (RFC 5681 section 4.2).
+            Arrival::InOrder(_) if had_gaps || self.recv_buf.has_gaps() => self.ack_now = true,
             Arrival::InOrder(_) => {
                 self.unacked_segments = self.unacked_segments.saturating_add(1);
                 if self.unacked_segments >= 2 {

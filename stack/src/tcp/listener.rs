@@ -56,7 +56,9 @@ fn send_syn_ack(ctx: &mut Ctx, entry: &SynEntry, our_mss: u16) {
         window_scale: negotiated.window_scale.map(|(ours, _)| ours),
         sack_permitted: false,
         // The same offset a Connection derives from its ISN, so TSvals stay continuous.
-        timestamps: negotiated.ts_recent.map(|recent| ((ctx.now as u32).wrapping_add(entry.iss.0.rotate_left(16)), recent)),
+        timestamps: negotiated
+            .ts_recent
+            .map(|recent| ((ctx.now as u32).wrapping_add(entry.iss.0.rotate_left(16)), recent)),
     };
     let spec = SegmentSpec {
         src: entry.tuple.local(),
@@ -125,7 +127,10 @@ impl TcpEngine {
     }
 
     pub(super) fn find_listener(&self, local_ip: Ipv4Addr, port: u16) -> Option<SlotId> {
-        self.listen_index.get(&(local_ip, port)).or_else(|| self.listen_index.get(&(Ipv4Addr::UNSPECIFIED, port))).copied()
+        self.listen_index
+            .get(&(local_ip, port))
+            .or_else(|| self.listen_index.get(&(Ipv4Addr::UNSPECIFIED, port)))
+            .copied()
     }
 
     pub(super) fn listener_readiness(&self, lid: SlotId) -> Readiness {
@@ -151,7 +156,14 @@ impl TcpEngine {
     }
 
     /// A segment for a listener with no matching connection or SYN-queue entry (RFC 9293 3.10.7.2).
-    pub(super) fn on_listen_segment(&mut self, now: Instant, lid: SlotId, tuple: FourTuple, header: &TcpHeader, out: &mut Output) {
+    pub(super) fn on_listen_segment(
+        &mut self,
+        now: Instant,
+        lid: SlotId,
+        tuple: FourTuple,
+        header: &TcpHeader,
+        out: &mut Output,
+    ) {
         if header.has(RST) {
             self.shared.stats.ignored_segments += 1;
             return;
@@ -169,7 +181,12 @@ impl TcpEngine {
         let Some(listener) = self.listeners.get(lid) else { return };
         if listener.half_open >= listener.backlog || listener.accept_queue.len() >= listener.backlog {
             self.shared.stats.syn_queue_drops += 1;
-            debug!(?tuple, half_open = listener.half_open, accept_queue = listener.accept_queue.len(), "listen queue full: SYN dropped");
+            debug!(
+                ?tuple,
+                half_open = listener.half_open,
+                accept_queue = listener.accept_queue.len(),
+                "listen queue full: SYN dropped"
+            );
             return;
         }
         let iss = self.isn.isn(now, &tuple);
@@ -195,7 +212,14 @@ impl TcpEngine {
     }
 
     /// A segment for a half-open connection.
-    pub(super) fn on_syn_entry_segment(&mut self, now: Instant, sid: SlotId, header: &TcpHeader, payload: &[u8], out: &mut Output) {
+    pub(super) fn on_syn_entry_segment(
+        &mut self,
+        now: Instant,
+        sid: SlotId,
+        header: &TcpHeader,
+        payload: &[u8],
+        out: &mut Output,
+    ) {
         let Some(entry) = self.syn_queue.get(sid) else { return };
         let (tuple, iss, irs, lid) = (entry.tuple, entry.iss, entry.irs, entry.listener);
         if header.has(RST) {
@@ -295,7 +319,9 @@ impl TcpEngine {
         let our_mss = self.mss_towards(entry.tuple.remote_ip);
         let entry = self.syn_queue.get_mut(sid).expect("looked up above");
         entry.retries += 1;
-        entry.deadline = now + (u64::from(self.shared.cfg.rto_initial_ms) << entry.retries.min(16)).min(u64::from(self.shared.cfg.rto_max_ms));
+        entry.deadline = now
+            + (u64::from(self.shared.cfg.rto_initial_ms) << entry.retries.min(16))
+                .min(u64::from(self.shared.cfg.rto_max_ms));
         self.timers.push(entry.deadline, TimerOwner::SynEntry(sid));
         self.shared.stats.retransmissions += 1;
         send_syn_ack(&mut self.shared.ctx(now, out), entry, our_mss);
@@ -313,7 +339,12 @@ impl TcpEngine {
             }
             self.after_conn_event(cid);
         }
-        let orphans: Vec<SlotId> = self.syn_queue.ids().into_iter().filter(|&sid| self.syn_queue.get(sid).is_some_and(|e| e.listener == lid)).collect();
+        let orphans: Vec<SlotId> = self
+            .syn_queue
+            .ids()
+            .into_iter()
+            .filter(|&sid| self.syn_queue.get(sid).is_some_and(|e| e.listener == lid))
+            .collect();
         for sid in orphans {
             if let Some(entry) = self.syn_queue.remove(sid) {
                 self.syn_demux.remove(&entry.tuple);

@@ -83,9 +83,9 @@ mod output;
 mod ports;
 mod recv_buffer;
 mod rto;
+mod segment;
 mod send_buffer;
 mod seq;
-mod segment;
 mod timers;
 
 #[cfg(test)]
@@ -404,7 +404,14 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub fn ctx<'a, 'o>(&'a mut self, now: Instant, out: &'a mut Output<'o>) -> Ctx<'a, 'o> {
-        Ctx { now, cfg: &self.cfg, stats: &mut self.stats, scratch: &mut self.scratch, challenge_acks: &mut self.challenge_acks, out }
+        Ctx {
+            now,
+            cfg: &self.cfg,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+            challenge_acks: &mut self.challenge_acks,
+            out,
+        }
     }
 }
 
@@ -444,7 +451,12 @@ impl TcpEngine {
         let table = SeededState(table_key);
         TcpEngine {
             mtu_mss: cfg.mss,
-            shared: Shared { cfg, stats: TcpStats::default(), scratch: Vec::with_capacity(1600), challenge_acks: ChallengeAckLimit::default() },
+            shared: Shared {
+                cfg,
+                stats: TcpStats::default(),
+                scratch: Vec::with_capacity(1600),
+                challenge_acks: ChallengeAckLimit::default(),
+            },
             isn: IsnGenerator::new(isn_key),
             ports: PortAllocator::new(port_key),
             conns: Slab::default(),

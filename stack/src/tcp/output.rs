@@ -58,7 +58,11 @@ impl Connection {
                 self.rcv_adv = self.rcv_nxt + u32::from(window);
             }
             options.mss = Some(self.our_mss);
-            let offer_scale = if self.state == TcpState::SynSent { ctx.cfg.window_scaling } else { self.rcv_wscale != 0 || self.snd_wscale != 0 };
+            let offer_scale = if self.state == TcpState::SynSent {
+                ctx.cfg.window_scaling
+            } else {
+                self.rcv_wscale != 0 || self.snd_wscale != 0
+            };
             if offer_scale {
                 options.window_scale = Some(Connection::wanted_rcv_wscale(ctx.cfg));
             }

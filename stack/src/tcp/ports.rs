@@ -25,7 +25,12 @@ impl PortAllocator {
 
     /// The first port in the hashed sequence for which `in_use` says no, or `None`
     /// when all of the range is taken towards this destination.
-    pub fn pick(&mut self, local_ip: Ipv4Addr, remote: (Ipv4Addr, u16), mut in_use: impl FnMut(u16) -> bool) -> Option<u16> {
+    pub fn pick(
+        &mut self,
+        local_ip: Ipv4Addr,
+        remote: (Ipv4Addr, u16),
+        mut in_use: impl FnMut(u16) -> bool,
+    ) -> Option<u16> {
         let mut key = [0u8; 10];
         key[..4].copy_from_slice(&local_ip.octets());
         key[4..8].copy_from_slice(&remote.0.octets());

@@ -53,7 +53,14 @@ impl RecvBuffer {
 
     /// Takes the payload of a segment starting at `seq`; advances `rcv_nxt` past what
     /// became contiguous. `capacity` bounds the buffered bytes, `max_islands` the queue.
-    pub fn insert(&mut self, rcv_nxt: &mut Seq, seq: Seq, payload: &[u8], capacity: usize, max_islands: usize) -> Arrival {
+    pub fn insert(
+        &mut self,
+        rcv_nxt: &mut Seq,
+        seq: Seq,
+        payload: &[u8],
+        capacity: usize,
+        max_islands: usize,
+    ) -> Arrival {
         // Clip to [RCV.NXT, RCV.NXT + window).
         let window = self.window(capacity) as u32;
         let start = seq.max(*rcv_nxt);
@@ -128,7 +135,9 @@ impl RecvBuffer {
 
     /// Heap bytes held, for memory accounting.
     pub fn allocated(&self) -> usize {
-        self.readable.capacity() + self.islands.iter().map(|i| i.bytes.capacity()).sum::<usize>() + self.islands.capacity() * core::mem::size_of::<Island>()
+        self.readable.capacity()
+            + self.islands.iter().map(|i| i.bytes.capacity()).sum::<usize>()
+            + self.islands.capacity() * core::mem::size_of::<Island>()
     }
 }
 

@@ -90,7 +90,8 @@ pub fn checksum(src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8]) -> u16 {
         let o = addr.octets();
         sum += u64::from(u16::from_be_bytes([o[0], o[1]])) + u64::from(u16::from_be_bytes([o[2], o[3]]));
     }
-    sum += 6 + segment.len() as u64; // zero, protocol 6, TCP length
+    // Zero, protocol 6, TCP length.
+    sum += 6 + segment.len() as u64;
     // Ones'-complement addition of big-endian 64-bit words folds down to the same 16-bit
     // sum as adding 16-bit words (2^16 = 1 modulo 2^16 - 1), at a quarter of the additions;
     // this loop runs over every byte sent and received.
@@ -252,7 +253,8 @@ mod tests {
 
     #[test]
     fn round_trips_header_options_and_payload() {
-        let options = TcpOptions { mss: Some(1460), window_scale: Some(7), sack_permitted: false, timestamps: Some((5, 9)) };
+        let options =
+            TcpOptions { mss: Some(1460), window_scale: Some(7), sack_permitted: false, timestamps: Some((5, 9)) };
         let bytes = build(options, b"hello");
         assert_eq!(bytes.len(), 20 + 20 + 5);
         let (header, payload) = parse(&bytes, A, B).unwrap();

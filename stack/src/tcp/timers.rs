@@ -169,5 +169,4 @@ impl Connection {
             _ => {}
         }
     }
-
 }

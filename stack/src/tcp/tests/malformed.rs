@@ -171,7 +171,15 @@ fn blind_rst_and_data_injection_do_not_harm_a_connection() {
 
 #[test]
 fn a_nonsensical_configuration_is_made_workable() {
-    let cfg = TcpConfig { mss: 0, recv_buffer: 0, send_buffer: 0, rto_min_ms: 0, rto_initial_ms: 0, rto_max_ms: 0, ..TcpConfig::default() };
+    let cfg = TcpConfig {
+        mss: 0,
+        recv_buffer: 0,
+        send_buffer: 0,
+        rto_min_ms: 0,
+        rto_initial_ms: 0,
+        rto_max_ms: 0,
+        ..TcpConfig::default()
+    };
     let engine = TcpEngine::new(cfg, 1);
     let cfg = engine.config();
     assert_eq!((cfg.mss, cfg.recv_buffer, cfg.send_buffer), (64, 1, 1));

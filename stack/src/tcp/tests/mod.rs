@@ -24,7 +24,14 @@ pub const PEER_ISS: u32 = u32::MAX - 100;
 
 /// A configuration whose numbers are easy to follow: no options but MSS.
 pub fn plain_config() -> TcpConfig {
-    TcpConfig { timestamps: false, window_scaling: false, recv_buffer: 8192, send_buffer: 8192, msl_ms: 1000, ..TcpConfig::default() }
+    TcpConfig {
+        timestamps: false,
+        window_scaling: false,
+        recv_buffer: 8192,
+        send_buffer: 8192,
+        msl_ms: 1000,
+        ..TcpConfig::default()
+    }
 }
 
 /// Options with just an MSS.
@@ -144,7 +151,10 @@ impl Scripted {
 
     pub fn connect(&mut self) -> TcpHandle {
         let sent = &mut self.sent;
-        let handle = self.engine.connect(self.now, LOCAL, (REMOTE, PEER_PORT), &mut |_, _, b: &[u8]| sent.push_back(b.to_vec())).unwrap();
+        let handle = self
+            .engine
+            .connect(self.now, LOCAL, (REMOTE, PEER_PORT), &mut |_, _, b: &[u8]| sent.push_back(b.to_vec()))
+            .unwrap();
         self.local_port = self.engine.local_addr(handle).unwrap().1;
         handle
     }

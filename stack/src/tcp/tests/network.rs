@@ -83,18 +83,28 @@ impl Network {
     }
 
     /// Runs `f` on one engine with an output that feeds the link.
-    pub fn with<R>(&mut self, side: usize, f: impl FnOnce(&mut TcpEngine, u64, &mut dyn FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> R) -> R {
+    pub fn with<R>(
+        &mut self,
+        side: usize,
+        f: impl FnOnce(&mut TcpEngine, u64, &mut dyn FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> R,
+    ) -> R {
         let mut outbox: Outbox = Vec::new();
         let result = f(&mut self.engines[side], self.now, &mut |s, d, b: &[u8]| outbox.push((s, d, b.to_vec())));
         self.transmit(outbox);
         result
     }
 
-    pub fn client<R>(&mut self, f: impl FnOnce(&mut TcpEngine, u64, &mut dyn FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> R) -> R {
+    pub fn client<R>(
+        &mut self,
+        f: impl FnOnce(&mut TcpEngine, u64, &mut dyn FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> R,
+    ) -> R {
         self.with(CLIENT, f)
     }
 
-    pub fn server<R>(&mut self, f: impl FnOnce(&mut TcpEngine, u64, &mut dyn FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> R) -> R {
+    pub fn server<R>(
+        &mut self,
+        f: impl FnOnce(&mut TcpEngine, u64, &mut dyn FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> R,
+    ) -> R {
         self.with(SERVER, f)
     }
 
@@ -206,7 +216,13 @@ fn bulk_transfer_with(seed: u64, size: usize, link: Impairments, cfg: TcpConfig)
             break;
         }
     }
-    eprintln!("virtual time {} ms, {} packets; client {:?}; server {:?}", net.now, net.packets, net.engines[CLIENT].stats(), net.engines[SERVER].stats());
+    eprintln!(
+        "virtual time {} ms, {} packets; client {:?}; server {:?}",
+        net.now,
+        net.packets,
+        net.engines[CLIENT].stats(),
+        net.engines[SERVER].stats()
+    );
     assert_eq!(received.len(), size, "seed {seed}: bytes received");
     assert!(received == data, "seed {seed}: data differs");
     assert!(server_closed, "seed {seed}: server saw the end of stream");
@@ -301,7 +317,12 @@ fn many_clients(seed: u64, clients: usize, backlog: usize, link: Impairments) ->
                     Err(_) => {}
                 }
             }
-            assert_ne!(state, Some(TcpState::Closed), "seed {seed}: client {h:?} failed: {:?}", net.client(|e, _, _| e.recv(h, &mut buf)));
+            assert_ne!(
+                state,
+                Some(TcpState::Closed),
+                "seed {seed}: client {h:?} failed: {:?}",
+                net.client(|e, _, _| e.recv(h, &mut buf))
+            );
             true
         });
         if pending.is_empty() && net.engines.iter().all(|e| e.connection_count() == 0) {
@@ -335,7 +356,8 @@ fn a_hundred_clients_on_a_lossy_link_are_all_served() {
 fn harsh_links_and_odd_configurations_across_100_seeds() {
     // 15 % loss, 30 % reordering, 5 % duplication and corruption; buffers from 3 KB,
     // timestamps, window scaling and Nagle each on and off.
-    let harsh = Impairments { delay_ms: 3, loss: 0.15, reorder: 0.3, reorder_extra_ms: 20, duplicate: 0.05, corrupt: 0.05 };
+    let harsh =
+        Impairments { delay_ms: 3, loss: 0.15, reorder: 0.3, reorder_extra_ms: 20, duplicate: 0.05, corrupt: 0.05 };
     for seed in 300..400u64 {
         let cfg = TcpConfig {
             msl_ms: 2_000,

@@ -285,7 +285,9 @@ fn peer_mss_and_path_mtu_bound_our_segments() {
     let h = t.connect();
     let syn = t.take_one();
     assert_eq!(syn.header.options.mss, Some(960), "advertised MSS follows the interface MTU");
-    let syn_ack = t.peer(PEER_ISS, syn.seq().wrapping_add(1), SYN | ACK).options(TcpOptions { mss: Some(500), ..Default::default() });
+    let syn_ack = t
+        .peer(PEER_ISS, syn.seq().wrapping_add(1), SYN | ACK)
+        .options(TcpOptions { mss: Some(500), ..Default::default() });
     t.inject(syn_ack);
     t.take_one();
     t.engine.set_nodelay(h, true).unwrap();
@@ -308,7 +310,11 @@ fn window_scaling_is_negotiated_and_applied_both_ways() {
     assert_eq!(syn.header.options.window_scale, Some(3), "256 KiB needs a shift of 3");
     assert_eq!(syn.header.window, 65535, "the SYN's window is not scaled");
     let una = syn.seq().wrapping_add(1);
-    let syn_ack = t.peer(PEER_ISS, una, SYN | ACK).window(1000).options(TcpOptions { window_scale: Some(2), mss: Some(1000), ..Default::default() });
+    let syn_ack = t.peer(PEER_ISS, una, SYN | ACK).window(1000).options(TcpOptions {
+        window_scale: Some(2),
+        mss: Some(1000),
+        ..Default::default()
+    });
     t.inject(syn_ack);
     let ack = t.take_one();
     assert_eq!(ack.header.window, ((256 * 1024) >> 3) as u16, "our window is scaled by our shift");

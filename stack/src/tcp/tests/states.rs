@@ -254,7 +254,11 @@ fn exact_rst_closes_every_synchronized_state() {
         t.expect_silence();
         assert_eq!(t.engine.readiness(h).error(), error.is_some(), "{state:?}");
         if let Some(error) = error {
-            assert_eq!(t.engine.recv(h, &mut [0; 4]).err(), if state == CloseWait { None } else { Some(error) }, "{state:?}");
+            assert_eq!(
+                t.engine.recv(h, &mut [0; 4]).err(),
+                if state == CloseWait { None } else { Some(error) },
+                "{state:?}"
+            );
         }
     }
 }
