@@ -205,12 +205,13 @@ impl Connection {
         self.arm_persist_if_stalled(ctx);
     }
 
-    /// Data waits, nothing is in flight, so no ACK will come to open the window: only the
-    /// persist timer can get us going again (zero-window probes, RFC 9293 section 3.8.6.1).
+    /// Data waits and no retransmission timer runs, so nothing may ever bring the ACK that
+    /// opens the window: only the persist timer can get us going again (zero-window probes
+    /// and the SWS override, RFC 9293 section 3.8.6). The invariant: data to send means a
+    /// timer is armed.
     fn arm_persist_if_stalled(&mut self, ctx: &Ctx) {
         let unsent = self.data_end().diff(self.snd_nxt) > 0;
-        if unsent && self.snd_max == self.snd_una && self.persist_at.is_none() {
-            self.rtx_at = None;
+        if unsent && self.rtx_at.is_none() && self.persist_at.is_none() {
             self.arm_persist(ctx);
         }
     }

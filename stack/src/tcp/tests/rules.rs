@@ -698,3 +698,21 @@ fn an_echo_from_before_a_timeout_gives_no_rtt_sample() {
     t.inject(t.peer(p(1), una.wrapping_add(8), ACK).options(ts(2001, fresh)));
     assert_eq!(t.engine.smoothed_rtt_ms(h), Some(52), "7/8 * 50 + 1/8 * 66");
 }
+
+#[test]
+fn a_window_reopened_to_a_sliver_is_still_used() {
+    let (mut t, h, iss) = opened(plain_config());
+    let una = iss.wrapping_add(1);
+    t.inject(t.peer(p(1), una, ACK).window(0));
+    t.send(h, &[9; 2000]);
+    t.advance(1_000);
+    assert_eq!(t.take_one().payload.len(), 1, "zero-window probe");
+    // 100 bytes: below half the largest window seen, so SWS avoidance waits...
+    t.inject(t.peer(p(1), una, ACK).window(100));
+    t.expect_silence();
+    // ...but not forever: the persist timer overrides it.
+    assert!(t.engine.next_timer().is_some(), "data waits, so a timer must run");
+    t.advance(5_000);
+    let sent = t.take().expect("the override sends what the window allows");
+    assert_eq!((sent.seq(), sent.payload.len()), (una, 100));
+}
