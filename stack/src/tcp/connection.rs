@@ -335,11 +335,13 @@ impl Connection {
     pub fn shutdown_write(&mut self, ctx: &mut Ctx) -> Result<(), TcpError> {
         use TcpState::*;
         match self.state {
-            SynSent => {
-                self.enter_closed(None);
+            // Before the handshake completes the FIN waits, like queued data, "for
+            // processing after entering ESTABLISHED" (RFC 9293 section 3.10.4).
+            SynSent | SynReceived => {
+                self.fin_queued = true;
                 return Ok(());
             }
-            SynReceived | Established => self.set_state(FinWait1),
+            Established => self.set_state(FinWait1),
             CloseWait => self.set_state(LastAck),
             _ => return Ok(()), // already closing: nothing more to do
         }
@@ -356,6 +358,11 @@ impl Connection {
             ctx.stats.resets_on_close += 1;
             debug!(tuple = ?self.tuple, "close with unread data: reset");
             self.abort(ctx);
+            return;
+        }
+        if self.state == TcpState::SynSent && self.send_buf.is_empty() {
+            // Nothing to deliver and the peer does not know us yet: just forget it.
+            self.enter_closed(None);
             return;
         }
         let _ = self.shutdown_write(ctx);

@@ -433,6 +433,10 @@ impl Connection {
 
     pub fn establish(&mut self, ctx: &mut Ctx) {
         self.set_state(TcpState::Established);
+        if self.fin_queued {
+            // The user shut down writing during the handshake: the FIN follows the data now.
+            self.set_state(TcpState::FinWait1);
+        }
         ctx.stats.established += 1;
         self.cc.reset(self.max_payload());
         self.rtx_at = None;

@@ -96,14 +96,16 @@ impl Connection {
         self.emit(ctx, self.ack_seq(), ACK, None);
     }
 
-    /// The sequence number for a segment without data: SND.NXT, unless that lies past the
-    /// peer's window (after a zero-window probe it does), where the peer would drop the
-    /// segment unread and never see our ACK; then the window's right edge (as Linux's
-    /// tcp_acceptable_seq).
+    /// The sequence number for a segment without data. Not SND.NXT: after a timeout it
+    /// went back to SND.UNA, behind what the peer already has, and the peer would drop the
+    /// ACK as an old duplicate (two such peers retransmitting at each other deadlock).
+    /// SND.MAX, as BSD does, unless that lies past the peer's window (it does after a
+    /// zero-window probe), where the peer would drop it too; then the window's right edge
+    /// (as Linux's tcp_acceptable_seq).
     fn ack_seq(&self) -> Seq {
         let window_end = self.snd_una + self.snd_wnd;
-        if self.snd_nxt.le(window_end) {
-            self.snd_nxt
+        if self.snd_max.le(window_end) {
+            self.snd_max
         } else {
             window_end
         }

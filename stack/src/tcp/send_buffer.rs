@@ -16,7 +16,6 @@ impl SendBuffer {
         self.bytes.len()
     }
 
-    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }

@@ -373,3 +373,110 @@ fn harsh_links_and_odd_configurations_across_100_seeds() {
         assert!(net.now < 300_000, "seed {seed}: 300 kB took {} virtual ms", net.now);
     }
 }
+
+/// One side of a conversation: what it will say, what it heard, how it behaves.
+struct Talker {
+    handle: Option<TcpHandle>,
+    to_send: Vec<u8>,
+    sent: usize,
+    shut: bool,
+    heard: Vec<u8>,
+    eof: bool,
+    closed: bool,
+}
+
+impl Talker {
+    fn new(rng: &mut ChaCha8Rng, max_len: usize) -> Self {
+        let mut to_send = vec![0u8; rng.gen_range(0..=max_len)];
+        rng.fill_bytes(&mut to_send);
+        Talker { handle: None, to_send, sent: 0, shut: false, heard: Vec::new(), eof: false, closed: false }
+    }
+
+    /// One turn: maybe write, maybe read (a talker that skips reads fills the peer's window).
+    fn act(&mut self, net: &mut Network, side: usize, rng: &mut ChaCha8Rng) {
+        let Some(h) = self.handle else { return };
+        if self.closed {
+            return;
+        }
+        if self.sent < self.to_send.len() && rng.gen_bool(0.7) {
+            let end = (self.sent + rng.gen_range(1..20_000)).min(self.to_send.len());
+            if let Ok(n) = net.with(side, |e, now, out| e.send(now, h, &self.to_send[self.sent..end], out)) {
+                self.sent += n;
+            }
+        }
+        if self.sent == self.to_send.len() && !self.shut {
+            net.with(side, |e, now, out| e.shutdown_write(now, h, out)).unwrap();
+            self.shut = true;
+        }
+        if rng.gen_bool(0.5) {
+            let mut buf = vec![0u8; rng.gen_range(1..30_000)];
+            match net.with(side, |e, _, _| e.recv(h, &mut buf)) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.heard.extend_from_slice(&buf[..n]),
+                Err(_) => {}
+            }
+        }
+        if self.shut && self.eof {
+            net.with(side, |e, now, out| e.close(now, h, out)).unwrap();
+            self.closed = true;
+        }
+    }
+}
+
+/// Both sides send random amounts while reading at random moments, half-close when done,
+/// close after the peer's FIN; both streams must arrive intact and both ends finish.
+fn conversation(seed: u64, link: Impairments, max_len: usize) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7a1c);
+    let cfg = TcpConfig {
+        msl_ms: 1_000,
+        recv_buffer: rng.gen_range(2_000..100_000),
+        send_buffer: rng.gen_range(2_000..100_000),
+        timestamps: rng.gen_bool(0.5),
+        window_scaling: rng.gen_bool(0.5),
+        nagle: rng.gen_bool(0.5),
+        ..TcpConfig::default()
+    };
+    let mut net = Network::new(seed, link, cfg.clone(), cfg);
+    let listener = net.server(|e, _, _| e.listen((SERVER_IP, 7), 1)).unwrap();
+    let mut client = Talker::new(&mut rng, max_len);
+    let mut server = Talker::new(&mut rng, max_len);
+    client.handle = Some(net.client(|e, now, out| e.connect(now, CLIENT_IP, (SERVER_IP, 7), out)).unwrap());
+    while net.now < 3_600_000 {
+        if !net.step() {
+            net.now += 1; // the engines are idle; the applications still have work
+        }
+        if server.handle.is_none() {
+            server.handle = net.server(|e, _, _| e.accept(listener)).unwrap();
+        }
+        client.act(&mut net, CLIENT, &mut rng);
+        server.act(&mut net, SERVER, &mut rng);
+        if client.closed && server.closed && net.engines.iter().all(|e| e.connection_count() == 0) {
+            break;
+        }
+    }
+    eprintln!("now={} client sent {}/{} shut={} eof={} closed={} heard={} state={:?}; server sent {}/{} shut={} eof={} closed={} heard={} state={:?}", net.now,
+        client.sent, client.to_send.len(), client.shut, client.eof, client.closed, client.heard.len(), client.handle.and_then(|h| net.engines[CLIENT].state(h)),
+        server.sent, server.to_send.len(), server.shut, server.eof, server.closed, server.heard.len(), server.handle.and_then(|h| net.engines[SERVER].state(h)));
+    eprintln!("client {:?}\nserver {:?}", net.engines[CLIENT].stats(), net.engines[SERVER].stats());
+    assert!(client.heard == server.to_send, "seed {seed}: server -> client stream ({} of {} bytes)", client.heard.len(), server.to_send.len());
+    assert!(server.heard == client.to_send, "seed {seed}: client -> server stream ({} of {} bytes)", server.heard.len(), client.to_send.len());
+    assert!(client.closed && server.closed, "seed {seed}: both saw the end of stream");
+    assert_eq!(net.engines[CLIENT].connection_count() + net.engines[SERVER].connection_count(), 0, "seed {seed}: both finished");
+}
+
+#[test]
+fn random_two_way_conversations_with_half_close_arrive_intact() {
+    let base = test_seed(20);
+    for seed in base..base + 10 {
+        conversation(seed, lossy(), 200_000);
+    }
+}
+
+#[test]
+#[ignore = "bigger variant: cargo test -- --ignored"]
+fn random_two_way_conversations_on_harsh_links() {
+    let harsh = Impairments { delay_ms: 3, loss: 0.15, reorder: 0.3, reorder_extra_ms: 20, duplicate: 0.05, corrupt: 0.05 };
+    for seed in std::env::var("SEEDS").ok().and_then(|v| v.parse::<u64>().ok()).map_or(1_000..1_200, |s| s..s + 1) {
+        conversation(seed, harsh, 300_000);
+    }
+}

@@ -716,3 +716,20 @@ fn a_window_reopened_to_a_sliver_is_still_used() {
     let sent = t.take().expect("the override sends what the window allows");
     assert_eq!((sent.seq(), sent.payload.len()), (una, 100));
 }
+
+#[test]
+fn acks_after_a_timeout_carry_snd_max_not_the_rewound_snd_nxt() {
+    let (mut t, h, iss) = opened(plain_config());
+    t.engine.set_nodelay(h, true).unwrap();
+    t.send(h, &[1; 3000]);
+    let sent: Vec<Sent> = std::iter::from_fn(|| t.take()).collect();
+    let snd_max = iss.wrapping_add(1 + 3000);
+    assert_eq!(sent.iter().map(|s| s.payload.len()).sum::<usize>(), 3000);
+    t.advance(1_000);
+    assert_eq!(t.take_one().seq(), iss.wrapping_add(1), "timeout: back to SND.UNA");
+    // The peer, which has all 3000 bytes but whose ACK was lost, sends data of its own.
+    t.inject(t.peer(p(1), iss.wrapping_add(1), ACK).payload(b"reply"));
+    t.advance(40);
+    let ack = t.take_one();
+    assert_eq!((ack.seq(), ack.ack(), ack.payload.len()), (snd_max, p(6), 0), "an ACK the peer accepts");
+}
