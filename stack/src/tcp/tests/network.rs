@@ -458,10 +458,24 @@ fn conversation(seed: u64, link: Impairments, max_len: usize) {
         client.sent, client.to_send.len(), client.shut, client.eof, client.closed, client.heard.len(), client.handle.and_then(|h| net.engines[CLIENT].state(h)),
         server.sent, server.to_send.len(), server.shut, server.eof, server.closed, server.heard.len(), server.handle.and_then(|h| net.engines[SERVER].state(h)));
     eprintln!("client {:?}\nserver {:?}", net.engines[CLIENT].stats(), net.engines[SERVER].stats());
-    assert!(client.heard == server.to_send, "seed {seed}: server -> client stream ({} of {} bytes)", client.heard.len(), server.to_send.len());
-    assert!(server.heard == client.to_send, "seed {seed}: client -> server stream ({} of {} bytes)", server.heard.len(), client.to_send.len());
+    assert!(
+        client.heard == server.to_send,
+        "seed {seed}: server -> client stream ({} of {} bytes)",
+        client.heard.len(),
+        server.to_send.len()
+    );
+    assert!(
+        server.heard == client.to_send,
+        "seed {seed}: client -> server stream ({} of {} bytes)",
+        server.heard.len(),
+        client.to_send.len()
+    );
     assert!(client.closed && server.closed, "seed {seed}: both saw the end of stream");
-    assert_eq!(net.engines[CLIENT].connection_count() + net.engines[SERVER].connection_count(), 0, "seed {seed}: both finished");
+    assert_eq!(
+        net.engines[CLIENT].connection_count() + net.engines[SERVER].connection_count(),
+        0,
+        "seed {seed}: both finished"
+    );
 }
 
 #[test]
@@ -475,8 +489,52 @@ fn random_two_way_conversations_with_half_close_arrive_intact() {
 #[test]
 #[ignore = "bigger variant: cargo test -- --ignored"]
 fn random_two_way_conversations_on_harsh_links() {
-    let harsh = Impairments { delay_ms: 3, loss: 0.15, reorder: 0.3, reorder_extra_ms: 20, duplicate: 0.05, corrupt: 0.05 };
+    let harsh =
+        Impairments { delay_ms: 3, loss: 0.15, reorder: 0.3, reorder_extra_ms: 20, duplicate: 0.05, corrupt: 0.05 };
     for seed in std::env::var("SEEDS").ok().and_then(|v| v.parse::<u64>().ok()).map_or(1_000..1_200, |s| s..s + 1) {
         conversation(seed, harsh, 300_000);
     }
+}
+
+/// Both engines connect to each other at the same moment (simultaneous open), talk, and
+/// close at the same moment (simultaneous close): both pass through CLOSING and TIME-WAIT.
+#[test]
+fn simultaneous_open_and_close_between_two_engines() {
+    let cfg = TcpConfig { msl_ms: 1_000, ..TcpConfig::default() };
+    let mut net = Network::new(test_seed(30), Impairments::clean(), cfg.clone(), cfg);
+    let a = net.client(|e, now, out| e.connect_from(now, (CLIENT_IP, 4000), (SERVER_IP, 5000), out)).unwrap();
+    let b = net.server(|e, now, out| e.connect_from(now, (SERVER_IP, 5000), (CLIENT_IP, 4000), out)).unwrap();
+    let established = |net: &Network| {
+        net.engines[CLIENT].state(a) == Some(TcpState::Established)
+            && net.engines[SERVER].state(b) == Some(TcpState::Established)
+    };
+    while !established(&net) && net.step() {}
+    assert!(established(&net), "both SYNs crossed and both sides are established");
+    assert!(net.engines.iter().all(|e| e.stats().passive_opens == 0), "no listener was involved");
+    net.client(|e, now, out| e.send(now, a, b"from a", out)).unwrap();
+    net.server(|e, now, out| e.send(now, b, b"from b", out)).unwrap();
+    for _ in 0..20 {
+        net.step();
+    }
+    let mut buf = [0u8; 16];
+    let n = net.server(|e, _, _| e.recv(b, &mut buf)).unwrap();
+    assert_eq!(&buf[..n], b"from a");
+    let n = net.client(|e, _, _| e.recv(a, &mut buf)).unwrap();
+    assert_eq!(&buf[..n], b"from b");
+    // Both FINs cross on the wire.
+    net.client(|e, now, out| e.shutdown_write(now, a, out)).unwrap();
+    net.server(|e, now, out| e.shutdown_write(now, b, out)).unwrap();
+    let mut saw_closing = false;
+    while net.engines[CLIENT].state(a) != Some(TcpState::TimeWait)
+        || net.engines[SERVER].state(b) != Some(TcpState::TimeWait)
+    {
+        assert!(net.step(), "stalled before TIME-WAIT");
+        saw_closing |= net.engines[CLIENT].state(a) == Some(TcpState::Closing);
+    }
+    assert!(saw_closing, "FIN-WAIT-1 -> CLOSING on the crossing FIN");
+    while net.step() {}
+    assert_eq!(net.engines[CLIENT].state(a), Some(TcpState::Closed));
+    assert_eq!(net.engines[SERVER].state(b), Some(TcpState::Closed));
+    assert!(net.engines.iter().all(|e| e.stats().time_wait_expired == 1), "both waited 2 MSL");
+    assert!(!net.engines[CLIENT].is_tuple_in_use((CLIENT_IP, 4000), (SERVER_IP, 5000)));
 }
