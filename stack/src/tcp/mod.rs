@@ -310,7 +310,8 @@ impl Readiness {
     }
 }
 
-/// Counters; every dropped segment increments exactly one of the drop counters.
+/// Counters. Every segment the engine drops is counted in one of them (malformed input,
+/// demux, validation, queues), and so is every segment it sends.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TcpStats {
     pub segments_in: u64,

@@ -91,10 +91,7 @@ fn active_close_fin_wait_1_fin_wait_2_time_wait_closed() {
 
 #[test]
 fn fin_wait_1_to_time_wait_on_fin_ack() {
-    let mut t = Scripted::new(plain_config());
-    let (h, iss) = t.open_active();
-    t.shutdown(h);
-    t.take_one();
+    let (mut t, h, iss) = into_state(FinWait1);
     t.inject(t.peer(p(1), iss.wrapping_add(2), FIN | ACK));
     assert_eq!(t.engine.state(h), Some(TimeWait));
     assert_eq!(t.take_one().ack(), p(2));
@@ -102,10 +99,7 @@ fn fin_wait_1_to_time_wait_on_fin_ack() {
 
 #[test]
 fn simultaneous_close_fin_wait_1_closing_time_wait() {
-    let mut t = Scripted::new(plain_config());
-    let (h, iss) = t.open_active();
-    t.shutdown(h);
-    t.take_one();
+    let (mut t, h, iss) = into_state(FinWait1);
     // The peer's FIN crosses ours: it does not acknowledge our FIN.
     t.inject(t.peer(p(1), iss.wrapping_add(1), FIN | ACK));
     assert_eq!(t.engine.state(h), Some(Closing));
