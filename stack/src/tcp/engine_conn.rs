@@ -29,6 +29,12 @@ impl TcpEngine {
             }
         };
         trace!(?src, ?dst, seq = ?header.seq, ack = ?header.ack, flags = header.flags, len = payload.len(), "tcp in");
+        if header.src_port == 0 || header.dst_port == 0 {
+            // Port 0 is reserved: no connection can have it, and no reply should go to it.
+            self.shared.stats.bad_ports += 1;
+            debug!(?src, ?dst, "TCP segment with port 0 dropped");
+            return;
+        }
         let tuple = FourTuple::new((dst, header.dst_port), (src, header.src_port));
         if let Some(&cid) = self.demux.get(&tuple) {
             let Some(conn) = self.conns.get_mut(cid) else { return };

@@ -326,6 +326,8 @@ pub struct TcpStats {
     pub bad_data_offset: u64,
     pub bad_checksum: u64,
     pub bad_options: u64,
+    /// Source or destination port 0.
+    pub bad_ports: u64,
     // demux
     /// Segments for no connection and no listener (answered with RST unless RST).
     pub no_socket: u64,

@@ -185,3 +185,16 @@ fn a_nonsensical_configuration_is_made_workable() {
     assert_eq!((cfg.mss, cfg.recv_buffer, cfg.send_buffer), (64, 1, 1));
     assert_eq!((cfg.rto_min_ms, cfg.rto_initial_ms, cfg.rto_max_ms), (1, 1, 1));
 }
+
+#[test]
+fn port_zero_is_dropped_without_a_reply() {
+    let mut t = Scripted::new(plain_config());
+    t.engine.listen((LOCAL, SERVER_PORT), 4).unwrap();
+    let mut from_zero = t.peer(PEER_ISS, 0, SYN);
+    from_zero.spec.src.1 = 0;
+    t.inject(from_zero);
+    t.local_port = 0;
+    t.inject(t.peer(PEER_ISS, 0, SYN));
+    t.expect_silence();
+    assert_eq!(t.engine.stats().bad_ports, 2);
+}
