@@ -98,6 +98,8 @@ pub struct Connection {
     pub time_wait_until: Option<Instant>,
     pub scheduled: Option<Instant>,
     pub last_heard: Instant,
+    /// When an ACK last answered an unacceptable segment without data (rate limit).
+    pub last_unacceptable_ack: Option<Instant>,
 
     pub nodelay: bool,
     pub keepalive: Option<super::KeepaliveConfig>,
@@ -158,6 +160,7 @@ impl Connection {
             time_wait_until: None,
             scheduled: None,
             last_heard: now,
+            last_unacceptable_ack: None,
             nodelay: !cfg.nagle,
             keepalive: cfg.keepalive,
             keepalive_probes_sent: 0,

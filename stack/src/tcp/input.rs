@@ -9,6 +9,10 @@ use super::seq::Seq;
 use super::{Ctx, Owner, TcpConfig, TcpError, TcpState};
 use tracing::{debug, trace};
 
+/// At most one ACK per this interval answers unacceptable data-less segments (Linux's
+/// tcp_invalid_ratelimit default).
+pub const UNACCEPTABLE_ACK_INTERVAL_MS: u64 = 500;
+
 /// What both sides agreed on in the SYN exchange, from the peer's SYN options.
 pub fn negotiate(cfg: &TcpConfig, header: &TcpHeader) -> Negotiated {
     let options = &header.options;
@@ -103,18 +107,18 @@ impl Connection {
             self.time_wait_until = Some(ctx.now + 2 * ctx.cfg.msl_ms);
             self.ack_now = true;
         }
+        let seg_len = payload.len() as u32 + u32::from(syn) + u32::from(header.has(FIN));
         if self.paws_rejects(header) {
             ctx.stats.paws_rejected += 1;
             trace!(tuple = ?self.tuple, "PAWS: old timestamp");
-            self.ack_now = true;
+            self.answer_unacceptable(ctx, seg_len);
             return;
         }
-        let seg_len = payload.len() as u32 + u32::from(syn) + u32::from(header.has(FIN));
         if !self.acceptable(seq, seg_len, ctx.cfg.recv_buffer) {
             ctx.stats.out_of_window += 1;
             trace!(tuple = ?self.tuple, seq = ?seq, rcv_nxt = ?self.rcv_nxt, "segment outside the window");
             if !header.has(RST) {
-                self.ack_now = true;
+                self.answer_unacceptable(ctx, seg_len);
             }
             return;
         }
@@ -175,6 +179,21 @@ impl Connection {
             (true, Some((tsval, _))) => Seq(tsval).gt(Seq(self.ts_recent)),
             _ => header.seq.gt(self.rcv_nxt),
         }
+    }
+
+    /// An unacceptable segment gets an ACK that says where we are (RFC 9293 3.10.7.4). For
+    /// one without data that ACK is rate-limited per connection, as Linux does: two ends
+    /// that each find the other's ACKs unacceptable would otherwise ping-pong ACKs forever.
+    /// Data is always answered: that is how a sender learns its retransmission was a duplicate.
+    fn answer_unacceptable(&mut self, ctx: &mut Ctx, seg_len: u32) {
+        if seg_len == 0 {
+            if self.last_unacceptable_ack.is_some_and(|last| ctx.now < last + UNACCEPTABLE_ACK_INTERVAL_MS) {
+                ctx.stats.unacceptable_acks_suppressed += 1;
+                return;
+            }
+            self.last_unacceptable_ack = Some(ctx.now);
+        }
+        self.ack_now = true;
     }
 
     /// RFC 7323 section 5.3: a segment whose TSval is older than TS.Recent is a duplicate

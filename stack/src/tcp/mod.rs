@@ -336,6 +336,8 @@ pub struct TcpStats {
     pub syn_queue_expired: u64,
     // validation
     pub out_of_window: u64,
+    /// ACKs not sent for unacceptable data-less segments (ACK-loop rate limit).
+    pub unacceptable_acks_suppressed: u64,
     pub paws_rejected: u64,
     pub ack_unsent_data: u64,
     pub old_ack_dropped: u64,

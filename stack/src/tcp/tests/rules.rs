@@ -733,3 +733,23 @@ fn acks_after_a_timeout_carry_snd_max_not_the_rewound_snd_nxt() {
     let ack = t.take_one();
     assert_eq!((ack.seq(), ack.ack(), ack.payload.len()), (snd_max, p(6), 0), "an ACK the peer accepts");
 }
+
+#[test]
+fn acks_answering_unacceptable_acks_are_rate_limited() {
+    let (mut t, _, iss) = opened(plain_config());
+    let una = iss.wrapping_add(1);
+    // Pure ACKs far outside the window: one answer, then silence for 500 ms.
+    for _ in 0..10 {
+        t.inject(t.peer(p(100_000), una, ACK));
+    }
+    assert_eq!(t.take_one().ack(), p(1));
+    assert_eq!(t.engine.stats().unacceptable_acks_suppressed, 9);
+    t.now += 500;
+    t.inject(t.peer(p(100_000), una, ACK));
+    assert_eq!(t.take_one().ack(), p(1), "the next interval allows one again");
+    // Old data is always answered: the sender needs to know it was a duplicate.
+    for _ in 0..3 {
+        t.inject(t.peer(p(0), una, ACK).payload(b"x"));
+    }
+    assert_eq!(t.sent.len(), 3);
+}
