@@ -551,6 +551,7 @@ fn idle_connection_is_small_and_holds_no_buffers() {
     assert_eq!(t.read_all(h).len(), 1000);
     assert_eq!(t.engine.buffer_bytes(h), Some(0), "buffers are released when drained");
     let bytes = t.engine.idle_connection_bytes(h).unwrap();
+    eprintln!("idle connection: {bytes} bytes; SYN-queue entry: {} bytes", TcpEngine::syn_queue_entry_bytes());
     assert!(bytes <= 1024, "idle connection takes {bytes} bytes");
 }
 
