@@ -451,6 +451,9 @@ impl Connection {
     }
 
     pub fn establish(&mut self, ctx: &mut Ctx) {
+        if self.retries > 0 {
+            self.rto.after_handshake_timeout();
+        }
         self.set_state(TcpState::Established);
         if self.fin_queued {
             // The user shut down writing during the handshake: the FIN follows the data now.

@@ -287,6 +287,8 @@ impl TcpEngine {
         conn.snd_max = conn.snd_nxt;
         conn.snd_wl1 = entry.irs;
         conn.apply_negotiated(&entry.negotiated);
+        // Our SYN-ACK timed out at least once: `establish` applies RFC 6298 (5.7).
+        conn.retries = entry.retries;
         let cid = self.conns.insert(conn);
         self.demux.insert(entry.tuple, cid);
         if let Some(listener) = self.listeners.get_mut(entry.listener) {

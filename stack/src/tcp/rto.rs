@@ -25,6 +25,9 @@ pub struct RtoEstimator {
     backoffs: u8,
 }
 
+/// RFC 6298 (5.7).
+const HANDSHAKE_TIMEOUT_RTO_MS: u32 = 3000;
+
 /// The clock granularity G of RFC 6298 (2.2): one millisecond here.
 const GRANULARITY_MS: u32 = 1;
 
@@ -79,6 +82,14 @@ impl RtoEstimator {
         }
     }
 
+    /// RFC 6298 (5.7): the SYN (or SYN-ACK) had to be retransmitted and no RTT is known,
+    /// so data starts with a conservative 3 s timeout rather than the initial one.
+    pub fn after_handshake_timeout(&mut self) {
+        if self.srtt_x8 == 0 {
+            self.rto_ms = self.rto_ms.max(HANDSHAKE_TIMEOUT_RTO_MS);
+        }
+    }
+
     fn computed(&self, bounds: &RtoBounds) -> u32 {
         let rto = self.srtt_x8 / 8 + GRANULARITY_MS.max(self.rttvar_x4);
         rto.clamp(bounds.min_ms, bounds.max_ms)
@@ -121,6 +132,17 @@ mod tests {
         }
         assert_eq!(rto.rto_ms(), 60_000);
         assert_eq!(rto.backoffs(), 20);
+    }
+
+    #[test]
+    fn a_retransmitted_handshake_without_sample_starts_at_3_s() {
+        let mut rto = RtoEstimator::new(&BOUNDS);
+        rto.after_handshake_timeout();
+        assert_eq!(rto.rto_ms(), 3000);
+        let mut measured = RtoEstimator::new(&BOUNDS);
+        measured.on_sample(100, &BOUNDS);
+        measured.after_handshake_timeout();
+        assert_eq!(measured.rto_ms(), 300, "a measured RTT wins");
     }
 
     #[test]

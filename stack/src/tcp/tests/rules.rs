@@ -754,3 +754,21 @@ fn acks_answering_unacceptable_acks_are_rate_limited() {
     }
     assert_eq!(t.sent.len(), 3);
 }
+
+#[test]
+fn after_a_retransmitted_syn_data_starts_with_a_3_second_rto() {
+    let mut t = Scripted::new(plain_config());
+    let h = t.connect();
+    let syn = t.take_one();
+    t.advance(1_000);
+    assert_eq!(t.take_one().flags(), SYN, "SYN retransmitted");
+    t.inject(t.peer(PEER_ISS, syn.seq().wrapping_add(1), SYN | ACK).options(mss(1460)));
+    t.take_one();
+    assert_eq!(t.engine.smoothed_rtt_ms(h), None, "Karn: the retransmitted SYN gave no sample");
+    t.send(h, b"data");
+    t.take_one();
+    t.advance(2_999);
+    t.expect_silence();
+    t.advance(1);
+    assert_eq!(t.take_one().payload, b"data", "RFC 6298 (5.7): 3 s, not the initial 1 s");
+}
