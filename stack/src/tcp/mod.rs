@@ -28,13 +28,22 @@
 //! // observation
 //! readiness(&self, h) -> Readiness;  drain_events(&mut self, f: impl FnMut(TcpHandle))
 //! state(&self, h) -> Option<TcpState>;  local_addr / peer_addr(&self, h) -> Option<(Ipv4Addr, u16)>
-//! stats(&self) -> &TcpStats;  connection_count(&self) -> usize
+//! stats(&self) -> &TcpStats;  config(&self) -> &TcpConfig (after TcpConfig::sanitized);  connection_count(&self) -> usize
 //! idle_connection_bytes(&self, h) -> Option<usize>;  TcpEngine::syn_queue_entry_bytes() -> usize
 //! buffer_bytes(&self, h) -> Option<usize>;  smoothed_rtt_ms(&self, h) -> Option<u32>
 //! is_tuple_in_use(&self, local: (Ipv4Addr, u16), remote: (Ipv4Addr, u16)) -> bool
 //! // paths
 //! set_mtu(&mut self, mtu: u16);  set_path_mtu(&mut self, remote: Ipv4Addr, mtu: u16)
 //! ```
+//!
+//! Semantics worth knowing:
+//! - `send` before the handshake completes queues the data; `shutdown_write` then queues
+//!   the FIN behind it. `close` in SYN-SENT with nothing queued forgets the connection.
+//! - `close` with unread received data sends RST instead of FIN (RFC 2525, as Linux).
+//! - after `close` the engine finishes alone: FIN-WAIT-2 of such an orphan ends after
+//!   `fin_wait2_timeout_ms`, data arriving for it is answered with RST.
+//! - a connection that died (RST, timeout) stays visible to its handle as `Closed` with the
+//!   error returned by `recv`/`send` until the handle is closed; its 4-tuple is free at once.
 //!
 //! Differences from the first sketch of this contract, and why:
 //! - `recv` keeps its short signature; a window update it makes necessary is queued and

@@ -159,7 +159,7 @@ mod tests {
         buf.insert(&mut nxt, Seq(0), &[1; 6], 8, 4);
         let mut out = [0u8; 5];
         assert_eq!(buf.read(&mut out), 5);
-        buf.insert(&mut nxt, Seq(6), &[2, 3, 4, 5, 6], 8, 4); // wraps inside the deque
+        buf.insert(&mut nxt, Seq(6), &[2, 3, 4, 5, 6], 8, 4); // may wrap around the ring
         let mut out = [0u8; 8];
         assert_eq!(buf.read(&mut out), 6);
         assert_eq!(&out[..6], &[1, 2, 3, 4, 5, 6]);
