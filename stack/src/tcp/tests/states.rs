@@ -328,3 +328,25 @@ fn connect_in_syn_sent_close_goes_straight_to_closed() {
     t.expect_silence();
     assert_eq!(t.engine.connection_count(), 0);
 }
+
+#[test]
+fn data_and_shutdown_before_the_handshake_go_out_after_it() {
+    let mut t = Scripted::new(plain_config());
+    let h = t.connect();
+    let syn = t.take_one();
+    assert_eq!(t.send(h, b"early"), 5, "queued in SYN-SENT");
+    t.shutdown(h);
+    assert_eq!(t.engine.state(h), Some(SynSent), "the FIN waits for the handshake");
+    t.expect_silence();
+    t.inject(t.peer(PEER_ISS, syn.seq().wrapping_add(1), SYN | ACK).options(mss(1460)));
+    assert_eq!(t.engine.state(h), Some(FinWait1));
+    let data = t.take().unwrap();
+    assert_eq!(
+        (data.seq(), data.payload.as_slice(), data.flags() & FIN),
+        (syn.seq().wrapping_add(1), &b"early"[..], FIN)
+    );
+    // The receive side stays open: a half-close, not a close.
+    t.inject(t.peer(p(1), syn.seq().wrapping_add(7), ACK).payload(b"answer"));
+    assert_eq!(t.engine.state(h), Some(FinWait2));
+    assert_eq!(t.read_all(h), b"answer");
+}
