@@ -5,7 +5,7 @@
 use super::connection::Connection;
 use super::demux::{Slab, SlotId};
 use super::listener::{reset_reply, SynEntry};
-use super::segment::{self, ParseError};
+use super::segment::{self, Checksum, ParseError};
 use super::timers::TimerOwner;
 use super::{FourTuple, Instant, Output, Owner, Readiness, TcpEngine, TcpError, TcpHandle, TcpState};
 use std::net::Ipv4Addr;
@@ -14,8 +14,33 @@ use tracing::{debug, trace};
 impl TcpEngine {
     /// A TCP segment (header + payload, as in the IPv4 packet) from `src` to `dst`.
     pub fn on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut Output) {
+        self.receive(now, src, dst, segment, Checksum::Verify, out);
+    }
+
+    /// Like `on_segment`, for a segment whose checksum the caller has already verified
+    /// (a device's receive checksum offload): the engine skips its own pass over the bytes.
+    pub fn on_verified_segment(
+        &mut self,
+        now: Instant,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        segment: &[u8],
+        out: &mut Output,
+    ) {
+        self.receive(now, src, dst, segment, Checksum::AlreadyVerified, out);
+    }
+
+    fn receive(
+        &mut self,
+        now: Instant,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        segment: &[u8],
+        policy: Checksum,
+        out: &mut Output,
+    ) {
         self.shared.stats.segments_in += 1;
-        let (header, payload) = match segment::parse(segment, src, dst) {
+        let (header, payload) = match segment::parse_checked(segment, src, dst, policy) {
             Ok(parsed) => parsed,
             Err(error) => {
                 match error {

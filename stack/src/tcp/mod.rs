@@ -11,6 +11,7 @@
 //! TcpEngine::new(cfg: TcpConfig, seed: u64) -> TcpEngine
 //! // input, timers
 //! on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut Output)   // Output = dyn FnMut(src, dst, &segment)
+//! on_verified_segment(..same..)                          // checksum already verified by the device
 //! poll_timers(&mut self, now: Instant, out)            // due timers, and window updates queued by recv
 //! next_timer(&self) -> Option<Instant>                // earliest time poll_timers has work (may be in the past)
 //! // listeners
