@@ -1,0 +1,178 @@
+//! Congestion control behind a trait, with NewReno (RFC 5681 + RFC 6582) as the default.
+//!
+//! The connection owns loss detection (duplicate-ACK counting, the `recover` point of
+//! RFC 6582, the retransmission timer); the controller only owns the window arithmetic.
+//! That split lets another algorithm (CUBIC, say) replace NewReno by implementing this
+//! trait, without touching the state machine.
+
+use core::fmt::Debug;
+
+pub trait CongestionControl: Debug + Send {
+    /// The connection is established and knows its MSS: start from the initial window.
+    fn reset(&mut self, mss: u32);
+    /// Congestion window in bytes.
+    fn window(&self) -> u32;
+    /// Slow-start threshold in bytes.
+    fn ssthresh(&self) -> u32;
+    /// `acked` bytes of new data were acknowledged outside of fast recovery.
+    fn on_ack(&mut self, acked: u32, mss: u32);
+    /// Third duplicate ACK: `flight` bytes were outstanding. (RFC 5681 section 3.2 steps 2-3)
+    fn on_fast_retransmit(&mut self, flight: u32, mss: u32);
+    /// Another duplicate ACK during fast recovery: a segment has left the network.
+    fn on_recovery_dup_ack(&mut self, mss: u32);
+    /// An ACK below the recovery point acknowledged `acked` bytes (RFC 6582 step 3, partial).
+    fn on_partial_ack(&mut self, acked: u32, mss: u32);
+    /// An ACK at or beyond the recovery point ended fast recovery (RFC 6582 step 3, full).
+    fn on_recovery_exit(&mut self, flight: u32, mss: u32);
+    /// The retransmission timer expired with `flight` bytes outstanding (RFC 5681 (4)).
+    fn on_timeout(&mut self, flight: u32, mss: u32);
+}
+
+/// The initial window of RFC 6928: min(10*MSS, max(2*MSS, 14600)).
+pub fn initial_window(mss: u32) -> u32 {
+    (10 * mss).min((2 * mss).max(14_600))
+}
+
+/// NewReno: slow start, congestion avoidance by byte counting, fast recovery.
+#[derive(Debug, Clone)]
+pub struct NewReno {
+    cwnd: u32,
+    ssthresh: u32,
+    /// Bytes acknowledged since cwnd last grew in congestion avoidance (RFC 3465).
+    acked_in_avoidance: u32,
+}
+
+impl NewReno {
+    pub fn new() -> Self {
+        NewReno { cwnd: initial_window(536), ssthresh: u32::MAX, acked_in_avoidance: 0 }
+    }
+
+    /// The factory used by [`super::TcpConfig::default`].
+    pub fn boxed() -> Box<dyn CongestionControl> {
+        Box::new(NewReno::new())
+    }
+}
+
+impl Default for NewReno {
+    fn default() -> Self {
+        NewReno::new()
+    }
+}
+
+fn half_flight(flight: u32, mss: u32) -> u32 {
+    (flight / 2).max(2 * mss)
+}
+
+impl CongestionControl for NewReno {
+    fn reset(&mut self, mss: u32) {
+        self.cwnd = initial_window(mss);
+        self.acked_in_avoidance = 0;
+    }
+
+    fn window(&self) -> u32 {
+        self.cwnd
+    }
+
+    fn ssthresh(&self) -> u32 {
+        self.ssthresh
+    }
+
+    fn on_ack(&mut self, acked: u32, mss: u32) {
+        if self.cwnd < self.ssthresh {
+            // Slow start: one MSS per ACK at most (RFC 5681 (2)), so a stretch ACK
+            // does not blow the window up in one step.
+            self.cwnd = self.cwnd.saturating_add(acked.min(mss));
+        } else {
+            self.acked_in_avoidance = self.acked_in_avoidance.saturating_add(acked);
+            if self.acked_in_avoidance >= self.cwnd {
+                self.acked_in_avoidance -= self.cwnd;
+                self.cwnd = self.cwnd.saturating_add(mss);
+            }
+        }
+    }
+
+    fn on_fast_retransmit(&mut self, flight: u32, mss: u32) {
+        self.ssthresh = half_flight(flight, mss);
+        self.cwnd = self.ssthresh + 3 * mss;
+        self.acked_in_avoidance = 0;
+    }
+
+    fn on_recovery_dup_ack(&mut self, mss: u32) {
+        self.cwnd = self.cwnd.saturating_add(mss);
+    }
+
+    fn on_partial_ack(&mut self, acked: u32, mss: u32) {
+        // Deflate by what was acknowledged, add back one MSS (RFC 6582 step 3).
+        self.cwnd = self.cwnd.saturating_sub(acked).saturating_add(mss).max(mss);
+    }
+
+    fn on_recovery_exit(&mut self, flight: u32, mss: u32) {
+        // RFC 6582 step 3, option (1): min(ssthresh, FlightSize + SMSS).
+        self.cwnd = self.ssthresh.min(flight.saturating_add(mss)).max(mss);
+    }
+
+    fn on_timeout(&mut self, flight: u32, mss: u32) {
+        self.ssthresh = half_flight(flight, mss);
+        self.cwnd = mss; // the loss window
+        self.acked_in_avoidance = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSS: u32 = 1000;
+
+    #[test]
+    fn initial_window_follows_rfc_6928() {
+        assert_eq!(initial_window(1460), 14_600);
+        assert_eq!(initial_window(536), 5_360);
+        assert_eq!(initial_window(9000), 18_000);
+    }
+
+    #[test]
+    fn slow_start_then_linear_growth() {
+        let mut cc = NewReno::new();
+        cc.reset(MSS);
+        assert_eq!(cc.window(), 10 * MSS);
+        cc.on_ack(5 * MSS, MSS); // a stretch ACK grows by one MSS only
+        assert_eq!(cc.window(), 11 * MSS);
+        cc.on_timeout(20 * MSS, MSS);
+        assert_eq!((cc.window(), cc.ssthresh()), (MSS, 10 * MSS));
+        for _ in 0..9 {
+            cc.on_ack(MSS, MSS);
+        }
+        assert_eq!(cc.window(), 10 * MSS, "slow start up to ssthresh");
+        // Congestion avoidance: one MSS per window's worth of ACKed bytes.
+        for _ in 0..9 {
+            cc.on_ack(MSS, MSS);
+        }
+        assert_eq!(cc.window(), 10 * MSS);
+        cc.on_ack(MSS, MSS);
+        assert_eq!(cc.window(), 11 * MSS);
+    }
+
+    #[test]
+    fn fast_recovery_inflates_deflates_and_exits() {
+        let mut cc = NewReno::new();
+        cc.reset(MSS);
+        cc.on_fast_retransmit(10 * MSS, MSS);
+        assert_eq!(cc.ssthresh(), 5 * MSS);
+        assert_eq!(cc.window(), 8 * MSS);
+        cc.on_recovery_dup_ack(MSS);
+        assert_eq!(cc.window(), 9 * MSS);
+        cc.on_partial_ack(3 * MSS, MSS);
+        assert_eq!(cc.window(), 7 * MSS);
+        cc.on_recovery_exit(2 * MSS, MSS);
+        assert_eq!(cc.window(), 3 * MSS, "min(ssthresh, flight + mss)");
+    }
+
+    #[test]
+    fn ssthresh_never_below_two_segments() {
+        let mut cc = NewReno::new();
+        cc.reset(MSS);
+        cc.on_timeout(MSS, MSS);
+        assert_eq!(cc.ssthresh(), 2 * MSS);
+    }
+}

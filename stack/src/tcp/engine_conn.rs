@@ -1,0 +1,409 @@
+//! The engine's entry points for segments, timers and connections: demultiplexing,
+//! handle checks, and the bookkeeping after every event (timer scheduling, readiness
+//! events, unhooking and freeing connections that reached CLOSED).
+
+use super::connection::Connection;
+use super::demux::{Slab, SlotId};
+use super::listener::{reset_reply, SynEntry};
+use super::segment::{self, Checksum, ParseError};
+use super::timers::TimerOwner;
+use super::{FourTuple, Instant, Output, Owner, Readiness, TcpEngine, TcpError, TcpHandle, TcpState};
+use std::net::Ipv4Addr;
+use tracing::{debug, trace};
+
+impl TcpEngine {
+    /// A TCP segment (header + payload, as in the IPv4 packet) from `src` to `dst`.
+    pub fn on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut Output) {
+        self.receive(now, src, dst, segment, Checksum::Verify, out);
+    }
+
+    /// Like `on_segment`, for a segment whose checksum the caller has already verified
+    /// (a device's receive checksum offload): the engine skips its own pass over the bytes.
+    pub fn on_verified_segment(
+        &mut self,
+        now: Instant,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        segment: &[u8],
+        out: &mut Output,
+    ) {
+        self.receive(now, src, dst, segment, Checksum::AlreadyVerified, out);
+    }
+
+    fn receive(
+        &mut self,
+        now: Instant,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        segment: &[u8],
+        policy: Checksum,
+        out: &mut Output,
+    ) {
+        self.shared.stats.segments_in += 1;
+        let (header, payload) = match segment::parse_checked(segment, src, dst, policy) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                match error {
+                    ParseError::Truncated => self.shared.stats.truncated += 1,
+                    ParseError::BadDataOffset => self.shared.stats.bad_data_offset += 1,
+                    ParseError::BadChecksum => self.shared.stats.bad_checksum += 1,
+                    ParseError::BadOption => self.shared.stats.bad_options += 1,
+                }
+                debug!(?src, ?dst, len = segment.len(), ?error, "malformed TCP segment dropped");
+                return;
+            }
+        };
+        trace!(?src, ?dst, seq = ?header.seq, ack = ?header.ack, flags = header.flags, len = payload.len(), "tcp in");
+        if header.src_port == 0 || header.dst_port == 0 {
+            // Port 0 is reserved: no connection can have it, and no reply should go to it.
+            self.shared.stats.bad_ports += 1;
+            debug!(?src, ?dst, "TCP segment with port 0 dropped");
+            return;
+        }
+        let tuple = FourTuple::new((dst, header.dst_port), (src, header.src_port));
+        if let Some(&cid) = self.demux.get(&tuple) {
+            let Some(conn) = self.conns.get_mut(cid) else { return };
+            if conn.syn_reopens_time_wait(&header) {
+                // RFC 6191 / RFC 9293 3.10.7.4 note: a new incarnation may start from
+                // TIME-WAIT when its SYN is provably newer; the listener takes it from here.
+                debug!(?tuple, "SYN reopens a TIME-WAIT connection");
+                conn.enter_closed(None);
+                self.after_conn_event(cid);
+            } else {
+                conn.on_segment(&mut self.shared.ctx(now, out), &header, payload);
+                self.after_conn_event(cid);
+                return;
+            }
+        }
+        if let Some(&sid) = self.syn_demux.get(&tuple) {
+            self.on_syn_entry_segment(now, sid, &header, payload, out);
+            return;
+        }
+        if let Some(lid) = self.find_listener(dst, header.dst_port) {
+            self.on_listen_segment(now, lid, tuple, &header, out);
+            return;
+        }
+        self.shared.stats.no_socket += 1;
+        trace!(?tuple, "no socket");
+        if !header.has(segment::RST) {
+            let spec = reset_reply(&tuple, &header, payload.len());
+            self.shared.ctx(now, out).transmit(&spec, |_| {});
+        }
+    }
+
+    /// Runs due timers and sends window updates that `recv` queued.
+    pub fn poll_timers(&mut self, now: Instant, out: &mut Output) {
+        for cid in std::mem::take(&mut self.window_updates) {
+            if let Some(conn) = self.conns.get_mut(cid) {
+                if conn.state.is_synchronized() && conn.state != TcpState::TimeWait {
+                    let mut ctx = self.shared.ctx(now, out);
+                    conn.send_ack(&mut ctx);
+                    conn.output(&mut ctx);
+                }
+                self.after_conn_event(cid);
+            }
+        }
+        // Every handler moves its deadline past `now`; the budget only guarantees that a
+        // bug there could never turn into a hang.
+        let mut budget = self.timers.len() + 64;
+        while let Some((at, owner)) = self.timers.pop_due(now) {
+            budget -= 1;
+            match owner {
+                TimerOwner::Connection(cid) => {
+                    let Some(conn) = self.conns.get_mut(cid) else { continue };
+                    if conn.scheduled != Some(at) {
+                        continue; // superseded by an earlier entry
+                    }
+                    conn.scheduled = None;
+                    let mut ctx = self.shared.ctx(now, out);
+                    conn.on_timer(&mut ctx);
+                    self.after_conn_event(cid);
+                }
+                TimerOwner::SynEntry(sid) => self.syn_entry_timer(now, sid, at, out),
+            }
+            if budget == 0 {
+                break;
+            }
+        }
+    }
+
+    /// When `poll_timers` next has work; a time in the past (or 0) means "now".
+    pub fn next_timer(&self) -> Option<Instant> {
+        if !self.window_updates.is_empty() {
+            return Some(0);
+        }
+        self.timers.next()
+    }
+
+    /// After anything happened to a connection: unhook it if CLOSED, free it if nobody holds
+    /// it, schedule its timer, and queue a readiness event if that changed.
+    pub(super) fn after_conn_event(&mut self, cid: SlotId) {
+        let Some(conn) = self.conns.get_mut(cid) else { return };
+        if conn.state == TcpState::Closed {
+            if self.demux.get(&conn.tuple) == Some(&cid) {
+                self.demux.remove(&conn.tuple);
+            }
+            match conn.owner {
+                Owner::User => {}
+                Owner::Released => {
+                    self.conns.remove(cid);
+                    return;
+                }
+                Owner::Listener(lid) => {
+                    self.conns.remove(cid);
+                    if let Some(listener) = self.listeners.get_mut(lid) {
+                        listener.accept_queue.retain(|&queued| queued != cid);
+                    }
+                    self.note_listener(lid);
+                    return;
+                }
+            }
+        }
+        if let Some(deadline) = conn.next_deadline() {
+            if conn.scheduled.is_none_or(|scheduled| deadline < scheduled) {
+                conn.scheduled = Some(deadline);
+                self.timers.push(deadline, TimerOwner::Connection(cid));
+            }
+        }
+        if conn.owner == Owner::User {
+            let readiness = conn.readiness(self.shared.cfg.send_buffer);
+            if readiness != conn.reported {
+                conn.reported = readiness;
+                if !conn.event_queued {
+                    conn.event_queued = true;
+                    self.events.push(TcpHandle::new(cid, false));
+                }
+            }
+        }
+    }
+
+    /// A connection handle the user still holds.
+    fn conn_id(&self, handle: TcpHandle) -> Result<SlotId, TcpError> {
+        if handle.is_listener() {
+            return Err(TcpError::InvalidState);
+        }
+        let cid = self.conns.id_at(handle.index()).ok_or(TcpError::InvalidHandle)?;
+        match self.conns.get(cid) {
+            Some(conn) if handle.generation_matches(cid) && conn.owner == Owner::User => Ok(cid),
+            _ => Err(TcpError::InvalidHandle),
+        }
+    }
+
+    /// Active open from `local_ip` on an ephemeral port (RFC 6056).
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        local_ip: Ipv4Addr,
+        remote: (Ipv4Addr, u16),
+        out: &mut Output,
+    ) -> Result<TcpHandle, TcpError> {
+        self.connect_from(now, (local_ip, 0), remote, out)
+    }
+
+    /// Active open from a given local port (0 = ephemeral).
+    pub fn connect_from(
+        &mut self,
+        now: Instant,
+        local: (Ipv4Addr, u16),
+        remote: (Ipv4Addr, u16),
+        out: &mut Output,
+    ) -> Result<TcpHandle, TcpError> {
+        if remote.1 == 0 || remote.0.is_unspecified() || local.0.is_unspecified() {
+            return Err(TcpError::InvalidState);
+        }
+        let port = match local.1 {
+            0 => {
+                let (demux, syn_demux, listen_index) = (&self.demux, &self.syn_demux, &self.listen_index);
+                let taken = |port: u16| {
+                    let tuple = FourTuple::new((local.0, port), remote);
+                    demux.contains_key(&tuple)
+                        || syn_demux.contains_key(&tuple)
+                        || listen_index.contains_key(&(local.0, port))
+                        || listen_index.contains_key(&(Ipv4Addr::UNSPECIFIED, port))
+                };
+                self.ports.pick(local.0, remote, taken).ok_or(TcpError::NoEphemeralPorts)?
+            }
+            port => port,
+        };
+        let tuple = FourTuple::new((local.0, port), remote);
+        if self.demux.contains_key(&tuple) || self.syn_demux.contains_key(&tuple) {
+            return Err(TcpError::AddrInUse);
+        }
+        let iss = self.isn.isn(now, &tuple);
+        let mut conn = Connection::new(tuple, iss, self.mss_towards(remote.0), &self.shared.cfg, now);
+        conn.set_state(TcpState::SynSent);
+        conn.rtt_probe = Some((iss + 1, now));
+        conn.send_syn(&mut self.shared.ctx(now, out));
+        self.shared.stats.active_opens += 1;
+        let cid = self.conns.insert(conn);
+        self.demux.insert(tuple, cid);
+        self.after_conn_event(cid);
+        Ok(TcpHandle::new(cid, false))
+    }
+
+    /// Queues `data`; returns how many bytes the send buffer took.
+    pub fn send(&mut self, now: Instant, handle: TcpHandle, data: &[u8], out: &mut Output) -> Result<usize, TcpError> {
+        let cid = self.conn_id(handle)?;
+        let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
+        let result = conn.send(&mut self.shared.ctx(now, out), data);
+        self.after_conn_event(cid);
+        result
+    }
+
+    /// Reads received bytes; `Ok(0)` is the end of the stream (the peer's FIN).
+    pub fn recv(&mut self, handle: TcpHandle, buf: &mut [u8]) -> Result<usize, TcpError> {
+        let cid = self.conn_id(handle)?;
+        let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
+        let (count, window_update) = conn.recv(buf, self.shared.cfg.recv_buffer)?;
+        if window_update && self.window_updates.last() != Some(&cid) {
+            self.window_updates.push(cid);
+        }
+        self.after_conn_event(cid);
+        Ok(count)
+    }
+
+    pub fn shutdown_write(&mut self, now: Instant, handle: TcpHandle, out: &mut Output) -> Result<(), TcpError> {
+        let cid = self.conn_id(handle)?;
+        let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
+        let result = conn.shutdown_write(&mut self.shared.ctx(now, out));
+        self.after_conn_event(cid);
+        result
+    }
+
+    /// Gives the handle back. The connection finishes (FIN, FIN-WAIT, TIME-WAIT) on its own.
+    pub fn close(&mut self, now: Instant, handle: TcpHandle, out: &mut Output) -> Result<(), TcpError> {
+        if handle.is_listener() {
+            let lid = self.listener_id(handle)?;
+            self.close_listener(now, lid, out);
+            return Ok(());
+        }
+        let cid = self.conn_id(handle)?;
+        let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
+        conn.close(&mut self.shared.ctx(now, out));
+        self.after_conn_event(cid);
+        Ok(())
+    }
+
+    /// Resets the connection (or closes the listener) and gives the handle back.
+    pub fn abort(&mut self, now: Instant, handle: TcpHandle, out: &mut Output) {
+        if let Ok(lid) = self.listener_id(handle) {
+            self.close_listener(now, lid, out);
+            return;
+        }
+        let Ok(cid) = self.conn_id(handle) else { return };
+        if let Some(conn) = self.conns.get_mut(cid) {
+            conn.owner = Owner::Released;
+            conn.abort(&mut self.shared.ctx(now, out));
+        }
+        self.after_conn_event(cid);
+    }
+
+    pub fn set_nodelay(&mut self, handle: TcpHandle, nodelay: bool) -> Result<(), TcpError> {
+        let cid = self.conn_id(handle)?;
+        self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?.nodelay = nodelay;
+        Ok(())
+    }
+
+    pub fn set_keepalive(&mut self, now: Instant, handle: TcpHandle, on: bool) -> Result<(), TcpError> {
+        let cid = self.conn_id(handle)?;
+        let params = self.shared.cfg.keepalive_params;
+        let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
+        conn.keepalive = on.then_some(params);
+        conn.idle_at = match (on, conn.state) {
+            (true, TcpState::Established | TcpState::CloseWait) => Some(now + params.idle_ms),
+            (false, TcpState::Established | TcpState::CloseWait) => None,
+            _ => conn.idle_at,
+        };
+        self.after_conn_event(cid);
+        Ok(())
+    }
+
+    pub fn readiness(&self, handle: TcpHandle) -> Readiness {
+        if let Ok(lid) = self.listener_id(handle) {
+            return self.listener_readiness(lid);
+        }
+        match self.conn_id(handle).ok().and_then(|cid| self.conns.get(cid)) {
+            Some(conn) => conn.readiness(self.shared.cfg.send_buffer),
+            None => Readiness(Readiness::HUP | Readiness::ERROR),
+        }
+    }
+
+    /// Calls `f` once for every handle whose readiness changed since the last call.
+    pub fn drain_events(&mut self, mut f: impl FnMut(TcpHandle)) {
+        for handle in std::mem::take(&mut self.events) {
+            if let Ok(lid) = self.listener_id(handle) {
+                if let Some(listener) = self.listeners.get_mut(lid) {
+                    listener.event_queued = false;
+                    f(handle);
+                }
+            } else if let Ok(cid) = self.conn_id(handle) {
+                if let Some(conn) = self.conns.get_mut(cid) {
+                    conn.event_queued = false;
+                    f(handle);
+                }
+            }
+        }
+    }
+
+    /// The state of a connection the user holds (`Listen` for a listener).
+    pub fn state(&self, handle: TcpHandle) -> Option<TcpState> {
+        if self.listener_id(handle).is_ok() {
+            return Some(TcpState::Listen);
+        }
+        let cid = self.conn_id(handle).ok()?;
+        self.conns.get(cid).map(|conn| conn.state)
+    }
+
+    pub fn local_addr(&self, handle: TcpHandle) -> Option<(Ipv4Addr, u16)> {
+        if let Ok(lid) = self.listener_id(handle) {
+            return self.listeners.get(lid).map(|l| l.local);
+        }
+        self.conns.get(self.conn_id(handle).ok()?).map(|c| c.tuple.local())
+    }
+
+    pub fn peer_addr(&self, handle: TcpHandle) -> Option<(Ipv4Addr, u16)> {
+        self.conns.get(self.conn_id(handle).ok()?).map(|c| c.tuple.remote())
+    }
+
+    /// Whether a connection (in any state, TIME-WAIT included) holds this 4-tuple.
+    pub fn is_tuple_in_use(&self, local: (Ipv4Addr, u16), remote: (Ipv4Addr, u16)) -> bool {
+        let tuple = FourTuple::new(local, remote);
+        self.demux.contains_key(&tuple) || self.syn_demux.contains_key(&tuple)
+    }
+
+    /// Memory of one connection without its buffers' storage: the TCB in its slab slot,
+    /// its demux and timer entries, and its congestion controller.
+    pub fn idle_connection_bytes(&self, handle: TcpHandle) -> Option<usize> {
+        let conn = self.conns.get(self.conn_id(handle).ok()?)?;
+        Some(
+            Slab::<Connection>::slot_size()
+                + demux_entry_bytes()
+                + timer_entry_bytes()
+                + core::mem::size_of_val(&*conn.cc),
+        )
+    }
+
+    /// Heap bytes the connection's buffers hold now (grown on demand, released when empty).
+    pub fn buffer_bytes(&self, handle: TcpHandle) -> Option<usize> {
+        self.conns.get(self.conn_id(handle).ok()?).map(|c| c.buffer_bytes())
+    }
+
+    /// The smoothed RTT (RFC 6298 SRTT) in milliseconds, once measured.
+    pub fn smoothed_rtt_ms(&self, handle: TcpHandle) -> Option<u32> {
+        self.conns.get(self.conn_id(handle).ok()?).and_then(|c| c.rto.srtt_ms())
+    }
+
+    /// Memory of one half-open connection: its slot, its demux entry and its timer entry.
+    pub fn syn_queue_entry_bytes() -> usize {
+        Slab::<SynEntry>::slot_size() + demux_entry_bytes() + timer_entry_bytes()
+    }
+}
+
+/// A hash-table entry: key, value and hashbrown's one control byte.
+fn demux_entry_bytes() -> usize {
+    core::mem::size_of::<(FourTuple, SlotId)>() + 1
+}
+
+fn timer_entry_bytes() -> usize {
+    core::mem::size_of::<(Instant, TimerOwner)>()
+}

@@ -1,0 +1,85 @@
+//! The send buffer: bytes from SND.UNA onwards, acknowledged bytes leave from the front.
+//!
+//! Storage is a `VecDeque` that starts empty and grows only as the application writes,
+//! so an idle connection costs no buffer memory; the configured size only caps it.
+
+use std::collections::VecDeque;
+
+#[derive(Debug, Default)]
+pub struct SendBuffer {
+    bytes: VecDeque<u8>,
+}
+
+impl SendBuffer {
+    /// Bytes not yet acknowledged (sent or not).
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Appends as much of `data` as fits under `limit` bytes in total; returns how much.
+    pub fn push(&mut self, data: &[u8], limit: usize) -> usize {
+        let take = data.len().min(limit.saturating_sub(self.bytes.len()));
+        self.bytes.extend(&data[..take]);
+        take
+    }
+
+    /// Drops `count` acknowledged bytes from the front.
+    pub fn consume(&mut self, count: usize) {
+        let count = count.min(self.bytes.len());
+        self.bytes.drain(..count);
+        if self.bytes.is_empty() {
+            // Give the memory back once everything is acknowledged: idle connections are
+            // the common case on a server and should hold no buffer.
+            self.bytes = VecDeque::new();
+        }
+    }
+
+    /// Appends `len` bytes starting `offset` bytes after SND.UNA to `out`.
+    pub fn copy_to(&self, offset: usize, len: usize, out: &mut Vec<u8>) {
+        let (front, back) = self.bytes.as_slices();
+        let end = (offset + len).min(self.bytes.len());
+        let offset = offset.min(end);
+        if offset < front.len() {
+            out.extend_from_slice(&front[offset..end.min(front.len())]);
+        }
+        if end > front.len() {
+            out.extend_from_slice(&back[offset.saturating_sub(front.len())..end - front.len()]);
+        }
+    }
+
+    /// Heap bytes held, for memory accounting.
+    pub fn allocated(&self) -> usize {
+        self.bytes.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_respects_the_limit_and_copy_spans_the_wrap() {
+        let mut buf = SendBuffer::default();
+        assert_eq!(buf.allocated(), 0, "lazy: nothing allocated until written");
+        assert_eq!(buf.push(b"0123456789", 8), 8);
+        assert_eq!(buf.push(b"xyz", 8), 0);
+        buf.consume(6); // "67" left
+        assert_eq!(buf.push(b"abcdef", 8), 6);
+        let mut out = Vec::new();
+        buf.copy_to(1, 5, &mut out);
+        assert_eq!(out, b"7abcd");
+        out.clear();
+        buf.copy_to(6, 100, &mut out);
+        assert_eq!(out, b"ef");
+        out.clear();
+        buf.copy_to(50, 10, &mut out);
+        assert!(out.is_empty());
+        buf.consume(100);
+        assert!(buf.is_empty());
+        assert_eq!(buf.allocated(), 0);
+    }
+}
