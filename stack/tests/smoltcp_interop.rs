@@ -1,8 +1,6 @@
 //! Interoperability with an independent TCP/IP implementation: smoltcp on the same
-//! in-memory network, as a client of our listener and as a server for our client.
-//!
-//! The TCP tests need Engineer T's engine (tcp/mod.rs is a placeholder in this branch) and
-//! are ignored here; the ARP/ICMP test runs now.
+//! in-memory network, as a client of our listener and as a server for our client, and
+//! answering its ARP and ping.
 
 mod common;
 
@@ -75,7 +73,6 @@ fn arp_both_ways_with_smoltcp_answers_our_ping() {
 }
 
 #[test]
-#[ignore = "needs Engineer T's TcpEngine (tcp/mod.rs is a placeholder in this branch)"]
 fn smoltcp_client_sends_to_our_listener() {
     for (seed, link) in [(41, quiet_link()), (42, LinkConfig { delay_ms: 1, jitter_ms: 2, loss: 0.02, ..quiet_link() })] {
         let mut p = Pair::new(seed, link);
@@ -119,7 +116,6 @@ fn smoltcp_client_sends_to_our_listener() {
 }
 
 #[test]
-#[ignore = "needs Engineer T's TcpEngine (tcp/mod.rs is a placeholder in this branch)"]
 fn our_client_gets_an_echo_from_a_smoltcp_server() {
     // Seed 101 fills both sides' buffers (smoltcp echoes into a full window), so it covers
     // pure ACKs sent after a zero-window probe: they must carry an acceptable sequence

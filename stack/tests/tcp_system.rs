@@ -1,9 +1,5 @@
-//! TCP system tests over the in-memory network, through the socket layer.
-//!
-//! PREPARED FOR THE MERGE: `src/tcp/mod.rs` is a placeholder in this branch (every call
-//! returns `Unsupported`), so these are ignored here. They use only the socket layer's API
-//! (descriptors, `read`/`write`/`accept`, the virtual clock), so they should run unchanged
-//! once Engineer T's engine replaces the placeholder: remove the `#[ignore]`s.
+//! TCP system tests over the in-memory network, through the socket layer only
+//! (descriptors, `read`/`write`/`accept`, the virtual clock).
 
 mod common;
 
@@ -32,7 +28,6 @@ fn seeds() -> Vec<u64> {
 }
 
 #[test]
-#[ignore = "needs Engineer T's TcpEngine (tcp/mod.rs is a placeholder in this branch)"]
 fn several_mib_arrive_byte_exact_at_5_percent_loss_with_reordering() {
     for seed in seeds() {
         let net = Network::new(seed, quiet_link());
@@ -67,7 +62,6 @@ fn several_mib_arrive_byte_exact_at_5_percent_loss_with_reordering() {
 }
 
 #[test]
-#[ignore = "needs Engineer T's TcpEngine (tcp/mod.rs is a placeholder in this branch)"]
 fn a_thousand_clients_through_a_backlog_of_16_are_all_served() {
     let seed = 3;
     let net = Network::new(seed, quiet_link());
@@ -127,7 +121,6 @@ fn resets(frames: &[(usize, Vec<u8>)]) -> usize {
 }
 
 #[test]
-#[ignore = "needs Engineer T's TcpEngine (tcp/mod.rs is a placeholder in this branch)"]
 fn both_sides_close_cleanly_and_time_wait_ends_by_itself() {
     let seed = 4;
     let net = Network::new(seed, quiet_link());
@@ -162,7 +155,6 @@ fn both_sides_close_cleanly_and_time_wait_ends_by_itself() {
 }
 
 #[test]
-#[ignore = "needs Engineer T's TcpEngine (tcp/mod.rs is a placeholder in this branch)"]
 fn an_echo_server_driven_only_by_wait_events() {
     use nic_stack::{Event, Interest};
     let seed = 5;

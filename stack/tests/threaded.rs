@@ -71,11 +71,7 @@ fn any(port: u16) -> SocketAddrV4 {
     SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port)
 }
 
-// The TCP tests below need Engineer T's engine (tcp/mod.rs is a placeholder in this
-// branch); they were run against it in a scratch merge before being committed.
-
 #[test]
-#[ignore = "needs Engineer T's TcpEngine (tcp/mod.rs is a placeholder in this branch)"]
 fn tcp_echo_of_a_mebibyte_between_two_stack_threads() {
     let (a, b) = two_stacks();
     let listener = TcpListener::bind(&b.handle(), any(80), 8).unwrap();
@@ -101,7 +97,6 @@ fn tcp_echo_of_a_mebibyte_between_two_stack_threads() {
 }
 
 #[test]
-#[ignore = "needs Engineer T's TcpEngine (tcp/mod.rs is a placeholder in this branch)"]
 fn tcp_connect_to_a_closed_port_is_refused_and_accept_times_out() {
     let (a, b) = two_stacks();
     let err = TcpStream::connect(&a.handle(), SocketAddrV4::new(ip(2), 81), Some(Duration::from_secs(5))).err().unwrap();
