@@ -1,1 +1,3 @@
+//! nic-sim: the simulation model of the card and the front-door binary `nic`.
+pub mod demo;
 pub mod pcap;
