@@ -5,9 +5,12 @@
 //! arrives; with bit errors injected, no corrupted frame is delivered and the FCS-error
 //! counter equals the number of corrupted frames.
 //!
-//! The default run keeps a representative subset; `NIC_LONG=1 tests/run` (or
-//! `cargo test --release -p nic-hdl --test rx_path -- --ignored`) runs 10,000 frames per
-//! configuration. A failing run prints its seed; rerun one with `NIC_SEED=<seed>`.
+//! The default run keeps a representative subset in the Rust-HDL simulator. The long tests
+//! (`NIC_LONG=1 tests/run`, or `cargo test --release -p nic-hdl --test rx_path -- --ignored`)
+//! run 10,000 frames per configuration on the same tops compiled by Verilator
+//! (`verilog::verilator`; `tests/fast_engine.rs` shows both engines agree cycle for cycle),
+//! because Rust-HDL would take hours. A failing run prints its seed; rerun with
+//! `NIC_SEED=<seed>`.
 use nic_hdl::model::line::{encode_frames, LineConfig};
 use nic_hdl::model::pins::{gmii_rx_pins, mii_rx_pins, ppm_period_ps, PinSample, RxFrameSpec, TwoClocks};
 use nic_hdl::model::rx_reference::{
@@ -15,6 +18,7 @@ use nic_hdl::model::rx_reference::{
 };
 use nic_hdl::top::drive::{run_manchester_rx, run_pin_rx, RxRun};
 use nic_hdl::top::rx_path::{RxGmiiTop, RxMiiTop};
+use nic_hdl::verilog::verilator::{FastRx, RxKind, Stimulus};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -88,13 +92,27 @@ fn check(label: &str, seed: u64, cfg: &MacConfig, clean: &[Vec<u8>], corrupted: 
     assert_eq!(c.phy_events, 0, "{ctx}: code violations / CDC overflows");
 }
 
-/// Backpressure from the host: `out_ready` low about one clock in eight.
-fn host_ready(seed: u64) -> impl FnMut(u64) -> bool {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED);
-    move |_| rng.gen_range(0..8) != 0
+/// Backpressure from the host: `out_ready` low one core clock in eight.
+const READY_PERIOD: u32 = 8;
+
+fn host_ready(c: u64) -> bool {
+    c % READY_PERIOD as u64 != 0
 }
 
-fn manchester(frames_per_ppm: usize, base_seed: u64, ber: f64) {
+/// Which simulator runs the top.
+#[derive(Clone, Copy)]
+enum Engine {
+    RustHdl,
+    Verilator,
+}
+
+fn fast(kind: RxKind) -> FastRx {
+    let dir = std::env::temp_dir().join(format!("nic-long-{}-{kind:?}", std::process::id()));
+    FastRx::build(kind, &dir).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn manchester(frames_per_ppm: usize, base_seed: u64, ber: f64, engine: Engine) {
+    let verilated = matches!(engine, Engine::Verilator).then(|| fast(RxKind::Manchester));
     let cfg = mac_config();
     for (k, ppm) in PPMS.into_iter().enumerate() {
         let seed = seed(base_seed + k as u64);
@@ -107,7 +125,12 @@ fn manchester(frames_per_ppm: usize, base_seed: u64, ber: f64) {
         if ber > 0.0 {
             assert!(corrupted.iter().any(|&c| c), "seed {seed}: the bit error rate corrupted nothing");
         }
-        let run = run_manchester_rx(&cfg, &words, 4000, host_ready(seed), None);
+        let run = match &verilated {
+            None => run_manchester_rx(&cfg, &words, 4000, host_ready, None),
+            Some(f) => f
+                .run(&cfg, &Stimulus::Manchester { words: &words, tail: 4000 }, READY_PERIOD)
+                .unwrap_or_else(|e| panic!("{e}")),
+        };
         check(&format!("manchester {ppm:+} ppm, BER {ber}"), seed, &cfg, &frames, &corrupted, &run);
     }
 }
@@ -143,7 +166,10 @@ fn external_phy<T: nic_hdl::top::drive::PinRxTop + Default>(
     frames_per_ppm: usize,
     base_seed: u64,
     flip: f64,
+    engine: Engine,
 ) {
+    let kind = if phy_period_ps == 8000.0 { RxKind::Gmii } else { RxKind::Mii };
+    let verilated = matches!(engine, Engine::Verilator).then(|| fast(kind));
     let cfg = mac_config();
     for (k, ppm) in PPMS.into_iter().enumerate() {
         let seed = seed(base_seed + k as u64);
@@ -151,61 +177,68 @@ fn external_phy<T: nic_hdl::top::drive::PinRxTop + Default>(
         let frames = random_frames(&mut rng, &cfg, frames_per_ppm);
         let (stimulus, corrupted) = pins_for(&frames, &mut rng, flip, pins, &spec);
         // Core clock 125 MHz; the PHY's clock is off by `ppm`, starting at a random phase.
-        let clocks = TwoClocks::new(8000.0, ppm_period_ps(phy_period_ps, ppm))
-            .delayed(nic_hdl::sim::Domain::B, rng.gen_range(0.0..phy_period_ps));
+        let phy_ps = ppm_period_ps(phy_period_ps, ppm);
+        let delay = rng.gen_range(0.0..phy_period_ps);
+        let clocks = TwoClocks::new(8000.0, phy_ps).delayed(nic_hdl::sim::Domain::B, delay);
         // Enough idle PHY clocks after the last frame for the FIFO to hand over a maximum
         // frame at the host's pace (store and forward: the last frame starts after its end).
         let tail = (4.0 * 1522.0 * 8000.0 / phy_period_ps) as usize;
-        let run = run_pin_rx::<T>(&cfg, clocks, &stimulus, tail, host_ready(seed), None);
+        let run = match &verilated {
+            None => run_pin_rx::<T>(&cfg, clocks, &stimulus, tail, host_ready, None),
+            Some(f) => {
+                let stim = Stimulus::Pins { pins: &stimulus, core_ps: 8000.0, phy_ps, phy_delay_ps: delay, tail: tail as u64 };
+                f.run(&cfg, &stim, READY_PERIOD).unwrap_or_else(|e| panic!("{e}"))
+            }
+        };
         check(&format!("{label} {ppm:+} ppm, flip {flip}"), seed, &cfg, &frames, &corrupted, &run);
     }
 }
 
 #[test]
 fn manchester_random_frames_at_0_and_200_ppm_with_jitter() {
-    manchester(12, 100, 0.0);
+    manchester(12, 100, 0.0, Engine::RustHdl);
 }
 
 #[test]
 fn manchester_bit_errors_are_never_delivered_and_are_counted() {
-    manchester(12, 200, 1e-4);
+    manchester(12, 200, 1e-4, Engine::RustHdl);
 }
 
 #[test]
 fn gmii_random_frames_at_0_and_200_ppm() {
-    external_phy::<RxGmiiTop>("gmii", 8000.0, gmii_rx_pins, RxFrameSpec::gmii(), 150, 300, 0.0);
+    external_phy::<RxGmiiTop>("gmii", 8000.0, gmii_rx_pins, RxFrameSpec::gmii(), 150, 300, 0.0, Engine::RustHdl);
 }
 
 #[test]
 fn gmii_corrupted_frames_are_never_delivered_and_are_counted() {
-    external_phy::<RxGmiiTop>("gmii", 8000.0, gmii_rx_pins, RxFrameSpec::gmii(), 150, 400, 0.2);
+    external_phy::<RxGmiiTop>("gmii", 8000.0, gmii_rx_pins, RxFrameSpec::gmii(), 150, 400, 0.2, Engine::RustHdl);
 }
 
 #[test]
 fn mii_random_frames_at_0_and_200_ppm() {
-    external_phy::<RxMiiTop>("mii", 40000.0, mii_rx_pins, RxFrameSpec::mii(), 30, 500, 0.0);
+    external_phy::<RxMiiTop>("mii", 40000.0, mii_rx_pins, RxFrameSpec::mii(), 30, 500, 0.0, Engine::RustHdl);
 }
 
 #[test]
 fn mii_corrupted_frames_are_never_delivered_and_are_counted() {
-    external_phy::<RxMiiTop>("mii", 40000.0, mii_rx_pins, RxFrameSpec::mii(), 30, 600, 0.2);
+    external_phy::<RxMiiTop>("mii", 40000.0, mii_rx_pins, RxFrameSpec::mii(), 30, 600, 0.2, Engine::RustHdl);
 }
 
 #[test]
-#[ignore = "long: 10,000 frames per configuration; run with NIC_LONG=1 tests/run"]
+#[ignore = "long: 10,000 frames per configuration on the Verilated top; run with NIC_LONG=1 tests/run"]
 fn long_manchester_10k_frames_per_ppm() {
-    manchester(10_000, 1100, 0.0);
-    manchester(10_000, 1200, 1e-5);
+    manchester(10_000, 1100, 0.0, Engine::Verilator);
+    manchester(10_000, 1200, 1e-5, Engine::Verilator);
 }
 
 #[test]
-#[ignore = "long: 10,000 frames per configuration; run with NIC_LONG=1 tests/run"]
+#[ignore = "long: 10,000 frames per configuration on the Verilated top; run with NIC_LONG=1 tests/run"]
 fn long_gmii_10k_frames_per_ppm() {
-    external_phy::<RxGmiiTop>("gmii", 8000.0, gmii_rx_pins, RxFrameSpec::gmii(), 10_000, 1300, 0.05);
+    external_phy::<RxGmiiTop>("gmii", 8000.0, gmii_rx_pins, RxFrameSpec::gmii(), 10_000, 1300, 0.05, Engine::Verilator);
 }
 
 #[test]
-#[ignore = "long: 10,000 frames per configuration; run with NIC_LONG=1 tests/run"]
+#[ignore = "long: 10,000 frames per configuration on the Verilated top; run with NIC_LONG=1 tests/run"]
 fn long_mii_10k_frames_per_ppm() {
-    external_phy::<RxMiiTop>("mii", 40000.0, mii_rx_pins, RxFrameSpec::mii(), 10_000, 1400, 0.05);
+    external_phy::<RxMiiTop>("mii", 40000.0, mii_rx_pins, RxFrameSpec::mii(), 10_000, 1400, 0.05, Engine::Verilator);
 }
