@@ -746,9 +746,7 @@ endmodule
     }
 
     #[test]
-    fn verilog_passes_yosys() {
-        let mut uut = RxFrameFifo::<12>::default();
-        uut.connect_all();
-        yosys_validate("nic_macrx_rx_frame_fifo", &generate_verilog(&uut)).unwrap();
+    fn verilog_passes_yosys_and_verilator() {
+        crate::verilog::assert_lints_and_checks("nic_macrx_rx_frame_fifo", &mut RxFrameFifo::<12>::default());
     }
 }

@@ -603,9 +603,7 @@ mod tests {
     }
 
     #[test]
-    fn verilog_passes_yosys() {
-        let mut uut = MacRx::default();
-        uut.connect_all();
-        yosys_validate("nic_macrx_rx", &generate_verilog(&uut)).unwrap();
+    fn verilog_passes_yosys_and_verilator() {
+        crate::verilog::assert_lints_and_checks("nic_macrx_rx", &mut MacRx::default());
     }
 }

@@ -366,7 +366,8 @@ pub(crate) mod tests {
         check_transmission, decode_frame, is_aborted_frame, split_frames, wire_bytes, WireByte,
         DEFAULT_IFG, DEFAULT_MAX_LEN,
     };
-    use crate::sim::cycle;
+    use crate::sim::{cycle, cycle_traced};
+    use crate::verilog::{assert_replays, export::export, tools::tool_for_test, vectors::VectorRecorder};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
@@ -463,12 +464,16 @@ pub(crate) mod tests {
     pub(crate) fn new_mac(ifg: u8, max_len: u16) -> MacTx {
         let mut uut = MacTx::default();
         uut.connect_all();
+        configure_and_reset(&mut uut, ifg, max_len, None);
+        uut
+    }
+
+    fn configure_and_reset(uut: &mut MacTx, ifg: u8, max_len: u16, rec: Option<&mut VectorRecorder>) {
         uut.ifg_bytes.next = ifg.to_bits();
         uut.max_len.next = (max_len as u64).to_bits();
         uut.reset.next = true;
-        cycle(&mut uut, |u| &mut u.clock);
+        cycle_traced(uut, |u| &mut u.clock, rec);
         uut.reset.next = false;
-        uut
     }
 
     /// Run the MAC with `ready` high one clock in `ready_every` until the host has
@@ -477,6 +482,16 @@ pub(crate) mod tests {
         uut: &mut MacTx,
         frames: Vec<HostFrame>,
         ready_every: usize,
+    ) -> Vec<WireByte> {
+        run_traced(uut, frames, ready_every, None)
+    }
+
+    /// [`run`], recording every port per step when `rec` is given (`verilog::vectors`).
+    fn run_traced(
+        uut: &mut MacTx,
+        frames: Vec<HostFrame>,
+        ready_every: usize,
+        mut rec: Option<&mut VectorRecorder>,
     ) -> Vec<WireByte> {
         let mut host = Host::new(frames);
         let mut line = Vec::new();
@@ -498,7 +513,7 @@ pub(crate) mod tests {
                 line.push(b);
             }
             host.advance(uut.in_valid.val() && uut.in_ready.val());
-            cycle(uut, |u| &mut u.clock);
+            cycle_traced(uut, |u| &mut u.clock, rec.as_deref_mut());
             t += 1;
         }
         line
@@ -688,94 +703,27 @@ pub(crate) mod tests {
         assert_eq!(cap.frames[0].bytes, wire_bytes(&frames[0]));
     }
 
-    /// The generated Verilog, run in Icarus Verilog with back-to-back frames, puts the
-    /// reference wire bytes and gaps on the line: what is exported is what was simulated.
+    /// Back-to-back frames put the reference wire bytes and gaps on the line, and the
+    /// generated Verilog, replayed in Icarus Verilog, gives the same outputs on every step:
+    /// what is exported is what was simulated.
     #[test]
     fn generated_verilog_simulates_like_the_reference() {
         let frames = vec![pattern(1, 1), pattern(61, 2), pattern(130, 3)];
-        let mut host_words = String::new();
-        for f in &frames {
-            for (i, b) in f.iter().enumerate() {
-                let last = (i + 1 == f.len()) as u16;
-                host_words += &format!("{:03x}\n", last << 8 | *b as u16);
-            }
-        }
-        let n = frames.iter().map(Vec::len).sum::<usize>();
-        let cycles = frames
-            .iter()
-            .map(|f| wire_bytes(f).len() + 12)
-            .sum::<usize>()
-            + 50;
-        let tb = format!(
-            r#"
-module tb;
-  reg clock = 0, reset = 1, in_valid = 0, in_last = 0, phy_ready = 1;
-  reg [7:0] in_data = 0, ifg_bytes = 12;
-  reg [15:0] max_len = 1518;
-  wire in_ready, phy_en, phy_er;
-  wire [7:0] phy_data;
-  wire [31:0] frames_sent, bytes_sent, underflows, oversize;
-  top uut(.clock(clock), .reset(reset), .in_valid(in_valid), .in_data(in_data),
-    .in_last(in_last), .in_ready(in_ready), .phy_ready(phy_ready), .phy_data(phy_data),
-    .phy_en(phy_en), .phy_er(phy_er), .ifg_bytes(ifg_bytes), .max_len(max_len),
-    .frames_sent(frames_sent), .bytes_sent(bytes_sent), .underflows(underflows),
-    .oversize(oversize));
-  reg [8:0] host [0:{last}];
-  integer i = 0, t, f, took;
-  always #5 clock = ~clock;
-  initial begin
-    $readmemh("host.hex", host);
-    f = $fopen("out.txt", "w");
-    @(negedge clock); @(negedge clock);
-    reset = 0;
-    for (t = 0; t < {cycles}; t = t + 1) begin
-      in_valid = (i < {n});
-      in_data = host[i][7:0];
-      in_last = host[i][8];
-      #1;
-      $fwrite(f, "%0d %0d %0d\n", phy_en, phy_er, phy_data);
-      took = in_valid & in_ready;
-      @(posedge clock);
-      if (took) i = i + 1;
-      @(negedge clock);
-    end
-    $fwrite(f, "frames %0d\n", frames_sent);
-    $fclose(f);
-    $finish;
-  end
-endmodule
-"#,
-            last = n - 1
-        );
         let mut uut = MacTx::default();
-        uut.connect_all();
-        let text = crate::sim::iverilog_run(
-            "nic_mac_tx",
-            &generate_verilog(&uut),
-            &tb,
-            &[("host.hex", &host_words)],
-        )
-        .unwrap();
-        let mut line = vec![];
-        let mut frames_sent = None;
-        for l in text.lines() {
-            let v: Vec<&str> = l.split_whitespace().collect();
-            match v[..] {
-                ["frames", k] => frames_sent = Some(k.parse::<usize>().unwrap()),
-                [en, er, d] => line.push(WireByte {
-                    en: en == "1",
-                    er: er == "1",
-                    data: d.parse().unwrap(),
-                }),
-                _ => panic!("unexpected line {l:?}"),
-            }
-        }
+        let module = export("nic_mac_tx", &mut uut);
+        let mut rec = VectorRecorder::new(&module);
+        configure_and_reset(&mut uut, 12, 1518, Some(&mut rec));
+        let host = frames.iter().cloned().map(HostFrame::new).collect();
+        let line = run_traced(&mut uut, host, 1, Some(&mut rec));
         check_transmission(&line, &frames, 12).unwrap();
-        assert_eq!(frames_sent, Some(frames.len()));
+        assert_eq!(uut.frames_sent.val().to_u32(), frames.len() as u32);
+        if tool_for_test("iverilog") {
+            assert_replays(&module, &rec, &[]);
+        }
     }
 
     #[test]
-    fn verilog_passes_yosys() {
-        crate::sim::assert_exports("nic_mac_tx", MacTx::default());
+    fn verilog_passes_yosys_and_verilator() {
+        crate::verilog::assert_lints_and_checks("nic_mac_tx", &mut MacTx::default());
     }
 }

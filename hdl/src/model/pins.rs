@@ -5,6 +5,7 @@
 //!
 //! One [`PinSample`] is one PHY clock: 8 data bits on GMII, 4 (low nibble first) on MII.
 use crate::model::tx_reference::WireByte;
+use crate::verilog::vectors::VectorRecorder;
 // The two-clock schedule lives with the other stepping helpers; re-exported here because
 // pin-level tests always need it.
 pub use crate::sim::{ppm_period_ps, Domain, TwoClocks};
@@ -235,8 +236,24 @@ pub fn run_two_clocks<B: Block>(
     core_clk: impl Fn(&mut B) -> &mut Signal<In, Clock>,
     phy_clk: impl Fn(&mut B) -> &mut Signal<In, Clock>,
     phy_cycles: usize,
+    before_phy_edge: impl FnMut(&mut B, usize),
+    before_core_edge: impl FnMut(&mut B),
+) {
+    run_two_clocks_traced(uut, clocks, core_clk, phy_clk, phy_cycles, before_phy_edge, before_core_edge, None)
+}
+
+/// [`run_two_clocks`], recording every port after each settle when `rec` is given, for a
+/// Verilog replay (`verilog::vectors`).
+#[allow(clippy::too_many_arguments)]
+pub fn run_two_clocks_traced<B: Block>(
+    uut: &mut B,
+    clocks: &mut TwoClocks,
+    core_clk: impl Fn(&mut B) -> &mut Signal<In, Clock>,
+    phy_clk: impl Fn(&mut B) -> &mut Signal<In, Clock>,
+    phy_cycles: usize,
     mut before_phy_edge: impl FnMut(&mut B, usize),
     mut before_core_edge: impl FnMut(&mut B),
+    mut rec: Option<&mut VectorRecorder>,
 ) {
     let mut n = 0usize;
     while n < phy_cycles {
@@ -250,7 +267,7 @@ pub fn run_two_clocks<B: Block>(
                 }
             }
         }
-        clocks.step(uut, &core_clk, &phy_clk);
+        clocks.step_traced(uut, &core_clk, &phy_clk, rec.as_deref_mut());
     }
 }
 
@@ -334,16 +351,28 @@ pub fn receive<B: PinReceiver>(
     pins: &[PinSample],
     tail: usize,
 ) -> Vec<RxEvent> {
+    receive_traced(uut, clocks, pins, tail, None)
+}
+
+/// [`receive`], recording every port after each settle when `rec` is given, for a Verilog
+/// replay (`verilog::vectors`).
+pub fn receive_traced<B: PinReceiver>(
+    uut: &mut B,
+    mut clocks: TwoClocks,
+    pins: &[PinSample],
+    tail: usize,
+    rec: Option<&mut VectorRecorder>,
+) -> Vec<RxEvent> {
     let mut got = vec![];
-    drive_rx_pins(
+    run_two_clocks_traced(
         uut,
-        clocks,
+        &mut clocks,
         |u| u.core_clock(),
         |u| u.phy_clock(),
-        pins,
-        tail,
-        |u, p| u.set_pins(p),
+        pins.len() + tail,
+        |u, n| u.set_pins(pins.get(n).copied().unwrap_or(PinSample::IDLE)),
         |u| got.extend(u.output()),
+        rec,
     );
     got
 }

@@ -233,13 +233,7 @@ mod tests {
 
     #[test]
     fn verilog_passes_yosys_and_verilator() {
-        let mut g = LinkPulseGen::default();
-        g.connect_all();
-        yosys_validate("nlp_gen", &generate_verilog(&g)).unwrap();
-        crate::phy::manchester_rx::verilator_lint("nlp_gen", &generate_verilog(&g));
-        let mut m = LinkMonitor::default();
-        m.connect_all();
-        yosys_validate("link_monitor", &generate_verilog(&m)).unwrap();
-        crate::phy::manchester_rx::verilator_lint("link_monitor", &generate_verilog(&m));
+        crate::verilog::assert_lints_and_checks("nlp_gen", &mut LinkPulseGen::default());
+        crate::verilog::assert_lints_and_checks("link_monitor", &mut LinkMonitor::default());
     }
 }

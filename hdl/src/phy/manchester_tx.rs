@@ -250,7 +250,7 @@ impl<const W: usize> Logic for ManchesterTx<W> {
 mod tests {
     use super::*;
     use crate::model::line::{decode_samples, random_frame, words_to_samples, LineError, PREAMBLE_BYTE, SFD};
-    use crate::phy::manchester_rx::{verilator_lint, ManchesterRx, RxConfig};
+    use crate::phy::manchester_rx::{ManchesterRx, RxConfig};
     use crate::sim::{cycle, settle};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
@@ -470,10 +470,6 @@ mod tests {
 
     #[test]
     fn verilog_passes_yosys_and_verilator() {
-        let mut uut = ManchesterTx::<8>::default();
-        uut.connect_all();
-        let v = generate_verilog(&uut);
-        yosys_validate("manchester_tx", &v).unwrap();
-        verilator_lint("manchester_tx", &v);
+        crate::verilog::assert_lints_and_checks("manchester_tx", &mut ManchesterTx::<8>::default());
     }
 }

@@ -320,18 +320,20 @@ mod tests {
     use crate::mac::tx::tests::{drive_host, new_mac, Host, HostFrame};
     use crate::mac::tx::MacTx;
     use crate::model::pins::{
-        mii_rx_expected, mii_rx_pins, mii_tx_bytes, run_two_clocks, PinSample, RxEvent, RxFrameSpec,
+        mii_rx_expected, mii_rx_pins, mii_tx_bytes, run_two_clocks, run_two_clocks_traced, PinSample, RxEvent, RxFrameSpec,
     };
     use crate::model::tx_reference::{
         check_transmission, decode_frame, split_frames, wire_bytes, WireByte, DEFAULT_IFG,
         DEFAULT_MAX_LEN,
     };
-    use crate::phy::rx_cross::tests::iverilog_rx;
+    use crate::phy::rx_cross::tests::receive_and_replay;
+    use crate::verilog::{assert_replays, export::export, tools::tool_for_test, vectors::VectorRecorder};
     use crate::phy::rx_cross::tests::{
         assert_overflow_cuts_frames, assert_receives_at_0_and_200_ppm, pins_and_expected, run_rx,
         rx_test_frames,
     };
-    use crate::sim::{assert_exports, ppm_period_ps, settle, TwoClocks};
+    use crate::verilog::assert_lints_and_checks;
+    use crate::sim::{ppm_period_ps, settle, TwoClocks};
 
     const CORE_PS: f64 = 8000.0;
     /// 25 MHz: 100 Mb/s.
@@ -531,29 +533,22 @@ mod tests {
         assert!(cap.frames.iter().all(|f| decode_frame(f).is_err()));
     }
 
-    /// The exported Verilog, in Icarus Verilog at +-200 ppm, delivers the same stream.
+    /// The exported Verilog, in Icarus Verilog with the same two clocks at +-200 ppm, gives
+    /// the same outputs on every step as the simulation, which delivers the expected stream.
     #[test]
     fn generated_verilog_receives_like_the_simulation() {
-        let mut uut = MiiRx::default();
-        uut.connect_all();
-        let v = generate_verilog(&uut);
         let (pins, expected) =
             pins_and_expected(&test_frames(6)[2..], mii_rx_pins, mii_rx_expected);
         for ppm in [200.0, -200.0] {
-            let got = iverilog_rx(
-                "nic_mii_rx",
-                &v,
-                4,
-                &pins,
-                CORE_PS,
-                ppm_period_ps(MII_PS, ppm),
-            );
+            let clocks = TwoClocks::new(CORE_PS, ppm_period_ps(MII_PS, ppm));
+            let got = receive_and_replay::<MiiRx>("nic_mii_rx", &pins, clocks);
             assert_eq!(got, expected.concat(), "ppm {ppm}");
         }
     }
 
-    /// The exported MiiTx in Icarus Verilog, its two clocks 200 ppm apart, fed byte times
-    /// on `ready` as MacTx would, puts the reference wire bytes and gaps on the pins.
+    /// MiiTx alone, its two clocks 200 ppm apart, fed byte times on `ready` as MacTx would,
+    /// puts the reference wire bytes and gaps on the pins; its exported Verilog, replayed in
+    /// Icarus Verilog with the same clock edges, gives the same outputs on every step.
     #[test]
     fn generated_verilog_transmits_like_the_simulation() {
         let frames: Vec<Vec<u8>> = [1usize, 61, 300]
@@ -567,84 +562,47 @@ mod tests {
             bytes.extend(wire_bytes(f).into_iter().map(WireByte::frame));
             bytes.extend(vec![WireByte::IDLE; ifg]);
         }
-        let hex: String = bytes
-            .iter()
-            .map(|b| {
-                format!(
-                    "{:03x}\n",
-                    (b.er as u16) << 9 | (b.en as u16) << 8 | b.data as u16
-                )
-            })
-            .collect();
         let nibbles = 2 * bytes.len() + 100;
-        let tb = format!(
-            r#"
-`timescale 1ns/1fs
-module tb;
-  reg clock = 0, phy_clock = 0, reset = 0, en = 0, er = 0;
-  reg [7:0] data = 0;
-  wire ready, tx_en, tx_er;
-  wire [3:0] txd;
-  wire [31:0] underruns;
-  top uut(.clock(clock), .reset(reset), .ready(ready), .data(data), .en(en), .er(er),
-    .underruns(underruns), .phy_clock(phy_clock), .txd(txd), .tx_en(tx_en), .tx_er(tx_er));
-  reg [9:0] bytes [0:{last}];
-  integer i = 0, n, f;
-  always #4 clock = ~clock;
-  always #{phy_half} phy_clock = ~phy_clock;
-  // MAC side: present byte i; the adapter takes it on a clock edge with ready.
-  always @(negedge clock) begin
-    data = (i <= {last}) ? bytes[i][7:0] : 0;
-    en = (i <= {last}) ? bytes[i][8] : 0;
-    er = (i <= {last}) ? bytes[i][9] : 0;
-  end
-  always @(posedge clock) if (ready) i = i + 1;
-  initial begin
-    $readmemh("bytes.hex", bytes);
-    f = $fopen("out.txt", "w");
-    for (n = 0; n < {nibbles}; n = n + 1) begin
-      @(posedge phy_clock);
-      $fwrite(f, "%0d %0d %0d\n", txd, tx_en, tx_er);
-    end
-    $fwrite(f, "underruns %0d\n", underruns);
-    $fclose(f);
-    $finish;
-  end
-endmodule
-"#,
-            last = bytes.len() - 1,
-            phy_half = ppm_period_ps(MII_PS, 200.0) / 2000.0,
-        );
         let mut uut = MiiTx::default();
-        uut.connect_all();
-        let text = crate::sim::iverilog_run(
-            "nic_mii_tx",
-            &generate_verilog(&uut),
-            &tb,
-            &[("bytes.hex", &hex)],
-        )
-        .unwrap();
-        let mut pins = vec![];
-        let mut underruns = None;
-        for l in text.lines() {
-            match l.split_whitespace().collect::<Vec<_>>()[..] {
-                ["underruns", k] => underruns = Some(k.parse::<u32>().unwrap()),
-                [d, en, er] => pins.push(PinSample {
-                    data: d.parse().unwrap(),
-                    dv: en == "1",
-                    er: er == "1",
-                }),
-                _ => panic!("unexpected line {l:?}"),
-            }
-        }
-        assert_eq!(underruns, Some(0));
+        let module = export("nic_mii_tx", &mut uut);
+        let mut rec = VectorRecorder::new(&module);
+        let mut clocks = TwoClocks::new(CORE_PS, ppm_period_ps(MII_PS, 200.0));
+        let (mut i, mut pins) = (0usize, vec![]);
+        run_two_clocks_traced(
+            &mut uut,
+            &mut clocks,
+            |u| &mut u.clock,
+            |u| &mut u.phy_clock,
+            nibbles,
+            |u, _| {
+                pins.push(PinSample {
+                    data: u.txd.val().to_u8(),
+                    dv: u.tx_en.val(),
+                    er: u.tx_er.val(),
+                })
+            },
+            // MAC side: present byte i; the adapter takes it on a clock edge with ready.
+            |u| {
+                let b = bytes.get(i).copied().unwrap_or(WireByte::IDLE);
+                u.data.next = b.data.to_bits();
+                u.en.next = b.en;
+                u.er.next = b.er;
+                settle(u);
+                i += u.ready.val() as usize;
+            },
+            Some(&mut rec),
+        );
+        assert_eq!(uut.underruns.val().to_u32(), 0);
         let line = mii_tx_bytes(&pins).expect("whole bytes on the pins");
         check_transmission(&line, &frames, ifg).unwrap();
+        if tool_for_test("iverilog") {
+            assert_replays(&module, &rec, &[]);
+        }
     }
 
     #[test]
-    fn verilog_passes_yosys() {
-        assert_exports("nic_mii_rx", MiiRx::default());
-        assert_exports("nic_mii_tx", MiiTx::default());
+    fn verilog_passes_yosys_and_verilator() {
+        assert_lints_and_checks("nic_mii_rx", &mut MiiRx::default());
+        assert_lints_and_checks("nic_mii_tx", &mut MiiTx::default());
     }
 }

@@ -27,7 +27,7 @@
 //! `empty` or `write` from `full` combinationally is no real loop, but `verilator -Wall`
 //! reports it as UNOPTFLAT ("circular combinational logic"). So `read` is held high and
 //! `write` depends on a *registered* "almost full": the exported Verilog lints without it,
-//! and `sim::yosys_check` (flattened, `check -assert`) confirms no cell-level loop.
+//! and `verilog::synth::check` (flattened, `check -assert`) confirms no cell-level loop.
 use rust_hdl::prelude::*;
 
 /// FIFO word: byte in bits 7..0, error in bit 8, end marker in bit 9. 64 words, "almost
@@ -205,7 +205,9 @@ impl Logic for RxCross {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use crate::model::pins::{receive, PinReceiver, PinSample, RxEvent, RxFrameSpec};
+    use crate::model::pins::{receive, receive_traced, PinReceiver, PinSample, RxEvent, RxFrameSpec};
+    use crate::verilog::vectors::{Qualified, VectorRecorder};
+    use crate::verilog::{assert_replays, export::export, tools::tool_for_test};
     use crate::sim::{ppm_period_ps, Domain, TwoClocks};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -397,80 +399,22 @@ pub(crate) mod tests {
         assert!(max_fill <= 32, "{max_fill}");
     }
 
-    /// Run the generated Verilog of a receive adapter (`GmiiRx` or `MiiRx`: ports `phy_clock`,
-    /// `rxd`, `rx_dv`, `rx_er`, `clock`, `reset`, `valid`, `data`, `error`, `frame_end`) in
-    /// Icarus Verilog, with the pins played from a file on the PHY clock, and return the PHY
-    /// byte stream it produced: the check that the exported Verilog behaves as simulated.
-    pub(crate) fn iverilog_rx(
+    /// A fresh adapter, exported as module `name`, fed `pins` (then 300 idle PHY clocks)
+    /// with `clocks`: returns its PHY byte stream, and checks that the exported Verilog,
+    /// replayed in Icarus Verilog with the same clock edges, gives the same outputs on every
+    /// step (`data` compared while `valid`: the FIFO's RAM reads as x before it is written).
+    pub(crate) fn receive_and_replay<B: PinReceiver + Default>(
         name: &str,
-        verilog: &str,
-        rxd_bits: usize,
-        pins: &[crate::model::pins::PinSample],
-        core_period_ps: f64,
-        phy_period_ps: f64,
-    ) -> Vec<crate::model::pins::RxEvent> {
-        use crate::model::pins::RxEvent;
-        let hex: String = pins
-            .iter()
-            .map(|p| {
-                format!(
-                    "{:03x}\n",
-                    (p.er as u16) << 9 | (p.dv as u16) << 8 | p.data as u16
-                )
-            })
-            .collect();
-        let tb = format!(
-            r#"
-    `timescale 1ns/1fs
-    module tb;
-      reg clock = 0, phy_clock = 0, reset = 0, rx_dv = 0, rx_er = 0;
-      reg [{msb}:0] rxd = 0;
-      wire valid, error, frame_end;
-      wire [7:0] data;
-      wire [31:0] overflows;
-      top uut(.phy_clock(phy_clock), .rxd(rxd), .rx_dv(rx_dv), .rx_er(rx_er), .clock(clock),
-        .reset(reset), .valid(valid), .data(data), .error(error), .frame_end(frame_end),
-        .overflows(overflows));
-      reg [9:0] pins [0:{last}];
-      integer i, f;
-      always #{core_half} clock = ~clock;
-      always #{phy_half} phy_clock = ~phy_clock;
-      // Core side: what the adapter presents at each core rising edge.
-      always @(posedge clock) begin
-        if (valid) $fwrite(f, "B %0d %0d\n", data, error);
-        if (frame_end) $fwrite(f, "E %0d\n", error);
-      end
-      initial begin
-        $readmemh("pins.hex", pins);
-        f = $fopen("out.txt", "w");
-        for (i = 0; i <= {last}; i = i + 1) begin
-          @(negedge phy_clock);
-          rxd = pins[i][{msb}:0];
-          rx_dv = pins[i][8];
-          rx_er = pins[i][9];
-        end
-        @(negedge phy_clock); rx_dv = 0; rx_er = 0;
-        repeat (300) @(posedge phy_clock);
-        $fclose(f);
-        $finish;
-      end
-    endmodule
-    "#,
-            msb = rxd_bits - 1,
-            last = pins.len() - 1,
-            core_half = core_period_ps / 2000.0,
-            phy_half = phy_period_ps / 2000.0,
-        );
-        let text = crate::sim::iverilog_run(name, verilog, &tb, &[("pins.hex", &hex)]).unwrap();
-        text.lines()
-            .map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
-                ["B", d, e] => RxEvent::Byte {
-                    data: d.parse().unwrap(),
-                    error: e == "1",
-                },
-                ["E", e] => RxEvent::End { error: e == "1" },
-                _ => panic!("unexpected line {l:?}"),
-            })
-            .collect()
+        pins: &[PinSample],
+        clocks: TwoClocks,
+    ) -> Vec<RxEvent> {
+        let mut uut = B::default();
+        let module = export(name, &mut uut);
+        let mut rec = VectorRecorder::new(&module);
+        let got = receive_traced(&mut uut, clocks, pins, 300, Some(&mut rec));
+        if tool_for_test("iverilog") {
+            assert_replays(&module, &rec, &[Qualified { output: "data", when: "valid" }]);
+        }
+        got
     }
 }

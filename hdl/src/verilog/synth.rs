@@ -123,6 +123,42 @@ pub fn synthesize(module: &VerilogModule, family: Family, dir: &Path) -> Result<
     Ok(count_cells(&stat, family))
 }
 
+/// Structural check of `module`: elaborate it in Yosys (`hierarchy -check`, `proc`), flatten,
+/// and fail on anything `check -assert` finds (combinational loops, multiple drivers, used
+/// wires without a driver) or on what Rust-HDL's own `yosys_validate` rejects (inferred
+/// latches, implicitly declared or undriven wires, modules defined twice). Rust-HDL's check
+/// stops after `proc` and would not see a cell-level loop. Verilator's UNOPTFLAT ("circular
+/// combinational logic") is *not* such a loop: it also fires when two always-blocks feed
+/// each other without a cell-level cycle, as around Rust-HDL's FIFOs.
+pub fn check(module: &VerilogModule, dir: &Path) -> Result<(), SynthError> {
+    require_tool("yosys").map_err(SynthError::Tool)?;
+    std::fs::create_dir_all(dir).map_err(SynthError::Io)?;
+    let file = dir.join(format!("{}.v", module.name));
+    std::fs::write(&file, &module.source).map_err(SynthError::Io)?;
+    let script = format!(
+        "read_verilog {}; hierarchy -check -top {}; proc; flatten; opt_clean; check -assert",
+        file.display(),
+        module.name
+    );
+    let out = Command::new("yosys").args(["-p", &script]).output().map_err(SynthError::Io)?;
+    let log = String::from_utf8_lossy(&out.stdout).to_string();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    let rejected = [
+        "Latch inferred for",
+        "is implicitly declared",
+        "is used but has no driver",
+        "Re-definition of module",
+    ];
+    let findings: Vec<&str> = log
+        .lines()
+        .filter(|l| rejected.iter().any(|r| l.contains(r)))
+        .collect();
+    if !out.status.success() || !findings.is_empty() {
+        return Err(SynthError::Yosys(format!("{err}{}\n{}", findings.join("\n"), tail(&log, 40))));
+    }
+    Ok(())
+}
+
 /// Sum the cell counts of the last `stat` report (the flattened top or, for a hierarchy, the
 /// "design hierarchy" totals, which yosys prints last).
 fn count_cells(log: &str, family: Family) -> Resources {
