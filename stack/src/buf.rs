@@ -123,6 +123,18 @@ impl PacketBuf {
         Some(new)
     }
 
+    /// Extends the data by `n` bytes at the end and returns them for the caller to
+    /// overwrite, without clearing them first: they hold whatever the storage held (zeros
+    /// in a new buffer, old bytes in a reused one). For a writer that fills every byte,
+    /// such as a transport building a segment in place. `None` if the tailroom is too small.
+    pub fn append_for_write(&mut self, n: usize) -> Option<&mut [u8]> {
+        if n > self.tailroom() {
+            return None;
+        }
+        self.end += n;
+        Some(&mut self.storage[self.end - n..self.end])
+    }
+
     /// Empties the buffer for reuse, leaving `headroom` bytes in front.
     pub fn reset(&mut self, headroom: usize) {
         self.start = headroom.min(self.storage.len());

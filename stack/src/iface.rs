@@ -14,7 +14,7 @@ use crate::device::{Device, DeviceCaps, TX_HEADROOM};
 use crate::ratelimit::TokenBucket;
 use crate::reassembly::{FragmentDrop, Reassembled, Reassembler, ReassemblyConfig};
 use crate::stats::{count_drop, Stats};
-use crate::tcp::{Output, TcpConfig, TcpEngine};
+use crate::tcp::{Output, SegmentSink, TcpConfig, TcpEngine};
 use crate::udp::{UdpConfig, UdpError, UdpHandle, UdpTable, Undelivered};
 use crate::wire::arp::{ArpOp, ArpRepr};
 use crate::wire::checksum;
@@ -575,13 +575,12 @@ impl Interface {
 
     // ---- what the socket layer calls ------------------------------------------------
 
-    /// Runs `f` on the TCP engine with an output that routes every segment it emits
-    /// (copied once into a buffer with headroom, then IPv4 and Ethernet are pushed in front).
+    /// Runs `f` on the TCP engine with an output that routes every segment it emits. The
+    /// engine builds each segment straight into a transmit buffer this output lends it,
+    /// with `TX_HEADROOM` in front, and IPv4 and Ethernet are then pushed in front of it:
+    /// the payload is written once, by the copy out of the send buffer.
     pub fn with_tcp<R>(&mut self, now: u64, f: impl FnOnce(&mut TcpEngine, &mut Output) -> R) -> R {
-        let queue = &mut self.tcp_out;
-        let result = f(&mut self.tcp, &mut |src, dst, segment: &[u8]| {
-            queue.push((src, dst, PacketBuf::from_payload(segment, TX_HEADROOM)));
-        });
+        let result = f(&mut self.tcp, &mut TcpTx { queue: &mut self.tcp_out });
         // Routing needs `&mut self`, so the queue is moved out while it is emptied and put
         // back afterwards, keeping its allocation for the next call.
         let mut segments = std::mem::take(&mut self.tcp_out);
@@ -667,6 +666,26 @@ impl Interface {
 
     pub fn take_echo_reply(&mut self) -> Option<EchoReply> {
         self.echo_replies.pop_front()
+    }
+}
+
+/// The TCP engine's output inside `with_tcp`: lends transmit buffers and queues the
+/// segments built in them for routing.
+struct TcpTx<'a> {
+    queue: &'a mut Vec<(Ipv4Addr, Ipv4Addr, PacketBuf)>,
+}
+
+impl SegmentSink for TcpTx<'_> {
+    fn lend(&mut self, len: usize) -> Option<PacketBuf> {
+        Some(PacketBuf::with_headroom(TX_HEADROOM + len, TX_HEADROOM))
+    }
+
+    fn send_buf(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: PacketBuf) {
+        self.queue.push((src, dst, segment));
+    }
+
+    fn send(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8]) {
+        self.queue.push((src, dst, PacketBuf::from_payload(segment, TX_HEADROOM)));
     }
 }
 

@@ -87,7 +87,7 @@ impl TcpEngine {
         trace!(?tuple, "no socket");
         if !header.has(segment::RST) {
             let spec = reset_reply(&tuple, &header, payload.len());
-            self.shared.ctx(now, out).transmit(&spec, |_| {});
+            self.shared.ctx(now, out).transmit(&spec, 0, |_| {});
         }
     }
 

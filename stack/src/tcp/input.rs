@@ -480,6 +480,6 @@ impl Connection {
             window: 0,
             options: Default::default(),
         };
-        ctx.transmit(&spec, |_| {});
+        ctx.transmit(&spec, 0, |_| {});
     }
 }

@@ -10,7 +10,7 @@
 //! ```text
 //! TcpEngine::new(cfg: TcpConfig, seed: u64) -> TcpEngine
 //! // input, timers
-//! on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut Output)   // Output = dyn FnMut(src, dst, &segment)
+//! on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut Output)   // Output = dyn SegmentSink: a FnMut(src, dst, &segment) closure, or a sink lending buffers
 //! on_verified_segment(..same..)                          // checksum already verified by the device
 //! poll_timers(&mut self, now: Instant, out)            // due timers, and window updates queued by recv
 //! next_timer(&self) -> Option<Instant>                // earliest time poll_timers has work (may be in the past)
@@ -49,9 +49,11 @@
 //! Differences from the first sketch of this contract, and why:
 //! - `recv` keeps its short signature; a window update it makes necessary is queued and
 //!   sent by the next `poll_timers`, and `next_timer` reports it as due at once.
-//! - `out` is `&mut dyn FnMut(Ipv4Addr, Ipv4Addr, &[u8])` rather than `impl FnMut`: the same
-//!   call syntax (`&mut |src, dst, seg| ...`), one copy of the code, and callers that hold a
-//!   `dyn` output themselves can pass it on.
+//! - `out` is `&mut dyn SegmentSink` rather than `impl FnMut`: one copy of the code, and
+//!   callers that hold a `dyn` output themselves can pass it on. Every
+//!   `FnMut(Ipv4Addr, Ipv4Addr, &[u8])` is a sink (`&mut |src, dst, seg: &[u8]| ...`); a
+//!   sink may also lend the engine the buffer to build each segment in
+//!   (`SegmentSink::lend`), which is how the interface avoids copying segments.
 //! - `connect_from` exists because the socket layer has `bind` before `connect`.
 //! - handles are slot indices with a generation: a stale handle gets `InvalidHandle`
 //!   (the generation in a handle has 7 bits, so a handle kept across 128 reuses of its
@@ -116,6 +118,7 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use timers::TimerQueue;
+use crate::buf::PacketBuf;
 
 /// Remote hosts whose path MTU is remembered.
 const MAX_PATH_MTU_ENTRIES: usize = 4096;
@@ -123,8 +126,37 @@ const MAX_PATH_MTU_ENTRIES: usize = 4096;
 /// Milliseconds on the caller's clock.
 pub type Instant = u64;
 
-/// Sends one finished segment (checksum included) from `src` to `dst`.
-pub type Output<'a> = dyn FnMut(Ipv4Addr, Ipv4Addr, &[u8]) + 'a;
+/// Where the engine's segments go: any `FnMut(src, dst, &segment)` closure (the engine
+/// builds each segment in its own scratch buffer and lends the closure a slice), or a
+/// [`SegmentSink`] that lends the engine a buffer to build the segment in, with room in
+/// front for the lower layers' headers, and takes it back finished (no copy).
+pub type Output<'a> = dyn SegmentSink + 'a;
+
+/// The receiver of the segments the engine sends. Closures `FnMut(Ipv4Addr, Ipv4Addr,
+/// &[u8])` are sinks; the interface implements `lend` and `send_buf` so that a segment
+/// is written once, straight into the transmit buffer that goes to the device.
+pub trait SegmentSink {
+    /// An empty buffer with at least `len` bytes of tailroom to build the next segment in
+    /// (the segment will be exactly `len` bytes). `None`: the engine builds it in its
+    /// scratch buffer and calls `send`.
+    fn lend(&mut self, _len: usize) -> Option<PacketBuf> {
+        None
+    }
+
+    /// One finished segment (checksum included) from `src` to `dst`, in a buffer `lend` gave.
+    fn send_buf(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: PacketBuf) {
+        self.send(src, dst, segment.data());
+    }
+
+    /// One finished segment (checksum included) from `src` to `dst`.
+    fn send(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8]);
+}
+
+impl<F: FnMut(Ipv4Addr, Ipv4Addr, &[u8])> SegmentSink for F {
+    fn send(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8]) {
+        self(src, dst, segment)
+    }
+}
 
 /// Keepalive parameters (RFC 9293 section 3.8.4; the defaults are Linux's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -412,7 +444,8 @@ impl ChallengeAckLimit {
 pub(crate) struct Shared {
     pub cfg: TcpConfig,
     pub stats: TcpStats,
-    /// One segment is built here at a time, so sending allocates nothing.
+    /// One segment is built here at a time when the output lends no buffer, so sending
+    /// to a closure allocates nothing.
     pub scratch: Vec<u8>,
     pub challenge_acks: ChallengeAckLimit,
 }

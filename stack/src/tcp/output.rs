@@ -14,18 +14,45 @@ struct DataRange {
 }
 
 impl Ctx<'_, '_> {
-    /// Writes, checksums and hands one segment to the caller's output.
-    pub fn transmit(&mut self, spec: &SegmentSpec, payload: impl FnOnce(&mut Vec<u8>)) {
-        super::segment::write_header(self.scratch, spec);
-        payload(self.scratch);
-        super::segment::finish(self.scratch, spec.src.0, spec.dst.0);
-        trace!(src = ?spec.src, dst = ?spec.dst, seq = ?spec.seq, ack = ?spec.ack, flags = spec.flags, len = self.scratch.len(), "tcp out");
-        (self.out)(spec.src.0, spec.dst.0, self.scratch);
+    /// Writes, checksums and hands one segment to the caller's output: in a buffer the
+    /// output lends (zero copy), or else in the engine's scratch buffer. `payload` fills
+    /// the `payload_len` bytes after the header.
+    pub fn transmit(&mut self, spec: &SegmentSpec, payload_len: usize, payload: impl FnOnce(&mut [u8])) {
+        let len = super::segment::header_len(spec) + payload_len;
+        let (src, dst) = (spec.src.0, spec.dst.0);
+        match self.out.lend(len) {
+            Some(mut buf) => match buf.append_for_write(len) {
+                Some(segment) => {
+                    build(segment, spec, payload);
+                    self.out.send_buf(src, dst, buf);
+                }
+                None => {
+                    debug_assert!(false, "a lent buffer too small for {len} bytes");
+                    return;
+                }
+            },
+            None => {
+                if self.scratch.len() < len {
+                    self.scratch.resize(len, 0);
+                }
+                let segment = &mut self.scratch[..len];
+                build(segment, spec, payload);
+                self.out.send(src, dst, segment);
+            }
+        }
+        trace!(src = ?spec.src, dst = ?spec.dst, seq = ?spec.seq, ack = ?spec.ack, flags = spec.flags, len, "tcp out");
         self.stats.segments_out += 1;
         if spec.flags & RST != 0 {
             self.stats.rst_sent += 1;
         }
     }
+}
+
+/// Header, payload and checksum of one segment, in place.
+fn build(segment: &mut [u8], spec: &SegmentSpec, payload: impl FnOnce(&mut [u8])) {
+    let header_len = super::segment::write_header_into(segment, spec);
+    payload(&mut segment[header_len..]);
+    super::segment::finish(segment, spec.src.0, spec.dst.0);
 }
 
 impl Connection {
@@ -79,11 +106,11 @@ impl Connection {
         let ack = if flags & ACK != 0 { self.rcv_nxt } else { Seq(0) };
         let spec = SegmentSpec { src: self.tuple.local(), dst: self.tuple.remote(), seq, ack, flags, window, options };
         let send_buf = &self.send_buf;
-        ctx.transmit(&spec, |buf| {
-            if let Some(range) = data {
-                send_buf.copy_to(range.offset, range.len, buf);
-            }
+        // Only bytes the buffer holds (a range reaching past it is cut short, as before).
+        let (offset, len) = data.map_or((0, 0), |range| {
+            (range.offset, range.len.min(send_buf.len().saturating_sub(range.offset)))
         });
+        ctx.transmit(&spec, len, |buf| send_buf.copy_into(offset, buf));
         if flags & ACK != 0 {
             self.last_ack_sent = self.rcv_nxt;
             self.delack_at = None;

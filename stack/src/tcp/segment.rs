@@ -192,32 +192,52 @@ pub struct SegmentSpec {
     pub options: TcpOptions,
 }
 
+/// Bytes the header for `spec` takes, options included.
+pub fn header_len(spec: &SegmentSpec) -> usize {
+    HEADER_LEN + spec.options.encoded_len()
+}
+
 /// Writes the header for `spec` into `buf` (cleared first). The caller appends the payload
-/// and then calls [`finish`] to fill in the checksum.
+/// and then calls [`finish`] to fill in the checksum (the tests' way of building segments).
+#[cfg(test)]
 pub fn write_header(buf: &mut Vec<u8>, spec: &SegmentSpec) {
     buf.clear();
-    let header_len = HEADER_LEN + spec.options.encoded_len();
+    buf.resize(header_len(spec), 0);
+    write_header_into(buf, spec);
+}
+
+/// Writes the header for `spec` (checksum zero) into the first [`header_len`] bytes of
+/// `out`, which must be at least that long; returns that length.
+pub fn write_header_into(out: &mut [u8], spec: &SegmentSpec) -> usize {
+    let header_len = header_len(spec);
     debug_assert!(header_len <= MAX_HEADER_LEN);
-    buf.extend_from_slice(&spec.src.1.to_be_bytes());
-    buf.extend_from_slice(&spec.dst.1.to_be_bytes());
-    buf.extend_from_slice(&spec.seq.0.to_be_bytes());
-    buf.extend_from_slice(&spec.ack.0.to_be_bytes());
-    buf.push(((header_len / 4) as u8) << 4);
-    buf.push(spec.flags);
-    buf.extend_from_slice(&spec.window.to_be_bytes());
-    buf.extend_from_slice(&[0, 0, 0, 0]); // checksum, urgent pointer
+    let out = &mut out[..header_len];
+    out[0..2].copy_from_slice(&spec.src.1.to_be_bytes());
+    out[2..4].copy_from_slice(&spec.dst.1.to_be_bytes());
+    out[4..8].copy_from_slice(&spec.seq.0.to_be_bytes());
+    out[8..12].copy_from_slice(&spec.ack.0.to_be_bytes());
+    out[12] = ((header_len / 4) as u8) << 4;
+    out[13] = spec.flags;
+    out[14..16].copy_from_slice(&spec.window.to_be_bytes());
+    out[16..20].fill(0); // checksum, urgent pointer
+    let mut at = HEADER_LEN;
     if let Some(mss) = spec.options.mss {
-        buf.extend_from_slice(&[OPT_MSS, 4]);
-        buf.extend_from_slice(&mss.to_be_bytes());
+        out[at..at + 2].copy_from_slice(&[OPT_MSS, 4]);
+        out[at + 2..at + 4].copy_from_slice(&mss.to_be_bytes());
+        at += 4;
     }
     if let Some(shift) = spec.options.window_scale {
-        buf.extend_from_slice(&[OPT_NOP, OPT_WSCALE, 3, shift]);
+        out[at..at + 4].copy_from_slice(&[OPT_NOP, OPT_WSCALE, 3, shift]);
+        at += 4;
     }
     if let Some((val, ecr)) = spec.options.timestamps {
-        buf.extend_from_slice(&[OPT_NOP, OPT_NOP, OPT_TIMESTAMPS, 10]);
-        buf.extend_from_slice(&val.to_be_bytes());
-        buf.extend_from_slice(&ecr.to_be_bytes());
+        out[at..at + 4].copy_from_slice(&[OPT_NOP, OPT_NOP, OPT_TIMESTAMPS, 10]);
+        out[at + 4..at + 8].copy_from_slice(&val.to_be_bytes());
+        out[at + 8..at + 12].copy_from_slice(&ecr.to_be_bytes());
+        at += 12;
     }
+    debug_assert_eq!(at, header_len);
+    header_len
 }
 
 /// Computes and stores the checksum of the complete segment in `buf`.

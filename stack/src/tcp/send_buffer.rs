@@ -39,6 +39,7 @@ impl SendBuffer {
     }
 
     /// Appends `len` bytes starting `offset` bytes after SND.UNA to `out`.
+    #[cfg(test)]
     pub fn copy_to(&self, offset: usize, len: usize, out: &mut Vec<u8>) {
         let (front, back) = self.bytes.as_slices();
         let end = (offset + len).min(self.bytes.len());
@@ -48,6 +49,23 @@ impl SendBuffer {
         }
         if end > front.len() {
             out.extend_from_slice(&back[offset.saturating_sub(front.len())..end - front.len()]);
+        }
+    }
+
+    /// Fills `out` with the bytes starting `offset` bytes after SND.UNA; they must all be
+    /// in the buffer (`offset + out.len() <= len()`).
+    pub fn copy_into(&self, offset: usize, out: &mut [u8]) {
+        let (front, back) = self.bytes.as_slices();
+        let end = offset + out.len();
+        debug_assert!(end <= self.bytes.len());
+        let from_front = front.len().saturating_sub(offset).min(out.len());
+        if from_front > 0 {
+            out[..from_front].copy_from_slice(&front[offset..offset + from_front]);
+        }
+        if from_front < out.len() {
+            let back_start = (offset + from_front) - front.len();
+            let rest = &mut out[from_front..];
+            rest.copy_from_slice(&back[back_start..back_start + rest.len()]);
         }
     }
 
@@ -78,6 +96,15 @@ mod tests {
         out.clear();
         buf.copy_to(50, 10, &mut out);
         assert!(out.is_empty());
+        for offset in 0..8 {
+            for len in 0..=8 - offset {
+                let mut slice = vec![0; len];
+                buf.copy_into(offset, &mut slice);
+                out.clear();
+                buf.copy_to(offset, len, &mut out);
+                assert_eq!(slice, out, "copy_into({offset}, {len}) across the wrap");
+            }
+        }
         buf.consume(100);
         assert!(buf.is_empty());
         assert_eq!(buf.allocated(), 0);

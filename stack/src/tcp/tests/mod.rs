@@ -4,6 +4,7 @@
 
 mod malformed;
 mod network;
+mod output_path;
 mod rules;
 mod states;
 

@@ -86,7 +86,7 @@ impl Network {
     pub fn with<R>(
         &mut self,
         side: usize,
-        f: impl FnOnce(&mut TcpEngine, u64, &mut dyn FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> R,
+        f: impl FnOnce(&mut TcpEngine, u64, &mut crate::tcp::Output) -> R,
     ) -> R {
         let mut outbox: Outbox = Vec::new();
         let result = f(&mut self.engines[side], self.now, &mut |s, d, b: &[u8]| outbox.push((s, d, b.to_vec())));
@@ -96,14 +96,14 @@ impl Network {
 
     pub fn client<R>(
         &mut self,
-        f: impl FnOnce(&mut TcpEngine, u64, &mut dyn FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> R,
+        f: impl FnOnce(&mut TcpEngine, u64, &mut crate::tcp::Output) -> R,
     ) -> R {
         self.with(CLIENT, f)
     }
 
     pub fn server<R>(
         &mut self,
-        f: impl FnOnce(&mut TcpEngine, u64, &mut dyn FnMut(Ipv4Addr, Ipv4Addr, &[u8])) -> R,
+        f: impl FnOnce(&mut TcpEngine, u64, &mut crate::tcp::Output) -> R,
     ) -> R {
         self.with(SERVER, f)
     }
