@@ -58,6 +58,38 @@ fn vcd_to_hex(v: &VCDValue) -> String {
         .collect()
 }
 
+struct PathValue<'a> {
+    scopes: Vec<String>,
+    path: &'a str,
+    found: Option<String>,
+}
+
+impl Probe for PathValue<'_> {
+    fn visit_start_scope(&mut self, name: &str, _node: &dyn Block) {
+        self.scopes.push(name.to_string());
+    }
+    fn visit_end_scope(&mut self, _name: &str, _node: &dyn Block) {
+        self.scopes.pop();
+    }
+    fn visit_atom(&mut self, name: &str, signal: &dyn Atom) {
+        // The outermost scope is the block itself; the rest are its sub-blocks' field names.
+        let mut full: Vec<&str> = self.scopes.iter().skip(1).map(String::as_str).collect();
+        full.push(name);
+        if full.join("$") == self.path {
+            self.found = Some(vcd_to_hex(&signal.vcd()));
+        }
+    }
+}
+
+/// The current value, as hex digits, of any signal inside `uut`, named by its path as in the
+/// Verilog (`mac$frames_ok` is the `frames_ok` of sub-block `mac`): for tests that must see
+/// a sub-block's signal the top does not export. `None` if there is no such signal.
+pub fn signal_hex<B: Block>(uut: &B, path: &str) -> Option<String> {
+    let mut probe = PathValue { scopes: Vec::new(), path, found: None };
+    uut.accept("uut", &mut probe);
+    probe.found
+}
+
 impl VectorRecorder {
     pub fn new(module: &VerilogModule) -> Self {
         Self {
