@@ -155,6 +155,9 @@ impl Interface {
         // Stays true only if every batch came back full: the device may hold more.
         self.rx_backlog = true;
         let batch_size = self.cfg.rx_batch.max(1);
+        // TCP acknowledges in-order data once per connection per poll (up to a bound), as
+        // after Linux's GRO, rather than every second segment.
+        self.tcp.begin_batch();
         for _ in 0..self.cfg.rx_batches_per_poll.max(1) {
             let received = dev.receive(&mut batch, batch_size);
             if received < batch_size {
@@ -171,6 +174,7 @@ impl Interface {
             }
         }
         self.rx = batch;
+        self.with_tcp(now, |tcp, out| tcp.end_batch(now, out));
         self.run_timers(now);
         if !self.tx.is_empty() {
             activity = true;

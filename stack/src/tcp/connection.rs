@@ -88,6 +88,9 @@ pub struct Connection {
     pub unacked_segments: u8,
     /// An ACK must go out before this event's processing ends.
     pub ack_now: bool,
+    /// In-order data owes an ACK that waits for the end of the receive batch
+    /// (`TcpEngine::end_batch`); any ACK sent before then pays it.
+    pub ack_at_batch_end: bool,
 
     // Deadlines; `scheduled` is the earliest entry this connection has in the timer queue.
     pub rtx_at: Option<Instant>,
@@ -153,6 +156,7 @@ impl Connection {
             persist_backoff: 0,
             unacked_segments: 0,
             ack_now: false,
+            ack_at_batch_end: false,
             rtx_at: None,
             persist_at: None,
             delack_at: None,

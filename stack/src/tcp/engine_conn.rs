@@ -70,7 +70,11 @@ impl TcpEngine {
                 conn.enter_closed(None);
                 self.after_conn_event(cid);
             } else {
+                let owed_before = conn.ack_at_batch_end;
                 conn.on_segment(&mut self.shared.ctx(now, out), &header, payload);
+                if conn.ack_at_batch_end && !owed_before {
+                    self.batch_acks.push(cid);
+                }
                 self.after_conn_event(cid);
                 return;
             }
@@ -88,6 +92,32 @@ impl TcpEngine {
         if !header.has(segment::RST) {
             let spec = reset_reply(&tuple, &header, payload.len());
             self.shared.ctx(now, out).transmit(&spec, 0, |_| {});
+        }
+    }
+
+    /// Starts a batch of received segments (what one device poll brought): until
+    /// `end_batch`, in-order data is acknowledged once per connection at the end (at most
+    /// `MAX_STRETCH_SEGMENTS` segments per ACK) instead of every second segment. Out-of-order
+    /// data, duplicates, FINs and window probes are still answered at once (fast
+    /// retransmit needs every duplicate ACK). Without `end_batch` the delayed-ACK timer
+    /// still sends the ACK.
+    pub fn begin_batch(&mut self) {
+        self.shared.batching = true;
+    }
+
+    /// Ends the batch `begin_batch` started: sends the ACKs it held back.
+    pub fn end_batch(&mut self, now: Instant, out: &mut Output) {
+        self.shared.batching = false;
+        for cid in std::mem::take(&mut self.batch_acks) {
+            let Some(conn) = self.conns.get_mut(cid) else { continue };
+            if !conn.ack_at_batch_end {
+                continue; // an ACK went out since (with data, or a window update)
+            }
+            conn.ack_at_batch_end = false;
+            if conn.state.is_synchronized() && conn.state != TcpState::TimeWait {
+                conn.send_ack(&mut self.shared.ctx(now, out));
+            }
+            self.after_conn_event(cid);
         }
     }
 

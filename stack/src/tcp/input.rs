@@ -26,6 +26,11 @@ pub fn negotiate(cfg: &TcpConfig, header: &TcpHeader) -> Negotiated {
     }
 }
 
+/// In a receive batch, in-order segments wait for one ACK at the batch's end, but no more
+/// than this many: the sender's window keeps moving (and its slow start, which grows by one
+/// MSS per ACK, keeps growing) even when a poll brings a whole window at once.
+pub const MAX_STRETCH_SEGMENTS: u8 = 16;
+
 impl Connection {
     /// Handles one segment addressed to this connection, then sends what it calls for.
     pub fn on_segment(&mut self, ctx: &mut Ctx, header: &TcpHeader, payload: &[u8]) {
@@ -396,7 +401,11 @@ impl Connection {
             Arrival::InOrder(_) if had_gaps || self.recv_buf.has_gaps() => self.ack_now = true,
             Arrival::InOrder(_) => {
                 self.unacked_segments = self.unacked_segments.saturating_add(1);
-                if self.unacked_segments >= 2 {
+                if self.unacked_segments >= 2 && ctx.batching && self.unacked_segments < MAX_STRETCH_SEGMENTS {
+                    // Inside a receive batch: one ACK at its end covers every segment the
+                    // batch brought (the stretch ACK of Linux's GRO), up to a bound.
+                    self.ack_at_batch_end = true;
+                } else if self.unacked_segments >= 2 {
                     self.ack_now = true;
                 } else if self.delack_at.is_none() {
                     ctx.stats.delayed_acks += 1;

@@ -12,6 +12,7 @@
 //! // input, timers
 //! on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut Output)   // Output = dyn SegmentSink: a FnMut(src, dst, &segment) closure, or a sink lending buffers
 //! on_verified_segment(..same..)                          // checksum already verified by the device
+//! begin_batch(&mut self); end_batch(&mut self, now, out) // around a batch of received segments: one ACK per connection at its end
 //! poll_timers(&mut self, now: Instant, out)            // due timers, and window updates queued by recv
 //! next_timer(&self) -> Option<Instant>                // earliest time poll_timers has work (may be in the past)
 //! // listeners
@@ -415,6 +416,8 @@ pub(crate) struct Ctx<'a, 'o> {
     pub scratch: &'a mut Vec<u8>,
     pub challenge_acks: &'a mut ChallengeAckLimit,
     pub out: &'a mut Output<'o>,
+    /// Inside `begin_batch` .. `end_batch`: ACKs for in-order data wait for the end.
+    pub batching: bool,
 }
 
 /// RFC 5961 section 7: at most this many challenge ACKs per second for the whole engine,
@@ -448,6 +451,7 @@ pub(crate) struct Shared {
     /// to a closure allocates nothing.
     pub scratch: Vec<u8>,
     pub challenge_acks: ChallengeAckLimit,
+    pub batching: bool,
 }
 
 impl Shared {
@@ -459,6 +463,7 @@ impl Shared {
             scratch: &mut self.scratch,
             challenge_acks: &mut self.challenge_acks,
             out,
+            batching: self.batching,
         }
     }
 }
@@ -487,6 +492,8 @@ pub struct TcpEngine {
     path_mtu: HashMap<Ipv4Addr, u16, SeededState>,
     /// Connections whose receive window opened in `recv`; flushed by `poll_timers`.
     window_updates: Vec<SlotId>,
+    /// Connections owing an ACK at the end of the current receive batch.
+    batch_acks: Vec<SlotId>,
     events: Vec<TcpHandle>,
 }
 
@@ -504,6 +511,7 @@ impl TcpEngine {
                 stats: TcpStats::default(),
                 scratch: Vec::with_capacity(1600),
                 challenge_acks: ChallengeAckLimit::default(),
+                batching: false,
             },
             isn: IsnGenerator::new(isn_key),
             ports: PortAllocator::new(port_key),
@@ -516,6 +524,7 @@ impl TcpEngine {
             timers: TimerQueue::default(),
             path_mtu: HashMap::with_hasher(table),
             window_updates: Vec::new(),
+            batch_acks: Vec::new(),
             events: Vec::new(),
         }
     }

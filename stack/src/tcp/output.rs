@@ -116,6 +116,7 @@ impl Connection {
             self.delack_at = None;
             self.unacked_segments = 0;
             self.ack_now = false;
+            self.ack_at_batch_end = false;
         }
     }
 

@@ -210,6 +210,59 @@ fn delayed_ack_waits_for_a_second_segment_or_the_timer() {
 }
 
 #[test]
+fn a_receive_batch_acknowledges_in_order_data_once_at_its_end() {
+    use crate::tcp::input::MAX_STRETCH_SEGMENTS;
+    let (mut t, h, iss) = opened(TcpConfig { recv_buffer: 65_535, ..plain_config() });
+    let ack_seq = iss.wrapping_add(1);
+    t.engine.begin_batch();
+    for i in 0..5 {
+        t.inject(t.peer(p(1 + 100 * i), ack_seq, ACK).payload(&[b'x'; 100]));
+    }
+    t.expect_silence();
+    let sent = &mut t.sent;
+    t.engine.end_batch(t.now, &mut |_, _, b: &[u8]| sent.push_back(b.to_vec()));
+    assert_eq!(t.take_one().ack(), p(501), "one ACK for the five segments");
+    let sent = &mut t.sent;
+    t.engine.end_batch(t.now, &mut |_, _, b: &[u8]| sent.push_back(b.to_vec()));
+    t.expect_silence();
+
+    // Out-of-order data is still answered at once (fast retransmit counts those ACKs),
+    // and that ACK pays what the batch owed.
+    t.engine.begin_batch();
+    t.inject(t.peer(p(501), ack_seq, ACK).payload(&[b'y'; 100]));
+    t.inject(t.peer(p(601), ack_seq, ACK).payload(&[b'y'; 100]));
+    t.expect_silence();
+    t.inject(t.peer(p(801), ack_seq, ACK).payload(&[b'z'; 100]));
+    assert_eq!(t.take_one().ack(), p(701), "duplicate ACK for the hole, at once");
+    let sent = &mut t.sent;
+    t.engine.end_batch(t.now, &mut |_, _, b: &[u8]| sent.push_back(b.to_vec()));
+    t.expect_silence();
+    t.inject(t.peer(p(701), ack_seq, ACK).payload(&[b'y'; 100]));
+    assert_eq!(t.take_one().ack(), p(901), "the hole filled: at once");
+
+    // A long batch still sends an ACK every MAX_STRETCH_SEGMENTS segments.
+    t.engine.begin_batch();
+    let n = u32::from(MAX_STRETCH_SEGMENTS);
+    for i in 0..n {
+        t.inject(t.peer(p(901 + 10 * i), ack_seq, ACK).payload(&[b'w'; 10]));
+    }
+    assert_eq!(t.take_one().ack(), p(901 + 10 * n));
+    let sent = &mut t.sent;
+    t.engine.end_batch(t.now, &mut |_, _, b: &[u8]| sent.push_back(b.to_vec()));
+    t.expect_silence();
+    assert_eq!(t.read_all(h).len(), 900 + 10 * n as usize);
+
+    // Without end_batch, the delayed-ACK timer still acknowledges.
+    t.engine.begin_batch();
+    let next = p(901 + 10 * n);
+    t.inject(t.peer(next, ack_seq, ACK).payload(b"a"));
+    t.inject(t.peer(next.wrapping_add(1), ack_seq, ACK).payload(b"b"));
+    t.expect_silence();
+    t.advance(40);
+    assert_eq!(t.take_one().ack(), next.wrapping_add(2));
+}
+
+#[test]
 fn out_of_order_data_is_acknowledged_at_once_and_queued_within_bounds() {
     let (mut t, h, iss) = opened(TcpConfig { max_ooo_segments: 2, ..plain_config() });
     let ack_seq = iss.wrapping_add(1);
