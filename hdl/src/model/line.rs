@@ -255,15 +255,6 @@ pub fn encode_frames(cfg: &LineConfig, frames: &[Vec<u8>], word_bits: usize) -> 
     (enc.finish(), reports)
 }
 
-/// A frame of `len` bytes (FCS included, `len` >= 4) with random contents and a correct
-/// FCS (CRC-32, appended LSB first as it goes on the wire).
-pub fn random_frame(rng: &mut impl Rng, len: usize) -> Vec<u8> {
-    let mut f: Vec<u8> = (0..len.saturating_sub(4)).map(|_| rng.gen()).collect();
-    let fcs = crc32fast::hash(&f);
-    f.extend_from_slice(&fcs.to_le_bytes());
-    f
-}
-
 /// Unpack words of `word_bits` samples (bit 0 earliest) into one sample per entry.
 pub fn words_to_samples(words: &[u64], word_bits: usize) -> Vec<bool> {
     words
@@ -417,9 +408,10 @@ pub fn decode_samples(s: &[bool], samples_per_bit: u32) -> Result<DecodedLine, L
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::rx_reference::random_frame_with_fcs;
 
     fn frame(len: usize, seed: u64) -> Vec<u8> {
-        random_frame(&mut ChaCha8Rng::seed_from_u64(seed), len)
+        random_frame_with_fcs(&mut ChaCha8Rng::seed_from_u64(seed), len)
     }
 
     #[test]

@@ -428,6 +428,14 @@ pub fn random_frame<R: Rng>(rng: &mut R, cfg: &MacConfig, class: DestClass, len:
     random_dest(rng, cfg, class).map(|d| random_frame_to(rng, &d, len))
 }
 
+/// A random unicast frame of `len` bytes *including* its FCS (`len` >= 18), for tests below
+/// the MAC (line coding, PHYs) that need well-formed frames but no particular destination.
+pub fn random_frame_with_fcs<R: Rng>(rng: &mut R, len: usize) -> Vec<u8> {
+    assert!(len >= 14 + FCS_LEN, "a frame with FCS has at least 18 bytes, not {len}");
+    let dst = random_dest(rng, &MacConfig::default(), DestClass::OtherUnicast).expect("always possible");
+    with_fcs(&random_frame_to(rng, &dst, len - FCS_LEN))
+}
+
 /// A random burst for random tests: any destination class (falling back to broadcast when
 /// `cfg` makes the class impossible), a frame of a length in `lens` (FCS not included),
 /// 0 to 8 preamble bytes, and with probability `corrupt` one corruption: a flipped bit

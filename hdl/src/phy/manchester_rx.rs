@@ -448,7 +448,8 @@ impl<const W: usize> Logic for ManchesterRx<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::line::{encode_frames, random_frame, LineConfig, LineEncoder, SFD};
+    use crate::model::line::{encode_frames, LineConfig, LineEncoder, SFD};
+    use crate::model::rx_reference::random_frame_with_fcs;
     use crate::sim::{cycle, cycle_traced};
     use crate::verilog::{assert_replays, export::export, tools::tool_for_test, vectors::VectorRecorder};
     use rand::{Rng, SeedableRng};
@@ -517,7 +518,7 @@ mod tests {
                     1 => 1518,
                     _ => rng.gen_range(64..=1518),
                 };
-                random_frame(&mut rng, len)
+                random_frame_with_fcs(&mut rng, len)
             })
             .collect()
     }
@@ -603,7 +604,7 @@ mod tests {
         let mut sent = vec![];
         for i in 0..6 {
             let len = rng.gen_range(64..200);
-            let f = random_frame(&mut rng, len);
+            let f = random_frame_with_fcs(&mut rng, len);
             let at = (i % 2 == 0).then(|| rng.gen_range(0..(f.len() - 1) * 8));
             match at {
                 Some(k) => enc.frame_with_violations(&f, &[k]),
@@ -668,7 +669,7 @@ mod tests {
         // Frames bring it up as well (events_for_link_up = 2: two frames, short ones so that
         // both ends fall within the scaled link-fail time).
         let mut rng = ChaCha8Rng::seed_from_u64(9);
-        let frames = vec![random_frame(&mut rng, 64), random_frame(&mut rng, 64)];
+        let frames = vec![random_frame_with_fcs(&mut rng, 64), random_frame_with_fcs(&mut rng, 64)];
         let (words, _) = encode_frames(&LineConfig::default(), &frames, 8);
         run(&mut uut, &words, &mut cap);
         assert!(*cap.link_up.last().unwrap());
@@ -740,9 +741,9 @@ mod tests {
         let cfg = LineConfig { jitter_peak_ui: 0.1, ppm: 200.0, seed: 12, link_pulses: true, link_pulse_interval_bits: 150, ..Default::default() };
         let mut enc = LineEncoder::new(cfg, 8);
         enc.idle(200);
-        enc.frame(&random_frame(&mut rng, 64));
-        enc.frame_with_violations(&random_frame(&mut rng, 80), &[77]);
-        enc.frame(&random_frame(&mut rng, 64));
+        enc.frame(&random_frame_with_fcs(&mut rng, 64));
+        enc.frame_with_violations(&random_frame_with_fcs(&mut rng, 80), &[77]);
+        enc.frame(&random_frame_with_fcs(&mut rng, 64));
         enc.idle(300);
         let words = enc.finish();
 

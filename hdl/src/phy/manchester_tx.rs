@@ -249,7 +249,8 @@ impl<const W: usize> Logic for ManchesterTx<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::line::{decode_samples, random_frame, words_to_samples, LineError, PREAMBLE_BYTE, SFD};
+    use crate::model::line::{decode_samples, words_to_samples, LineError, PREAMBLE_BYTE, SFD};
+    use crate::model::rx_reference::random_frame_with_fcs;
     use crate::phy::manchester_rx::{ManchesterRx, RxConfig};
     use crate::sim::{cycle, settle};
     use rand::SeedableRng;
@@ -316,7 +317,7 @@ mod tests {
 
     fn random_frames(seed: u64, lens: &[usize]) -> Vec<Vec<u8>> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        lens.iter().map(|&len| random_frame(&mut rng, len)).collect()
+        lens.iter().map(|&len| random_frame_with_fcs(&mut rng, len)).collect()
     }
 
     #[test]
