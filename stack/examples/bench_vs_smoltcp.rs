@@ -273,7 +273,7 @@ struct SmolHost {
 
 impl SmolHost {
     fn new(net: &Network, n: u8) -> Self {
-        let mut dev = SmolPort(net.add_port(false));
+        let mut dev = SmolPort::new(net.add_port(false));
         let mut cfg = Config::new(HardwareAddress::Ethernet(EthernetAddress([2, 0, 0, 0, 1, n])));
         cfg.random_seed = SEED + u64::from(n);
         let mut iface = SmolInterface::new(cfg, &mut dev, SmolInstant::from_millis(0));

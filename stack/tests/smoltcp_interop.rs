@@ -30,7 +30,7 @@ impl Pair {
         let net = Network::new(seed, link);
         let our_port = net.add_port(false);
         let ours = Stack::new(Interface::new(config(1), our_port.caps(), seed));
-        let mut smol_dev = SmolPort(net.add_port(false));
+        let mut smol_dev = SmolPort::new(net.add_port(false));
         let mut cfg = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac(9).0)));
         cfg.random_seed = seed;
         let mut smol = SmolInterface::new(cfg, &mut smol_dev, SmolInstant::from_millis(0));

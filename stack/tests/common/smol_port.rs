@@ -6,13 +6,29 @@ use nic_stack::{Device, PacketBuf};
 use smoltcp::phy::{self, DeviceCapabilities, Medium};
 use smoltcp::time::Instant as SmolInstant;
 
-/// smoltcp's device on a port of our hub.
-pub struct SmolPort(pub Port);
+/// smoltcp's device on a port of our hub. smoltcp takes one frame per `receive` call;
+/// the port hands them over in batches of up to 32, as it does to our interface, so
+/// smoltcp pays one lock of the hub per batch, not per frame.
+pub struct SmolPort {
+    port: Port,
+    rx: std::collections::VecDeque<PacketBuf>,
+    batch: Vec<PacketBuf>,
+    tx: Vec<PacketBuf>,
+}
+
+impl SmolPort {
+    pub fn new(port: Port) -> Self {
+        SmolPort { port, rx: Default::default(), batch: Vec::with_capacity(RX_BATCH), tx: Vec::with_capacity(1) }
+    }
+}
+
+const RX_BATCH: usize = 32;
 
 /// A received frame, handed to smoltcp without a copy (as our stack gets it).
 pub struct SmolRx(PacketBuf);
 
-pub struct SmolTx<'a>(&'a mut Port);
+/// Sends through the port, reusing one batch vector (no allocation but the frame's).
+pub struct SmolTx<'a>(&'a mut Port, &'a mut Vec<PacketBuf>);
 
 impl phy::RxToken for SmolRx {
     fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
@@ -24,7 +40,8 @@ impl phy::TxToken for SmolTx<'_> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
         let mut frame = vec![0; len];
         let r = f(&mut frame);
-        self.0.transmit(&mut vec![PacketBuf::from_frame(frame)]);
+        self.1.push(PacketBuf::from_frame(frame));
+        self.0.transmit(self.1);
         r
     }
 }
@@ -34,14 +51,16 @@ impl phy::Device for SmolPort {
     type TxToken<'a> = SmolTx<'a>;
 
     fn receive(&mut self, _: SmolInstant) -> Option<(SmolRx, SmolTx<'_>)> {
-        let mut batch = Vec::new();
-        self.0.receive(&mut batch, 1);
-        let frame = batch.pop()?;
-        Some((SmolRx(frame), SmolTx(&mut self.0)))
+        if self.rx.is_empty() {
+            self.port.receive(&mut self.batch, RX_BATCH);
+            self.rx.extend(self.batch.drain(..));
+        }
+        let frame = self.rx.pop_front()?;
+        Some((SmolRx(frame), SmolTx(&mut self.port, &mut self.tx)))
     }
 
     fn transmit(&mut self, _: SmolInstant) -> Option<SmolTx<'_>> {
-        Some(SmolTx(&mut self.0))
+        Some(SmolTx(&mut self.port, &mut self.tx))
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
