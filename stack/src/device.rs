@@ -19,7 +19,7 @@ pub struct DeviceCaps {
     /// Largest IP packet the link carries (Ethernet payload), normally 1500.
     pub mtu: usize,
     /// The device fills `RxMeta::l3_sum` on every received frame (the card's RX checksum
-    /// assist), so the stack need not sum UDP/ICMP payloads itself.
+    /// assist), so the stack need not sum UDP, ICMP or TCP payloads itself.
     pub rx_l3_sum: bool,
 }
 

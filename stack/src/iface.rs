@@ -334,7 +334,19 @@ impl Interface {
                 }
                 self.stats.tcp_segments_rx += 1;
                 let (src, dst) = (ip.src, ip.dst);
-                self.with_tcp(now, |tcp, out| tcp.on_segment(now, src, dst, payload.data(), out));
+                // With the device's sum, the checksum costs a few additions instead of a
+                // pass over the bytes. A sum that does not verify is not trusted to reject
+                // the segment: the engine checks it again (and counts it if it is bad).
+                let verified = sum_hint.is_some_and(|sum| {
+                    let len = payload.len() as u16; // an IP payload, under 2^16 bytes
+                    checksum::add(checksum::pseudo_header(src, dst, protocol::TCP, len), sum) == 0xffff
+                });
+                if verified {
+                    self.stats.tcp_rx_checksum_assisted += 1;
+                    self.with_tcp(now, |tcp, out| tcp.on_verified_segment(now, src, dst, payload.data(), out));
+                } else {
+                    self.with_tcp(now, |tcp, out| tcp.on_segment(now, src, dst, payload.data(), out));
+                }
                 Some(payload)
             }
             other => {

@@ -94,5 +94,8 @@ pub struct Stats {
 
     // TCP (the engine keeps its own counters; this is what the interface handed it)
     pub tcp_segments_rx: u64,
+    /// Received TCP segments whose checksum the device's sum (`DeviceCaps::rx_l3_sum`)
+    /// verified, so the engine did not sum them again.
+    pub tcp_rx_checksum_assisted: u64,
     pub tcp_segments_tx: u64,
 }

@@ -6,9 +6,9 @@ mod common;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use common::*;
-use nic_stack::memnet::{LinkConfig, Network};
+use nic_stack::memnet::{Host, LinkConfig, Network};
 use nic_stack::wire::ipv4::{protocol, Ipv4Repr};
-use nic_stack::{Fd, SocketType, Stack};
+use nic_stack::{Device, Fd, Interface, SocketType, Stack};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -59,6 +59,50 @@ fn several_mib_arrive_byte_exact_at_5_percent_loss_with_reordering() {
         assert!(received == data, "bytes differ (seed {seed})");
         assert!(net.stats().lost > 100, "the link really lost packets (seed {seed})");
     }
+}
+
+#[test]
+fn the_devices_receive_sum_checks_tcp_and_corrupted_segments_are_still_caught() {
+    let seed = 6;
+    let net = Network::new(seed, quiet_link());
+    // Both ports fill `RxMeta::l3_sum`, as the card's checksum assist does.
+    let mut hosts: Vec<Host<Stack>> = (1..=2u8)
+        .map(|n| {
+            let port = net.add_port(true);
+            Host { stack: Stack::new(Interface::new(config(n), port.caps(), seed + u64::from(n))), port }
+        })
+        .collect();
+    let listener = listen(&mut hosts[1].stack, 5001, 8);
+    let client = hosts[0].stack.socket(SocketType::Tcp);
+    hosts[0].stack.connect(0, client, SocketAddrV4::new(ip(2), 5001)).unwrap();
+    net.set_config(LinkConfig { corrupt: 0.02, ..quiet_link() });
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let data: Vec<u8> = (0..1 << 20).map(|_| rng.gen()).collect();
+    let (mut sent, mut shut, mut conn, mut received) = (0, false, None, Vec::new());
+    let done = net.run(&mut hosts, 3_600_000, |now, h| {
+        if conn.is_none() {
+            conn = h[1].stack.accept(listener).ok();
+        }
+        while sent < data.len() {
+            match h[0].stack.write(now, client, &data[sent..data.len().min(sent + 65536)]) {
+                Ok(n) if n > 0 => sent += n,
+                _ => break,
+            }
+        }
+        if sent == data.len() && !shut {
+            h[0].stack.shutdown_write(now, client).unwrap();
+            shut = true;
+        }
+        conn.is_some_and(|c| drain(&mut h[1].stack, c, &mut received))
+    });
+    assert!(done, "transfer did not finish: {} of {} bytes", received.len(), data.len());
+    assert!(received == data, "bytes differ");
+    let stats = hosts[1].stack.iface().stats();
+    assert!(net.stats().corrupted > 5, "the link really corrupted frames");
+    assert!(stats.tcp_rx_checksum_assisted > 500, "the device's sum was used: {}", stats.tcp_rx_checksum_assisted);
+    assert!(stats.tcp_rx_checksum_assisted < stats.tcp_segments_rx, "not for the corrupted ones");
+    let tcp = hosts[1].stack.iface().tcp().stats();
+    assert!(tcp.bad_checksum > 0, "corrupted segments were caught by the software check after the device's");
 }
 
 #[test]
