@@ -4,7 +4,7 @@
 use super::congestion::CongestionControl;
 use super::recv_buffer::RecvBuffer;
 use super::rto::{RtoBounds, RtoEstimator};
-use super::send_buffer::SendBuffer;
+use super::send_buffer::{SendBuffer, BUFFER_LINGER_MS};
 use super::seq::Seq;
 use super::{Ctx, FourTuple, Instant, Owner, Readiness, TcpConfig, TcpError, TcpState};
 use tracing::debug;
@@ -99,6 +99,8 @@ pub struct Connection {
     /// Keepalive in ESTABLISHED/CLOSE-WAIT, the orphan timeout in FIN-WAIT-2.
     pub idle_at: Option<Instant>,
     pub time_wait_until: Option<Instant>,
+    /// A drained buffer kept its storage (bulk transfer); free it then if still empty.
+    pub release_buffers_at: Option<Instant>,
     pub scheduled: Option<Instant>,
     pub last_heard: Instant,
     /// When an ACK last answered an unacceptable segment without data (rate limit).
@@ -162,6 +164,7 @@ impl Connection {
             delack_at: None,
             idle_at: None,
             time_wait_until: None,
+            release_buffers_at: None,
             scheduled: None,
             last_heard: now,
             last_unacceptable_ack: None,
@@ -313,6 +316,11 @@ impl Connection {
         if self.recv_buf.readable_len() > 0 {
             let window_before = self.recv_buf.window(capacity);
             let count = self.recv_buf.read(buf);
+            if self.recv_buf.lingering() && self.release_buffers_at.is_none() {
+                // `recv` has no clock: count from the last segment heard (a deadline in
+                // the past frees the storage at the next `poll_timers`).
+                self.release_buffers_at = Some(self.last_heard + BUFFER_LINGER_MS);
+            }
             let update =
                 self.state.is_synchronized() && !self.fin_received && self.window_update_due(window_before, capacity);
             return Ok((count, update));

@@ -4,6 +4,7 @@
 
 use super::connection::{rto_bounds, Connection, Negotiated, DEFAULT_PEER_MSS};
 use super::recv_buffer::Arrival;
+use super::send_buffer::BUFFER_LINGER_MS;
 use super::segment::{TcpHeader, ACK, FIN, RST, SYN};
 use super::seq::Seq;
 use super::{Ctx, Owner, TcpConfig, TcpError, TcpState};
@@ -311,7 +312,9 @@ impl Connection {
         let acked = ack - self.snd_una;
         self.take_rtt_sample(ctx, header);
         let data_acked = (ack.diff(self.data_start()).max(0) as usize).min(self.send_buf.len());
-        self.send_buf.consume(data_acked);
+        if self.send_buf.consume(data_acked) && self.release_buffers_at.is_none() {
+            self.release_buffers_at = Some(ctx.now + BUFFER_LINGER_MS);
+        }
         self.snd_una = ack;
         if self.snd_nxt.lt(ack) {
             self.snd_nxt = ack;

@@ -2,6 +2,7 @@
 //! out-of-order segments waiting for the gap before them to fill (RFC 9293 section 3.10.7.4,
 //! "segment text"). Like the send buffer, storage grows only when data arrives.
 
+use super::send_buffer::LINGER_ABOVE;
 use super::seq::Seq;
 use std::collections::VecDeque;
 
@@ -127,10 +128,22 @@ impl RecvBuffer {
         out[..from_front].copy_from_slice(&front[..from_front]);
         out[from_front..count].copy_from_slice(&back[..count - from_front]);
         self.readable.drain(..count);
-        if self.readable.is_empty() {
+        if self.readable.is_empty() && self.readable.capacity() <= LINGER_ABOVE {
             self.readable = VecDeque::new();
         }
         count
+    }
+
+    /// Whether the readable bytes are drained but their storage is kept (see `LINGER_ABOVE`).
+    pub fn lingering(&self) -> bool {
+        self.readable.is_empty() && self.readable.capacity() > 0
+    }
+
+    /// Frees the readable bytes' storage if they are drained.
+    pub fn release(&mut self) {
+        if self.readable.is_empty() {
+            self.readable = VecDeque::new();
+        }
     }
 
     /// Heap bytes held, for memory accounting.

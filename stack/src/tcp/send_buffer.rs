@@ -5,6 +5,16 @@
 
 use std::collections::VecDeque;
 
+/// A buffer drained with more storage than this keeps it for a while (the connection's
+/// buffer timer frees it if it stays empty): a bulk transfer drains and refills its
+/// buffers every round trip, and freeing and growing hundreds of KiB each time costs more
+/// than moving the data (page faults, the allocator's trimming, copies while growing).
+/// Smaller buffers are freed at once, as idle connections hold none.
+pub const LINGER_ABOVE: usize = 64 * 1024;
+
+/// How long a drained buffer above `LINGER_ABOVE` lingers before its storage is freed.
+pub const BUFFER_LINGER_MS: u64 = 1000;
+
 #[derive(Debug, Default)]
 pub struct SendBuffer {
     bytes: VecDeque<u8>,
@@ -27,13 +37,27 @@ impl SendBuffer {
         take
     }
 
-    /// Drops `count` acknowledged bytes from the front.
-    pub fn consume(&mut self, count: usize) {
+    /// Drops `count` acknowledged bytes from the front. Returns true if the buffer is now
+    /// empty but still holds its storage (see `LINGER_ABOVE`): the caller frees it later
+    /// with `release` unless it filled again.
+    pub fn consume(&mut self, count: usize) -> bool {
         let count = count.min(self.bytes.len());
         self.bytes.drain(..count);
         if self.bytes.is_empty() {
+            if self.bytes.capacity() > LINGER_ABOVE {
+                self.bytes.clear();
+                return true;
+            }
             // Give the memory back once everything is acknowledged: idle connections are
             // the common case on a server and should hold no buffer.
+            self.bytes = VecDeque::new();
+        }
+        false
+    }
+
+    /// Frees the storage if the buffer is empty.
+    pub fn release(&mut self) {
+        if self.bytes.is_empty() {
             self.bytes = VecDeque::new();
         }
     }

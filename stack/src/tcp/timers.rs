@@ -54,7 +54,10 @@ fn due(deadline: Option<Instant>, now: Instant) -> bool {
 
 impl Connection {
     pub fn next_deadline(&self) -> Option<Instant> {
-        [self.rtx_at, self.persist_at, self.delack_at, self.idle_at, self.time_wait_until].into_iter().flatten().min()
+        [self.rtx_at, self.persist_at, self.delack_at, self.idle_at, self.time_wait_until, self.release_buffers_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Runs every deadline that is due.
@@ -82,6 +85,11 @@ impl Connection {
         }
         if due(self.idle_at, now) {
             self.idle_expired(ctx);
+        }
+        if due(self.release_buffers_at, now) {
+            self.release_buffers_at = None;
+            self.send_buf.release();
+            self.recv_buf.release();
         }
     }
 

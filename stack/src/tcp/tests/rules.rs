@@ -596,6 +596,30 @@ fn into_time_wait() -> (Scripted, TcpHandle, u32) {
 }
 
 #[test]
+fn a_large_drained_send_buffer_lingers_then_is_freed_by_the_timer() {
+    use crate::tcp::send_buffer::{BUFFER_LINGER_MS, LINGER_ABOVE};
+    let (mut t, h, iss) = opened(TcpConfig { send_buffer: 4 * LINGER_ABOVE, ..plain_config() });
+    let data = vec![7u8; 2 * LINGER_ABOVE];
+    assert_eq!(t.send(h, &data), data.len());
+    let mut acked = 0u32;
+    while (acked as usize) < data.len() {
+        let mut highest = acked;
+        while let Some(seg) = t.take() {
+            highest = highest.max(seg.seq().wrapping_sub(iss) - 1 + seg.payload.len() as u32);
+        }
+        assert!(highest > acked, "the engine keeps sending");
+        acked = highest;
+        t.inject(t.peer(p(1), iss.wrapping_add(1 + acked), ACK).window(65_535));
+    }
+    assert!(t.engine.buffer_bytes(h).unwrap() > LINGER_ABOVE, "a bulk buffer keeps its storage when drained");
+    t.advance(BUFFER_LINGER_MS - 1);
+    assert!(t.engine.buffer_bytes(h).unwrap() > 0);
+    t.advance(1);
+    assert_eq!(t.engine.buffer_bytes(h), Some(0), "and gives it back when it stays empty");
+    t.expect_silence();
+}
+
+#[test]
 fn idle_connection_is_small_and_holds_no_buffers() {
     let (mut t, h, iss) = opened(TcpConfig::default());
     t.engine.set_nodelay(h, true).unwrap();
