@@ -61,7 +61,7 @@ impl TcpEngine {
             return;
         }
         let tuple = FourTuple::new((dst, header.dst_port), (src, header.src_port));
-        if let Some(&cid) = self.demux.get(&tuple) {
+        if let Some(cid) = self.lookup_connection(&tuple) {
             let Some(conn) = self.conns.get_mut(cid) else { return };
             if conn.syn_reopens_time_wait(&header) {
                 // RFC 6191 / RFC 9293 3.10.7.4 note: a new incarnation may start from
@@ -93,6 +93,27 @@ impl TcpEngine {
             let spec = reset_reply(&tuple, &header, payload.len());
             self.shared.ctx(now, out).transmit(&spec, 0, |_| {});
         }
+    }
+
+    /// The connection for `tuple`. The last one found is remembered, so a run of segments
+    /// for one connection (a bulk transfer) hashes the tuple once: a remembered slot is
+    /// used only while it holds a live (not CLOSED) connection with this very tuple, which
+    /// is exactly when the table maps the tuple to it (the table drops a tuple only when
+    /// its connection closes, and two live connections never share one).
+    fn lookup_connection(&mut self, tuple: &FourTuple) -> Option<SlotId> {
+        if let Some((last, cid)) = self.last_demux {
+            if last == *tuple {
+                if let Some(conn) = self.conns.get(cid) {
+                    if conn.tuple == *tuple && conn.state != TcpState::Closed {
+                        debug_assert_eq!(self.demux.get(tuple), Some(&cid));
+                        return Some(cid);
+                    }
+                }
+            }
+        }
+        let cid = *self.demux.get(tuple)?;
+        self.last_demux = Some((*tuple, cid));
+        Some(cid)
     }
 
     /// Starts a batch of received segments (what one device poll brought): until

@@ -484,6 +484,8 @@ pub struct TcpEngine {
     ports: PortAllocator,
     conns: Slab<Connection>,
     demux: HashMap<FourTuple, SlotId, SeededState>,
+    /// The last tuple `demux` answered for, and its answer (checked before use).
+    last_demux: Option<(FourTuple, SlotId)>,
     listeners: Slab<Listener>,
     listen_index: HashMap<(Ipv4Addr, u16), SlotId, SeededState>,
     syn_queue: Slab<SynEntry>,
@@ -517,6 +519,7 @@ impl TcpEngine {
             ports: PortAllocator::new(port_key),
             conns: Slab::default(),
             demux: HashMap::with_hasher(table),
+            last_demux: None,
             listeners: Slab::default(),
             listen_index: HashMap::with_hasher(table),
             syn_queue: Slab::default(),

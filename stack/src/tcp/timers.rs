@@ -54,10 +54,18 @@ fn due(deadline: Option<Instant>, now: Instant) -> bool {
 
 impl Connection {
     pub fn next_deadline(&self) -> Option<Instant> {
-        [self.rtx_at, self.persist_at, self.delack_at, self.idle_at, self.time_wait_until, self.release_buffers_at]
-            .into_iter()
-            .flatten()
-            .min()
+        // Runs after every segment: plain comparisons, not an iterator chain.
+        fn earlier(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+            match (a, b) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, None) => a,
+                (None, b) => b,
+            }
+        }
+        let a = earlier(self.rtx_at, self.persist_at);
+        let b = earlier(self.delack_at, self.idle_at);
+        let c = earlier(self.time_wait_until, self.release_buffers_at);
+        earlier(earlier(a, b), c)
     }
 
     /// Runs every deadline that is due.
