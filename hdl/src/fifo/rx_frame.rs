@@ -27,7 +27,7 @@
 //! clock a byte is taken, so the next byte is on `out_data` one clock later, with no bubble.
 //! Metadata becomes visible one clock after it is written (`meta_wr_seen`), for the same
 //! registered read.
-use crate::mac::rx::SatCounter32;
+use crate::counter::SatCounter32;
 use crate::model::rx_reference::FCS_LEN;
 use rust_hdl::prelude::*;
 

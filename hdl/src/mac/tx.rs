@@ -21,6 +21,7 @@
 //! sent and the host has not ended the frame, the MAC aborts instead of sending byte
 //! `max_len - 3`, so the line never carries more than `max_len` bytes after the SFD.
 //! An aborted frame counts in `underflows` or `oversize`, not in `frames_sent`/`bytes_sent`.
+use crate::counter::SatCounter32;
 use crate::mac::crc::Crc32Byte;
 use rust_hdl::prelude::*;
 
@@ -83,10 +84,10 @@ pub struct MacTx {
     aborting: DFF<Bit>,
     /// Reading and dropping host bytes up to `in_last` after an abort.
     draining: DFF<Bit>,
-    frames: DFF<Bits<32>>,
+    frames: SatCounter32,
     bytes: DFF<Bits<32>>,
-    underflow_count: DFF<Bits<32>>,
-    oversize_count: DFF<Bits<32>>,
+    underflow_count: SatCounter32,
+    oversize_count: SatCounter32,
     fcs_crc: Crc32Byte,
 
     // Combinational steps of one PHY byte time.
@@ -174,19 +175,22 @@ impl Logic for MacTx {
             fcs_shift,
             aborting,
             draining,
-            frames,
-            bytes,
-            underflow_count,
-            oversize_count
+            bytes
         );
-        clock!(self, clock, fcs_crc);
+        clock!(self, clock, fcs_crc, frames, underflow_count, oversize_count);
         self.phy_data.next = self.out_data.q.val();
         self.phy_en.next = self.out_en.q.val();
         self.phy_er.next = self.out_er.q.val();
-        self.frames_sent.next = self.frames.q.val();
+        self.frames_sent.next = self.frames.count.val();
         self.bytes_sent.next = self.bytes.q.val();
-        self.underflows.next = self.underflow_count.q.val();
-        self.oversize.next = self.oversize_count.q.val();
+        self.underflows.next = self.underflow_count.count.val();
+        self.oversize.next = self.oversize_count.count.val();
+        self.frames.reset.next = self.reset.val();
+        self.underflow_count.reset.next = self.reset.val();
+        self.oversize_count.reset.next = self.reset.val();
+        self.frames.inc.next = false;
+        self.underflow_count.inc.next = false;
+        self.oversize_count.inc.next = false;
         self.in_ready.next = false;
         self.fcs_crc.init.next = false;
         self.fcs_crc.enable.next = false;
@@ -234,9 +238,7 @@ impl Logic for MacTx {
                         }
                     } else if self.count.q.val() >= self.data_limit.val() {
                         self.do_abort.next = true;
-                        if self.oversize_count.q.val() != self.ones.val() {
-                            self.oversize_count.d.next = self.oversize_count.q.val() + 1;
-                        }
+                        self.oversize_count.inc.next = true;
                     } else if self.in_valid.val() {
                         self.in_ready.next = true;
                         self.out_data.d.next = self.in_data.val();
@@ -245,9 +247,7 @@ impl Logic for MacTx {
                         self.fcs_crc.enable.next = true;
                     } else {
                         self.do_abort.next = true;
-                        if self.underflow_count.q.val() != self.ones.val() {
-                            self.underflow_count.d.next = self.underflow_count.q.val() + 1;
-                        }
+                        self.underflow_count.inc.next = true;
                     }
                 }
                 TxState::Pad => {
@@ -331,9 +331,7 @@ impl Logic for MacTx {
             }
         }
         if self.frame_done.val() {
-            if self.frames.q.val() != self.ones.val() {
-                self.frames.d.next = self.frames.q.val() + 1;
-            }
+            self.frames.inc.next = true;
             if self.bytes_sum.val() < self.bytes.q.val() {
                 self.bytes.d.next = self.ones.val();
             } else {
@@ -351,10 +349,7 @@ impl Logic for MacTx {
             self.cur_last.d.next = false;
             self.aborting.d.next = false;
             self.draining.d.next = false;
-            self.frames.d.next = 0.into();
             self.bytes.d.next = 0.into();
-            self.underflow_count.d.next = 0.into();
-            self.oversize_count.d.next = 0.into();
         }
     }
 }

@@ -59,6 +59,7 @@
 //! receiver it looks like a burst of two bits (the anchoring rise, a mid-bit fall one bit
 //! later) that then ends; such a burst pulses `link_pulse`. Pulses and received frames feed
 //! a [`LinkMonitor`] that drives `link_up`.
+use crate::counter::SatCounter32;
 use rust_hdl::prelude::*;
 
 use super::link_pulse::{LinkMonitor, DEFAULT_EVENTS_FOR_LINK_UP, DEFAULT_LINK_FAIL_CYCLES};
@@ -137,15 +138,14 @@ pub struct ManchesterRx<const W: usize> {
     o_error: DFF<Bit>,
     o_end: DFF<Bit>,
     o_nlp: DFF<Bit>,
-    cv: DFF<Bits<32>>,
-    drib: DFF<Bits<32>>,
+    cv: SatCounter32,
+    drib: SatCounter32,
     // Parameters (times in quarter-samples, offset 2R).
     win_lo: Constant<Bits<16>>,
     win_hi: Constant<Bits<16>>,
     four_w: Constant<Bits<16>>,
     four_r: Constant<Bits<16>>,
     lock_m1: Constant<Bits<8>>,
-    ones32: Constant<Bits<32>>,
     msb: Constant<Bits<8>>,
     /// 4i: the time of sample i relative to sample 0.
     off: [Constant<Bits<16>>; W],
@@ -230,7 +230,6 @@ impl<const W: usize> ManchesterRx<W> {
             four_w: Constant::new((4 * w).to_bits()),
             four_r: Constant::new((4 * r).to_bits()),
             lock_m1: Constant::new((cfg.lock_transitions as u64 - 1).to_bits()),
-            ones32: Constant::new(0xFFFF_FFFF_u64.to_bits()),
             msb: Constant::new(0x80_u64.to_bits()),
             off: constants(|i| 4 * i as u64),
             sub: constants(|i| 5 * r / 2 + i as u64),
@@ -261,9 +260,11 @@ impl<const W: usize> Logic for ManchesterRx<W> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, tracking, h, prev, missed, good, lock, burst_bits, in_frame, no_sfd, shift,
-            nbits, byte_err, o_valid, o_data, o_error, o_end, o_nlp, cv, drib
+            nbits, byte_err, o_valid, o_data, o_error, o_end, o_nlp
         );
-        clock!(self, clock, link);
+        clock!(self, clock, link, cv, drib);
+        self.cv.reset.next = self.reset.val();
+        self.drib.reset.next = self.reset.val();
         // Edges: sample i differs from the sample before it.
         self.change[0].next = self.samples.val().get_bit(0) ^ self.prev.q.val();
         for i in 1..W {
@@ -389,16 +390,13 @@ impl<const W: usize> Logic for ManchesterRx<W> {
                 self.no_sfd.d.next = false;
             }
         }
-        if self.violation.val() & (self.cv.q.val() != self.ones32.val()) {
-            self.cv.d.next = self.cv.q.val() + 1;
-        }
+        self.cv.inc.next = self.violation.val();
+        self.drib.inc.next = false;
         if self.burst_end.val() {
             if self.in_frame.q.val() {
                 self.o_end.d.next = true;
                 self.o_error.d.next = self.byte_err.q.val();
-                if (self.nbits.q.val() != 0) & (self.drib.q.val() != self.ones32.val()) {
-                    self.drib.d.next = self.drib.q.val() + 1;
-                }
+                self.drib.inc.next = self.nbits.q.val() != 0;
             } else if self.burst_bits.q.val() == 2 {
                 // Rise, fall one bit later, then nothing: a normal link pulse.
                 self.nlp.next = true;
@@ -426,8 +424,6 @@ impl<const W: usize> Logic for ManchesterRx<W> {
             self.o_valid.d.next = false;
             self.o_end.d.next = false;
             self.o_nlp.d.next = false;
-            self.cv.d.next = 0.into();
-            self.drib.d.next = 0.into();
             self.burst_bits.d.next = 0.into();
         }
 
@@ -439,8 +435,8 @@ impl<const W: usize> Logic for ManchesterRx<W> {
         self.carrier.next = self.tracking.q.val();
         self.link_pulse.next = self.o_nlp.q.val();
         self.link_up.next = self.link.link_up.val();
-        self.code_violations.next = self.cv.q.val();
-        self.dribble.next = self.drib.q.val();
+        self.code_violations.next = self.cv.count.val();
+        self.dribble.next = self.drib.count.val();
         self.frame_bits.next = self.burst_bits.q.val();
     }
 }

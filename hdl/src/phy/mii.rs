@@ -23,6 +23,7 @@
 //!   TX_CLK side never saw fewer than 5 bytes in the FIFO during a frame. As in `rx_cross`,
 //!   `read` and `ready`/`write` have no combinational path from the FIFO's flags, so the
 //!   exported Verilog is free of Verilator's UNOPTFLAT.
+use crate::counter::SatCounter32;
 use crate::phy::rx_cross::RxCross;
 use rust_hdl::prelude::*;
 
@@ -195,7 +196,7 @@ pub struct MiiTx {
     txd_r: DFF<Bits<4>>,
     en_r: DFF<Bit>,
     er_r: DFF<Bit>,
-    underrun_count: DFF<Bits<32>>,
+    underrun_count: SatCounter32,
     count_cross: VectorSynchronizer<Bits<32>>,
     /// The FIFO was below half full one core clock ago. Registered so that `ready` (and
     /// so `write`) does not depend combinationally on the FIFO (see the lint note in
@@ -204,7 +205,6 @@ pub struct MiiTx {
     push_word: Signal<Local, Bits<10>>,
     en_bit: Constant<Bits<10>>,
     er_bit: Constant<Bits<10>>,
-    ones: Constant<Bits<32>>,
 }
 
 impl Default for MiiTx {
@@ -234,7 +234,6 @@ impl Default for MiiTx {
             push_word: Default::default(),
             en_bit: Constant::new(0x100_u64.to_bits()),
             er_bit: Constant::new(0x200_u64.to_bits()),
-            ones: Constant::new(0xFFFF_FFFF_u64.to_bits()),
         }
     }
 }
@@ -249,17 +248,18 @@ impl Logic for MiiTx {
             hold,
             txd_r,
             en_r,
-            er_r,
-            underrun_count
+            er_r
         );
-        clock!(self, phy_clock, phy_reset);
+        clock!(self, phy_clock, phy_reset, underrun_count);
         dff_setup!(self, clock, room);
         self.phy_reset.sig_in.next = self.reset.val();
         self.fifo.write_clock.next = self.clock.val();
         self.fifo.read_clock.next = self.phy_clock.val();
         self.count_cross.clock_in.next = self.phy_clock.val();
         self.count_cross.clock_out.next = self.clock.val();
-        self.count_cross.sig_in.next = self.underrun_count.q.val();
+        self.underrun_count.reset.next = self.phy_reset.sig_out.val();
+        self.underrun_count.inc.next = false;
+        self.count_cross.sig_in.next = self.underrun_count.count.val();
         self.count_cross.send.next = !self.count_cross.busy.val();
         self.underruns.next = self.count_cross.sig_out.val();
 
@@ -295,9 +295,7 @@ impl Logic for MiiTx {
             self.txd_r.d.next = 0.into();
             self.en_r.d.next = false;
             self.er_r.d.next = false;
-            if self.en_r.q.val() & (self.underrun_count.q.val() != self.ones.val()) {
-                self.underrun_count.d.next = self.underrun_count.q.val() + 1;
-            }
+            self.underrun_count.inc.next = self.en_r.q.val();
         }
         if self.phy_reset.sig_out.val() {
             self.fifo.read.next = false;
@@ -306,7 +304,6 @@ impl Logic for MiiTx {
             self.txd_r.d.next = 0.into();
             self.en_r.d.next = false;
             self.er_r.d.next = false;
-            self.underrun_count.d.next = 0.into();
         }
         self.txd.next = self.txd_r.q.val();
         self.tx_en.next = self.en_r.q.val();
