@@ -90,6 +90,15 @@ fn check(label: &str, seed: u64, cfg: &MacConfig, clean: &[Vec<u8>], corrupted: 
     assert_eq!((c.runts, c.giants, c.phy_errors, c.bad_preamble), (0, 0, 0, 0), "{ctx}: other drops");
     assert_eq!(c.fifo_overflows, 0, "{ctx}: FIFO overflows");
     assert_eq!(c.phy_events, 0, "{ctx}: code violations / CDC overflows");
+    // Visible with --nocapture (the long runs report what they covered).
+    println!(
+        "{{\"run\":\"{label}\",\"seed\":{seed},\"frames_sent\":{},\"delivered\":{},\"filtered\":{},\"fcs_errors\":{},\"core_cycles\":{}}}",
+        clean.len(),
+        run.frames.len(),
+        c.filtered,
+        c.fcs_errors,
+        run.core_cycles
+    );
 }
 
 /// Backpressure from the host: `out_ready` low one core clock in eight.
