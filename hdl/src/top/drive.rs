@@ -286,28 +286,105 @@ impl HostSource {
     }
 }
 
-macro_rules! tx_host_side {
-    ($top:expr, $src:expr) => {{
-        let (v, d, l) = $src.present();
-        $top.in_valid.next = v;
-        $top.in_data.next = d.to_bits();
-        $top.in_last.next = l;
-        settle(&mut $top);
-        v && $top.in_ready.val()
-    }};
+/// The ports every TX top shares (see `tx_path::tx_top!`).
+pub trait TxTop: Block + Default {
+    fn core_clock(&mut self) -> &mut Signal<In, Clock>;
+    fn set_reset(&mut self, on: bool);
+    /// Set the MAC's gap and maximum length to their defaults.
+    fn defaults(&mut self);
+    /// Present (in_valid, in_data, in_last) on the host-side stream.
+    fn present(&mut self, input: (bool, u8, bool));
+    fn in_ready(&self) -> bool;
+    fn counters(&self) -> TxTopCounters;
 }
 
-fn tx_counters(frames_sent: u32, bytes_sent: u32, underflows: u32, oversize: u32) -> TxTopCounters {
-    TxTopCounters { frames_sent, bytes_sent, underflows, oversize }
+macro_rules! impl_tx_top {
+    ($top:ty) => {
+        impl TxTop for $top {
+            fn core_clock(&mut self) -> &mut Signal<In, Clock> {
+                &mut self.clock
+            }
+            fn set_reset(&mut self, on: bool) {
+                self.reset.next = on;
+            }
+            fn defaults(&mut self) {
+                self.ifg_bytes.next = DEFAULT_IFG.to_bits();
+                self.max_len.next = TX_MAX_LEN.to_bits();
+            }
+            fn present(&mut self, (valid, data, last): (bool, u8, bool)) {
+                self.in_valid.next = valid;
+                self.in_data.next = data.to_bits();
+                self.in_last.next = last;
+            }
+            fn in_ready(&self) -> bool {
+                self.in_ready.val()
+            }
+            fn counters(&self) -> TxTopCounters {
+                TxTopCounters {
+                    frames_sent: self.frames_sent.val().to_u32(),
+                    bytes_sent: self.bytes_sent.val().to_u32(),
+                    underflows: self.underflows.val().to_u32(),
+                    oversize: self.oversize.val().to_u32(),
+                }
+            }
+        }
+    };
 }
 
-macro_rules! tx_reset_and_defaults {
-    ($top:expr) => {{
-        $top.connect_all();
-        $top.ifg_bytes.next = (DEFAULT_IFG as u8).to_bits();
-        $top.max_len.next = (TX_MAX_LEN as u16).to_bits();
-        $top.reset.next = true;
-    }};
+impl_tx_top!(TxManchesterTop);
+impl_tx_top!(TxGmiiTop);
+impl_tx_top!(TxMiiTop);
+
+/// A fresh TX top with default gap and length, held in reset.
+fn tx_top<T: TxTop>() -> T {
+    let mut top = T::default();
+    top.connect_all();
+    top.defaults();
+    top.set_reset(true);
+    top
+}
+
+/// Offer the source's byte; true if the coming edge takes it.
+fn offer<T: TxTop>(top: &mut T, src: &HostSource) -> bool {
+    let (valid, data, last) = src.present();
+    top.present((valid, data, last));
+    settle(top);
+    valid && top.in_ready()
+}
+
+/// Run a single-clock TX top: after reset, feed `frames` and collect `sample(top)` after
+/// each clock until every frame has left and the line was idle (`sample`'s flag) for more
+/// than `tail` clocks, or `limit` clocks passed (a bound against a hang, never reached by
+/// a working design).
+fn run_single_clock_tx<T: TxTop, O>(
+    frames: &[Vec<u8>],
+    tail: usize,
+    limit: usize,
+    mut rec: Option<&mut VectorRecorder>,
+    sample: impl Fn(&T) -> (O, bool),
+) -> (Vec<O>, TxTopCounters) {
+    let mut top: T = tx_top();
+    for _ in 0..RESET_CYCLES {
+        cycle_traced(&mut top, |t| t.core_clock(), rec.as_deref_mut());
+    }
+    top.set_reset(false);
+    let mut src = HostSource::new(frames);
+    let mut out = Vec::new();
+    let mut idle_run = 0;
+    while out.len() < limit {
+        let took = offer(&mut top, &src);
+        cycle_traced(&mut top, |t| t.core_clock(), rec.as_deref_mut());
+        if took {
+            src.advance();
+        }
+        let (o, idle) = sample(&top);
+        out.push(o);
+        idle_run = if src.done() && idle { idle_run + 1 } else { 0 };
+        if idle_run > tail {
+            break;
+        }
+    }
+    (out, top.counters())
 }
 
 /// The Manchester TX top: frames in, line sample words out (one per core clock), until
@@ -315,38 +392,13 @@ macro_rules! tx_reset_and_defaults {
 pub fn run_manchester_tx(
     frames: &[Vec<u8>],
     tail: usize,
-    mut rec: Option<&mut VectorRecorder>,
+    rec: Option<&mut VectorRecorder>,
 ) -> (Vec<u64>, TxTopCounters) {
-    let mut top = TxManchesterTop::default();
-    tx_reset_and_defaults!(top);
-    for _ in 0..RESET_CYCLES {
-        cycle_traced(&mut top, |t| &mut t.clock, rec.as_deref_mut());
-    }
-    top.reset.next = false;
-    let mut src = HostSource::new(frames);
-    let mut words = Vec::new();
-    let mut idle_run = 0;
-    // Bounded: every frame takes at most 2 clocks per bit; the bound only stops a hang.
+    // At most 2 clocks per bit, 8 bits per byte, preamble and gap included.
     let limit = frames.iter().map(|f| (f.len() + 40) * 8 * 4).sum::<usize>() + tail + 10_000;
-    while words.len() < limit {
-        let took = tx_host_side!(top, src);
-        cycle_traced(&mut top, |t| &mut t.clock, rec.as_deref_mut());
-        if took {
-            src.advance();
-        }
-        words.push(top.samples.val().to_u64());
-        idle_run = if src.done() && top.line_idle.val() { idle_run + 1 } else { 0 };
-        if idle_run > tail {
-            break;
-        }
-    }
-    let c = tx_counters(
-        top.frames_sent.val().to_u32(),
-        top.bytes_sent.val().to_u32(),
-        top.underflows.val().to_u32(),
-        top.oversize.val().to_u32(),
-    );
-    (words, c)
+    run_single_clock_tx::<TxManchesterTop, _>(frames, tail, limit, rec, |t| {
+        (t.samples.val().to_u64(), t.line_idle.val())
+    })
 }
 
 /// The GMII TX top: frames in, one [`WireByte`] per clock from the TX pins out, until every
@@ -354,38 +406,13 @@ pub fn run_manchester_tx(
 pub fn run_gmii_tx(
     frames: &[Vec<u8>],
     tail: usize,
-    mut rec: Option<&mut VectorRecorder>,
+    rec: Option<&mut VectorRecorder>,
 ) -> (Vec<WireByte>, TxTopCounters) {
-    let mut top = TxGmiiTop::default();
-    tx_reset_and_defaults!(top);
-    for _ in 0..RESET_CYCLES {
-        cycle_traced(&mut top, |t| &mut t.clock, rec.as_deref_mut());
-    }
-    top.reset.next = false;
-    let mut src = HostSource::new(frames);
-    let mut wire = Vec::new();
-    let mut idle_run = 0;
     let limit = frames.iter().map(|f| f.len() + 40).sum::<usize>() * 2 + tail + 1000;
-    while wire.len() < limit {
-        let took = tx_host_side!(top, src);
-        cycle_traced(&mut top, |t| &mut t.clock, rec.as_deref_mut());
-        if took {
-            src.advance();
-        }
-        let b = WireByte { en: top.tx_en.val(), er: top.tx_er.val(), data: top.txd.val().to_u8() };
-        wire.push(b);
-        idle_run = if src.done() && !b.en { idle_run + 1 } else { 0 };
-        if idle_run > tail {
-            break;
-        }
-    }
-    let c = tx_counters(
-        top.frames_sent.val().to_u32(),
-        top.bytes_sent.val().to_u32(),
-        top.underflows.val().to_u32(),
-        top.oversize.val().to_u32(),
-    );
-    (wire, c)
+    run_single_clock_tx::<TxGmiiTop, _>(frames, tail, limit, rec, |t| {
+        let b = WireByte { en: t.tx_en.val(), er: t.tx_er.val(), data: t.txd.val().to_u8() };
+        (b, !b.en)
+    })
 }
 
 /// The MII TX top with its PHY's TX clock from `clocks` (A = core, B = PHY): frames in,
@@ -396,8 +423,7 @@ pub fn run_mii_tx(
     tail: usize,
     mut rec: Option<&mut VectorRecorder>,
 ) -> (Vec<PinSample>, TxTopCounters) {
-    let mut top = TxMiiTop::default();
-    tx_reset_and_defaults!(top);
+    let mut top: TxMiiTop = tx_top();
     let mut src = HostSource::new(frames);
     let mut pins = Vec::new();
     let mut core_edges = 0;
@@ -408,9 +434,9 @@ pub fn run_mii_tx(
         let e = clocks.peek();
         if e.rising && e.domain == crate::sim::Domain::A {
             if core_edges == RESET_CYCLES {
-                top.reset.next = false;
+                top.set_reset(false);
             }
-            took = core_edges >= RESET_CYCLES && tx_host_side!(top, src);
+            took = core_edges >= RESET_CYCLES && offer(&mut top, &src);
             core_edges += 1;
         }
         clocks.step_traced(&mut top, |t| &mut t.clock, |t| &mut t.phy_clock, rec.as_deref_mut());
@@ -426,11 +452,5 @@ pub fn run_mii_tx(
             }
         }
     }
-    let c = tx_counters(
-        top.frames_sent.val().to_u32(),
-        top.bytes_sent.val().to_u32(),
-        top.underflows.val().to_u32(),
-        top.oversize.val().to_u32(),
-    );
-    (pins, c)
+    (pins, top.counters())
 }
