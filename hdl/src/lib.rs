@@ -33,6 +33,7 @@
 //!   `er` (abort this frame on the line) for the byte taken on that `ready`. Between frames
 //!   `en` is low, so a PHY that asks during the inter-frame gap gets idle.
 //! * Counters are 32-bit and saturate at all ones.
+pub mod csr;
 pub mod fifo;
 pub mod mac;
 pub mod model;
