@@ -92,7 +92,7 @@ const RO_IRQ_CAUSE: usize = 3;
 // The field shapes the ports assume.
 const _: () = {
     use nic_regs::*;
-    assert!(COUNTERS.len() == NCNT && IRQ_CAUSES == 5);
+    assert!(ADDR_BITS == 12 && COUNTERS.len() == NCNT && IRQ_CAUSES == 5);
     assert!(IRQ_BIT_RX == 0 && IRQ_BIT_TX == 1 && IRQ_BIT_DMA_ERROR == 2 && IRQ_BIT_LINK == 3 && IRQ_BIT_RX_NO_BUFFER == 4);
     assert!(MAC_LO_ADDR.lsb == 0 && MAC_LO_ADDR.width == 32 && MAC_HI_ADDR.lsb == 0 && MAC_HI_ADDR.width == 16);
     assert!(MAX_LEN_BYTES.lsb == 0 && MAX_LEN_BYTES.width == 16);

@@ -13,11 +13,21 @@ fn bits(f: &Field) -> String {
     }
 }
 
+/// The bytes of a ring entry a field lives in.
+fn bytes(f: &Field) -> String {
+    let (first, last) = (f.lsb / 8, f.msb() / 8);
+    if first == last {
+        format!("{first}")
+    } else {
+        format!("{first}..={last}")
+    }
+}
+
 fn field_table(out: &mut String, fields: &[Field], with_reset: Option<u32>) {
     if with_reset.is_some() {
         out.push_str("| bits | field | access | reset | meaning |\n|---|---|---|---|---|\n");
     } else {
-        out.push_str("| bits | field | meaning |\n|---|---|---|\n");
+        out.push_str("| bits | bytes | field | meaning |\n|---|---|---|---|\n");
     }
     for f in fields {
         match with_reset {
@@ -33,7 +43,7 @@ fn field_table(out: &mut String, fields: &[Field], with_reset: Option<u32>) {
                 );
             }
             None => {
-                let _ = writeln!(out, "| {} | `{}` | {} |", bits(f), f.name, f.doc);
+                let _ = writeln!(out, "| {} | {} | `{}` | {} |", bits(f), bytes(f), f.name, f.doc);
             }
         }
     }
@@ -126,7 +136,8 @@ pub fn markdown() -> String {
          (`nic_regs::phase_for_index`, `Completion::is_new`). The host therefore never reads a \
          device register on the fast path. `PHASE` is the last bit of the entry.\n\n\
          An entry is the little-endian 128-bit number of its 16 bytes (byte *k* is bits \
-         8k+7..8k). Reserved bits are written 0.\n\n",
+         8k+7..8k). Bits not listed in the tables below are reserved and written 0; \
+         `Descriptor::decode` and `Completion::decode` reject an entry with a reserved bit set.\n\n",
     );
     o.push_str("| ring | base | host writes | device updates |\n|---|---|---|---|\n");
     for r in RINGS {
