@@ -318,7 +318,7 @@ mod tests {
             for i in 0..(4 * size).min(1 << 17) {
                 let idx = i as u16;
                 let pass = i / size;
-                assert_eq!(phase_for_index(idx, log2), pass % 2 == 0, "log2 {log2} index {i}");
+                assert_eq!(phase_for_index(idx, log2), pass.is_multiple_of(2), "log2 {log2} index {i}");
                 assert_eq!(slot(idx, log2), (i % size) as usize);
             }
             // Crossing 2^16 keeps alternating: index 0xFFFF then 0x0000.
