@@ -47,6 +47,7 @@
 //!   if it feeds a parent's combinational logic that drives this block's inputs, Icarus
 //!   loops at zero delay. Compute into locals and assign each output once.
 pub mod counter;
+pub mod csr;
 pub mod fifo;
 pub mod mac;
 pub mod model;
