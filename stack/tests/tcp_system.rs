@@ -32,54 +32,31 @@ fn several_mib_arrive_byte_exact_at_5_percent_loss_with_reordering() {
     for seed in seeds() {
         let net = Network::new(seed, quiet_link());
         let mut hosts = stacks(&net, seed);
-        let listener = listen(&mut hosts[1].stack, 5001, 8);
-        let client = hosts[0].stack.socket(SocketType::Tcp);
-        hosts[0].stack.connect(0, client, SocketAddrV4::new(ip(2), 5001)).unwrap();
-        net.set_config(LinkConfig { delay_ms: 2, jitter_ms: 3, loss: 0.05, duplicate: 0.01, corrupt: 0.0, mtu: 1500 });
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let data: Vec<u8> = (0..4 << 20).map(|_| rng.gen()).collect();
-        let (mut sent, mut shut, mut conn, mut received) = (0, false, None, Vec::new());
-        let done = net.run(&mut hosts, 3_600_000, |now, h| {
-            if conn.is_none() {
-                conn = h[1].stack.accept(listener).ok();
-            }
-            while sent < data.len() {
-                match h[0].stack.write(now, client, &data[sent..data.len().min(sent + 65536)]) {
-                    Ok(n) if n > 0 => sent += n,
-                    _ => break,
-                }
-            }
-            if sent == data.len() && !shut {
-                h[0].stack.shutdown_write(now, client).unwrap();
-                shut = true;
-            }
-            conn.is_some_and(|c| drain(&mut h[1].stack, c, &mut received))
-        });
-        assert!(done, "transfer did not finish (seed {seed}): {} of {} bytes", received.len(), data.len());
+        let link = LinkConfig { delay_ms: 2, jitter_ms: 3, loss: 0.05, duplicate: 0.01, corrupt: 0.0, mtu: 1500 };
+        let (data, received) = one_way_transfer(&net, &mut hosts, link, seed, 4 << 20);
         assert!(received == data, "bytes differ (seed {seed})");
         assert!(net.stats().lost > 100, "the link really lost packets (seed {seed})");
     }
 }
 
-#[test]
-fn the_devices_receive_sum_checks_tcp_and_corrupted_segments_are_still_caught() {
-    let seed = 6;
-    let net = Network::new(seed, quiet_link());
-    // Both ports fill `RxMeta::l3_sum`, as the card's checksum assist does.
-    let mut hosts: Vec<Host<Stack>> = (1..=2u8)
-        .map(|n| {
-            let port = net.add_port(true);
-            Host { stack: Stack::new(Interface::new(config(n), port.caps(), seed + u64::from(n))), port }
-        })
-        .collect();
+/// Host 0 connects to a listener on host 1 and sends `len` seeded random bytes, then shuts
+/// down its side; host 1 reads until end of stream. The link switches to `link` once the
+/// connection is requested. Returns (sent, received); panics if it does not finish.
+fn one_way_transfer(
+    net: &Network,
+    hosts: &mut [Host<Stack>],
+    link: LinkConfig,
+    seed: u64,
+    len: usize,
+) -> (Vec<u8>, Vec<u8>) {
     let listener = listen(&mut hosts[1].stack, 5001, 8);
     let client = hosts[0].stack.socket(SocketType::Tcp);
     hosts[0].stack.connect(0, client, SocketAddrV4::new(ip(2), 5001)).unwrap();
-    net.set_config(LinkConfig { corrupt: 0.02, ..quiet_link() });
+    net.set_config(link);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let data: Vec<u8> = (0..1 << 20).map(|_| rng.gen()).collect();
+    let data: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
     let (mut sent, mut shut, mut conn, mut received) = (0, false, None, Vec::new());
-    let done = net.run(&mut hosts, 3_600_000, |now, h| {
+    let done = net.run(hosts, 3_600_000, |now, h| {
         if conn.is_none() {
             conn = h[1].stack.accept(listener).ok();
         }
@@ -95,7 +72,22 @@ fn the_devices_receive_sum_checks_tcp_and_corrupted_segments_are_still_caught() 
         }
         conn.is_some_and(|c| drain(&mut h[1].stack, c, &mut received))
     });
-    assert!(done, "transfer did not finish: {} of {} bytes", received.len(), data.len());
+    assert!(done, "transfer did not finish (seed {seed}): {} of {} bytes", received.len(), data.len());
+    (data, received)
+}
+
+#[test]
+fn the_devices_receive_sum_checks_tcp_and_corrupted_segments_are_still_caught() {
+    let seed = 6;
+    let net = Network::new(seed, quiet_link());
+    // Both ports fill `RxMeta::l3_sum`, as the card's checksum assist does.
+    let mut hosts: Vec<Host<Stack>> = (1..=2u8)
+        .map(|n| {
+            let port = net.add_port(true);
+            Host { stack: Stack::new(Interface::new(config(n), port.caps(), seed + u64::from(n))), port }
+        })
+        .collect();
+    let (data, received) = one_way_transfer(&net, &mut hosts, LinkConfig { corrupt: 0.02, ..quiet_link() }, seed, 1 << 20);
     assert!(received == data, "bytes differ");
     let stats = hosts[1].stack.iface().stats();
     assert!(net.stats().corrupted > 5, "the link really corrupted frames");
