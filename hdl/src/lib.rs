@@ -49,6 +49,7 @@
 pub mod counter;
 pub mod csr;
 pub mod fifo;
+pub mod irq;
 pub mod mac;
 pub mod model;
 pub mod phy;
