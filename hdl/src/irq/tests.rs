@@ -239,21 +239,21 @@ fn irq_reset_clears_everything() {
 
 fn random_inputs(rng: &mut ChaCha8Rng, b: &Bench, cfg: &mut Inputs, ack_wait: &mut [u32; 3]) -> Inputs {
     if rng.gen_bool(0.002) {
-        cfg.frames = *[0, 1, 2, 3, 5, 16].iter().nth(rng.gen_range(0..6)).unwrap();
-        cfg.time_us = *[0, 0, 1, 2, 7].iter().nth(rng.gen_range(0..5)).unwrap();
+        cfg.frames = [0, 1, 2, 3, 5, 16][rng.gen_range(0..6)];
+        cfg.time_us = [0, 0, 1, 2, 7][rng.gen_range(0..5)];
     }
     if rng.gen_bool(0.01) {
         cfg.mask = rng.gen_range(0..32);
     }
     let req = b.trace.last().map_or(0, |t| t.1);
     let mut ack = 0;
-    for v in 0..3 {
+    for (v, wait) in ack_wait.iter_mut().enumerate() {
         if req & (1 << v) != 0 {
-            if ack_wait[v] == 0 {
+            if *wait == 0 {
                 ack |= 1 << v;
-                ack_wait[v] = rng.gen_range(1..12);
+                *wait = rng.gen_range(1..12);
             } else {
-                ack_wait[v] -= 1;
+                *wait -= 1;
             }
         } else if rng.gen_bool(0.01) {
             ack |= 1 << v; // a stray ack with nothing outstanding
