@@ -59,8 +59,9 @@ pub const VECTOR_CAUSES: [u32; VECTORS] = [
 const NCAUSE: usize = nic_regs::IRQ_CAUSES as usize;
 const _: () = assert!(NCAUSE == 5);
 
-/// One vector's moderator: counts `pulse` events (not `event`: a SystemVerilog keyword) and fires (combinational `fire`, on the edge
-/// it is high) when `frames` events are pending or `time_us` µs have passed since the first.
+/// One vector's moderator: counts `pulse` events (the port is not named `event`, a
+/// SystemVerilog keyword) and fires (combinational `fire`, on the edge it is high) when
+/// `frames` events are pending or `time_us` µs have passed since the first.
 #[derive(LogicBlock)]
 pub struct Moderator {
     pub clock: Signal<In, Clock>,

@@ -131,6 +131,16 @@ fn irq_time_only_fires_t_after_the_first_event() {
     let mut b = Bench::new(1);
     b.run(20, |k| Inputs { tx_event: k == 2, ..unmasked(0xFFFF, 7) });
     assert_eq!(b.rises(VEC_TX), vec![9]);
+    // A 125 MHz core clock: T = 2 µs is 250 clocks.
+    let mut b = Bench::new(125);
+    b.run(400, |k| Inputs { rx_event: k == 20 || k == 100, ..unmasked(16, 2) });
+    assert_eq!(b.rises(VEC_RX), vec![270]);
+}
+
+#[test]
+#[should_panic(expected = "cycles_per_us")]
+fn irq_zero_cycles_per_us_is_rejected() {
+    let _ = Irq::new(0);
 }
 
 /// Both thresholds: whichever comes first fires, and firing restarts both.
@@ -311,4 +321,17 @@ fn irq_verilog_lints_and_replays() {
     assert!(b.rises(VEC_RX).len() > 5);
     let rec = b.rec.take().unwrap();
     crate::verilog::assert_replays(&module, &rec, &[]);
+}
+
+/// Resource counts after Yosys synthesis (run by hand: `-- --ignored irq_resources`).
+#[test]
+#[ignore]
+fn irq_resources() {
+    use crate::verilog::synth::{synthesize, Family};
+    let module = crate::verilog::export::export("nic_irq", &mut Irq::new(125));
+    for f in Family::ALL {
+        let dir = crate::verilog::workdir(&format!("synth-irq-{}", f.name()));
+        let r = synthesize(&module, f, &dir).unwrap();
+        println!("{} {}", f.name(), r.to_json());
+    }
 }
