@@ -20,7 +20,9 @@
 //!   `irq_mod_frames` (0 and 1 both mean every event), or where `irq_mod_time_us` µs
 //!   (`irq_mod_time_us × cycles_per_us` clocks, 0 = no timer) have passed since the edge that
 //!   took the first pending event, whichever comes first. Firing empties the count and stops
-//!   the timer. Firing sets the cause bit (`RX` or `TX`).
+//!   the timer. Firing sets the cause bit (`RX` or `TX`). Thresholds are compared every
+//!   clock, so lowering one below what is already pending fires on the next edge. The µs
+//!   timer is a prescaler of `cycles_per_us` clocks and a saturating 16-bit µs count.
 //! * The unmoderated causes (`RX_NO_BUFFER`, `DMA_ERROR`, `LINK`) are set on the edge their
 //!   input pulse is sampled.
 //! * `irq_set` shows the cause bits set on the coming edge; it is combinational (from the
