@@ -50,6 +50,17 @@ const SIZE_8: u8 = 3;
 pub trait HostMemory {
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), ()>;
     fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), ()>;
+
+    /// Store the bytes of one beat at 8-aligned `addr` selected by `strb` (bit k = byte k).
+    fn write_beat(&mut self, addr: u64, data: u64, strb: u8) -> Result<(), ()> {
+        let bytes = data.to_le_bytes();
+        for (i, byte) in bytes.iter().enumerate() {
+            if strb >> i & 1 == 1 {
+                self.write(addr + i as u64, std::slice::from_ref(byte))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Plain memory: `len` bytes starting at bus address `base`.
@@ -382,13 +393,8 @@ impl<M: HostMemory> AxiMem<M> {
                 (b.addr + u64::from(b.done) * BEAT_BYTES, b.done + 1 == b.beats)
             };
             let mut resp = self.beat_resp(addr);
-            if resp == RESP_OKAY {
-                let data = m.wdata.to_le_bytes();
-                for (i, byte) in data.iter().enumerate() {
-                    if m.wstrb >> i & 1 == 1 && self.mem.write(addr + i as u64, std::slice::from_ref(byte)).is_err() {
-                        resp = RESP_DECERR;
-                    }
-                }
+            if resp == RESP_OKAY && self.mem.write_beat(addr, m.wdata, m.wstrb).is_err() {
+                resp = RESP_DECERR;
             }
             if m.wlast != last_expected {
                 self.violation(format!("wlast {} on beat for {addr:#x}, expected {}", m.wlast, last_expected));
