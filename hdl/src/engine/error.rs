@@ -4,24 +4,52 @@ use crate::verilog::tools::ToolError;
 #[derive(Debug)]
 pub enum EngineError {
     /// A port name the engine does not have.
-    UnknownPort { engine: String, name: String, available: Vec<String> },
+    UnknownPort {
+        engine: String,
+        name: String,
+        available: Vec<String>,
+    },
     /// A port wider than the 64 bits `Engine::set`/`get` carry.
-    WidePort { engine: String, port: String, width: u32 },
+    WidePort {
+        engine: String,
+        port: String,
+        width: u32,
+    },
     /// A Rust-HDL adapter's port list disagrees with the block it wraps.
-    Adapter { engine: String, problem: String },
+    Adapter {
+        engine: String,
+        problem: String,
+    },
     Tool(ToolError),
-    Io { what: String, err: std::io::Error },
+    Io {
+        what: String,
+        err: std::io::Error,
+    },
     /// Verilator or the C++ compiler failed; the tail of its output.
-    Build { module: String, log: String },
+    Build {
+        module: String,
+        log: String,
+    },
     /// The built library could not be loaded or does not match the module.
-    Load { path: String, problem: String },
+    Load {
+        path: String,
+        problem: String,
+    },
 }
 
 impl std::fmt::Display for EngineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EngineError::UnknownPort { engine, name, available } => {
-                write!(f, "{engine}: no port named `{name}`; its ports are: {}", available.join(", "))
+            EngineError::UnknownPort {
+                engine,
+                name,
+                available,
+            } => {
+                write!(
+                    f,
+                    "{engine}: no port named `{name}`; its ports are: {}",
+                    available.join(", ")
+                )
             }
             EngineError::WidePort { engine, port, width } => write!(
                 f,
@@ -31,7 +59,9 @@ impl std::fmt::Display for EngineError {
             EngineError::Adapter { engine, problem } => write!(f, "{engine}: {problem}"),
             EngineError::Tool(e) => write!(f, "{e}"),
             EngineError::Io { what, err } => write!(f, "{what}: {err}"),
-            EngineError::Build { module, log } => write!(f, "building the Verilator engine for `{module}` failed:\n{log}"),
+            EngineError::Build { module, log } => {
+                write!(f, "building the Verilator engine for `{module}` failed:\n{log}")
+            }
             EngineError::Load { path, problem } => write!(f, "loading the Verilator engine {path}: {problem}"),
         }
     }

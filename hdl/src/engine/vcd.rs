@@ -70,7 +70,17 @@ impl<E: Engine, W: Write + Send> VcdRecorder<E, W> {
         })()
         .map_err(io("writing the VCD header"))?;
         let n = inner.ports().len();
-        Ok(VcdRecorder { inner, writer, out, ids, clocks: clock_ids, last: vec![None; n], time: 0, explicit_time: false, error: None })
+        Ok(VcdRecorder {
+            inner,
+            writer,
+            out,
+            ids,
+            clocks: clock_ids,
+            last: vec![None; n],
+            time: 0,
+            explicit_time: false,
+            error: None,
+        })
     }
 
     /// Stamp the following edges with `t` (femtoseconds, e.g. `sim::Edge::time_fs`) instead
@@ -87,12 +97,18 @@ impl<E: Engine, W: Write + Send> VcdRecorder<E, W> {
     /// Flush and return the engine and the output, or the first write error.
     pub fn finish(mut self) -> Result<(E, W), EngineError> {
         if let Some(e) = self.error.take() {
-            return Err(EngineError::Io { what: "writing the VCD".into(), err: e });
+            return Err(EngineError::Io {
+                what: "writing the VCD".into(),
+                err: e,
+            });
         }
         let VcdRecorder { inner, writer, out, .. } = self;
         drop(writer);
         let mut out = Arc::try_unwrap(out)
-            .map_err(|_| EngineError::Io { what: "VCD output".into(), err: std::io::Error::other("still shared") })?
+            .map_err(|_| EngineError::Io {
+                what: "VCD output".into(),
+                err: std::io::Error::other("still shared"),
+            })?
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
         out.flush().map_err(io("flushing the VCD"))?;

@@ -3,7 +3,7 @@
 //! the same stimulus gives the same cycles on any engine (Rust-HDL or Verilator).
 use super::drive::{RxRun, RxTopCounters, RESET_CYCLES};
 use super::rx_path::{RxGmiiTop, RxManchesterTop, RxMiiTop};
-use crate::engine::{resolve_ports, step_two_clocks, edge, Engine, EngineError};
+use crate::engine::{edge, resolve_ports, step_two_clocks, Engine, EngineError};
 use crate::model::pins::PinSample;
 use crate::model::rx_reference::{station_bits, DeliveredFrame, MacConfig, Verdict};
 use crate::sim::{Domain, TwoClocks};
@@ -64,8 +64,15 @@ impl RxPorts {
         let counters = resolve_ports(
             e,
             [
-                "frames_ok", "fcs_errors", "runts", "giants", "phy_errors", "bad_preamble", "filtered",
-                "fifo_overflows", phy_events,
+                "frames_ok",
+                "fcs_errors",
+                "runts",
+                "giants",
+                "phy_errors",
+                "bad_preamble",
+                "filtered",
+                "fifo_overflows",
+                phy_events,
             ],
         )?;
         let [max_len, station, hash, allmc, promisc] =
@@ -76,7 +83,13 @@ impl RxPorts {
         e.set(allmc, cfg.all_multicast as u64);
         e.set(promisc, cfg.promisc as u64);
         e.set(reset, 1);
-        Ok(RxPorts { clock, reset, out_ready, host, counters })
+        Ok(RxPorts {
+            clock,
+            reset,
+            out_ready,
+            host,
+            counters,
+        })
     }
 }
 
@@ -101,9 +114,11 @@ impl EngineHost {
             let len = e.get(p.host[3]) as usize;
             let bytes = std::mem::take(&mut self.current);
             if bytes.len() != len {
-                self.run
-                    .protocol_errors
-                    .push(format!("frame {}: out_len {len} but {} bytes", self.run.frames.len(), bytes.len()));
+                self.run.protocol_errors.push(format!(
+                    "frame {}: out_len {len} but {} bytes",
+                    self.run.frames.len(),
+                    bytes.len()
+                ));
             }
             let verdict = Verdict::from_code(e.get(p.host[4]) as u8);
             self.run.frames.push(DeliveredFrame { bytes, verdict });
@@ -112,7 +127,9 @@ impl EngineHost {
 
     fn finish<E: Engine + ?Sized>(mut self, e: &mut E, p: &RxPorts) -> RxRun {
         if !self.current.is_empty() {
-            self.run.protocol_errors.push(format!("{} bytes of an unfinished frame", self.current.len()));
+            self.run
+                .protocol_errors
+                .push(format!("{} bytes of an unfinished frame", self.current.len()));
         }
         let c: Vec<u32> = p.counters.iter().map(|&id| e.get(id) as u32).collect();
         self.run.counters = RxTopCounters {
@@ -144,7 +161,10 @@ pub fn run_manchester_rx_on<E: Engine + ?Sized>(
         edge(e, p.clock);
     }
     e.set(p.reset, 0);
-    let mut host = EngineHost { current: Vec::new(), run: RxRun::default() };
+    let mut host = EngineHost {
+        current: Vec::new(),
+        run: RxRun::default(),
+    };
     for i in 0..words.len() + tail {
         e.set(samples, words.get(i).copied().unwrap_or(0));
         host.before_edge(e, &p, ready(i as u64));
@@ -164,7 +184,10 @@ pub fn run_pin_rx_on<E: Engine + ?Sized>(
 ) -> Result<RxRun, EngineError> {
     let p = RxPorts::resolve(e, cfg, "cdc_overflows")?;
     let [phy_clock, rxd, rx_dv, rx_er] = resolve_ports(e, ["phy_clock", "rxd", "rx_dv", "rx_er"])?;
-    let mut host = EngineHost { current: Vec::new(), run: RxRun::default() };
+    let mut host = EngineHost {
+        current: Vec::new(),
+        run: RxRun::default(),
+    };
     let (mut core_edges, mut phy_edges) = (0usize, 0usize);
     let total = RESET_CYCLES * 2 + pins.len() + tail;
     while phy_edges < total {
