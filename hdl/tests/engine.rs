@@ -384,3 +384,60 @@ fn lockstep_reports_the_first_differences() {
     assert_eq!(m[0].port, "d");
     assert_eq!(both.evals(), 2);
 }
+
+/// Child half of [`verilated_builds_racing_in_two_processes_share_one_cache`]: build into the
+/// cache named by the variable, then check the library runs.
+const RACE_CHILD: &str = "NIC_ENGINE_RACE_CACHE";
+
+#[test]
+fn verilated_builds_racing_in_two_processes_share_one_cache() {
+    if let Some(root) = std::env::var_os(RACE_CHILD) {
+        let lib = VerilatedLibrary::build(&export("reg8", &mut Reg8::default()), &VerilatedCache::new(root))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut e = lib.instantiate();
+        let [clock, d, en, q] = resolve_ports(&e, ["clock", "d", "en", "q"]).unwrap();
+        e.set(d, 0x5A);
+        e.set(en, 1);
+        edge(&mut e, clock);
+        assert_eq!(e.get(q), 0x5A);
+        return;
+    }
+    if !tool_for_test("verilator") {
+        return;
+    }
+    let root = std::env::temp_dir().join(format!("nic-engine-race-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let me = std::env::current_exe().unwrap();
+    let spawned: Vec<std::process::Child> = (0..2)
+        .map(|_| {
+            std::process::Command::new(&me)
+                .args([
+                    "--exact",
+                    "verilated_builds_racing_in_two_processes_share_one_cache",
+                    "--test-threads",
+                    "1",
+                ])
+                .env(RACE_CHILD, &root)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in spawned {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "child: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let entries: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(entries.len(), 1, "one finished build, no leftovers: {entries:?}");
+    assert!(entries[0].starts_with("reg8-"), "{entries:?}");
+    let _ = std::fs::remove_dir_all(&root);
+}
