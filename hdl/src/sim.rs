@@ -122,6 +122,16 @@ impl TwoClocks {
         }
     }
 
+    /// Take the next edge off the schedule without applying it to anything, for engines
+    /// that are not Rust-HDL blocks (`engine::step_two_clocks`). Returns it.
+    pub fn advance(&mut self) -> Edge {
+        let e = self.peek();
+        let i = (e.domain == Domain::B) as usize;
+        self.high[i] = e.rising;
+        self.next_fs[i] += self.half_fs[i];
+        e
+    }
+
     /// Apply the next edge to `uut`: settle first (so inputs the caller set since the last
     /// edge are stable when the clock moves, as a real setup time guarantees), then toggle
     /// that domain's clock and settle again. Returns the edge that was applied.
@@ -155,8 +165,6 @@ impl TwoClocks {
         if let Some(r) = rec {
             r.record(uut);
         }
-        self.high[i] = e.rising;
-        self.next_fs[i] += self.half_fs[i];
-        e
+        self.advance()
     }
 }

@@ -3,14 +3,12 @@
 //! This is what lets the 10,000-frame long tests run on it.
 use nic_hdl::model::line::{encode_frames, LineConfig};
 use nic_hdl::model::pins::{gmii_rx_pins, mii_rx_pins, ppm_period_ps, PinSample, RxFrameSpec, TwoClocks};
-use nic_hdl::model::rx_reference::{random_frame, with_fcs, DestClass, MacConfig};
+use nic_hdl::model::rx_reference::{mixed_traffic, MacConfig};
 use nic_hdl::sim::Domain;
 use nic_hdl::top::drive::{run_manchester_rx, run_pin_rx, RxRun};
 use nic_hdl::top::rx_path::{RxGmiiTop, RxMiiTop};
 use nic_hdl::verilog::tools::tool_for_test;
 use nic_hdl::verilog::verilator::{FastRx, RxKind, Stimulus};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 const READY_PERIOD: u32 = 7;
 
@@ -19,21 +17,7 @@ fn ready(c: u64) -> bool {
 }
 
 fn traffic(seed: u64, n: usize) -> (MacConfig, Vec<Vec<u8>>) {
-    let mut cfg = MacConfig::default();
-    cfg.join(&[0x01, 0x00, 0x5E, 0x00, 0x00, 0x01]);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let frames = (0..n)
-        .map(|i| {
-            let class = DestClass::ALL[i % DestClass::ALL.len()];
-            let len = rng.gen_range(60..=300);
-            let mut f = with_fcs(&random_frame(&mut rng, &cfg, class, len).expect("class"));
-            if i % 4 == 3 {
-                f[30] ^= 4; // an FCS error now and then
-            }
-            f
-        })
-        .collect();
-    (cfg, frames)
+    mixed_traffic(seed, n, 60..=300)
 }
 
 fn same(label: &str, a: &RxRun, b: &RxRun) {

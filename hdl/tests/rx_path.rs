@@ -14,7 +14,7 @@
 use nic_hdl::model::line::{encode_frames, LineConfig};
 use nic_hdl::model::pins::{gmii_rx_pins, mii_rx_pins, ppm_period_ps, PinSample, RxFrameSpec, TwoClocks};
 use nic_hdl::model::rx_reference::{
-    expected_rx, random_frame, with_fcs, DestClass, MacConfig, PhyBurst, RxCounters, PREAMBLE, SFD,
+    expected_rx_sent, random_frame, with_fcs, DestClass, MacConfig, RxCounters,
 };
 use nic_hdl::top::drive::{run_manchester_rx, run_pin_rx, RxRun};
 use nic_hdl::top::rx_path::{RxGmiiTop, RxMiiTop};
@@ -54,16 +54,7 @@ fn random_frames(rng: &mut ChaCha8Rng, cfg: &MacConfig, n: usize) -> Vec<Vec<u8>
 /// What the reference says should reach the host, for frames (FCS included) as the PHY
 /// delivered them.
 fn reference(cfg: &MacConfig, sent: &[Vec<u8>]) -> (Vec<nic_hdl::model::rx_reference::DeliveredFrame>, RxCounters) {
-    let bursts: Vec<PhyBurst> = sent
-        .iter()
-        .map(|f| {
-            let mut bytes = vec![PREAMBLE; 7];
-            bytes.push(SFD);
-            bytes.extend_from_slice(f);
-            PhyBurst { bytes, ..Default::default() }
-        })
-        .collect();
-    expected_rx(cfg, &bursts)
+    expected_rx_sent(cfg, sent)
 }
 
 /// Compare a run with the reference; `corrupted` frames must be counted as FCS errors.

@@ -274,6 +274,43 @@ pub fn expected_rx(cfg: &MacConfig, bursts: &[PhyBurst]) -> (Vec<DeliveredFrame>
     expected_rx_unread(cfg, bursts, FifoCapacity::UNBOUNDED)
 }
 
+/// [`expected_rx`] for frames as sent (FCS included, corrupted or not), each after the
+/// standard preamble and the SFD.
+pub fn expected_rx_sent(cfg: &MacConfig, sent: &[Vec<u8>]) -> (Vec<DeliveredFrame>, RxCounters) {
+    let bursts: Vec<PhyBurst> = sent
+        .iter()
+        .map(|f| {
+            let mut bytes = vec![PREAMBLE; STANDARD_PREAMBLE];
+            bytes.push(SFD);
+            bytes.extend_from_slice(f);
+            PhyBurst { bytes, ..Default::default() }
+        })
+        .collect();
+    expected_rx(cfg, &bursts)
+}
+
+/// Mixed traffic for comparing engines: a configuration that joined one multicast group,
+/// and `n` frames with FCS to every destination class in turn, lengths in `lens`, every
+/// fourth frame with a corrupted byte (an FCS error).
+pub fn mixed_traffic(seed: u64, n: usize, lens: std::ops::RangeInclusive<usize>) -> (MacConfig, Vec<Vec<u8>>) {
+    use rand::SeedableRng;
+    let mut cfg = MacConfig::default();
+    cfg.join(&[0x01, 0x00, 0x5E, 0x00, 0x00, 0x01]);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let frames = (0..n)
+        .map(|i| {
+            let class = DestClass::ALL[i % DestClass::ALL.len()];
+            let len = rng.gen_range(lens.clone());
+            let mut f = with_fcs(&random_frame(&mut rng, &cfg, class, len).expect("every class is allowed"));
+            if i % 4 == 3 {
+                f[30] ^= 4;
+            }
+            f
+        })
+        .collect();
+    (cfg, frames)
+}
+
 /// As [`expected_rx`], but with a FIFO of `capacity` that the host does not read until all
 /// bursts are in: a committed frame that does not fit is dropped whole and counted in
 /// `overflow_drops`; later frames that fit are still delivered.

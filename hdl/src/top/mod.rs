@@ -1,5 +1,6 @@
 //! Top-level blocks that are exported as Verilog: the receive path and transmit path per PHY.
 pub mod drive;
+pub mod engines;
 pub mod rx_path;
 pub mod tx_path;
 
