@@ -311,20 +311,29 @@ impl State {
         if !self.control(regs::CONTROL_RX_EN) {
             return self.no_buffer();
         }
-        self.place(frame, regs::rx_sum(frame), verdict)
-    }
-
-    /// Writes a frame that passed the filter into the next posted buffer.
-    fn place(&mut self, frame: &[u8], csum: u16, verdict: u8) -> RxOutcome {
-        let (Some((dring, doff, dlog2)), Some((cring, coff, clog2))) = (self.ring(Ring::RxDesc), self.ring(Ring::RxCpl)) else {
-            return self.no_buffer();
-        };
-        let posted = regs::ring_used(self.host_index(Ring::RxDesc), self.rxd);
-        let cpl_used = regs::ring_used(self.rxc, self.host_index(Ring::RxCpl)) as usize;
-        if posted == 0 || cpl_used >= 1 << clog2 {
+        let Some(rings) = self.rx_rings() else { return self.no_buffer() };
+        if !self.rx_room(&rings) {
             return self.no_buffer();
         }
-        let d = read_descriptor(&ring_at(&dring, doff), dlog2, self.rxd);
+        self.place(&rings, frame, regs::rx_sum(frame), verdict)
+    }
+
+    /// The RX descriptor and completion rings, from their registers.
+    fn rx_rings(&self) -> Option<RxRings> {
+        let (d, doff, dlog2) = self.ring(Ring::RxDesc)?;
+        let (c, coff, clog2) = self.ring(Ring::RxCpl)?;
+        Some(RxRings { desc: ring_at(&d, doff), dlog2, cpl: ring_at(&c, coff), clog2 })
+    }
+
+    /// Whether a frame can be placed now: a buffer posted and a completion slot free.
+    fn rx_room(&self, r: &RxRings) -> bool {
+        regs::ring_used(self.host_index(Ring::RxDesc), self.rxd) > 0
+            && (regs::ring_used(self.rxc, self.host_index(Ring::RxCpl)) as usize) < 1 << r.clog2
+    }
+
+    /// Writes a frame that passed the filter into the next posted buffer (`rx_room` holds).
+    fn place(&mut self, r: &RxRings, frame: &[u8], csum: u16, verdict: u8) -> RxOutcome {
+        let d = read_descriptor(&r.desc, r.dlog2, self.rxd);
         if (d.len as usize) < frame.len() {
             return self.no_buffer();
         }
@@ -333,8 +342,8 @@ impl State {
             return RxOutcome::Stopped;
         };
         m.copy_in(off, frame);
-        let c = Completion { len: frame.len() as u16, csum, desc_index: self.rxd, verdict, status: 0, phase: phase_for_index(self.rxc, clog2) };
-        write_completion(&ring_at(&cring, coff), clog2, self.rxc, &c);
+        let c = Completion { len: frame.len() as u16, csum, desc_index: self.rxd, verdict, status: 0, phase: phase_for_index(self.rxc, r.clog2) };
+        write_completion(&r.cpl, r.clog2, self.rxc, &c);
         self.rxd = self.rxd.wrapping_add(1);
         self.rxc = self.rxc.wrapping_add(1);
         self.count(Counter::RxFrames, 1);
@@ -343,19 +352,14 @@ impl State {
         RxOutcome::Delivered { verdict }
     }
 
-    /// Whether a frame could be placed now: rings set, a buffer posted, a completion slot free.
-    fn rx_room(&self) -> bool {
-        let (Some(_), Some((_, _, clog2))) = (self.ring(Ring::RxDesc), self.ring(Ring::RxCpl)) else { return false };
-        regs::ring_used(self.host_index(Ring::RxDesc), self.rxd) > 0
-            && (regs::ring_used(self.rxc, self.host_index(Ring::RxCpl)) as usize) < 1 << clog2
-    }
-
     /// The bench's source: fills every posted buffer with the template frame.
     fn generate(&mut self) {
         let Some((frame, csum)) = self.generator.take() else { return };
-        while self.control(regs::CONTROL_RX_EN) && !self.rx_stopped && self.rx_room() {
-            if !matches!(self.place(&frame, csum, 0), RxOutcome::Delivered { .. }) {
-                break;
+        if let Some(rings) = self.rx_rings() {
+            while self.control(regs::CONTROL_RX_EN) && !self.rx_stopped && self.rx_room(&rings) {
+                if !matches!(self.place(&rings, &frame, csum, 0), RxOutcome::Delivered { .. }) {
+                    break;
+                }
             }
         }
         self.generator = Some((frame, csum));
@@ -400,6 +404,14 @@ impl State {
         }
         out
     }
+}
+
+/// The RX rings as the device sees them.
+struct RxRings {
+    desc: DmaRegion,
+    dlog2: u32,
+    cpl: DmaRegion,
+    clog2: u32,
 }
 
 /// A view of a ring that starts `off` bytes into `m` (rings are whole regions for this
