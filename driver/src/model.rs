@@ -52,6 +52,7 @@ pub struct ModelNic {
 pub struct ModelBackend {
     shared: Arc<Shared>,
     writes: AtomicU64,
+    reads: AtomicU64,
 }
 
 struct Shared {
@@ -477,7 +478,7 @@ impl ModelNic {
 
     /// The driver's side (give it to `Nic::new`).
     pub fn backend(&self) -> ModelBackend {
-        ModelBackend { shared: self.shared.clone(), writes: AtomicU64::new(0) }
+        ModelBackend { shared: self.shared.clone(), writes: AtomicU64::new(0), reads: AtomicU64::new(0) }
     }
 
     /// Connects two cards back to back: what one sends, the other receives.
@@ -556,10 +557,16 @@ impl ModelBackend {
     pub fn register_writes(&self) -> u64 {
         self.writes.load(Ordering::Relaxed)
     }
+
+    /// Register reads made through this backend so far (the fast path makes none).
+    pub fn register_reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
 }
 
 impl Backend for ModelBackend {
     fn read32(&self, offset: u32) -> u32 {
+        self.reads.fetch_add(1, Ordering::Relaxed);
         self.shared.lock().read(offset)
     }
 

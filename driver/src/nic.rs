@@ -546,7 +546,8 @@ impl<B: Backend> Nic<B> {
         }
         let ep = self.epoll[v].as_ref().expect("created above");
         let mut events = [EpollEvent::default()];
-        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+        // Rounded up: a wait never ends before its timeout.
+        let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
         let n = loop {
             match ep.wait(ms, &mut events) {
                 Ok(n) => break n,
@@ -585,7 +586,7 @@ impl<B: Backend> Nic<B> {
             self.mask_vector(VEC_RX);
             let causes = self.ack_vector(VEC_RX);
             debug!(fired, causes, "rx interrupt");
-            if !fired && !self.rx_pending() {
+            if !fired && !self.rx_pending() && Instant::now() >= deadline {
                 return Ok(0);
             }
         }
