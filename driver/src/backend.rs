@@ -105,7 +105,7 @@ impl DmaRegion {
     /// device can access it; `iova` must be the address at which the device reaches `virt`.
     pub unsafe fn new(virt: *mut u8, iova: u64, len: usize, owner: Box<dyn Send + Sync>) -> Result<Self, Error> {
         let virt = NonNull::new(virt).ok_or_else(|| Error::Dma("null DMA address".into()))?;
-        if virt.as_ptr() as usize % 16 != 0 || iova % 16 != 0 {
+        if !(virt.as_ptr() as usize).is_multiple_of(16) || !iova.is_multiple_of(16) {
             return Err(Error::Dma(format!("DMA region {:p} / IOVA {iova:#x} is not 16-byte aligned", virt)));
         }
         Ok(DmaRegion(Arc::new(RegionInner { virt, iova, len, _owner: owner })))

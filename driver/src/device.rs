@@ -104,7 +104,7 @@ impl<B: Backend> Nic<B> {
         });
         let (start, end) = (b.start(), b.start() + b.len());
         let csum = b.csum();
-        std::mem::forget(b); // the storage now stands for the buffer
+        drop(b); // the handle is spent: the storage now stands for the buffer
         let mut p = PacketBuf::from_external(storage, start, end).map_err(|_| Error::ForeignBuffer)?;
         p.meta = RxMeta { l3_sum: Some(csum) };
         Ok(p)

@@ -58,7 +58,7 @@ impl Pool {
     /// `count` buffers of `buf_size` bytes (a multiple of 64, so every buffer starts on a
     /// cache line) in `mem`.
     pub fn new(mem: DmaRegion, count: u32, buf_size: usize) -> Result<Self, Error> {
-        if buf_size == 0 || buf_size % 64 != 0 || buf_size > u16::MAX as usize {
+        if buf_size == 0 || !buf_size.is_multiple_of(64) || buf_size > u16::MAX as usize {
             return Err(Error::Config(format!("buffer size {buf_size} must be a non-zero multiple of 64 below 65536")));
         }
         if count == 0 || (count as usize).checked_mul(buf_size).is_none_or(|n| n > mem.len()) {

@@ -39,5 +39,5 @@ pub fn check(nic: &mut Nic<ModelBackend>, lent: u32) {
 }
 
 pub fn seed() -> u64 {
-    std::env::var("NIC_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5EED_D12u64)
+    std::env::var("NIC_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x05EE_DD12_u64)
 }
