@@ -58,6 +58,14 @@ pub struct NicConfig {
     pub irq_mod_time_us: u16,
 }
 
+impl NicConfig {
+    /// DMA memory the NIC will allocate (pool and four rings), for the VFIO memlock check.
+    pub fn dma_bytes(&self) -> u64 {
+        let rings = 2 * (nic_regs::ENTRY_BYTES << self.rx_ring_log2.min(15)) + 2 * (nic_regs::ENTRY_BYTES << self.tx_ring_log2.min(15));
+        self.buffers as u64 * self.buf_size as u64 + rings as u64
+    }
+}
+
 impl Default for NicConfig {
     fn default() -> Self {
         NicConfig {

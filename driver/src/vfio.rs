@@ -247,7 +247,7 @@ const IOVA_BASE: u64 = 1 << 32;
 
 impl VfioBackend {
     /// Opens the board at PCI address `addr` (`0000:03:00.0`). `dma_bytes` is how much DMA
-    /// memory the driver will ask for (for the memlock check; see `Nic::dma_bytes`).
+    /// memory the driver will ask for (for the memlock check; see `NicConfig::dma_bytes`).
     pub fn open(addr: &str, dma_bytes: u64) -> Result<Self, Error> {
         Self::open_with(&VfioPaths::default(), addr, dma_bytes)
     }

@@ -283,6 +283,7 @@ impl Backend for Impostor {
 
 #[test]
 fn bring_up_refuses_other_devices_and_bad_configs() {
+    assert_eq!(NicConfig::default().dma_bytes(), 2048 * 2048 + 4 * 16 * 512);
     let e = Nic::new(Impostor(ModelBackend::new_detached()), NicConfig::default()).err().unwrap();
     assert_eq!(e, Error::NotOurDevice { id: 0xFFFF_FFFF });
     assert!(e.to_string().contains("0x4e494331"));
