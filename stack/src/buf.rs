@@ -5,16 +5,87 @@
 //! the payload (the sk_buff idea). The storage never grows after creation: a driver can
 //! register it for DMA once and reuse it, so every operation that needs more room than the
 //! buffer has fails instead of reallocating.
+//!
+//! The storage is either an owned `Vec<u8>` or an [`ExternalStorage`] that someone else
+//! owns (a driver's DMA buffer): a received frame is parsed where the card wrote it, and a
+//! driver hands out buffers for frames to be built in place. Dropping a `PacketBuf` drops
+//! its storage, so an external storage's own `Drop` gives the buffer back to its owner.
+
+use std::any::Any;
+
+/// Bytes that live outside the stack, typically a driver's DMA buffer.
+///
+/// The slices must stay the same length for the storage's whole life (a `PacketBuf` over
+/// it never grows). `Any` lets the owner recognise its own storage when the stack hands a
+/// buffer back (`PacketBuf::into_external` then `Box<dyn Any>::downcast`).
+pub trait ExternalStorage: Any + Send {
+    fn bytes(&self) -> &[u8];
+    fn bytes_mut(&mut self) -> &mut [u8];
+}
+
+/// Where a `PacketBuf`'s bytes live.
+enum Storage {
+    Owned(Vec<u8>),
+    External(Box<dyn ExternalStorage>),
+}
+
+impl Storage {
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Storage::Owned(v) => v,
+            Storage::External(e) => e.bytes(),
+        }
+    }
+
+    #[inline]
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Storage::Owned(v) => v,
+            Storage::External(e) => e.bytes_mut(),
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.bytes().len()
+    }
+}
+
+/// A clone of an external buffer is an owned copy: the external storage is one buffer with
+/// one owner, and a duplicate (a wire that duplicates frames, a retransmit queue) must not
+/// alias it.
+impl Clone for Storage {
+    fn clone(&self) -> Self {
+        match self {
+            Storage::Owned(v) => Storage::Owned(v.clone()),
+            Storage::External(e) => Storage::Owned(e.bytes().to_vec()),
+        }
+    }
+}
 
 /// A frame under construction or being parsed: `storage[start..end]` is the live data.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct PacketBuf {
-    storage: Vec<u8>,
+    storage: Storage,
     start: usize,
     end: usize,
     /// Receive-side metadata the device may fill in.
     pub meta: RxMeta,
 }
+
+/// Equal when the whole storage, the data window and the metadata are equal (wherever the
+/// bytes live).
+impl PartialEq for PacketBuf {
+    fn eq(&self, other: &Self) -> bool {
+        self.start == other.start
+            && self.end == other.end
+            && self.meta == other.meta
+            && self.storage.bytes() == other.storage.bytes()
+    }
+}
+
+impl Eq for PacketBuf {}
 
 /// What the device learned about a received frame before the stack saw it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -29,13 +100,13 @@ impl PacketBuf {
     /// An empty buffer of `capacity` bytes whose data starts `headroom` bytes in.
     pub fn with_headroom(capacity: usize, headroom: usize) -> Self {
         let headroom = headroom.min(capacity);
-        PacketBuf { storage: vec![0; capacity], start: headroom, end: headroom, meta: RxMeta::default() }
+        PacketBuf { storage: Storage::Owned(vec![0; capacity]), start: headroom, end: headroom, meta: RxMeta::default() }
     }
 
     /// A buffer holding exactly `frame` (a received frame), with no headroom.
     pub fn from_frame(frame: Vec<u8>) -> Self {
         let end = frame.len();
-        PacketBuf { storage: frame, start: 0, end, meta: RxMeta::default() }
+        PacketBuf { storage: Storage::Owned(frame), start: 0, end, meta: RxMeta::default() }
     }
 
     /// A transmit buffer holding a copy of `payload`, with `headroom` bytes free in front.
@@ -45,7 +116,35 @@ impl PacketBuf {
         storage.resize(headroom, 0);
         storage.extend_from_slice(payload);
         let end = storage.len();
-        PacketBuf { storage, start: headroom, end, meta: RxMeta::default() }
+        PacketBuf { storage: Storage::Owned(storage), start: headroom, end, meta: RxMeta::default() }
+    }
+
+    /// A buffer over external storage (a driver's DMA buffer) whose live data is
+    /// `start..end`. Gives the storage back if the window does not fit in it.
+    pub fn from_external(
+        storage: Box<dyn ExternalStorage>,
+        start: usize,
+        end: usize,
+    ) -> Result<Self, Box<dyn ExternalStorage>> {
+        if start > end || end > storage.bytes().len() {
+            return Err(storage);
+        }
+        Ok(PacketBuf { storage: Storage::External(storage), start, end, meta: RxMeta::default() })
+    }
+
+    /// Whether the bytes live in an external storage.
+    pub fn is_external(&self) -> bool {
+        matches!(self.storage, Storage::External(_))
+    }
+
+    /// The external storage and the live data window `(start, end)`, so its owner can
+    /// recycle or transmit the buffer; the buffer itself back if its storage is owned.
+    #[allow(clippy::type_complexity)]
+    pub fn into_external(self) -> Result<(Box<dyn ExternalStorage>, usize, usize), PacketBuf> {
+        match self.storage {
+            Storage::External(e) => Ok((e, self.start, self.end)),
+            storage => Err(PacketBuf { storage, ..self }),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -67,11 +166,11 @@ impl PacketBuf {
     }
 
     pub fn data(&self) -> &[u8] {
-        &self.storage[self.start..self.end]
+        &self.storage.bytes()[self.start..self.end]
     }
 
     pub fn data_mut(&mut self) -> &mut [u8] {
-        &mut self.storage[self.start..self.end]
+        &mut self.storage.bytes_mut()[self.start..self.end]
     }
 
     /// Receive: drops `n` header bytes from the front. `None` (and no change) if the data
@@ -91,7 +190,7 @@ impl PacketBuf {
             return None;
         }
         self.start -= n;
-        Some(&mut self.storage[self.start..self.start + n])
+        Some(&mut self.storage.bytes_mut()[self.start..self.start + n])
     }
 
     /// Drops bytes past `len` (e.g. Ethernet padding after an IP datagram).
@@ -106,7 +205,7 @@ impl PacketBuf {
         if bytes.len() > self.tailroom() {
             return None;
         }
-        self.storage[self.end..self.end + bytes.len()].copy_from_slice(bytes);
+        self.storage.bytes_mut()[self.end..self.end + bytes.len()].copy_from_slice(bytes);
         self.end += bytes.len();
         Some(())
     }
@@ -117,7 +216,7 @@ impl PacketBuf {
         if n > self.tailroom() {
             return None;
         }
-        let new = &mut self.storage[self.end..self.end + n];
+        let new = &mut self.storage.bytes_mut()[self.end..self.end + n];
         new.fill(0);
         self.end += n;
         Some(new)
@@ -132,7 +231,7 @@ impl PacketBuf {
             return None;
         }
         self.end += n;
-        Some(&mut self.storage[self.end - n..self.end])
+        Some(&mut self.storage.bytes_mut()[self.end - n..self.end])
     }
 
     /// Empties the buffer for reuse, leaving `headroom` bytes in front.
@@ -195,5 +294,54 @@ mod tests {
         buf.reset(4);
         assert!(buf.is_empty());
         assert_eq!((buf.headroom(), buf.tailroom(), buf.capacity()), (4, 2, 6));
+    }
+
+    /// A stand-in for a driver's DMA buffer that counts how often it was given back.
+    struct Lent {
+        bytes: Vec<u8>,
+        returned: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+    impl ExternalStorage for Lent {
+        fn bytes(&self) -> &[u8] {
+            &self.bytes
+        }
+        fn bytes_mut(&mut self) -> &mut [u8] {
+            &mut self.bytes
+        }
+    }
+    impl Drop for Lent {
+        fn drop(&mut self) {
+            self.returned.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn external_storage_is_parsed_in_place_recovered_and_returned_on_drop() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let returned = std::sync::Arc::new(AtomicUsize::new(0));
+        let lent = |bytes: &[u8]| Box::new(Lent { bytes: bytes.to_vec(), returned: returned.clone() });
+        assert!(PacketBuf::from_external(lent(b"abc"), 2, 4).is_err(), "window past the end");
+        assert!(PacketBuf::from_external(lent(b"abc"), 3, 2).is_err(), "start after end");
+        assert_eq!(returned.load(Ordering::SeqCst), 2, "a refused storage is given back, then dropped");
+
+        let mut buf = PacketBuf::from_external(lent(b"..ETHpayload"), 2, 12).ok().unwrap();
+        assert!(buf.is_external());
+        buf.pull(3).unwrap();
+        assert_eq!(buf.data(), b"payload");
+        buf.push(1).unwrap().copy_from_slice(b"H");
+        assert_eq!((buf.headroom(), buf.tailroom(), buf.capacity()), (4, 0, 12));
+        let copy = buf.clone();
+        assert!(!copy.is_external(), "a clone is an owned copy");
+        assert_eq!(copy, buf);
+        assert_eq!(copy.into_external().err().unwrap().data(), b"Hpayload");
+        let (storage, start, end) = buf.into_external().ok().unwrap();
+        assert_eq!(&storage.bytes()[start..end], b"Hpayload");
+        let any: Box<dyn std::any::Any> = storage;
+        let lent = any.downcast::<Lent>().ok().unwrap();
+        assert_eq!(returned.load(Ordering::SeqCst), 2);
+        drop(lent);
+        assert_eq!(returned.load(Ordering::SeqCst), 3);
+        drop(PacketBuf::from_external(Box::new(Lent { bytes: vec![0; 4], returned: returned.clone() }), 0, 0).ok().unwrap());
+        assert_eq!(returned.load(Ordering::SeqCst), 4, "dropping the PacketBuf returns its storage");
     }
 }
