@@ -5,6 +5,7 @@
 //! RX engine (slave port 0) and the TX engine (slave port 1) into the NIC's one AXI4 master,
 //! adding the port number as the transaction ID.
 pub mod axi_arbiter;
+pub mod tx;
 
 #[cfg(test)]
 pub(crate) mod testbench;
