@@ -32,7 +32,9 @@
 //!   `mac::tx`; below 4 the subtraction wraps and only the buffer limit applies), or
 //!   LEN > [`MAX_TX_LEN`] (= 4 KiB − 8, so a frame fits the buffer whatever its alignment):
 //!   nothing is read, the frame is not sent, its completion has `STATUS_TX_ABORTED`, and
-//!   `bad_descriptors` counts it.
+//!   `bad_descriptors` counts it. A frame that passes these checks is always handed to the
+//!   MAC whole (no underflow, never longer than `max_len`), so `STATUS_TX_ABORTED` marks
+//!   exactly the bad descriptors (as long as `mac::tx` gets the same `max_len`).
 //! * **Frame reads.** For a good descriptor the fetcher reserves `⌈(ADDR mod 8 + LEN)/8⌉`
 //!   beats of the TX buffer (waiting for room) and reads the aligned beats that hold the frame,
 //!   `ADDR & !7` onward, in INCR bursts of at most [`MAX_READ_BEATS`] beats that never cross a
@@ -84,7 +86,7 @@ use nic_regs::ring::{
 };
 use rust_hdl::prelude::*;
 
-/// TX buffer size: 512 beats of 8 bytes (4 KiB, one 36 Kb block RAM).
+/// TX buffer size: 512 beats of 8 bytes (4 KiB of block RAM): two maximum frames.
 pub const BUF_BEAT_BITS: usize = 9;
 pub const BUF_BEATS: usize = 1 << BUF_BEAT_BITS;
 pub const BUF_BYTES: usize = BUF_BEATS * 8;

@@ -629,6 +629,7 @@ fn tx_generated_verilog_simulates_like_rust_hdl() {
 }
 
 /// Resource counts after Yosys synthesis (run by hand: `-- --ignored tx_dma_resources`).
+/// Measured: xilinx7 853 FF, 953 LUT, 21 LUT RAM, 2 block RAM; ice40 1137 FF, 1944 LUT, 15 RAM4K.
 #[test]
 #[ignore]
 fn tx_dma_resources() {
