@@ -534,10 +534,23 @@ fn tx_bus_error_stops_the_queue() {
             b.step();
         }
         assert_eq!((b.mem.stats, b.sent_frames().len()), before);
-        // Reset restarts it (counters cleared).
+        // Reset restarts it (counters cleared). The host zeroes its completion ring and
+        // posts everything again from index 0, as a driver does after a reset.
+        b.mem.cfg.error_ranges.clear();
+        let ring = (TXC_BASE as usize)..(TXC_BASE as usize + (16 << b.host.log2_c));
+        b.mem.mem.bytes[ring].fill(0);
+        (b.host.posted, b.host.reaped, b.host.given_back) = (0, 0, 0);
+        b.host.completions.clear();
+        (b.cpl_writes, b.tx_events, b.dma_error_pulses, b.clocks) = (0, 0, 0, 0);
+        if let Sink::Bytes { frames, cur, in_frame, .. } = &mut b.sink {
+            assert!(!*in_frame && cur.is_empty());
+            frames.clear();
+        }
         b.reset();
         assert!(!b.uut.stopped.val());
         assert_eq!(b.uut.dma_errors.val().to_u64(), 0);
+        b.run(50_000);
+        b.check();
     }
 }
 
