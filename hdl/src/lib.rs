@@ -48,6 +48,7 @@
 //!   loops at zero delay. Compute into locals and assign each output once.
 pub mod counter;
 pub mod csr;
+pub mod dma;
 pub mod fifo;
 pub mod irq;
 pub mod mac;
