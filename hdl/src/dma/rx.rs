@@ -1,0 +1,1027 @@
+//! RX DMA (issue 3, item 3): frames from the RX frame FIFO into posted host buffers, one
+//! 16-byte completion per frame, through a 64-bit AXI4 master.
+//!
+//! [`RxDma`] takes the frame stream of `top::rx_path::RxMacPath` (`out_*`: FCS already
+//! stripped, `in_len`/`in_verdict` valid with `in_valid` for the whole frame) and the RX
+//! descriptor and completion rings of `nic_regs::ring`. One clock = one rising edge.
+//! [`reference::Reference`] is the plain-Rust twin, frame by frame.
+//!
+//! ```text
+//!  in_* ─► decide ─► pack bytes into beats ─► data beats (32) + complete bursts (32) ─┐
+//!            │        rx_sum on the fly    └─► completions (8), at the frame's end     ├─► AW/W
+//!  rxd ring ─► descriptor prefetch (16) ◄─ AR/R         (issued once its data is OKAY) ┘   B ─► counts
+//! ```
+//!
+//! # Per frame
+//! While the block is idle and `in_valid` is high, on one edge it decides, in this order:
+//! 1. **Stopped** (a bus error was seen): nothing; the frame stays in the FIFO (which then
+//!    fills, and the MAC counts `RX_FIFO_OVERFLOW`) until `reset`.
+//! 2. **`enable` low** (`CONTROL.RX_EN` clear: the host gave the card no ring): the frame is
+//!    *dropped*.
+//! 3. **A descriptor is prefetched** (the next unused one, index `d`):
+//!    * frame longer than the descriptor's `LEN`: the frame is *dropped*; the descriptor is
+//!      not consumed and waits for the next frame (so a too-small buffer does not leak; a host
+//!      that posts only small buffers sees every bigger frame counted);
+//!    * else, once the completion ring has room (`d - rxc_consumer < 2^rxc_log2_size`; until
+//!      then it waits and the FIFO absorbs): the frame is *accepted* into descriptor `d`.
+//! 4. **No descriptor posted beyond those used** (`rxd_producer` = next index to fetch =
+//!    next index to use): the frame is *dropped*.
+//! 5. Otherwise (posted, but its read still in flight or about to be issued): wait.
+//!
+//! A *dropped* frame is drained from the FIFO (one byte per clock), counted in
+//! `no_buffer_drops`, and `no_buffer` pulses; a drop never consumes a descriptor or a
+//! completion slot. An *accepted* frame's bytes (one per clock while the data queue has room)
+//! are written to `ADDR .. ADDR+len` of its buffer, then its completion (`LEN` = frame
+//! length, `CSUM` = `nic_regs::net::rx_sum` of the frame computed as the bytes pass,
+//! `DESC_INDEX` = `d`, `VERDICT` = `in_verdict`, `STATUS` = 0, `PHASE` =
+//! `phase_for_index(d, rxc_log2_size)`) to slot `d mod 2^rxc_log2_size` of the completion
+//! ring. Completion `i` always reports descriptor `i` (both count accepted frames since
+//! reset): the two rings may differ in size, their indices stay equal. `in_last` is
+//! redundant with `in_len` and not used: a frame ends after `in_len` bytes (`in_len` ≥ 1, as
+//! the FIFO guarantees). A frame costs `len + 2` clocks on the FIFO side when nothing waits.
+//!
+//! # Host memory writes
+//! * Data bursts of 8-byte beats (`awsize` 3, INCR) split at every 128-byte boundary (at most
+//!   16 beats, never across 4 KiB). **Any buffer alignment** is handled: the first and last
+//!   beats carry only the frame's bytes in `wstrb`, and no byte outside `ADDR .. ADDR+len` is
+//!   written. Ring bases are used with bits 3:0 cleared (the ABI asks for multiples of 16).
+//! * A burst's address is issued once all its beats are queued, then its beats follow back
+//!   to back, so the W channel is never held by a burst still being received. Bursts go one at
+//!   a time, address then beats; at most 16 writes are outstanding (address issued, response
+//!   not seen) and no burst waits for an earlier response, except:
+//! * **A completion is issued only after its frame's data bursts were all answered OKAY**
+//!   (and before any further data burst, as soon as that is so). The frame after it keeps
+//!   streaming meanwhile, so the write-response latency costs completion latency, not
+//!   throughput (measured: 62 clocks per 60-byte frame with responses after 31 to 250
+//!   clocks). The host never sees a completion for data that did not land, whatever the
+//!   interconnect's ordering between IDs.
+//! * `rxc_producer` advances, `frames_written` counts and `rx_event` pulses when a
+//!   completion's write is answered OKAY.
+//!
+//! # Descriptor prefetch
+//! Descriptors are read ahead into a 16-entry buffer: while `enable` is high and no bus error
+//! was seen, when no read address is waiting, at least 8 entries are free and the host has
+//! posted descriptors not yet requested, one read of `n` descriptors (`2n` beats) is issued,
+//! `n` = the least of: posted and not requested, 8, entries to the end of the ring, entries
+//! to the end of the 4 KiB page. Several reads may be in flight. `rxd_consumer` counts the
+//! descriptors *fetched* (both beats arrived OKAY): the host may rewrite ring slots before it,
+//! while the buffers they name stay the device's until their completions (like an NVMe
+//! submission queue's head). Prefetched descriptors stay when `enable` falls and are used when
+//! it rises again; to change a ring's base or size the host pulses `SOFT_RESET`.
+//!
+//! # Bus errors
+//! Any `bresp` or `rresp` ≠ OKAY stops the queue: `dma_error` pulses once and `dma_errors`
+//! counts once. No descriptor read, frame, data burst or completion starts after it: the
+//! frame being received is read to its end from the FIFO and its queued beats are thrown
+//! away, as are the completions not yet issued (so the frame whose data failed, and any
+//! later one, get none). A burst whose address was already taken completes; a completion
+//! whose address is taken on or after the error's edge goes with `wstrb` = 0, so it does not
+//! land and is not counted. Responses and read data still
+//! due are taken and discarded. `stopped` is high once the error was seen and nothing is
+//! outstanding or queued. Only `reset` restarts the queue.
+//!
+//! # Pulses and counters
+//! `rx_event`, `no_buffer` and `dma_error` are registered: each is high for the one clock
+//! after the edge that counted its event, one pulse per event. The counters are
+//! [`SatCounter32`]s, updated on that edge. `reset` (synchronous, active high) empties
+//! everything: indices, prefetched descriptors, queues, error state.
+use crate::counter::SatCounter32;
+use nic_regs::ring::{CPL_CSUM, CPL_DESC_INDEX, CPL_LEN, CPL_PHASE, CPL_STATUS, CPL_VERDICT, DESC_ADDR, DESC_LEN};
+use rust_hdl::prelude::*;
+
+pub mod reference;
+
+/// Descriptors the prefetch buffer holds (log2).
+pub const DESC_FIFO_BITS: usize = 4;
+pub const DESC_FIFO_ENTRIES: usize = 1 << DESC_FIFO_BITS;
+/// Most descriptors one read fetches; a read is issued only with this many entries free.
+pub const DESC_BATCH: usize = 8;
+/// Data beats (and complete bursts) queued between the byte packer and the bus (log2).
+pub const WQ_BITS: usize = 5;
+pub const WQ_ENTRIES: usize = 1 << WQ_BITS;
+/// Completions waiting for their frame's data to be answered (log2).
+pub const CQ_BITS: usize = 3;
+pub const CQ_ENTRIES: usize = 1 << CQ_BITS;
+/// Writes (address issued, response not seen) allowed at once.
+pub const MAX_WRITES: usize = 16;
+/// Bytes a data burst spans at most: bursts are split where an address is a multiple of this.
+pub const BURST_SPAN: u64 = 128;
+
+// The layouts the kernel builds with literal shifts and widths.
+const _: () = assert!(DESC_ADDR.lsb == 0 && DESC_ADDR.width == 64);
+const _: () = assert!(DESC_LEN.lsb == 64 && DESC_LEN.width == 16);
+const _: () = assert!(CPL_LEN.lsb == 0 && CPL_LEN.width == 16);
+const _: () = assert!(CPL_CSUM.lsb == 16 && CPL_CSUM.width == 16);
+const _: () = assert!(CPL_DESC_INDEX.lsb == 32 && CPL_DESC_INDEX.width == 16);
+const _: () = assert!(CPL_VERDICT.lsb == 64 + 32 && CPL_VERDICT.width == 2);
+const _: () = assert!(CPL_STATUS.lsb == 64 + 40 && CPL_STATUS.width == 8);
+const _: () = assert!(CPL_PHASE.lsb == 64 + 63 && CPL_PHASE.width == 1);
+const _: () = assert!(nic_regs::net::ETH_HEADER_LEN == 14);
+const _: () = assert!(BURST_SPAN == 16 * 8 && 4096 % BURST_SPAN == 0);
+const _: () = assert!(MAX_WRITES == 16 && DESC_FIFO_ENTRIES == 16 && DESC_BATCH == 8);
+const _: () = assert!(WQ_BITS == 5 && CQ_BITS == 3);
+
+/// The frame side.
+#[derive(Copy, Clone, PartialEq, Debug, LogicState)]
+pub enum RxPState {
+    /// Between frames: deciding on the frame offered.
+    Idle,
+    /// Taking the accepted frame's bytes into the write queue.
+    Stream,
+    /// Draining a dropped frame.
+    Drain,
+    /// Queueing the frame's completion.
+    Cpl,
+}
+
+/// The bus side: one burst at a time, address then beats.
+#[derive(Copy, Clone, PartialEq, Debug, LogicState)]
+pub enum RxIState {
+    Idle,
+    /// A data burst's address.
+    DataAw,
+    /// Its beats, from the write queue.
+    DataW,
+    /// A completion's address, then its two beats.
+    CplAw,
+    CplW0,
+    CplW1,
+    /// After a bus error: a queued burst's beats thrown away.
+    Discard,
+}
+
+#[derive(LogicBlock)]
+pub struct RxDma {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    /// `CONTROL.RX_EN`.
+    pub enable: Signal<In, Bit>,
+    // Frame stream from the RX frame FIFO.
+    pub in_valid: Signal<In, Bit>,
+    pub in_data: Signal<In, Bits<8>>,
+    pub in_last: Signal<In, Bit>,
+    pub in_len: Signal<In, Bits<16>>,
+    pub in_verdict: Signal<In, Bits<2>>,
+    pub in_ready: Signal<Out, Bit>,
+    // Rings (from/to the CSR).
+    pub rxd_base: Signal<In, Bits<64>>,
+    pub rxd_log2_size: Signal<In, Bits<4>>,
+    pub rxd_producer: Signal<In, Bits<16>>,
+    pub rxd_consumer: Signal<Out, Bits<16>>,
+    pub rxc_base: Signal<In, Bits<64>>,
+    pub rxc_log2_size: Signal<In, Bits<4>>,
+    pub rxc_consumer: Signal<In, Bits<16>>,
+    pub rxc_producer: Signal<Out, Bits<16>>,
+    // To the interrupt block and STATUS.
+    pub rx_event: Signal<Out, Bit>,
+    pub no_buffer: Signal<Out, Bit>,
+    pub dma_error: Signal<Out, Bit>,
+    pub stopped: Signal<Out, Bit>,
+    pub frames_written: Signal<Out, Bits<32>>,
+    pub no_buffer_drops: Signal<Out, Bits<32>>,
+    pub dma_errors: Signal<Out, Bits<32>>,
+    // AXI4 master.
+    pub axi_awvalid: Signal<Out, Bit>,
+    pub axi_awready: Signal<In, Bit>,
+    pub axi_awaddr: Signal<Out, Bits<64>>,
+    pub axi_awlen: Signal<Out, Bits<8>>,
+    pub axi_awsize: Signal<Out, Bits<3>>,
+    pub axi_awburst: Signal<Out, Bits<2>>,
+    pub axi_wvalid: Signal<Out, Bit>,
+    pub axi_wready: Signal<In, Bit>,
+    pub axi_wdata: Signal<Out, Bits<64>>,
+    pub axi_wstrb: Signal<Out, Bits<8>>,
+    pub axi_wlast: Signal<Out, Bit>,
+    pub axi_bvalid: Signal<In, Bit>,
+    pub axi_bready: Signal<Out, Bit>,
+    pub axi_bresp: Signal<In, Bits<2>>,
+    pub axi_arvalid: Signal<Out, Bit>,
+    pub axi_arready: Signal<In, Bit>,
+    pub axi_araddr: Signal<Out, Bits<64>>,
+    pub axi_arlen: Signal<Out, Bits<8>>,
+    pub axi_arsize: Signal<Out, Bits<3>>,
+    pub axi_arburst: Signal<Out, Bits<2>>,
+    pub axi_rvalid: Signal<In, Bit>,
+    pub axi_rready: Signal<Out, Bit>,
+    pub axi_rdata: Signal<In, Bits<64>>,
+    pub axi_rresp: Signal<In, Bits<2>>,
+    pub axi_rlast: Signal<In, Bit>,
+
+    /// Prefetched descriptors, {LEN[79:64], ADDR[63:0]}, slot = index mod 16.
+    desc_ram: RAM<Bits<80>, DESC_FIFO_BITS>,
+    /// Data beats: {last of burst[72], strb[71:64], data[63:0]}.
+    wq_ram: RAM<Bits<73>, WQ_BITS>,
+    /// Complete bursts: {last of frame[68], beats - 1[67:64], address[63:0]}.
+    bq_ram: RAM<Bits<69>, WQ_BITS>,
+    /// Completions: {verdict[49:48], index[47:32], sum[31:16], length[15:0]}.
+    cq_ram: RAM<Bits<50>, CQ_BITS>,
+    cnt_frames: SatCounter32,
+    cnt_nobuf: SatCounter32,
+    cnt_err: SatCounter32,
+
+    /// A bus error was seen (sticky until reset).
+    err: DFF<Bit>,
+    p_state: DFF<RxPState>,
+    /// Frame being written: bytes left, offset of the next byte, its length, its byte lane,
+    /// the address of its beat, beats so far in the current burst, the beat being packed,
+    /// the running sum, the verdict, the descriptor (= completion) index.
+    f_left: DFF<Bits<16>>,
+    f_off: DFF<Bits<16>>,
+    f_len: DFF<Bits<16>>,
+    f_lane: DFF<Bits<3>>,
+    f_bcur: DFF<Bits<64>>,
+    f_blen: DFF<Bits<4>>,
+    f_acc: DFF<Bits<64>>,
+    f_strb: DFF<Bits<8>>,
+    f_sum: DFF<Bits<16>>,
+    f_verdict: DFF<Bits<2>>,
+    f_idx: DFF<Bits<16>>,
+    /// Descriptor indices: next to use, next to arrive, arrived one clock ago (readable
+    /// from the RAM), next to request.
+    d_use: DFF<Bits<16>>,
+    d_arrive: DFF<Bits<16>>,
+    d_seen: DFF<Bits<16>>,
+    d_fetch: DFF<Bits<16>>,
+    /// Read side: the next beat is a descriptor's second; its first beat; beats in flight.
+    r_odd: DFF<Bit>,
+    r_addr: DFF<Bits<64>>,
+    r_pending: DFF<Bits<8>>,
+    ar_busy: DFF<Bit>,
+    ar_addr: DFF<Bits<64>>,
+    ar_len: DFF<Bits<8>>,
+    /// Queue pointers (one bit wider than the address): write, written one clock ago, read.
+    wq_wr: DFF<Bits<6>>,
+    wq_seen: DFF<Bits<6>>,
+    wq_rd: DFF<Bits<6>>,
+    bq_wr: DFF<Bits<6>>,
+    bq_seen: DFF<Bits<6>>,
+    bq_rd: DFF<Bits<6>>,
+    cq_wr: DFF<Bits<4>>,
+    cq_seen: DFF<Bits<4>>,
+    cq_rd: DFF<Bits<4>>,
+    /// Bus side: state, the burst's address and length, whether it ends a frame, whether a
+    /// completion goes with strobes off.
+    i_state: DFF<RxIState>,
+    i_addr: DFF<Bits<64>>,
+    i_len: DFF<Bits<8>>,
+    i_flast: DFF<Bit>,
+    i_zero: DFF<Bit>,
+    /// Bursts: addresses issued and responses seen (mod 32); per outstanding burst (index
+    /// mod 16): it wrote a completion; it ended a frame's data.
+    aw_cnt: DFF<Bits<5>>,
+    b_cnt: DFF<Bits<5>>,
+    is_cpl: DFF<Bits<16>>,
+    is_flast: DFF<Bits<16>>,
+    /// Frames whose data was all answered OKAY; completions issued (mod 16).
+    data_acked: DFF<Bits<4>>,
+    cpl_issued: DFF<Bits<4>>,
+    cpl_done: DFF<Bits<16>>,
+    rx_event_q: DFF<Bit>,
+    no_buffer_q: DFF<Bit>,
+    dma_error_q: DFF<Bit>,
+
+    k_one16: Constant<Bits<16>>,
+    k_one8: Constant<Bits<8>>,
+    k_batch: Constant<Bits<16>>,
+    k_fifo: Constant<Bits<16>>,
+    k_page: Constant<Bits<16>>,
+    k_max_writes: Constant<Bits<5>>,
+    k_wq: Constant<Bits<6>>,
+    k_cq: Constant<Bits<4>>,
+    k_align8: Constant<Bits<64>>,
+    k_align16: Constant<Bits<64>>,
+    k_wq_last: Constant<Bits<73>>,
+    k_bq_flast: Constant<Bits<69>>,
+    k_phase: Constant<Bits<64>>,
+
+    // Locals.
+    err_now: Signal<Local, Bit>,
+    err_next: Signal<Local, Bit>,
+    d_size: Signal<Local, Bits<16>>,
+    c_size: Signal<Local, Bits<16>>,
+    have_desc: Signal<Local, Bit>,
+    none_posted: Signal<Local, Bit>,
+    cpl_room: Signal<Local, Bit>,
+    head_addr: Signal<Local, Bits<64>>,
+    head_len: Signal<Local, Bits<16>>,
+    pop: Signal<Local, Bit>,
+    drop_now: Signal<Local, Bit>,
+    accept: Signal<Local, Bit>,
+    avail: Signal<Local, Bits<16>>,
+    f_slot: Signal<Local, Bits<16>>,
+    f_addr: Signal<Local, Bits<64>>,
+    room_ring: Signal<Local, Bits<16>>,
+    room_page: Signal<Local, Bits<16>>,
+    n: Signal<Local, Bits<16>>,
+    fetch: Signal<Local, Bit>,
+    r_pend_n: Signal<Local, Bits<8>>,
+    take: Signal<Local, Bit>,
+    last_byte: Signal<Local, Bit>,
+    burst_end: Signal<Local, Bit>,
+    lane_sh: Signal<Local, Bits<7>>,
+    beat_data: Signal<Local, Bits<64>>,
+    beat_strb: Signal<Local, Bits<8>>,
+    addend: Signal<Local, Bits<17>>,
+    sum17: Signal<Local, Bits<17>>,
+    wq_full: Signal<Local, Bit>,
+    cq_full: Signal<Local, Bit>,
+    push_w: Signal<Local, Bit>,
+    push_b: Signal<Local, Bit>,
+    push_c: Signal<Local, Bit>,
+    pop_w: Signal<Local, Bit>,
+    pop_b: Signal<Local, Bit>,
+    pop_c: Signal<Local, Bit>,
+    wq_vis: Signal<Local, Bit>,
+    bq_vis: Signal<Local, Bit>,
+    cq_vis: Signal<Local, Bit>,
+    d_use_inc: Signal<Local, Bits<16>>,
+    wq_rd_inc: Signal<Local, Bits<6>>,
+    bq_rd_inc: Signal<Local, Bits<6>>,
+    cq_rd_inc: Signal<Local, Bits<4>>,
+    whead: Signal<Local, Bits<73>>,
+    bhead: Signal<Local, Bits<69>>,
+    chead: Signal<Local, Bits<50>>,
+    c_idx: Signal<Local, Bits<16>>,
+    c_slot: Signal<Local, Bits<16>>,
+    pass: Signal<Local, Bits<16>>,
+    beat0: Signal<Local, Bits<64>>,
+    beat1: Signal<Local, Bits<64>>,
+    cpl_ready: Signal<Local, Bit>,
+    aw_room: Signal<Local, Bit>,
+    aw_valid: Signal<Local, Bit>,
+    aw_take: Signal<Local, Bit>,
+    w_valid: Signal<Local, Bit>,
+    w_take: Signal<Local, Bit>,
+    w_data: Signal<Local, Bits<64>>,
+    w_strb: Signal<Local, Bits<8>>,
+    w_last: Signal<Local, Bit>,
+    b_ok: Signal<Local, Bit>,
+    b_cpl: Signal<Local, Bit>,
+    b_flast: Signal<Local, Bit>,
+    aw_idx: Signal<Local, Bits<4>>,
+    b_idx: Signal<Local, Bits<4>>,
+    w_entry: Signal<Local, Bits<73>>,
+    b_entry: Signal<Local, Bits<69>>,
+}
+
+impl Default for RxDma {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            enable: Default::default(),
+            in_valid: Default::default(),
+            in_data: Default::default(),
+            in_last: Default::default(),
+            in_len: Default::default(),
+            in_verdict: Default::default(),
+            in_ready: Default::default(),
+            rxd_base: Default::default(),
+            rxd_log2_size: Default::default(),
+            rxd_producer: Default::default(),
+            rxd_consumer: Default::default(),
+            rxc_base: Default::default(),
+            rxc_log2_size: Default::default(),
+            rxc_consumer: Default::default(),
+            rxc_producer: Default::default(),
+            rx_event: Default::default(),
+            no_buffer: Default::default(),
+            dma_error: Default::default(),
+            stopped: Default::default(),
+            frames_written: Default::default(),
+            no_buffer_drops: Default::default(),
+            dma_errors: Default::default(),
+            axi_awvalid: Default::default(),
+            axi_awready: Default::default(),
+            axi_awaddr: Default::default(),
+            axi_awlen: Default::default(),
+            axi_awsize: Default::default(),
+            axi_awburst: Default::default(),
+            axi_wvalid: Default::default(),
+            axi_wready: Default::default(),
+            axi_wdata: Default::default(),
+            axi_wstrb: Default::default(),
+            axi_wlast: Default::default(),
+            axi_bvalid: Default::default(),
+            axi_bready: Default::default(),
+            axi_bresp: Default::default(),
+            axi_arvalid: Default::default(),
+            axi_arready: Default::default(),
+            axi_araddr: Default::default(),
+            axi_arlen: Default::default(),
+            axi_arsize: Default::default(),
+            axi_arburst: Default::default(),
+            axi_rvalid: Default::default(),
+            axi_rready: Default::default(),
+            axi_rdata: Default::default(),
+            axi_rresp: Default::default(),
+            axi_rlast: Default::default(),
+            desc_ram: Default::default(),
+            wq_ram: Default::default(),
+            bq_ram: Default::default(),
+            cq_ram: Default::default(),
+            cnt_frames: Default::default(),
+            cnt_nobuf: Default::default(),
+            cnt_err: Default::default(),
+            err: Default::default(),
+            p_state: Default::default(),
+            f_left: Default::default(),
+            f_off: Default::default(),
+            f_len: Default::default(),
+            f_lane: Default::default(),
+            f_bcur: Default::default(),
+            f_blen: Default::default(),
+            f_acc: Default::default(),
+            f_strb: Default::default(),
+            f_sum: Default::default(),
+            f_verdict: Default::default(),
+            f_idx: Default::default(),
+            d_use: Default::default(),
+            d_arrive: Default::default(),
+            d_seen: Default::default(),
+            d_fetch: Default::default(),
+            r_odd: Default::default(),
+            r_addr: Default::default(),
+            r_pending: Default::default(),
+            ar_busy: Default::default(),
+            ar_addr: Default::default(),
+            ar_len: Default::default(),
+            wq_wr: Default::default(),
+            wq_seen: Default::default(),
+            wq_rd: Default::default(),
+            bq_wr: Default::default(),
+            bq_seen: Default::default(),
+            bq_rd: Default::default(),
+            cq_wr: Default::default(),
+            cq_seen: Default::default(),
+            cq_rd: Default::default(),
+            i_state: Default::default(),
+            i_addr: Default::default(),
+            i_len: Default::default(),
+            i_flast: Default::default(),
+            i_zero: Default::default(),
+            aw_cnt: Default::default(),
+            b_cnt: Default::default(),
+            is_cpl: Default::default(),
+            is_flast: Default::default(),
+            data_acked: Default::default(),
+            cpl_issued: Default::default(),
+            cpl_done: Default::default(),
+            rx_event_q: Default::default(),
+            no_buffer_q: Default::default(),
+            dma_error_q: Default::default(),
+            k_one16: Constant::new(1_u64.to_bits()),
+            k_one8: Constant::new(1_u64.to_bits()),
+            k_batch: Constant::new((DESC_BATCH as u64).to_bits()),
+            k_fifo: Constant::new((DESC_FIFO_ENTRIES as u64).to_bits()),
+            k_page: Constant::new(256_u64.to_bits()),
+            k_max_writes: Constant::new((MAX_WRITES as u64).to_bits()),
+            k_wq: Constant::new((WQ_ENTRIES as u64).to_bits()),
+            k_cq: Constant::new((CQ_ENTRIES as u64).to_bits()),
+            k_align8: Constant::new((!7_u64).to_bits()),
+            k_align16: Constant::new((!15_u64).to_bits()),
+            k_wq_last: Constant::new(Bits::<73>::default().replace_bit(72, true)),
+            k_bq_flast: Constant::new(Bits::<69>::default().replace_bit(68, true)),
+            k_phase: Constant::new((1_u64 << 63).to_bits()),
+            err_now: Default::default(),
+            err_next: Default::default(),
+            d_size: Default::default(),
+            c_size: Default::default(),
+            have_desc: Default::default(),
+            none_posted: Default::default(),
+            cpl_room: Default::default(),
+            head_addr: Default::default(),
+            head_len: Default::default(),
+            pop: Default::default(),
+            drop_now: Default::default(),
+            accept: Default::default(),
+            avail: Default::default(),
+            f_slot: Default::default(),
+            f_addr: Default::default(),
+            room_ring: Default::default(),
+            room_page: Default::default(),
+            n: Default::default(),
+            fetch: Default::default(),
+            r_pend_n: Default::default(),
+            take: Default::default(),
+            last_byte: Default::default(),
+            burst_end: Default::default(),
+            lane_sh: Default::default(),
+            beat_data: Default::default(),
+            beat_strb: Default::default(),
+            addend: Default::default(),
+            sum17: Default::default(),
+            wq_full: Default::default(),
+            cq_full: Default::default(),
+            push_w: Default::default(),
+            push_b: Default::default(),
+            push_c: Default::default(),
+            pop_w: Default::default(),
+            pop_b: Default::default(),
+            pop_c: Default::default(),
+            wq_vis: Default::default(),
+            bq_vis: Default::default(),
+            cq_vis: Default::default(),
+            d_use_inc: Default::default(),
+            wq_rd_inc: Default::default(),
+            bq_rd_inc: Default::default(),
+            cq_rd_inc: Default::default(),
+            whead: Default::default(),
+            bhead: Default::default(),
+            chead: Default::default(),
+            c_idx: Default::default(),
+            c_slot: Default::default(),
+            pass: Default::default(),
+            beat0: Default::default(),
+            beat1: Default::default(),
+            cpl_ready: Default::default(),
+            aw_room: Default::default(),
+            aw_valid: Default::default(),
+            aw_take: Default::default(),
+            w_valid: Default::default(),
+            w_take: Default::default(),
+            w_data: Default::default(),
+            w_strb: Default::default(),
+            w_last: Default::default(),
+            b_ok: Default::default(),
+            b_cpl: Default::default(),
+            b_flast: Default::default(),
+            aw_idx: Default::default(),
+            b_idx: Default::default(),
+            w_entry: Default::default(),
+            b_entry: Default::default(),
+        }
+    }
+}
+
+impl Logic for RxDma {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, err, p_state, f_left, f_off, f_len, f_lane, f_bcur, f_blen, f_acc, f_strb,
+            f_sum, f_verdict, f_idx, d_use, d_arrive, d_seen, d_fetch, r_odd, r_addr, r_pending,
+            ar_busy, ar_addr, ar_len, wq_wr, wq_seen, wq_rd, bq_wr, bq_seen, bq_rd, cq_wr, cq_seen,
+            cq_rd, i_state, i_addr, i_len, i_flast, i_zero, aw_cnt, b_cnt, is_cpl, is_flast,
+            data_acked, cpl_issued, cpl_done, rx_event_q, no_buffer_q, dma_error_q
+        );
+        clock!(self, clock, cnt_frames, cnt_nobuf, cnt_err);
+        self.desc_ram.read_clock.next = self.clock.val();
+        self.desc_ram.write_clock.next = self.clock.val();
+        self.wq_ram.read_clock.next = self.clock.val();
+        self.wq_ram.write_clock.next = self.clock.val();
+        self.bq_ram.read_clock.next = self.clock.val();
+        self.bq_ram.write_clock.next = self.clock.val();
+        self.cq_ram.read_clock.next = self.clock.val();
+        self.cq_ram.write_clock.next = self.clock.val();
+        self.cnt_frames.reset.next = self.reset.val();
+        self.cnt_nobuf.reset.next = self.reset.val();
+        self.cnt_err.reset.next = self.reset.val();
+
+        // ---- Defaults of every local.
+        self.d_size.next = self.k_one16.val() << self.rxd_log2_size.val();
+        self.c_size.next = self.k_one16.val() << self.rxc_log2_size.val();
+        self.err_now.next = (self.axi_rvalid.val() & self.axi_rresp.val().any())
+            | (self.axi_bvalid.val() & self.axi_bresp.val().any());
+        self.err_next.next = self.err.q.val() | self.err_now.val();
+        self.have_desc.next = self.d_use.q.val() != self.d_seen.q.val();
+        self.none_posted.next =
+            (self.rxd_producer.val() == self.d_fetch.q.val()) & (self.d_fetch.q.val() == self.d_use.q.val());
+        self.cpl_room.next = (self.d_use.q.val() - self.rxc_consumer.val()) < self.c_size.val();
+        self.head_addr.next = self.desc_ram.read_data.val().get_bits::<64>(0);
+        self.head_len.next = self.desc_ram.read_data.val().get_bits::<16>(64);
+        self.pop.next = false;
+        self.drop_now.next = false;
+        self.accept.next = false;
+        self.take.next = false;
+        self.last_byte.next = self.f_left.q.val() == 1;
+        self.burst_end.next = self.last_byte.val() | (self.f_bcur.q.val().get_bits::<4>(3) == 0xF);
+        self.lane_sh.next = bit_cast::<7, 3>(self.f_lane.q.val()) << 3;
+        self.beat_data.next = self.f_acc.q.val() | (bit_cast::<64, 8>(self.in_data.val()) << self.lane_sh.val());
+        self.beat_strb.next = self.f_strb.q.val() | (self.k_one8.val() << self.f_lane.q.val());
+        self.addend.next = bit_cast::<17, 8>(self.in_data.val()) << 8;
+        if self.f_off.q.val().get_bit(0) {
+            self.addend.next = bit_cast::<17, 8>(self.in_data.val());
+        }
+        if self.f_off.q.val() < 14 {
+            self.addend.next = 0.into();
+        }
+        self.sum17.next = bit_cast::<17, 16>(self.f_sum.q.val()) + self.addend.val();
+        self.wq_full.next = (self.wq_wr.q.val() - self.wq_rd.q.val()) == self.k_wq.val();
+        self.cq_full.next = (self.cq_wr.q.val() - self.cq_rd.q.val()) == self.k_cq.val();
+        self.push_w.next = false;
+        self.push_b.next = false;
+        self.push_c.next = false;
+        self.pop_w.next = false;
+        self.pop_b.next = false;
+        self.pop_c.next = false;
+        self.wq_vis.next = self.wq_rd.q.val() != self.wq_seen.q.val();
+        self.bq_vis.next = self.bq_rd.q.val() != self.bq_seen.q.val();
+        self.cq_vis.next = self.cq_rd.q.val() != self.cq_seen.q.val();
+        self.d_use_inc.next = self.d_use.q.val() + 1;
+        self.wq_rd_inc.next = self.wq_rd.q.val() + 1;
+        self.bq_rd_inc.next = self.bq_rd.q.val() + 1;
+        self.cq_rd_inc.next = self.cq_rd.q.val() + 1;
+        self.whead.next = self.wq_ram.read_data.val();
+        self.bhead.next = self.bq_ram.read_data.val();
+        self.chead.next = self.cq_ram.read_data.val();
+        self.c_idx.next = self.chead.val().get_bits::<16>(32);
+        self.c_slot.next = self.c_idx.val() & (self.c_size.val() - 1);
+        self.pass.next = self.c_idx.val() >> self.rxc_log2_size.val();
+        self.beat0.next = bit_cast::<64, 48>(self.chead.val().get_bits::<48>(0));
+        self.beat1.next = bit_cast::<64, 2>(self.chead.val().get_bits::<2>(48)) << 32;
+        if !self.pass.val().get_bit(0) {
+            self.beat1.next = self.beat1.val() | self.k_phase.val();
+        }
+        self.cpl_ready.next = self.cq_vis.val() & (self.data_acked.q.val() != self.cpl_issued.q.val());
+        self.aw_room.next = (self.aw_cnt.q.val() - self.b_cnt.q.val()) != self.k_max_writes.val();
+        self.aw_valid.next = false;
+        self.w_valid.next = false;
+        self.w_data.next = self.whead.val().get_bits::<64>(0);
+        self.w_strb.next = self.whead.val().get_bits::<8>(64);
+        self.w_last.next = self.whead.val().get_bit(72);
+        self.aw_idx.next = self.aw_cnt.q.val().get_bits::<4>(0);
+        self.b_idx.next = self.b_cnt.q.val().get_bits::<4>(0);
+
+        // ---- Frame side.
+        self.in_ready.next = false;
+        match self.p_state.q.val() {
+            RxPState::Idle => {
+                if self.in_valid.val() & !self.err.q.val() {
+                    if !self.enable.val() {
+                        self.drop_now.next = true;
+                    } else if self.have_desc.val() {
+                        if self.in_len.val() > self.head_len.val() {
+                            self.drop_now.next = true;
+                        } else if self.cpl_room.val() {
+                            self.accept.next = true;
+                        }
+                    } else if self.none_posted.val() {
+                        self.drop_now.next = true;
+                    }
+                }
+                self.f_left.d.next = self.in_len.val();
+                if self.drop_now.val() {
+                    self.p_state.d.next = RxPState::Drain;
+                }
+                if self.accept.val() {
+                    self.pop.next = true;
+                    self.p_state.d.next = RxPState::Stream;
+                    self.f_off.d.next = 0.into();
+                    self.f_len.d.next = self.in_len.val();
+                    self.f_lane.d.next = self.head_addr.val().get_bits::<3>(0);
+                    self.f_bcur.d.next = self.head_addr.val() & self.k_align8.val();
+                    self.f_blen.d.next = 0.into();
+                    self.f_acc.d.next = 0.into();
+                    self.f_strb.d.next = 0.into();
+                    self.f_sum.d.next = 0.into();
+                    self.f_verdict.d.next = self.in_verdict.val();
+                    self.f_idx.d.next = self.d_use.q.val();
+                }
+            }
+            RxPState::Stream => {
+                self.in_ready.next = !self.wq_full.val();
+                self.take.next = self.in_valid.val() & !self.wq_full.val();
+                if self.take.val() {
+                    self.f_left.d.next = self.f_left.q.val() - 1;
+                    self.f_off.d.next = self.f_off.q.val() + 1;
+                    self.f_lane.d.next = self.f_lane.q.val() + 1;
+                    self.f_sum.d.next = self.sum17.val().get_bits::<16>(0) + bit_cast::<16, 1>(self.sum17.val().get_bits::<1>(16));
+                    if (self.f_lane.q.val() == 7) | self.last_byte.val() {
+                        self.push_w.next = true;
+                        self.f_acc.d.next = 0.into();
+                        self.f_strb.d.next = 0.into();
+                        self.f_bcur.d.next = self.f_bcur.q.val() + 8;
+                        if self.burst_end.val() {
+                            self.push_b.next = true;
+                            self.f_blen.d.next = 0.into();
+                        } else {
+                            self.f_blen.d.next = self.f_blen.q.val() + 1;
+                        }
+                    } else {
+                        self.f_acc.d.next = self.beat_data.val();
+                        self.f_strb.d.next = self.beat_strb.val();
+                    }
+                    if self.last_byte.val() {
+                        self.p_state.d.next = RxPState::Cpl;
+                    }
+                }
+            }
+            RxPState::Drain => {
+                self.in_ready.next = true;
+                if self.in_valid.val() {
+                    self.f_left.d.next = self.f_left.q.val() - 1;
+                    if self.last_byte.val() {
+                        self.p_state.d.next = RxPState::Idle;
+                    }
+                }
+            }
+            RxPState::Cpl => {
+                if self.err.q.val() {
+                    self.p_state.d.next = RxPState::Idle;
+                } else if !self.cq_full.val() {
+                    self.push_c.next = true;
+                    self.p_state.d.next = RxPState::Idle;
+                }
+            }
+        }
+
+        // ---- Prefetched descriptors: pop on accept (the RAM reads the next slot at once).
+        self.desc_ram.read_address.next = self.d_use.q.val().get_bits::<4>(0);
+        if self.pop.val() {
+            self.d_use.d.next = self.d_use_inc.val();
+            self.desc_ram.read_address.next = self.d_use_inc.val().get_bits::<4>(0);
+        }
+        self.d_seen.d.next = self.d_arrive.q.val();
+
+        // ---- Descriptor reads.
+        self.avail.next = self.rxd_producer.val() - self.d_fetch.q.val();
+        self.f_slot.next = self.d_fetch.q.val() & (self.d_size.val() - 1);
+        self.f_addr.next = (self.rxd_base.val() & self.k_align16.val()) + (bit_cast::<64, 16>(self.f_slot.val()) << 4);
+        self.room_ring.next = self.d_size.val() - self.f_slot.val();
+        self.room_page.next = self.k_page.val() - bit_cast::<16, 8>(self.f_addr.val().get_bits::<8>(4));
+        self.n.next = self.avail.val();
+        if self.room_ring.val() < self.n.val() {
+            self.n.next = self.room_ring.val();
+        }
+        if self.room_page.val() < self.n.val() {
+            self.n.next = self.room_page.val();
+        }
+        if self.k_batch.val() < self.n.val() {
+            self.n.next = self.k_batch.val();
+        }
+        self.fetch.next = !self.ar_busy.q.val()
+            & self.enable.val()
+            & !self.err.q.val()
+            & self.avail.val().any()
+            & ((self.k_fifo.val() - (self.d_fetch.q.val() - self.d_use.q.val())) >= self.k_batch.val());
+        if self.fetch.val() {
+            self.ar_busy.d.next = true;
+            self.ar_addr.d.next = self.f_addr.val();
+            self.ar_len.d.next = bit_cast::<8, 16>((self.n.val() << 1) - 1);
+            self.d_fetch.d.next = self.d_fetch.q.val() + self.n.val();
+        }
+        if self.ar_busy.q.val() & self.axi_arready.val() {
+            self.ar_busy.d.next = false;
+        }
+        self.r_pend_n.next = self.r_pending.q.val();
+        if self.fetch.val() {
+            self.r_pend_n.next = self.r_pending.q.val() + bit_cast::<8, 16>(self.n.val() << 1);
+        }
+        self.desc_ram.write_enable.next = false;
+        self.desc_ram.write_address.next = self.d_arrive.q.val().get_bits::<4>(0);
+        self.desc_ram.write_data.next = bit_cast::<80, 64>(self.r_addr.q.val()) | (bit_cast::<80, 16>(self.axi_rdata.val().get_bits::<16>(0)) << 64);
+        if self.axi_rvalid.val() {
+            self.r_pend_n.next = self.r_pend_n.val() - 1;
+            self.r_odd.d.next = !self.r_odd.q.val();
+            if !self.r_odd.q.val() {
+                self.r_addr.d.next = self.axi_rdata.val();
+            } else if !self.err_next.val() {
+                self.desc_ram.write_enable.next = true;
+                self.d_arrive.d.next = self.d_arrive.q.val() + 1;
+            }
+        }
+        self.r_pending.d.next = self.r_pend_n.val();
+
+        // ---- Bus side: a completion as soon as its frame's data was answered, else the
+        // oldest complete data burst; after an error, nothing new (queued work is dropped).
+        match self.i_state.q.val() {
+            RxIState::Idle => {
+                if self.err.q.val() {
+                    if self.bq_vis.val() {
+                        self.pop_b.next = true;
+                        self.i_state.d.next = RxIState::Discard;
+                    } else if self.cq_vis.val() {
+                        self.pop_c.next = true;
+                    }
+                } else if self.cpl_ready.val() {
+                    self.i_addr.d.next = (self.rxc_base.val() & self.k_align16.val()) + (bit_cast::<64, 16>(self.c_slot.val()) << 4);
+                    self.i_len.d.next = 1.into();
+                    self.i_state.d.next = RxIState::CplAw;
+                } else if self.bq_vis.val() {
+                    self.pop_b.next = true;
+                    self.i_addr.d.next = self.bhead.val().get_bits::<64>(0);
+                    self.i_len.d.next = bit_cast::<8, 4>(self.bhead.val().get_bits::<4>(64));
+                    self.i_flast.d.next = self.bhead.val().get_bit(68);
+                    self.i_state.d.next = RxIState::DataAw;
+                }
+            }
+            RxIState::DataAw => {
+                self.aw_valid.next = self.aw_room.val();
+                if self.aw_valid.val() & self.axi_awready.val() {
+                    self.i_state.d.next = RxIState::DataW;
+                }
+            }
+            RxIState::DataW => {
+                self.w_valid.next = self.wq_vis.val();
+                if self.w_valid.val() & self.axi_wready.val() {
+                    self.pop_w.next = true;
+                    if self.w_last.val() {
+                        self.i_state.d.next = RxIState::Idle;
+                    }
+                }
+            }
+            RxIState::CplAw => {
+                self.aw_valid.next = self.aw_room.val();
+                if self.aw_valid.val() & self.axi_awready.val() {
+                    self.i_zero.d.next = self.err_next.val();
+                    self.i_state.d.next = RxIState::CplW0;
+                }
+            }
+            RxIState::CplW0 => {
+                self.w_valid.next = true;
+                self.w_data.next = self.beat0.val();
+                self.w_strb.next = 0xFF.into();
+                self.w_last.next = false;
+                if self.axi_wready.val() {
+                    self.i_state.d.next = RxIState::CplW1;
+                }
+            }
+            RxIState::CplW1 => {
+                self.w_valid.next = true;
+                self.w_data.next = self.beat1.val();
+                self.w_strb.next = 0xFF.into();
+                self.w_last.next = true;
+                if self.axi_wready.val() {
+                    self.pop_c.next = true;
+                    self.i_state.d.next = RxIState::Idle;
+                }
+            }
+            RxIState::Discard => {
+                if self.wq_vis.val() {
+                    self.pop_w.next = true;
+                    if self.w_last.val() {
+                        self.i_state.d.next = RxIState::Idle;
+                    }
+                }
+            }
+        }
+        if self.i_zero.q.val() & ((self.i_state.q.val() == RxIState::CplW0) | (self.i_state.q.val() == RxIState::CplW1)) {
+            self.w_strb.next = 0.into();
+        }
+        self.aw_take.next = self.aw_valid.val() & self.axi_awready.val();
+        self.w_take.next = self.w_valid.val() & self.axi_wready.val();
+        if self.aw_take.val() {
+            self.aw_cnt.d.next = self.aw_cnt.q.val() + 1;
+        }
+        // Per burst: is it a completion (that goes with strobes on), does it end a frame.
+        self.is_cpl.d.next = self.is_cpl.q.val();
+        self.is_flast.d.next = self.is_flast.q.val();
+        if self.aw_take.val() {
+            self.is_cpl.d.next = self.is_cpl.q.val().replace_bit(
+                self.aw_idx.val().index(),
+                (self.i_state.q.val() == RxIState::CplAw) & !self.err_next.val(),
+            );
+            self.is_flast.d.next = self.is_flast.q.val().replace_bit(
+                self.aw_idx.val().index(),
+                (self.i_state.q.val() == RxIState::DataAw) & self.i_flast.q.val(),
+            );
+        }
+        if self.pop_c.val() & !self.err.q.val() {
+            self.cpl_issued.d.next = self.cpl_issued.q.val() + 1;
+        }
+
+        // ---- Queues.
+        self.wq_ram.write_enable.next = self.push_w.val();
+        self.wq_ram.write_address.next = self.wq_wr.q.val().get_bits::<5>(0);
+        self.w_entry.next = bit_cast::<73, 64>(self.beat_data.val()) | (bit_cast::<73, 8>(self.beat_strb.val()) << 64);
+        if self.burst_end.val() {
+            self.w_entry.next = self.w_entry.val() | self.k_wq_last.val();
+        }
+        self.wq_ram.write_data.next = self.w_entry.val();
+        self.bq_ram.write_enable.next = self.push_b.val();
+        self.bq_ram.write_address.next = self.bq_wr.q.val().get_bits::<5>(0);
+        self.b_entry.next = bit_cast::<69, 64>(self.f_bcur.q.val() - (bit_cast::<64, 4>(self.f_blen.q.val()) << 3))
+            | (bit_cast::<69, 4>(self.f_blen.q.val()) << 64);
+        if self.last_byte.val() {
+            self.b_entry.next = self.b_entry.val() | self.k_bq_flast.val();
+        }
+        self.bq_ram.write_data.next = self.b_entry.val();
+        self.cq_ram.write_enable.next = self.push_c.val();
+        self.cq_ram.write_address.next = self.cq_wr.q.val().get_bits::<3>(0);
+        self.cq_ram.write_data.next = bit_cast::<50, 16>(self.f_len.q.val())
+            | (bit_cast::<50, 16>(self.f_sum.q.val()) << 16)
+            | (bit_cast::<50, 16>(self.f_idx.q.val()) << 32)
+            | (bit_cast::<50, 2>(self.f_verdict.q.val()) << 48);
+        if self.push_w.val() {
+            self.wq_wr.d.next = self.wq_wr.q.val() + 1;
+        }
+        if self.push_b.val() {
+            self.bq_wr.d.next = self.bq_wr.q.val() + 1;
+        }
+        if self.push_c.val() {
+            self.cq_wr.d.next = self.cq_wr.q.val() + 1;
+        }
+        self.wq_seen.d.next = self.wq_wr.q.val();
+        self.bq_seen.d.next = self.bq_wr.q.val();
+        self.cq_seen.d.next = self.cq_wr.q.val();
+        self.wq_ram.read_address.next = self.wq_rd.q.val().get_bits::<5>(0);
+        self.bq_ram.read_address.next = self.bq_rd.q.val().get_bits::<5>(0);
+        self.cq_ram.read_address.next = self.cq_rd.q.val().get_bits::<3>(0);
+        if self.pop_w.val() {
+            self.wq_rd.d.next = self.wq_rd_inc.val();
+            self.wq_ram.read_address.next = self.wq_rd_inc.val().get_bits::<5>(0);
+        }
+        if self.pop_b.val() {
+            self.bq_rd.d.next = self.bq_rd_inc.val();
+            self.bq_ram.read_address.next = self.bq_rd_inc.val().get_bits::<5>(0);
+        }
+        if self.pop_c.val() {
+            self.cq_rd.d.next = self.cq_rd_inc.val();
+            self.cq_ram.read_address.next = self.cq_rd_inc.val().get_bits::<3>(0);
+        }
+
+        // ---- Responses.
+        self.b_ok.next = self.axi_bvalid.val() & !self.axi_bresp.val().any();
+        self.b_cpl.next = self.b_ok.val() & self.is_cpl.q.val().get_bit(self.b_idx.val().index());
+        self.b_flast.next = self.b_ok.val() & self.is_flast.q.val().get_bit(self.b_idx.val().index());
+        if self.axi_bvalid.val() {
+            self.b_cnt.d.next = self.b_cnt.q.val() + 1;
+        }
+        if self.b_cpl.val() {
+            self.cpl_done.d.next = self.cpl_done.q.val() + 1;
+        }
+        if self.b_flast.val() {
+            self.data_acked.d.next = self.data_acked.q.val() + 1;
+        }
+        self.err.d.next = self.err_next.val();
+        self.rx_event_q.d.next = self.b_cpl.val();
+        self.no_buffer_q.d.next = self.drop_now.val();
+        self.dma_error_q.d.next = self.err_now.val() & !self.err.q.val();
+        self.cnt_frames.inc.next = self.b_cpl.val();
+        self.cnt_nobuf.inc.next = self.drop_now.val();
+        self.cnt_err.inc.next = self.err_now.val() & !self.err.q.val();
+
+        if self.reset.val() {
+            self.err.d.next = false;
+            self.p_state.d.next = RxPState::Idle;
+            self.d_use.d.next = 0.into();
+            self.d_arrive.d.next = 0.into();
+            self.d_seen.d.next = 0.into();
+            self.d_fetch.d.next = 0.into();
+            self.r_odd.d.next = false;
+            self.r_pending.d.next = 0.into();
+            self.ar_busy.d.next = false;
+            self.wq_wr.d.next = 0.into();
+            self.wq_seen.d.next = 0.into();
+            self.wq_rd.d.next = 0.into();
+            self.bq_wr.d.next = 0.into();
+            self.bq_seen.d.next = 0.into();
+            self.bq_rd.d.next = 0.into();
+            self.cq_wr.d.next = 0.into();
+            self.cq_seen.d.next = 0.into();
+            self.cq_rd.d.next = 0.into();
+            self.i_state.d.next = RxIState::Idle;
+            self.aw_cnt.d.next = 0.into();
+            self.b_cnt.d.next = 0.into();
+            self.is_cpl.d.next = 0.into();
+            self.is_flast.d.next = 0.into();
+            self.data_acked.d.next = 0.into();
+            self.cpl_issued.d.next = 0.into();
+            self.cpl_done.d.next = 0.into();
+            self.rx_event_q.d.next = false;
+            self.no_buffer_q.d.next = false;
+            self.dma_error_q.d.next = false;
+            self.cnt_frames.inc.next = false;
+            self.cnt_nobuf.inc.next = false;
+            self.cnt_err.inc.next = false;
+        }
+
+        // ---- Outputs, each assigned once.
+        self.rxd_consumer.next = self.d_arrive.q.val();
+        self.rxc_producer.next = self.cpl_done.q.val();
+        self.rx_event.next = self.rx_event_q.q.val();
+        self.no_buffer.next = self.no_buffer_q.q.val();
+        self.dma_error.next = self.dma_error_q.q.val();
+        self.stopped.next = self.err.q.val()
+            & (self.p_state.q.val() == RxPState::Idle)
+            & (self.i_state.q.val() == RxIState::Idle)
+            & !self.ar_busy.q.val()
+            & !self.r_pending.q.val().any()
+            & (self.wq_rd.q.val() == self.wq_wr.q.val())
+            & (self.bq_rd.q.val() == self.bq_wr.q.val())
+            & (self.cq_rd.q.val() == self.cq_wr.q.val())
+            & (self.aw_cnt.q.val() == self.b_cnt.q.val());
+        self.frames_written.next = self.cnt_frames.count.val();
+        self.no_buffer_drops.next = self.cnt_nobuf.count.val();
+        self.dma_errors.next = self.cnt_err.count.val();
+        self.axi_awvalid.next = self.aw_valid.val();
+        self.axi_awaddr.next = self.i_addr.q.val();
+        self.axi_awlen.next = self.i_len.q.val();
+        self.axi_awsize.next = 3.into();
+        self.axi_awburst.next = 1.into();
+        self.axi_wvalid.next = self.w_valid.val();
+        self.axi_wdata.next = self.w_data.val();
+        self.axi_wstrb.next = self.w_strb.val();
+        self.axi_wlast.next = self.w_last.val();
+        self.axi_bready.next = true;
+        self.axi_arvalid.next = self.ar_busy.q.val();
+        self.axi_araddr.next = self.ar_addr.q.val();
+        self.axi_arlen.next = self.ar_len.q.val();
+        self.axi_arsize.next = 3.into();
+        self.axi_arburst.next = 1.into();
+        self.axi_rready.next = true;
+    }
+}
+
+#[cfg(test)]
+mod tests;
