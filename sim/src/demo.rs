@@ -17,30 +17,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phy {
-    Manchester,
-    Gmii,
-    Mii,
-}
-
-impl Phy {
-    pub fn parse(s: &str) -> Option<Phy> {
-        match s {
-            "manchester" => Some(Phy::Manchester),
-            "gmii" => Some(Phy::Gmii),
-            "mii" => Some(Phy::Mii),
-            _ => None,
-        }
-    }
-    fn describe(self) -> &'static str {
-        match self {
-            Phy::Manchester => "integrated 10BASE-T-style PHY: 10 Mb/s Manchester, 16 samples/bit, 20 MHz core",
-            Phy::Gmii => "GMII to an external PHY chip: 1 Gb/s, 125 MHz PHY clock, 125 MHz core",
-            Phy::Mii => "MII to an external PHY chip: 100 Mb/s, 25 MHz PHY clock, 125 MHz core",
-        }
-    }
-}
+pub use crate::model::Phy;
 
 #[derive(Clone, Debug)]
 pub struct DemoOptions {

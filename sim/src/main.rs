@@ -2,10 +2,16 @@
 //!
 //!   nic demo [--phy gmii|mii|manchester] [--frames N] [--seed S] [--ppm P] [--jitter UI]
 //!            [--ber X] [--max-len BYTES] [--pcap FILE]
-use nic_sim::demo::{self, DemoOptions, Phy};
+//!   nic replay --in IN.pcap --out OUT.pcap [...]      (see `nic_sim::replay::USAGE`)
+//!   nic bench linerate [--frames N] [--engine auto|rust-hdl|verilator]
+use nic_sim::demo::{self, DemoOptions};
+use nic_sim::model::engines::EngineChoice;
+use nic_sim::model::Phy;
+use nic_sim::{bench, replay};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: nic demo [--phy gmii|mii|manchester] [--frames N] [--seed S] [--ppm P] [--jitter UI] [--ber X] [--max-len BYTES] [--pcap FILE]";
+const DEMO_USAGE: &str = "usage: nic demo [--phy gmii|mii|manchester] [--frames N] [--seed S] [--ppm P] [--jitter UI] [--ber X] [--max-len BYTES] [--pcap FILE]";
+const BENCH_USAGE: &str = "usage: nic bench linerate [--frames N] [--engine auto|rust-hdl|verilator]";
 
 fn parse_demo(args: &[String]) -> Result<DemoOptions, String> {
     let mut o = DemoOptions::default();
@@ -37,6 +43,66 @@ fn parse_demo(args: &[String]) -> Result<DemoOptions, String> {
     Ok(o)
 }
 
+fn run_replay(args: &[String]) -> ExitCode {
+    let opts = match replay::parse_args(args) {
+        Ok(o) => o,
+        Err(e) => {
+            // One line naming the problem; the usage only when nothing was given.
+            if args.is_empty() {
+                eprintln!("{}", replay::USAGE);
+            } else {
+                eprintln!("nic replay: {e} (see `nic replay` for usage)");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    match replay::run(&opts) {
+        Ok(report) => {
+            println!("{}", report.json());
+            ExitCode::SUCCESS
+        }
+        Err((code, e)) => {
+            eprintln!("nic replay: {e}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run_bench(args: &[String]) -> ExitCode {
+    if args.first().map(String::as_str) != Some("linerate") {
+        eprintln!("{BENCH_USAGE}");
+        return ExitCode::from(2);
+    }
+    let mut frames: Option<usize> = None;
+    let mut engine = EngineChoice::Auto;
+    let mut it = args[1..].iter();
+    while let Some(flag) = it.next() {
+        let value = it.next();
+        match (flag.as_str(), value) {
+            ("--frames", Some(v)) if v.parse::<usize>().is_ok_and(|n| (10..=1_000_000).contains(&n)) => frames = v.parse().ok(),
+            ("--engine", Some(v)) if EngineChoice::parse(v).is_some() => engine = EngineChoice::parse(v).expect("checked"),
+            _ => {
+                eprintln!("nic bench: bad option `{flag}` (--frames takes 10..=1000000)\n{BENCH_USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut results = Vec::new();
+    for (size, default_frames) in [(64, 20_000), (512, 4_000), (1518, 1_500)] {
+        let n = frames.unwrap_or(default_frames);
+        eprintln!("nic bench linerate: {n} frames of {size} B on the {} engine ...", engine.name());
+        match bench::measure(size, n, engine) {
+            Ok(r) => results.push(r),
+            Err(e) => {
+                eprintln!("nic bench: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    println!("{}", bench::json(&results, engine.name()));
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -49,12 +115,14 @@ fn main() -> ExitCode {
                 }
             },
             Err(e) => {
-                eprintln!("nic demo: {e}\n{USAGE}");
+                eprintln!("nic demo: {e}\n{DEMO_USAGE}");
                 ExitCode::from(2)
             }
         },
+        Some("replay") => run_replay(&args[1..]),
+        Some("bench") => run_bench(&args[1..]),
         _ => {
-            eprintln!("{USAGE}");
+            eprintln!("{DEMO_USAGE}\n{}\n{BENCH_USAGE}", replay::USAGE);
             ExitCode::from(2)
         }
     }

@@ -180,6 +180,9 @@ pub struct RxDma {
     pub frames_written: Signal<Out, Bits<32>>,
     pub no_buffer_drops: Signal<Out, Bits<32>>,
     pub dma_errors: Signal<Out, Bits<32>>,
+    /// High while the bytes taken from the FIFO go to a host buffer (an accepted frame), low
+    /// while a dropped frame is drained: the NIC top counts `RX_BYTES` with it.
+    pub writing: Signal<Out, Bit>,
     // AXI4 master.
     pub axi_awvalid: Signal<Out, Bit>,
     pub axi_awready: Signal<In, Bit>,
@@ -391,6 +394,7 @@ impl Default for RxDma {
             frames_written: Default::default(),
             no_buffer_drops: Default::default(),
             dma_errors: Default::default(),
+            writing: Default::default(),
             axi_awvalid: Default::default(),
             axi_awready: Default::default(),
             axi_awaddr: Default::default(),
@@ -1004,6 +1008,7 @@ impl Logic for RxDma {
         self.frames_written.next = self.cnt_frames.count.val();
         self.no_buffer_drops.next = self.cnt_nobuf.count.val();
         self.dma_errors.next = self.cnt_err.count.val();
+        self.writing.next = self.p_state.q.val() == RxPState::Stream;
         self.axi_awvalid.next = self.aw_valid.val();
         self.axi_awaddr.next = self.i_addr.q.val();
         self.axi_awlen.next = self.i_len.q.val();

@@ -1,6 +1,8 @@
-//! Top-level blocks that are exported as Verilog: the receive path and transmit path per PHY.
+//! Top-level blocks that are exported as Verilog: the whole NIC per PHY (`nic`), and its
+//! receive and transmit paths alone per PHY.
 pub mod drive;
 pub mod engines;
+pub mod nic;
 pub mod rx_path;
 pub mod tx_path;
 
@@ -9,6 +11,9 @@ use crate::verilog::export::{export, VerilogModule};
 /// Every exported top, freshly generated, in a stable order.
 pub fn all() -> Vec<VerilogModule> {
     vec![
+        export("nic_manchester", &mut nic::NicManchesterTop::default()),
+        export("nic_gmii", &mut nic::NicGmiiTop::default()),
+        export("nic_mii", &mut nic::NicMiiTop::default()),
         export("nic_rx_manchester", &mut rx_path::RxManchesterTop::default()),
         export("nic_rx_gmii", &mut rx_path::RxGmiiTop::default()),
         export("nic_rx_mii", &mut rx_path::RxMiiTop::default()),

@@ -1,0 +1,268 @@
+//! Cards on a wire, running on their own thread: what host software (the driver, the stack,
+//! applications) runs against.
+//!
+//! The world thread steps every card's clocks in simulated-time order, forever, like the
+//! hardware it models; host threads talk to their card through a [`CardHandle`]: register
+//! accesses go over a channel to the card's AXI4-Lite master (a read blocks until the
+//! modeled bus answers; a write is posted, as on PCIe), DMA memory is the card's
+//! [`SharedMemory`], and each MSI writes the vector's eventfd. Nothing the host does is
+//! special-cased: it sees the card exactly as a driver sees a board through VFIO.
+//!
+//! # The wire
+//! Two cards are joined back to back, as by a cable between their PHYs: on GMII, card A's
+//! `txd`/`tx_en`/`tx_er` (driven on A's core clock, the GTX clock) are card B's receive
+//! pins on B's `rx_clk`, which *is* A's core clock; and the other way round. On MII the
+//! PHYs' 25 MHz clocks play that part. The integrated PHY's line samples go straight across
+//! (both cards at the same nominal rate; the clock-offset tests of that PHY are in
+//! `nic-hdl`). A bit error rate flips received data bits, seeded.
+use super::axil::RegOp;
+use super::engines::{self, EngineChoice};
+use super::memory::SharedMemory;
+use super::nic::NicModel;
+use super::Phy;
+use nic_hdl::model::axi_mem::AxiMemConfig;
+use nic_hdl::model::pins::PinSample;
+use nic_hdl::sim::ppm_period_ps;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use vmm_sys_util::eventfd::{EventFd, EFD_NONBLOCK};
+
+/// A register access from the host.
+enum Request {
+    Read { offset: u32, reply: Sender<u32> },
+    Write { offset: u32, value: u32 },
+}
+
+#[derive(Clone, Debug)]
+pub struct WorldConfig {
+    pub phy: Phy,
+    pub engine: EngineChoice,
+    /// Card B's clock offset from card A's, ppm (GMII/MII).
+    pub ppm: f64,
+    /// Probability that a received data bit is flipped.
+    pub ber: f64,
+    pub seed: u64,
+    /// Host memory per card, bytes.
+    pub memory: usize,
+    /// Host memory timing; `None`: like PCIe Gen2 x4.
+    pub bus: Option<AxiMemConfig>,
+}
+
+impl Default for WorldConfig {
+    fn default() -> Self {
+        WorldConfig { phy: Phy::Gmii, engine: EngineChoice::Auto, ppm: 0.0, ber: 0.0, seed: 1, memory: 16 << 20, bus: None }
+    }
+}
+
+/// The host's side of one card.
+pub struct CardHandle {
+    requests: Sender<Request>,
+    pub memory: SharedMemory,
+    eventfds: [EventFd; nic_hdl::irq::VECTORS],
+    cycles: Arc<AtomicU64>,
+    phy: Phy,
+}
+
+impl CardHandle {
+    /// Read a register; blocks until the card's register slave answers.
+    pub fn read32(&self, offset: u32) -> u32 {
+        let (tx, rx) = channel();
+        if self.requests.send(Request::Read { offset, reply: tx }).is_err() {
+            return u32::MAX; // the world has stopped: reads of a dead device return all ones
+        }
+        rx.recv().unwrap_or(u32::MAX)
+    }
+
+    /// Write a register (posted: returns at once; accesses stay in order).
+    pub fn write32(&self, offset: u32, value: u32) {
+        let _ = self.requests.send(Request::Write { offset, value });
+    }
+
+    pub fn eventfd(&self, vector: usize) -> &EventFd {
+        &self.eventfds[vector]
+    }
+
+    /// Simulated time of this card, ns.
+    pub fn now_ns(&self) -> u64 {
+        (self.cycles.load(Ordering::Relaxed) as f64 * self.phy.core_period_ps() / 1000.0) as u64
+    }
+}
+
+/// What the world reports when it stops.
+#[derive(Clone, Debug, Default)]
+pub struct WorldReport {
+    pub cycles: [u64; 2],
+    pub msi_sent: [[u64; 3]; 2],
+    pub bus_violations: Vec<String>,
+    pub register_errors: u64,
+}
+
+/// Two cards on one wire, running until dropped or [`World::stop`].
+pub struct World {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<WorldReport>>,
+}
+
+struct Card {
+    nic: NicModel,
+    requests: Receiver<Request>,
+    /// Replies owed, in the order the reads were submitted.
+    replies: std::collections::VecDeque<Sender<u32>>,
+    cycles: Arc<AtomicU64>,
+}
+
+impl Card {
+    fn service(&mut self) {
+        while let Ok(r) = self.requests.try_recv() {
+            match r {
+                Request::Read { offset, reply } => {
+                    self.nic.submit(RegOp::Read { offset });
+                    self.replies.push_back(reply);
+                }
+                Request::Write { offset, value } => {
+                    self.nic.submit(RegOp::Write { offset, value });
+                }
+            }
+        }
+        while let Some(done) = self.nic.take_done() {
+            if let Some(reply) = self.replies.pop_front() {
+                let _ = reply.send(done.value);
+            }
+        }
+    }
+}
+
+impl World {
+    /// Build two cards and start the world thread; returns the host handles of A and B.
+    pub fn start(cfg: &WorldConfig) -> Result<(World, [CardHandle; 2]), String> {
+        let phy = cfg.phy;
+        let bus = cfg.bus.clone().unwrap_or_else(|| AxiMemConfig::pcie_gen2_x4(phy.clocks_per_us()));
+        let mut cards = Vec::new();
+        let mut handles = Vec::new();
+        for i in 0..2u64 {
+            let memory = SharedMemory::new(super::memory::DEFAULT_BASE + (i << 36), cfg.memory);
+            let mut nic = NicModel::new(engines::build(phy, cfg.engine)?, phy, memory.clone(), AxiMemConfig { seed: cfg.seed ^ i, ..bus.clone() })?;
+            let mk = || EventFd::new(EFD_NONBLOCK).map_err(|e| format!("eventfd: {e}"));
+            let eventfds = [mk()?, mk()?, mk()?];
+            for (v, fd) in eventfds.iter().enumerate() {
+                nic.msi.attach_eventfd(v, fd.try_clone().map_err(|e| format!("eventfd: {e}"))?);
+            }
+            nic.reset(8);
+            let (tx, rx) = channel();
+            let cycles = Arc::new(AtomicU64::new(0));
+            handles.push(CardHandle { requests: tx, memory, eventfds, cycles: cycles.clone(), phy });
+            cards.push(Card { nic, requests: rx, replies: Default::default(), cycles });
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let cfg2 = cfg.clone();
+        let thread = std::thread::Builder::new()
+            .name("nic-world".into())
+            .spawn(move || run(cards, &cfg2, &stop2))
+            .map_err(|e| format!("cannot start the world thread: {e}"))?;
+        let handles: [CardHandle; 2] = handles.try_into().map_err(|_| "two cards".to_string())?;
+        Ok((World { stop, thread: Some(thread) }, handles))
+    }
+
+    /// Stop the world and report.
+    pub fn stop(mut self) -> WorldReport {
+        self.stop_inner()
+    }
+
+    fn stop_inner(&mut self) -> WorldReport {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().and_then(|t| t.join().ok()).unwrap_or_default()
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
+
+/// A line between one card's transmitter and the other's receiver: bit errors on the data.
+struct Wire {
+    ber: f64,
+    rng: ChaCha8Rng,
+}
+
+impl Wire {
+    fn pass(&mut self, mut s: PinSample, data_bits: u32) -> PinSample {
+        if self.ber > 0.0 && s.dv {
+            for b in 0..data_bits {
+                if self.rng.gen_bool(self.ber) {
+                    s.data ^= 1 << b;
+                }
+            }
+        }
+        s
+    }
+}
+
+/// The world thread: the clocks of both cards in time order, requests serviced every few
+/// clocks.
+fn run(mut cards: Vec<Card>, cfg: &WorldConfig, stop: &AtomicBool) -> WorldReport {
+    let phy = cfg.phy;
+    let core = phy.core_period_ps();
+    // Clocks: 0, 1 the cores of A and B; 2, 3 the PHY clocks of A and B (MII only).
+    let mut period = [core, ppm_period_ps(core, cfg.ppm), f64::INFINITY, f64::INFINITY];
+    if phy == Phy::Mii {
+        let p = phy.phy_period_ps().expect("MII has a PHY clock");
+        period[2] = p;
+        period[3] = ppm_period_ps(p, cfg.ppm);
+    }
+    let to_fs = |p: f64| if p.is_finite() { (p * 1000.0).round() as u64 } else { u64::MAX };
+    let period_fs = period.map(to_fs);
+    let mut next = [period_fs[0], period_fs[1] + period_fs[1] / 3, period_fs[2], period_fs[3].saturating_add(period_fs[3] / 5)];
+    let mut wires = [0u64, 1].map(|i| Wire { ber: cfg.ber.clamp(0.0, 1.0), rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ (0x3E1 + i)) });
+    // Integrated PHY: line words in flight from each card to the other.
+    let mut words = [0u64; 2];
+    let data_bits = if phy == Phy::Mii { 4 } else { 8 };
+    let mut steps = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        let (i, &t) = next.iter().enumerate().min_by_key(|(_, t)| **t).expect("four clocks");
+        next[i] = t.saturating_add(period_fs[i]);
+        match (phy, i) {
+            (Phy::Manchester, 0 | 1) => {
+                cards[i].nic.set_rx_samples(words[1 - i]);
+                cards[i].nic.core_cycle();
+                words[i] = cards[i].nic.tx_samples();
+            }
+            (Phy::Gmii, 0 | 1) => {
+                cards[i].nic.core_cycle();
+                let s = wires[i].pass(cards[i].nic.tx_pins(), data_bits);
+                cards[1 - i].nic.set_rx_pins(s);
+                cards[1 - i].nic.rx_clk_cycle();
+            }
+            (Phy::Mii, 0 | 1) => cards[i].nic.core_cycle(),
+            (Phy::Mii, _) => {
+                let a = i - 2;
+                cards[a].nic.tx_clk_cycle();
+                let s = wires[a].pass(cards[a].nic.tx_pins(), data_bits);
+                cards[1 - a].nic.set_rx_pins(s);
+                cards[1 - a].nic.rx_clk_cycle();
+            }
+            _ => unreachable!("no such clock"),
+        }
+        steps += 1;
+        if steps % 8 == 0 {
+            for c in cards.iter_mut() {
+                c.service();
+                c.cycles.store(c.nic.cycles, Ordering::Relaxed);
+            }
+        }
+    }
+    let mut report = WorldReport::default();
+    for (k, c) in cards.iter().enumerate() {
+        report.cycles[k] = c.nic.cycles;
+        report.msi_sent[k] = c.nic.msi.sent;
+        report.bus_violations.extend(c.nic.mem.violations.iter().map(|v| format!("card {k}: {v}")));
+        report.register_errors += c.nic.axil.errors;
+    }
+    report
+}
