@@ -17,6 +17,7 @@
 //! (`vfio.rs`), each block with a `SAFETY:` comment.
 pub mod backend;
 pub mod device;
+pub mod irq_device;
 pub mod model;
 pub mod nic;
 pub mod pool;
@@ -25,6 +26,7 @@ pub mod vfio;
 
 pub use backend::{Backend, DmaRegion, IRQ_VECTORS, VEC_ERR, VEC_RX, VEC_TX};
 pub use device::DmaStorage;
+pub use irq_device::IrqDevice;
 pub use model::{ModelBackend, ModelNic};
 pub use nic::{Buf, DriverStats, LinkStatus, Nic, NicConfig, MAX_BURST};
 pub use pool::{BufState, Pool, PoolCounts};

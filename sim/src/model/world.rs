@@ -20,6 +20,8 @@ use super::engines::{self, EngineChoice};
 use super::memory::SharedMemory;
 use super::nic::NicModel;
 use super::Phy;
+use crate::line::frames::{PinDecoder, TxFrame};
+use crate::line::tap::{TapLine, TapStats};
 use nic_hdl::model::axi_mem::AxiMemConfig;
 use nic_hdl::model::pins::PinSample;
 use nic_hdl::sim::ppm_period_ps;
@@ -50,11 +52,13 @@ pub struct WorldConfig {
     pub memory: usize,
     /// Host memory timing; `None`: like PCIe Gen2 x4.
     pub bus: Option<AxiMemConfig>,
+    /// Keep every frame seen on the wire (for a pcap), up to this many.
+    pub capture: usize,
 }
 
 impl Default for WorldConfig {
     fn default() -> Self {
-        WorldConfig { phy: Phy::Gmii, engine: EngineChoice::Auto, ppm: 0.0, ber: 0.0, seed: 1, memory: 16 << 20, bus: None }
+        WorldConfig { phy: Phy::Gmii, engine: EngineChoice::Auto, ppm: 0.0, ber: 0.0, seed: 1, memory: 16 << 20, bus: None, capture: 0 }
     }
 }
 
@@ -92,6 +96,15 @@ impl CardHandle {
     }
 }
 
+/// A frame seen on the wire.
+#[derive(Clone, Debug)]
+pub struct WireFrame {
+    pub time_ns: u64,
+    /// The card that sent it (0 = A), or 1 for Linux on a TAP.
+    pub from: usize,
+    pub frame: TxFrame,
+}
+
 /// What the world reports when it stops.
 #[derive(Clone, Debug, Default)]
 pub struct WorldReport {
@@ -99,6 +112,10 @@ pub struct WorldReport {
     pub msi_sent: [[u64; 3]; 2],
     pub bus_violations: Vec<String>,
     pub register_errors: u64,
+    /// Frames on the wire, both ways, in time order (when `WorldConfig::capture` > 0).
+    pub wire: Vec<WireFrame>,
+    /// The TAP side's counters, when the far end is a TAP.
+    pub tap: Option<TapStats>,
 }
 
 /// Two cards on one wire, running until dropped or [`World::stop`].
@@ -136,36 +153,51 @@ impl Card {
     }
 }
 
+/// Build card `i` with its host handle.
+fn build_card(cfg: &WorldConfig, i: u64) -> Result<(Card, CardHandle), String> {
+    let phy = cfg.phy;
+    let bus = cfg.bus.clone().unwrap_or_else(|| AxiMemConfig::pcie_gen2_x4(phy.clocks_per_us()));
+    let memory = SharedMemory::new(super::memory::DEFAULT_BASE + (i << 36), cfg.memory);
+    let mut nic = NicModel::new(engines::build(phy, cfg.engine)?, phy, memory.clone(), AxiMemConfig { seed: cfg.seed ^ i, ..bus })?;
+    let mk = || EventFd::new(EFD_NONBLOCK).map_err(|e| format!("eventfd: {e}"));
+    let eventfds = [mk()?, mk()?, mk()?];
+    for (v, fd) in eventfds.iter().enumerate() {
+        nic.msi.attach_eventfd(v, fd.try_clone().map_err(|e| format!("eventfd: {e}"))?);
+    }
+    nic.reset(8);
+    let (tx, rx) = channel();
+    let cycles = Arc::new(AtomicU64::new(0));
+    let handle = CardHandle { requests: tx, memory, eventfds, cycles: cycles.clone(), phy };
+    Ok((Card { nic, requests: rx, replies: Default::default(), cycles }, handle))
+}
+
 impl World {
-    /// Build two cards and start the world thread; returns the host handles of A and B.
+    /// Two cards back to back; starts the world thread and returns the host handles of A
+    /// and B.
     pub fn start(cfg: &WorldConfig) -> Result<(World, [CardHandle; 2]), String> {
-        let phy = cfg.phy;
-        let bus = cfg.bus.clone().unwrap_or_else(|| AxiMemConfig::pcie_gen2_x4(phy.clocks_per_us()));
-        let mut cards = Vec::new();
-        let mut handles = Vec::new();
-        for i in 0..2u64 {
-            let memory = SharedMemory::new(super::memory::DEFAULT_BASE + (i << 36), cfg.memory);
-            let mut nic = NicModel::new(engines::build(phy, cfg.engine)?, phy, memory.clone(), AxiMemConfig { seed: cfg.seed ^ i, ..bus.clone() })?;
-            let mk = || EventFd::new(EFD_NONBLOCK).map_err(|e| format!("eventfd: {e}"));
-            let eventfds = [mk()?, mk()?, mk()?];
-            for (v, fd) in eventfds.iter().enumerate() {
-                nic.msi.attach_eventfd(v, fd.try_clone().map_err(|e| format!("eventfd: {e}"))?);
-            }
-            nic.reset(8);
-            let (tx, rx) = channel();
-            let cycles = Arc::new(AtomicU64::new(0));
-            handles.push(CardHandle { requests: tx, memory, eventfds, cycles: cycles.clone(), phy });
-            cards.push(Card { nic, requests: rx, replies: Default::default(), cycles });
+        let (a, ha) = build_card(cfg, 0)?;
+        let (b, hb) = build_card(cfg, 1)?;
+        Ok((Self::spawn(vec![a, b], None, cfg)?, [ha, hb]))
+    }
+
+    /// One card whose line is the TAP interface `tap` (GMII or MII).
+    pub fn start_tap(cfg: &WorldConfig, tap: TapLine) -> Result<(World, CardHandle), String> {
+        if cfg.phy == Phy::Manchester {
+            return Err("the TAP bridge drives an external PHY's pins: use --phy gmii or mii".into());
         }
+        let (a, ha) = build_card(cfg, 0)?;
+        Ok((Self::spawn(vec![a], Some(tap), cfg)?, ha))
+    }
+
+    fn spawn(cards: Vec<Card>, tap: Option<TapLine>, cfg: &WorldConfig) -> Result<World, String> {
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
         let cfg2 = cfg.clone();
         let thread = std::thread::Builder::new()
             .name("nic-world".into())
-            .spawn(move || run(cards, &cfg2, &stop2))
+            .spawn(move || run(cards, tap, &cfg2, &stop2))
             .map_err(|e| format!("cannot start the world thread: {e}"))?;
-        let handles: [CardHandle; 2] = handles.try_into().map_err(|_| "two cards".to_string())?;
-        Ok((World { stop, thread: Some(thread) }, handles))
+        Ok(World { stop, thread: Some(thread) })
     }
 
     /// Stop the world and report.
@@ -204,12 +236,34 @@ impl Wire {
     }
 }
 
-/// The world thread: the clocks of both cards in time order, requests serviced every few
+/// Frames on the wire, decoded from each sender's transmit pins, for the capture.
+struct Capture {
+    decoders: [PinDecoder; 2],
+    frames: Vec<WireFrame>,
+    limit: usize,
+}
+
+impl Capture {
+    fn see(&mut self, from: usize, s: PinSample, t_fs: u64) {
+        if self.limit == 0 {
+            return;
+        }
+        if let Some(frame) = self.decoders[from].push(s) {
+            if self.frames.len() < self.limit {
+                self.frames.push(WireFrame { time_ns: t_fs / 1_000_000, from, frame });
+            }
+        }
+    }
+}
+
+/// The world thread: the clocks of every card in time order, requests serviced every few
 /// clocks.
-fn run(mut cards: Vec<Card>, cfg: &WorldConfig, stop: &AtomicBool) -> WorldReport {
+fn run(mut cards: Vec<Card>, mut tap: Option<TapLine>, cfg: &WorldConfig, stop: &AtomicBool) -> WorldReport {
     let phy = cfg.phy;
     let core = phy.core_period_ps();
-    // Clocks: 0, 1 the cores of A and B; 2, 3 the PHY clocks of A and B (MII only).
+    let two = cards.len() == 2;
+    // Clocks: 0 the core of A; 1 the core of B, or with a TAP the clock Linux's frames
+    // arrive on (GMII); 2, 3 the PHY clocks of A and B (MII; with a TAP, 3 is Linux's).
     let mut period = [core, ppm_period_ps(core, cfg.ppm), f64::INFINITY, f64::INFINITY];
     if phy == Phy::Mii {
         let p = phy.phy_period_ps().expect("MII has a PHY clock");
@@ -220,30 +274,61 @@ fn run(mut cards: Vec<Card>, cfg: &WorldConfig, stop: &AtomicBool) -> WorldRepor
     let period_fs = period.map(to_fs);
     let mut next = [period_fs[0], period_fs[1] + period_fs[1] / 3, period_fs[2], period_fs[3].saturating_add(period_fs[3] / 5)];
     let mut wires = [0u64, 1].map(|i| Wire { ber: cfg.ber.clamp(0.0, 1.0), rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ (0x3E1 + i)) });
+    let mii = phy == Phy::Mii;
+    let mut capture = Capture { decoders: [PinDecoder::new(mii), PinDecoder::new(mii)], frames: Vec::new(), limit: cfg.capture };
     // Integrated PHY: line words in flight from each card to the other.
     let mut words = [0u64; 2];
-    let data_bits = if phy == Phy::Mii { 4 } else { 8 };
+    let data_bits = if mii { 4 } else { 8 };
     let mut steps = 0u64;
     while !stop.load(Ordering::Relaxed) {
         let (i, &t) = next.iter().enumerate().min_by_key(|(_, t)| **t).expect("four clocks");
         next[i] = t.saturating_add(period_fs[i]);
-        match (phy, i) {
-            (Phy::Manchester, 0 | 1) => {
+        match (phy, i, tap.as_mut()) {
+            (Phy::Manchester, 0 | 1, _) => {
                 cards[i].nic.set_rx_samples(words[1 - i]);
                 cards[i].nic.core_cycle();
                 words[i] = cards[i].nic.tx_samples();
             }
-            (Phy::Gmii, 0 | 1) => {
+            // GMII: a card's transmit clock is its core clock, and the far end's receive clock.
+            (Phy::Gmii, 0, Some(line)) => {
+                cards[0].nic.core_cycle();
+                let s = cards[0].nic.tx_pins();
+                capture.see(0, s, t);
+                line.tx_sample(s);
+            }
+            (Phy::Gmii, 1, Some(line)) => {
+                let s = wires[1].pass(line.rx_sample(), data_bits);
+                capture.see(1, s, t);
+                cards[0].nic.set_rx_pins(s);
+                cards[0].nic.rx_clk_cycle();
+            }
+            (Phy::Gmii, 0 | 1, None) => {
                 cards[i].nic.core_cycle();
                 let s = wires[i].pass(cards[i].nic.tx_pins(), data_bits);
+                capture.see(i, s, t);
                 cards[1 - i].nic.set_rx_pins(s);
                 cards[1 - i].nic.rx_clk_cycle();
             }
-            (Phy::Mii, 0 | 1) => cards[i].nic.core_cycle(),
-            (Phy::Mii, _) => {
+            (Phy::Mii, 0, _) => cards[0].nic.core_cycle(),
+            (Phy::Mii, 1, _) if two => cards[1].nic.core_cycle(),
+            (Phy::Mii, 1, _) => {}
+            (Phy::Mii, 2, Some(line)) => {
+                cards[0].nic.tx_clk_cycle();
+                let s = cards[0].nic.tx_pins();
+                capture.see(0, s, t);
+                line.tx_sample(s);
+            }
+            (Phy::Mii, 3, Some(line)) => {
+                let s = wires[1].pass(line.rx_sample(), data_bits);
+                capture.see(1, s, t);
+                cards[0].nic.set_rx_pins(s);
+                cards[0].nic.rx_clk_cycle();
+            }
+            (Phy::Mii, 2 | 3, None) => {
                 let a = i - 2;
                 cards[a].nic.tx_clk_cycle();
                 let s = wires[a].pass(cards[a].nic.tx_pins(), data_bits);
+                capture.see(a, s, t);
                 cards[1 - a].nic.set_rx_pins(s);
                 cards[1 - a].nic.rx_clk_cycle();
             }
@@ -257,7 +342,7 @@ fn run(mut cards: Vec<Card>, cfg: &WorldConfig, stop: &AtomicBool) -> WorldRepor
             }
         }
     }
-    let mut report = WorldReport::default();
+    let mut report = WorldReport { wire: capture.frames, tap: tap.map(|t| t.stats), ..Default::default() };
     for (k, c) in cards.iter().enumerate() {
         report.cycles[k] = c.nic.cycles;
         report.msi_sent[k] = c.nic.msi.sent;

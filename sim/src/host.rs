@@ -1,0 +1,53 @@
+//! One host: a card (simulated or a board) + the driver + the stack on its own thread,
+//! woken by the card's interrupts. Applications use the returned [`NetHandle`] with the
+//! std-style sockets of `nic_stack::threaded`.
+use nic_driver::{Backend, IrqDevice, Nic, NicConfig};
+use nic_stack::device::Device;
+use nic_stack::tcp::TcpStats;
+use nic_stack::threaded::{NetHandle, NetThread, SystemClock};
+use nic_stack::{Interface, InterfaceConfig, MacAddr, Stack, Stats};
+use std::net::Ipv4Addr;
+
+#[derive(Clone, Debug)]
+pub struct HostConfig {
+    pub name: String,
+    pub mac: [u8; 6],
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+    /// The stack's randomness (ISNs, ephemeral ports).
+    pub seed: u64,
+}
+
+impl HostConfig {
+    /// `198.18.0.<n>/24` with MAC `02:00:00:00:00:<n>`.
+    pub fn numbered(name: &str, n: u8, seed: u64) -> HostConfig {
+        HostConfig { name: name.into(), mac: [0x02, 0, 0, 0, 0, n], ip: Ipv4Addr::new(198, 18, 0, n), prefix: 24, seed }
+    }
+}
+
+pub struct Host {
+    pub config: HostConfig,
+    net: NetThread,
+}
+
+impl Host {
+    /// Bring the card up with the driver and start the stack on it.
+    pub fn start<B: Backend + 'static>(backend: B, config: HostConfig) -> Result<Host, String> {
+        // Moderation: an interrupt per 8 frames or 20 µs, whichever comes first.
+        let nic_cfg = NicConfig { mac: config.mac, irq_mod_frames: 8, irq_mod_time_us: 20, ..NicConfig::default() };
+        let nic = Nic::new(backend, nic_cfg).map_err(|e| format!("{}: bring-up: {e}", config.name))?;
+        let dev = IrqDevice::new(nic).map_err(|e| format!("{}: {e}", config.name))?;
+        let iface = Interface::new(InterfaceConfig::new(MacAddr(config.mac), config.ip, config.prefix), dev.caps(), config.seed);
+        let net = NetThread::spawn(Stack::new(iface), dev, SystemClock::new());
+        Ok(Host { config, net })
+    }
+
+    pub fn net(&self) -> NetHandle {
+        self.net.handle()
+    }
+
+    /// The stack's counters (every layer) and TCP's.
+    pub fn stack_stats(&self) -> (Stats, TcpStats) {
+        self.net.handle().with_stack(|s| (s.iface().stats().clone(), s.iface().tcp().stats().clone()))
+    }
+}

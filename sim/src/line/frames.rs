@@ -1,0 +1,134 @@
+//! Frames ⇄ external-PHY pin samples, one sample per PHY clock.
+//!
+//! [`PinEncoder`] turns frames (without FCS) into receive-pin samples: preamble, SFD, frame,
+//! FCS, then the minimum gap, as a PHY delivers them. [`PinDecoder`] watches transmit pins and
+//! returns each frame as it ends, checked: preamble and SFD, FCS, `tx_er`.
+use nic_hdl::model::pins::{gmii_rx_pins, mii_rx_pins, PinSample, RxFrameSpec};
+use nic_hdl::model::rx_reference::with_fcs;
+use std::collections::VecDeque;
+
+/// Receive pins from frames: one sample per `next()`, idle when nothing is queued.
+#[derive(Default)]
+pub struct PinEncoder {
+    mii: bool,
+    queue: VecDeque<PinSample>,
+}
+
+impl PinEncoder {
+    pub fn new(mii: bool) -> Self {
+        PinEncoder { mii, queue: VecDeque::new() }
+    }
+
+    /// Queue `frame` (without FCS; the FCS is computed here).
+    pub fn push_frame(&mut self, frame: &[u8]) {
+        let f = with_fcs(frame);
+        let pins = if self.mii { mii_rx_pins(&f, &RxFrameSpec::mii()) } else { gmii_rx_pins(&f, &RxFrameSpec::gmii()) };
+        self.queue.extend(pins);
+    }
+
+    /// Samples still queued (a frame and its gap take `8 + len + 4 + 12` on GMII).
+    pub fn backlog(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn next(&mut self) -> PinSample {
+        self.queue.pop_front().unwrap_or(PinSample::IDLE)
+    }
+}
+
+/// What the transmit pins carried between two idle periods.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxFrame {
+    /// A well-formed frame: preamble, SFD, frame and a correct FCS (the FCS removed).
+    Good(Vec<u8>),
+    /// Anything else, with what was wrong.
+    Bad { bytes: Vec<u8>, why: &'static str },
+}
+
+/// Watches transmit pins; returns a frame when `tx_en` falls.
+#[derive(Default)]
+pub struct PinDecoder {
+    mii: bool,
+    bytes: Vec<u8>,
+    low_nibble: Option<u8>,
+    error: bool,
+    active: bool,
+}
+
+impl PinDecoder {
+    pub fn new(mii: bool) -> Self {
+        PinDecoder { mii, ..Default::default() }
+    }
+
+    pub fn push(&mut self, s: PinSample) -> Option<TxFrame> {
+        if s.dv {
+            self.active = true;
+            self.error |= s.er;
+            if self.mii {
+                match self.low_nibble.take() {
+                    None => self.low_nibble = Some(s.data & 0xF),
+                    Some(lo) => self.bytes.push(lo | (s.data & 0xF) << 4),
+                }
+            } else {
+                self.bytes.push(s.data);
+            }
+            return None;
+        }
+        if !self.active {
+            return None;
+        }
+        self.active = false;
+        self.low_nibble = None;
+        let bytes = std::mem::take(&mut self.bytes);
+        let error = std::mem::replace(&mut self.error, false);
+        Some(Self::check(bytes, error))
+    }
+
+    fn check(bytes: Vec<u8>, error: bool) -> TxFrame {
+        if error {
+            return TxFrame::Bad { bytes, why: "tx_er asserted" };
+        }
+        let Some(sfd) = bytes.iter().position(|&b| b != 0x55) else {
+            return TxFrame::Bad { bytes, why: "no start-of-frame delimiter" };
+        };
+        if bytes[sfd] != 0xD5 {
+            return TxFrame::Bad { bytes, why: "bad start-of-frame delimiter" };
+        }
+        let body = &bytes[sfd + 1..];
+        let n = body.len();
+        if n < 5 || crc32fast::hash(&body[..n - 4]).to_le_bytes() != body[n - 4..] {
+            return TxFrame::Bad { bytes, why: "bad FCS" };
+        }
+        TxFrame::Good(body[..n - 4].to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoder_and_decoder_round_trip_on_gmii_and_mii() {
+        for mii in [false, true] {
+            let mut enc = PinEncoder::new(mii);
+            let mut dec = PinDecoder::new(mii);
+            let frames: Vec<Vec<u8>> = vec![(0..60).collect(), (0..200).map(|i| (i * 7) as u8).collect()];
+            for f in &frames {
+                enc.push_frame(f);
+            }
+            let mut out = Vec::new();
+            while enc.backlog() > 0 {
+                if let Some(f) = dec.push(enc.next()) {
+                    out.push(f);
+                }
+            }
+            assert_eq!(out, frames.iter().map(|f| TxFrame::Good(f.clone())).collect::<Vec<_>>());
+            // A flipped bit is a bad FCS, not a frame.
+            let mut f = with_fcs(&frames[0]);
+            f[10] ^= 4;
+            let pins = if mii { mii_rx_pins(&f, &RxFrameSpec::mii()) } else { gmii_rx_pins(&f, &RxFrameSpec::gmii()) };
+            let got: Vec<TxFrame> = pins.into_iter().filter_map(|p| dec.push(p)).collect();
+            assert!(matches!(&got[..], [TxFrame::Bad { why: "bad FCS", .. }]), "{got:?}");
+        }
+    }
+}
