@@ -9,8 +9,11 @@
 //! * demux cost: time per packet of a bulk transfer with 100,000 other connections open,
 //!   divided by the same with none.
 //!
-//! Both stacks share the hub's costs (frame copies, the event heap), so the ratios
-//! understate the difference between the stacks themselves. Each figure is the best of
+//! Both stacks share the hub's costs (frame moves, the in-flight queue), so the ratios
+//! understate the difference between the stacks themselves. The hub keeps frames that
+//! arrive in send order (every frame on this jitter-free link) in a FIFO rather than a
+//! heap: the same delivery order for both stacks, cheaper for the one with more frames in
+//! flight. Each figure is the best of
 //! `BENCH_RUNS` (5) wall-clock runs, ours and smoltcp's in turn, so other load on a shared machine counts as little
 //! as it can. `BENCH_MIB`, `BENCH_CONNS` and `BENCH_IDLE_CONNS` shrink the run.
 

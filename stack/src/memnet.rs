@@ -78,7 +78,12 @@ struct Wire {
     rng: ChaCha8Rng,
     now: u64,
     seq: u64,
-    in_flight: BinaryHeap<Reverse<InFlight>>,
+    /// Frames on the wire, in delivery order (time, then send order). A frame due no
+    /// earlier than the last one queued (always so without jitter) joins the FIFO in O(1);
+    /// one that overtakes goes to the heap. Delivery takes the earlier of the two fronts,
+    /// so the order is exactly that of one priority queue.
+    in_order: VecDeque<InFlight>,
+    overtaking: BinaryHeap<Reverse<InFlight>>,
     inboxes: Vec<VecDeque<PacketBuf>>,
     caps: Vec<DeviceCaps>,
     stats: WireStats,
@@ -130,16 +135,42 @@ impl Wire {
         let jitter = if self.cfg.jitter_ms > 0 { self.rng.gen_range(0..=self.cfg.jitter_ms) } else { 0 };
         self.seq += 1;
         let deliver_at = self.now + self.cfg.delay_ms + jitter;
-        self.in_flight.push(Reverse(InFlight { deliver_at, seq: self.seq, port, frame }));
+        let f = InFlight { deliver_at, seq: self.seq, port, frame };
+        if self.in_order.back().is_none_or(|last| last.deliver_at <= deliver_at) {
+            self.in_order.push_back(f);
+        } else {
+            self.overtaking.push(Reverse(f));
+        }
     }
 
     fn advance_to(&mut self, now: u64) {
         self.now = self.now.max(now);
-        while self.in_flight.peek().is_some_and(|f| f.0.deliver_at <= self.now) {
-            let Reverse(f) = self.in_flight.pop().expect("peeked");
+        while let Some(f) = self.pop_due() {
             self.stats.delivered += 1;
             self.inboxes[f.port].push_back(f.frame);
         }
+    }
+
+    /// The next frame in delivery order if it is due by `now`.
+    fn pop_due(&mut self) -> Option<InFlight> {
+        let fifo_first = match (self.in_order.front(), self.overtaking.peek()) {
+            (Some(a), Some(Reverse(b))) => a < b,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return None,
+        };
+        if fifo_first {
+            self.in_order.pop_front_if(|f| f.deliver_at <= self.now)
+        } else {
+            let due = self.overtaking.peek().is_some_and(|f| f.0.deliver_at <= self.now);
+            due.then(|| self.overtaking.pop().expect("peeked").0)
+        }
+    }
+
+    fn next_delivery(&self) -> Option<u64> {
+        let fifo = self.in_order.front().map(|f| f.deliver_at);
+        let heap = self.overtaking.peek().map(|f| f.0.deliver_at);
+        fifo.into_iter().chain(heap).min()
     }
 }
 
@@ -156,7 +187,8 @@ impl Network {
             rng: ChaCha8Rng::seed_from_u64(seed),
             now: 0,
             seq: 0,
-            in_flight: BinaryHeap::new(),
+            in_order: VecDeque::new(),
+            overtaking: BinaryHeap::new(),
             inboxes: Vec::new(),
             caps: Vec::new(),
             stats: WireStats::default(),
@@ -188,7 +220,7 @@ impl Network {
     }
 
     pub fn next_delivery(&self) -> Option<u64> {
-        self.lock().in_flight.peek().map(|f| f.0.deliver_at)
+        self.lock().next_delivery()
     }
 
     pub fn set_config(&self, cfg: LinkConfig) {
