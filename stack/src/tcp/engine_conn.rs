@@ -91,7 +91,7 @@ impl TcpEngine {
         trace!(?tuple, "no socket");
         if !header.has(segment::RST) {
             let spec = reset_reply(&tuple, &header, payload.len());
-            self.shared.ctx(now, out).transmit(&spec, 0, |_| {});
+            self.shared.ctx(now, out).transmit(&spec, 0, |_| 0);
         }
     }
 

@@ -240,7 +240,18 @@ pub fn write_header_into(out: &mut [u8], spec: &SegmentSpec) -> usize {
     header_len
 }
 
-/// Computes and stores the checksum of the complete segment in `buf`.
+/// `finish` for a segment whose payload (after `header_len` header bytes, a multiple of
+/// four) has the ones'-complement sum `payload_sum`: only the header is summed here.
+pub fn finish_with_payload_sum(buf: &mut [u8], header_len: usize, payload_sum: u16, src: Ipv4Addr, dst: Ipv4Addr) {
+    buf[16] = 0;
+    buf[17] = 0;
+    let sum = wire_sum::add(wire_sum::sum(&buf[..header_len]), payload_sum);
+    let sum = checksum_with_sum(src, dst, buf.len(), sum);
+    buf[16..18].copy_from_slice(&sum.to_be_bytes());
+}
+
+/// Computes and stores the checksum of the complete segment in `buf` (the tests' way).
+#[cfg(test)]
 pub fn finish(buf: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) {
     buf[16] = 0;
     buf[17] = 0;
