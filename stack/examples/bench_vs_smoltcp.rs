@@ -13,7 +13,9 @@
 //! understate the difference between the stacks themselves. The hub keeps frames that
 //! arrive in send order (every frame on this jitter-free link) in a FIFO rather than a
 //! heap: the same delivery order for both stacks, cheaper for the one with more frames in
-//! flight. Each figure is the best of
+//! flight. The hub also pools buffers, as a driver does: frames a stack is done with go
+//! back to its port (`Device::recycle`) and are lent again for transmit
+//! (`Device::tx_buffers`); our interface and smoltcp's adapter both take them. Each figure is the best of
 //! `BENCH_RUNS` (5) wall-clock runs, ours and smoltcp's in turn, so other load on a shared machine counts as little
 //! as it can. `BENCH_MIB`, `BENCH_CONNS` and `BENCH_IDLE_CONNS` shrink the run.
 

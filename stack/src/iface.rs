@@ -93,6 +93,9 @@ pub struct Interface {
     tcp_out: Vec<(Ipv4Addr, Ipv4Addr, PacketBuf)>,
     /// The receive batch, kept to reuse its allocation.
     rx: Vec<PacketBuf>,
+    /// Transmit buffers the device lent (`Device::tx_buffers`), taken by TCP segments
+    /// before any buffer is allocated; topped up to `TX_POOL` at every receive batch.
+    tx_pool: Vec<PacketBuf>,
     echo_replies: VecDeque<EchoReply>,
     /// Gratuitous ARP sent (on the first poll).
     announced: bool,
@@ -120,6 +123,7 @@ impl Interface {
             tx: Vec::new(),
             tcp_out: Vec::new(),
             rx: Vec::new(),
+            tx_pool: Vec::new(),
             echo_replies: VecDeque::new(),
             announced: false,
             rx_backlog: false,
@@ -159,6 +163,10 @@ impl Interface {
         // after Linux's GRO, rather than every second segment.
         self.tcp.begin_batch();
         for _ in 0..self.cfg.rx_batches_per_poll.max(1) {
+            let missing = TX_POOL.saturating_sub(self.tx_pool.len());
+            if missing > 0 {
+                dev.tx_buffers(&mut self.tx_pool, missing);
+            }
             let received = dev.receive(&mut batch, batch_size);
             if received < batch_size {
                 self.rx_backlog = false;
@@ -596,7 +604,7 @@ impl Interface {
     /// with `TX_HEADROOM` in front, and IPv4 and Ethernet are then pushed in front of it:
     /// the payload is written once, by the copy out of the send buffer.
     pub fn with_tcp<R>(&mut self, now: u64, f: impl FnOnce(&mut TcpEngine, &mut Output) -> R) -> R {
-        let result = f(&mut self.tcp, &mut TcpTx { queue: &mut self.tcp_out });
+        let result = f(&mut self.tcp, &mut TcpTx { queue: &mut self.tcp_out, pool: &mut self.tx_pool });
         // Routing needs `&mut self`, so the queue is moved out while it is emptied and put
         // back afterwards, keeping its allocation for the next call.
         let mut segments = std::mem::take(&mut self.tcp_out);
@@ -685,15 +693,27 @@ impl Interface {
     }
 }
 
-/// The TCP engine's output inside `with_tcp`: lends transmit buffers and queues the
-/// segments built in them for routing.
+/// Transmit buffers the interface keeps from the device: enough for the segments one
+/// receive batch sets off (each ACK of a bulk transfer opens the window by tens of them).
+const TX_POOL: usize = 128;
+
+/// The TCP engine's output inside `with_tcp`: lends transmit buffers (the device's if it
+/// lent some, else new ones) and queues the segments built in them for routing.
 struct TcpTx<'a> {
     queue: &'a mut Vec<(Ipv4Addr, Ipv4Addr, PacketBuf)>,
+    pool: &'a mut Vec<PacketBuf>,
 }
 
 impl SegmentSink for TcpTx<'_> {
     fn lend(&mut self, len: usize) -> Option<PacketBuf> {
-        Some(PacketBuf::with_headroom(TX_HEADROOM + len, TX_HEADROOM))
+        let needed = TX_HEADROOM + len;
+        // The last buffer the device lent is the one it most recently had back (warm in
+        // the cache). One too small for this segment is dropped rather than kept.
+        if let Some(mut buf) = self.pool.pop().filter(|buf| buf.capacity() >= needed) {
+            buf.reset(TX_HEADROOM);
+            return Some(buf);
+        }
+        Some(PacketBuf::with_headroom(needed, TX_HEADROOM))
     }
 
     fn send_buf(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: PacketBuf) {
@@ -733,6 +753,8 @@ mod tests {
         rx: VecDeque<PacketBuf>,
         tx: Vec<PacketBuf>,
         recycled: usize,
+        /// Transmit buffers to lend.
+        lendable: Vec<PacketBuf>,
     }
 
     impl Device for TestDevice {
@@ -749,6 +771,11 @@ mod tests {
         }
         fn recycle(&mut self, _buf: PacketBuf) {
             self.recycled += 1;
+        }
+        fn tx_buffers(&mut self, pool: &mut Vec<PacketBuf>, max: usize) -> usize {
+            let n = max.min(self.lendable.len());
+            pool.extend(self.lendable.drain(..n));
+            n
         }
     }
 
@@ -793,6 +820,40 @@ mod tests {
         i.poll(0, &mut dev);
         assert_eq!(dev.recycled, 1);
         assert_eq!(i.stats().eth_truncated, 1);
+    }
+
+    /// An ARP request from the peer: the interface learns the peer's MAC from it.
+    fn arp_request_from_peer() -> PacketBuf {
+        let mut frame = vec![0u8; EthernetRepr::LEN + ArpRepr::LEN];
+        let peer_mac = MacAddr([2, 0, 0, 0, 0, 9]);
+        let arp = ArpRepr { op: ArpOp::Request, sender_mac: peer_mac, sender_ip: PEER, target_mac: MacAddr::default(), target_ip: US };
+        arp.emit(&mut frame[EthernetRepr::LEN..]);
+        EthernetRepr { dst: MacAddr::BROADCAST, src: peer_mac, ethertype: EtherType::Arp }.emit(&mut frame);
+        PacketBuf::from_frame(frame)
+    }
+
+    #[test]
+    fn tcp_segments_are_built_in_the_devices_buffers_byte_for_byte_as_in_new_ones() {
+        let run = |lendable: Vec<PacketBuf>| {
+            let mut i = iface();
+            let mut dev = TestDevice { lendable, ..TestDevice::default() };
+            dev.rx.push_back(arp_request_from_peer());
+            i.poll(0, &mut dev);
+            i.with_tcp(0, |tcp, out| tcp.connect(0, US, (PEER, 80), out)).unwrap();
+            i.poll(1, &mut dev);
+            dev.tx
+        };
+        let new = run(Vec::new());
+        // Buffers full of junk, larger than a frame: every byte of the frame must be written.
+        let lent = run((0..4).map(|_| PacketBuf::from_frame(vec![0xa5; 2048])).collect());
+        assert_eq!(new.len(), 3, "gratuitous ARP, ARP reply, SYN");
+        let data = |frames: &[PacketBuf]| frames.iter().map(|f| f.data().to_vec()).collect::<Vec<_>>();
+        assert_eq!(data(&lent), data(&new));
+        assert_eq!(lent[2].capacity(), 2048, "the SYN went out in a lent buffer");
+        assert_ne!(new[2].capacity(), 2048);
+        // A lent buffer too small for the segment is not used.
+        let small = run(vec![PacketBuf::from_frame(vec![0xa5; 64])]);
+        assert_eq!(data(&small), data(&new));
     }
 
     #[test]

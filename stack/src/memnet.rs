@@ -89,6 +89,24 @@ struct Wire {
     stats: WireStats,
     /// Every frame put on the wire, with the sending port (when capturing).
     capture: Option<Vec<(usize, Vec<u8>)>>,
+    /// Buffers the stacks were done with (`Device::recycle`), lent again for transmit
+    /// (`Device::tx_buffers`), most recently recycled first: what a driver's buffer pool
+    /// does. Every stack on the hub gets the same.
+    pool: Vec<PacketBuf>,
+}
+
+/// Buffers the hub's pool keeps at most.
+const POOL_MAX: usize = 1024;
+
+impl Wire {
+    /// Takes a port's recycled buffers into the pool, dropping the oldest beyond `POOL_MAX`.
+    fn take_recycled(&mut self, recycled: &mut Vec<PacketBuf>) {
+        self.pool.append(recycled);
+        if self.pool.len() > POOL_MAX {
+            let excess = self.pool.len() - POOL_MAX;
+            self.pool.drain(..excess);
+        }
+    }
 }
 
 impl Wire {
@@ -193,6 +211,7 @@ impl Network {
             caps: Vec::new(),
             stats: WireStats::default(),
             capture: None,
+            pool: Vec::new(),
         };
         Network { wire: Arc::new(Mutex::new(wire)) }
     }
@@ -207,7 +226,8 @@ impl Network {
         let caps = DeviceCaps { mtu: wire.cfg.mtu, rx_l3_sum };
         wire.inboxes.push(VecDeque::new());
         wire.caps.push(caps);
-        Port { wire: self.wire.clone(), index: wire.inboxes.len() - 1 }
+        let frame_len = wire.cfg.mtu + EthernetRepr::LEN;
+        Port { wire: self.wire.clone(), index: wire.inboxes.len() - 1, frame_len, recycled: Vec::new() }
     }
 
     pub fn now(&self) -> u64 {
@@ -250,6 +270,10 @@ impl Network {
 pub struct Port {
     wire: Arc<Mutex<Wire>>,
     index: usize,
+    /// A whole frame at the link's MTU: recycled buffers that can hold one are pooled.
+    frame_len: usize,
+    /// Buffers given back since the last call that locked the hub.
+    recycled: Vec<PacketBuf>,
 }
 
 impl Port {
@@ -265,6 +289,7 @@ impl Device for Port {
 
     fn receive(&mut self, batch: &mut Vec<PacketBuf>, max: usize) -> usize {
         let mut wire = self.wire.lock().unwrap_or_else(|p| p.into_inner());
+        wire.take_recycled(&mut self.recycled);
         let assist = wire.caps[self.index].rx_l3_sum;
         let inbox = &mut wire.inboxes[self.index];
         let n = inbox.len().min(max);
@@ -281,9 +306,28 @@ impl Device for Port {
 
     fn transmit(&mut self, batch: &mut Vec<PacketBuf>) {
         let mut wire = self.wire.lock().unwrap_or_else(|p| p.into_inner());
+        wire.take_recycled(&mut self.recycled);
         for buf in batch.drain(..) {
             wire.send(self.index, buf);
         }
+    }
+
+    /// Keeps buffers that can hold a whole frame for the pool (without locking the hub:
+    /// they join it at the port's next `receive`, `transmit` or `tx_buffers`).
+    fn recycle(&mut self, buf: PacketBuf) {
+        if buf.capacity() >= self.frame_len && self.recycled.len() < POOL_MAX {
+            self.recycled.push(buf);
+        }
+    }
+
+    fn tx_buffers(&mut self, pool: &mut Vec<PacketBuf>, max: usize) -> usize {
+        let mut wire = self.wire.lock().unwrap_or_else(|p| p.into_inner());
+        wire.take_recycled(&mut self.recycled);
+        let n = max.min(wire.pool.len());
+        let from = wire.pool.len() - n;
+        // In pool order: the most recently recycled ends up last, where stacks pop first.
+        pool.extend(wire.pool.drain(from..));
+        n
     }
 }
 
@@ -345,5 +389,42 @@ impl Network {
             }
             self.advance_to(next);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recycled_frames_are_lent_for_transmit_on_any_port_newest_first() {
+        let net = Network::new(1, LinkConfig::default());
+        let (mut a, mut b) = (net.add_port(false), net.add_port(false));
+        let frame = |fill: u8, len: usize| PacketBuf::from_frame(vec![fill; len]);
+        a.recycle(frame(1, 1514));
+        a.recycle(frame(2, 1600));
+        a.recycle(frame(3, 100)); // cannot hold a whole frame: not kept
+        a.transmit(&mut Vec::new()); // the port's next call hands them to the hub
+        let mut lent = Vec::new();
+        assert_eq!(b.tx_buffers(&mut lent, 8), 2, "recycled on one port, lent on another");
+        let fills: Vec<u8> = lent.iter().map(|buf| buf.data()[0]).collect();
+        assert_eq!(fills, [1, 2], "the most recently recycled is last, where it is taken first");
+        assert_eq!(b.tx_buffers(&mut lent, 8), 0, "each buffer is lent once");
+    }
+
+    #[test]
+    fn the_pool_keeps_the_newest_buffers_up_to_its_bound() {
+        let net = Network::new(1, LinkConfig::default());
+        let mut a = net.add_port(false);
+        for round in 0..3u8 {
+            for _ in 0..POOL_MAX / 2 + 1 {
+                a.recycle(PacketBuf::from_frame(vec![round; 1514]));
+            }
+            a.transmit(&mut Vec::new()); // hands the recycled buffers to the hub
+        }
+        let mut lent = Vec::new();
+        assert_eq!(a.tx_buffers(&mut lent, usize::MAX), POOL_MAX);
+        assert_eq!(lent.last().map(|buf| buf.data()[0]), Some(2));
+        assert!(lent.iter().all(|buf| buf.data()[0] >= 1), "the oldest went first");
     }
 }
