@@ -53,7 +53,7 @@ impl Ctx<'_, '_> {
 fn build(segment: &mut [u8], spec: &SegmentSpec, payload: impl FnOnce(&mut [u8]) -> u16) {
     let header_len = super::segment::write_header_into(segment, spec);
     let payload_sum = payload(&mut segment[header_len..]);
-    super::segment::finish_with_payload_sum(segment, header_len, payload_sum, spec.src.0, spec.dst.0);
+    super::segment::finish_with_payload_sum(segment, spec, payload_sum);
 }
 
 impl Connection {
