@@ -80,16 +80,19 @@ fn finish(mut acc: u64, rest: &[u8]) -> u16 {
     u16::from_be(fold64(acc))
 }
 
-fn fold64(mut acc: u64) -> u16 {
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    acc as u16
+/// Folds a 64-bit accumulator into 16 bits without branches (a loop until no carry is
+/// left would branch on the data, and mispredict about every other time).
+fn fold64(acc: u64) -> u16 {
+    // 2^32 = 1 modulo 0xffff: add the halves, the carry out included.
+    let (sum, carry) = (acc as u32).overflowing_add((acc >> 32) as u32);
+    fold(sum + u32::from(carry))
 }
 
-/// Folds the carries of a 32-bit accumulator into 16 bits.
+/// Folds the carries of a 32-bit accumulator into 16 bits: twice is always enough
+/// (0xffff_ffff folds to 0x1fffe, which folds to 0xffff).
 pub fn fold(acc: u32) -> u16 {
-    fold64(u64::from(acc))
+    let acc = (acc & 0xffff) + (acc >> 16);
+    ((acc & 0xffff) + (acc >> 16)) as u16
 }
 
 /// Ones'-complement addition.
@@ -136,6 +139,18 @@ pub fn checksum(data: &[u8]) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folding_keeps_the_value_modulo_0xffff_and_never_gives_0_for_a_nonzero_sum() {
+        for acc in [0u64, 1, 0xffff, 0x1_0000, 0x1fffe, 0xffff_ffff, 0x1_0000_0000, 0xffff_ffff_ffff_ffff, 0x8000_0000_8000_0000, 12_345_678_901] {
+            let folded = u64::from(fold64(acc));
+            assert_eq!(folded % 0xffff, acc % 0xffff, "{acc:#x}");
+            assert_eq!(folded == 0, acc == 0, "{acc:#x}");
+            if acc <= u64::from(u32::MAX) {
+                assert_eq!(fold(acc as u32), folded as u16, "{acc:#x}");
+            }
+        }
+    }
 
     #[test]
     fn rfc1071_example_sums_to_ddf2() {
