@@ -90,7 +90,7 @@ pub struct Interface {
     /// Frames ready for the device, handed over at the end of `poll`.
     tx: Vec<PacketBuf>,
     /// Segments the TCP engine emitted during one call, routed right after it.
-    tcp_out: Vec<(Ipv4Addr, Ipv4Addr, PacketBuf)>,
+    tcp_out: Vec<TcpSegment>,
     /// The receive batch, kept to reuse its allocation.
     rx: Vec<PacketBuf>,
     /// Transmit buffers the device lent (`Device::tx_buffers`), taken by TCP segments
@@ -500,19 +500,7 @@ impl Interface {
         let Some(next_hop) = self.next_hop(dst) else {
             return count_drop!(self.stats, ipv4_no_route, %dst);
         };
-        let ip = Ipv4Repr {
-            src: self.cfg.ip,
-            dst,
-            protocol: proto,
-            ttl: self.cfg.ttl,
-            tos: 0,
-            ident: self.next_ident(),
-            dont_fragment: proto == protocol::TCP,
-            more_fragments: false,
-            frag_offset: 0,
-            header_len: Ipv4Repr::MIN_LEN,
-            payload_len: payload.len(),
-        };
+        let ip = self.ipv4_header(dst, proto, payload.len());
         let fits = Ipv4Repr::MIN_LEN + payload.len() <= self.caps.mtu;
         if !fits && (ip.dont_fragment || payload.len() > usize::from(u16::MAX) - Ipv4Repr::MIN_LEN) {
             return count_drop!(self.stats, ipv4_tx_too_big, len = payload.len());
@@ -542,6 +530,48 @@ impl Interface {
             self.stats.ipv4_tx += 1;
             self.send_to_next_hop(now, next_hop, fragment);
         }
+    }
+
+    /// The header of the next datagram we send (a new ident).
+    fn ipv4_header(&mut self, dst: Ipv4Addr, proto: u8, payload_len: usize) -> Ipv4Repr {
+        Ipv4Repr {
+            src: self.cfg.ip,
+            dst,
+            protocol: proto,
+            ttl: self.cfg.ttl,
+            tos: 0,
+            ident: self.next_ident(),
+            dont_fragment: proto == protocol::TCP,
+            more_fragments: false,
+            frag_offset: 0,
+            header_len: Ipv4Repr::MIN_LEN,
+            payload_len,
+        }
+    }
+
+    /// `send_ipv4` for a TCP segment that needs nothing but its two headers (it fits the
+    /// MTU, the next hop's MAC is known): pushes them in place and returns true; false,
+    /// with the segment untouched, otherwise.
+    fn frame_tcp_in_place(&mut self, now: u64, dst: Ipv4Addr, segment: &mut PacketBuf) -> bool {
+        let Some(next_hop) = self.next_hop(dst) else { return false };
+        let room = segment.headroom() >= Ipv4Repr::MIN_LEN + EthernetRepr::LEN;
+        if !room || Ipv4Repr::MIN_LEN + segment.len() > self.caps.mtu {
+            return false;
+        }
+        let mac = if self.is_broadcast(next_hop) {
+            MacAddr::BROADCAST
+        } else {
+            match self.arp.lookup(now, next_hop) {
+                Some(mac) => mac,
+                None => return false,
+            }
+        };
+        let ip = self.ipv4_header(dst, protocol::TCP, segment.len());
+        ip.emit(segment.push(Ipv4Repr::MIN_LEN).expect("room checked"));
+        self.stats.ipv4_tx += 1;
+        let eth = EthernetRepr { dst: mac, src: self.cfg.mac, ethertype: EtherType::Ipv4 };
+        eth.emit(segment.push(EthernetRepr::LEN).expect("room checked"));
+        true
     }
 
     fn send_to_next_hop(&mut self, now: u64, next_hop: Ipv4Addr, packet: PacketBuf) {
@@ -609,15 +639,24 @@ impl Interface {
     pub fn with_tcp<R>(&mut self, now: u64, f: impl FnOnce(&mut TcpEngine, &mut Output) -> R) -> R {
         let result = f(&mut self.tcp, &mut TcpTx { queue: &mut self.tcp_out, pool: &mut self.tx_pool });
         // Routing needs `&mut self`, so the queue is moved out while it is emptied and put
-        // back afterwards, keeping its allocation for the next call.
+        // back afterwards, keeping its allocation for the next call. The headers go on
+        // where the segments lie, and only then are the buffers moved to the device's
+        // queue: a buffer moved right after its data window changed would stall the CPU.
         let mut segments = std::mem::take(&mut self.tcp_out);
-        for (src, dst, segment) in segments.drain(..) {
-            if src != self.cfg.ip {
-                count_drop!(self.stats, ipv4_no_route, %src, "tcp segment from a foreign address");
+        for segment in &mut segments {
+            segment.framed = segment.src == self.cfg.ip && self.frame_tcp_in_place(now, segment.dst, &mut segment.buf);
+        }
+        for segment in segments.drain(..) {
+            if segment.src != self.cfg.ip {
+                count_drop!(self.stats, ipv4_no_route, src = %segment.src, "tcp segment from a foreign address");
                 continue;
             }
             self.stats.tcp_segments_tx += 1;
-            self.send_ipv4(now, dst, protocol::TCP, segment);
+            if segment.framed {
+                self.tx.push(segment.buf);
+            } else {
+                self.send_ipv4(now, segment.dst, protocol::TCP, segment.buf);
+            }
         }
         self.tcp_out = segments;
         result
@@ -700,31 +739,51 @@ impl Interface {
 /// receive batch sets off (each ACK of a bulk transfer opens the window by tens of them).
 const TX_POOL: usize = 128;
 
-/// The TCP engine's output inside `with_tcp`: lends transmit buffers (the device's if it
-/// lent some, else new ones) and queues the segments built in them for routing.
+/// A TCP segment on its way from the engine to the device, inside `with_tcp`.
+struct TcpSegment {
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    buf: PacketBuf,
+    /// IPv4 and Ethernet headers pushed, ready for the device.
+    framed: bool,
+}
+
+/// The TCP engine's output inside `with_tcp`: lends room in transmit buffers (the
+/// device's if it lent some, else new ones) and queues the segments built there for
+/// routing.
 struct TcpTx<'a> {
-    queue: &'a mut Vec<(Ipv4Addr, Ipv4Addr, PacketBuf)>,
+    queue: &'a mut Vec<TcpSegment>,
     pool: &'a mut Vec<PacketBuf>,
 }
 
 impl SegmentSink for TcpTx<'_> {
-    fn lend(&mut self, len: usize) -> Option<PacketBuf> {
+    /// The buffer joins the queue at once, with no addresses yet: `send_lent` gives them.
+    /// (One lent and never sent keeps the unspecified source and is dropped, counted, by
+    /// the routing in `with_tcp`.)
+    fn lend(&mut self, len: usize) -> Option<&mut [u8]> {
         let needed = TX_HEADROOM + len;
         // The last buffer the device lent is the one it most recently had back (warm in
         // the cache). One too small for this segment is dropped rather than kept.
-        if let Some(mut buf) = self.pool.pop().filter(|buf| buf.capacity() >= needed) {
-            buf.reset(TX_HEADROOM);
-            return Some(buf);
-        }
-        Some(PacketBuf::with_headroom(needed, TX_HEADROOM))
+        let buf = match self.pool.pop().filter(|buf| buf.capacity() >= needed) {
+            Some(buf) => buf,
+            None => PacketBuf::with_headroom(needed, TX_HEADROOM),
+        };
+        let unspecified = Ipv4Addr::UNSPECIFIED;
+        self.queue.push(TcpSegment { src: unspecified, dst: unspecified, buf, framed: false });
+        let buf = &mut self.queue.last_mut().expect("just queued").buf;
+        buf.reset(TX_HEADROOM);
+        buf.append_for_write(len)
     }
 
-    fn send_buf(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: PacketBuf) {
-        self.queue.push((src, dst, segment));
+    fn send_lent(&mut self, src: Ipv4Addr, dst: Ipv4Addr) {
+        if let Some(segment) = self.queue.last_mut() {
+            (segment.src, segment.dst) = (src, dst);
+        }
     }
 
     fn send(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8]) {
-        self.queue.push((src, dst, PacketBuf::from_payload(segment, TX_HEADROOM)));
+        let buf = PacketBuf::from_payload(segment, TX_HEADROOM);
+        self.queue.push(TcpSegment { src, dst, buf, framed: false });
     }
 }
 

@@ -14,7 +14,7 @@ struct DataRange {
 }
 
 impl Ctx<'_, '_> {
-    /// Writes, checksums and hands one segment to the caller's output: in a buffer the
+    /// Writes, checksums and hands one segment to the caller's output: in room the
     /// output lends (zero copy), or else in the engine's scratch buffer. `payload` fills
     /// the `payload_len` bytes after the header and returns their ones'-complement sum
     /// (`wire::checksum::sum`), so the checksum needs no second pass over them.
@@ -22,16 +22,10 @@ impl Ctx<'_, '_> {
         let len = super::segment::header_len(spec) + payload_len;
         let (src, dst) = (spec.src.0, spec.dst.0);
         match self.out.lend(len) {
-            Some(mut buf) => match buf.append_for_write(len) {
-                Some(segment) => {
-                    build(segment, spec, payload);
-                    self.out.send_buf(src, dst, buf);
-                }
-                None => {
-                    debug_assert!(false, "a lent buffer too small for {len} bytes");
-                    return;
-                }
-            },
+            Some(segment) => {
+                build(segment, spec, payload);
+                self.out.send_lent(src, dst);
+            }
             None => {
                 if self.scratch.len() < len {
                     self.scratch.resize(len, 0);
