@@ -551,19 +551,33 @@ impl Interface {
 
     /// `send_ipv4` for a TCP segment that needs nothing but its two headers (it fits the
     /// MTU, the next hop's MAC is known): pushes them in place and returns true; false,
-    /// with the segment untouched, otherwise.
-    fn frame_tcp_in_place(&mut self, now: u64, dst: Ipv4Addr, segment: &mut PacketBuf) -> bool {
-        let Some(next_hop) = self.next_hop(dst) else { return false };
+    /// with the segment untouched, otherwise. `last` remembers the last destination's
+    /// MAC for the next segment of the same batch (a batch usually goes to one peer).
+    fn frame_tcp_in_place(
+        &mut self,
+        now: u64,
+        dst: Ipv4Addr,
+        segment: &mut PacketBuf,
+        last: &mut Option<(Ipv4Addr, MacAddr)>,
+    ) -> bool {
         let room = segment.headroom() >= Ipv4Repr::MIN_LEN + EthernetRepr::LEN;
         if !room || Ipv4Repr::MIN_LEN + segment.len() > self.caps.mtu {
             return false;
         }
-        let mac = if self.is_broadcast(next_hop) {
-            MacAddr::BROADCAST
-        } else {
-            match self.arp.lookup(now, next_hop) {
-                Some(mac) => mac,
-                None => return false,
+        let mac = match *last {
+            Some((ip, mac)) if ip == dst => mac,
+            _ => {
+                let Some(next_hop) = self.next_hop(dst) else { return false };
+                let mac = if self.is_broadcast(next_hop) {
+                    MacAddr::BROADCAST
+                } else {
+                    match self.arp.lookup(now, next_hop) {
+                        Some(mac) => mac,
+                        None => return false,
+                    }
+                };
+                *last = Some((dst, mac));
+                mac
             }
         };
         let ip = self.ipv4_header(dst, protocol::TCP, segment.len());
@@ -643,8 +657,10 @@ impl Interface {
         // where the segments lie, and only then are the buffers moved to the device's
         // queue: a buffer moved right after its data window changed would stall the CPU.
         let mut segments = std::mem::take(&mut self.tcp_out);
+        let mut last = None;
         for segment in &mut segments {
-            segment.framed = segment.src == self.cfg.ip && self.frame_tcp_in_place(now, segment.dst, &mut segment.buf);
+            segment.framed =
+                segment.src == self.cfg.ip && self.frame_tcp_in_place(now, segment.dst, &mut segment.buf, &mut last);
         }
         for segment in segments.drain(..) {
             if segment.src != self.cfg.ip {
