@@ -72,8 +72,13 @@ impl TcpEngine {
             } else {
                 let owed_before = conn.ack_at_batch_end;
                 conn.on_segment(&mut self.shared.ctx(now, out), &header, payload);
-                if conn.ack_at_batch_end && !owed_before {
-                    self.batch_acks.push(cid);
+                if conn.ack_at_batch_end && conn.state != TcpState::Closed {
+                    // In-order data whose ACK waits for the batch's end: so does the
+                    // bookkeeping (timers, readiness), once for the whole batch.
+                    if !owed_before {
+                        self.batch_acks.push(cid);
+                    }
+                    return;
                 }
                 self.after_conn_event(cid);
                 return;
@@ -120,23 +125,25 @@ impl TcpEngine {
     /// `end_batch`, in-order data is acknowledged once per connection at the end (at most
     /// `MAX_STRETCH_SEGMENTS` segments per ACK) instead of every second segment. Out-of-order
     /// data, duplicates, FINs and window probes are still answered at once (fast
-    /// retransmit needs every duplicate ACK). Without `end_batch` the delayed-ACK timer
-    /// still sends the ACK.
+    /// retransmit needs every duplicate ACK). A batch is meant to be ended: until then the
+    /// timers and readiness of a connection owing a batch ACK are left as they were (the
+    /// delayed-ACK timer the batch's first segment armed still sends the ACK).
     pub fn begin_batch(&mut self) {
         self.shared.batching = true;
     }
 
-    /// Ends the batch `begin_batch` started: sends the ACKs it held back.
+    /// Ends the batch `begin_batch` started: sends the ACKs it held back, and does the
+    /// bookkeeping (timers, readiness events) that the segments owing them left for now.
     pub fn end_batch(&mut self, now: Instant, out: &mut Output) {
         self.shared.batching = false;
         for cid in std::mem::take(&mut self.batch_acks) {
             let Some(conn) = self.conns.get_mut(cid) else { continue };
-            if !conn.ack_at_batch_end {
-                continue; // an ACK went out since (with data, or a window update)
-            }
-            conn.ack_at_batch_end = false;
-            if conn.state.is_synchronized() && conn.state != TcpState::TimeWait {
-                conn.send_ack(&mut self.shared.ctx(now, out));
+            // Without the flag an ACK went out since (with data, or a window update).
+            if conn.ack_at_batch_end {
+                conn.ack_at_batch_end = false;
+                if conn.state.is_synchronized() && conn.state != TcpState::TimeWait {
+                    conn.send_ack(&mut self.shared.ctx(now, out));
+                }
             }
             self.after_conn_event(cid);
         }

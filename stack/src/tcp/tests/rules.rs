@@ -571,6 +571,38 @@ fn events_report_readiness_changes_once() {
 }
 
 #[test]
+fn a_receive_batch_reports_readiness_once_by_its_end() {
+    let (mut t, h, iss) = opened(TcpConfig { recv_buffer: 65_535, ..plain_config() });
+    let ack_seq = iss.wrapping_add(1);
+    let mut events = Vec::new();
+    t.engine.drain_events(|h| events.push(h));
+    events.clear();
+    t.engine.begin_batch();
+    for i in 0..4 {
+        t.inject(t.peer(p(1 + 100 * i), ack_seq, ACK).payload(&[b'x'; 100]));
+    }
+    let sent = &mut t.sent;
+    t.engine.end_batch(t.now, &mut |_, _, b: &[u8]| sent.push_back(b.to_vec()));
+    assert_eq!(t.take_one().ack(), p(401));
+    t.engine.drain_events(|h| events.push(h));
+    assert_eq!(events, [h], "one event for the batch");
+    assert!(t.engine.readiness(h).readable());
+    assert_eq!(t.read_all(h).len(), 400);
+    // The peer's FIN in a later batch, behind more data: its ACK goes at once, and the
+    // state and readiness are up to date without waiting for the batch's end.
+    t.engine.begin_batch();
+    t.inject(t.peer(p(401), ack_seq, ACK).payload(&[b'y'; 100]));
+    t.inject(t.peer(p(501), ack_seq, ACK | FIN).payload(&[b'z'; 100]));
+    assert_eq!(t.take_one().ack(), p(602));
+    assert_eq!(t.engine.state(h), Some(TcpState::CloseWait));
+    assert!(t.engine.readiness(h).readable());
+    let sent = &mut t.sent;
+    t.engine.end_batch(t.now, &mut |_, _, b: &[u8]| sent.push_back(b.to_vec()));
+    t.expect_silence();
+    assert_eq!(t.read_all(h).len(), 200);
+}
+
+#[test]
 fn ephemeral_ports_differ_and_a_tuple_in_time_wait_is_busy() {
     let mut t = Scripted::new(plain_config());
     let a = t.connect();
