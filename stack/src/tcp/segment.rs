@@ -114,6 +114,7 @@ pub enum Checksum {
 }
 
 /// Validates and parses `segment` (header + payload as carried in the IPv4 packet).
+#[inline]
 pub fn parse_checked(
     segment: &[u8],
     src: Ipv4Addr,
