@@ -149,15 +149,19 @@ impl TcpEngine {
         }
     }
 
-    /// Runs due timers and sends window updates that `recv` queued.
+    /// Runs due timers and sends window updates that `recv` queued (unless an ACK that
+    /// went out since, such as the one ending a receive batch, already carried the window).
     pub fn poll_timers(&mut self, now: Instant, out: &mut Output) {
         for cid in std::mem::take(&mut self.window_updates) {
             if let Some(conn) = self.conns.get_mut(cid) {
                 if conn.state.is_synchronized() && conn.state != TcpState::TimeWait {
                     let mut ctx = self.shared.ctx(now, out);
-                    conn.send_ack(&mut ctx);
+                    if conn.window_update_owed {
+                        conn.send_ack(&mut ctx);
+                    }
                     conn.output(&mut ctx);
                 }
+                conn.window_update_owed = false;
                 self.after_conn_event(cid);
             }
         }
@@ -313,6 +317,9 @@ impl TcpEngine {
         let cid = self.conn_id(handle)?;
         let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
         let (count, window_update) = conn.recv(buf, self.shared.cfg.recv_buffer)?;
+        if window_update {
+            conn.window_update_owed = true;
+        }
         if window_update && self.window_updates.last() != Some(&cid) {
             self.window_updates.push(cid);
         }

@@ -112,6 +112,7 @@ impl Connection {
             self.unacked_segments = 0;
             self.ack_now = false;
             self.ack_at_batch_end = false;
+            self.window_update_owed = false;
         }
     }
 

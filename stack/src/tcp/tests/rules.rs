@@ -82,6 +82,30 @@ fn receive_window_closes_when_the_buffer_fills_and_reopens_after_recv() {
 }
 
 #[test]
+fn an_ack_sent_after_recv_carries_the_window_update_and_pays_for_it() {
+    let (mut t, h, iss) = opened(plain_config()); // 8192-byte receive buffer
+    let ack_seq = iss.wrapping_add(1);
+    for i in 0..8u32 {
+        t.inject(t.peer(p(1 + i * 1024), ack_seq, ACK).payload(&[i as u8; 1024]));
+    }
+    t.sent.clear();
+    let mut buf = vec![0; 4096];
+    assert_eq!(t.engine.recv(h, &mut buf), Ok(4096));
+    // Before the next poll, a segment calls for an ACK at once (a duplicate): that ACK
+    // carries the opened window, and no second one follows for the update.
+    t.inject(t.peer(p(1), ack_seq, ACK).payload(b"old"));
+    let ack = t.take_one();
+    assert_eq!((ack.ack(), ack.header.window), (p(8193), 4096));
+    t.advance(0);
+    t.expect_silence();
+    // Without an ACK in between, the update still goes out by itself.
+    assert_eq!(t.engine.recv(h, &mut buf), Ok(4096));
+    t.advance(0);
+    let update = t.take_one();
+    assert_eq!((update.ack(), update.header.window), (p(8193), 8192));
+}
+
+#[test]
 fn segments_at_the_window_edges() {
     let (mut t, _, iss) = opened(plain_config());
     let ack_seq = iss.wrapping_add(1);
