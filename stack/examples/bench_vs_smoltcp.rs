@@ -13,11 +13,13 @@
 //! understate the difference between the stacks themselves. The hub keeps frames that
 //! arrive in send order (every frame on this jitter-free link) in a FIFO rather than a
 //! heap: the same delivery order for both stacks, cheaper for the one with more frames in
-//! flight. The hub also pools buffers, as a driver does: frames a stack is done with go
-//! back to its port (`Device::recycle`) and are lent again for transmit
-//! (`Device::tx_buffers`); our interface and smoltcp's adapter both take them. Each figure is the best of
-//! `BENCH_RUNS` (5) wall-clock runs, ours and smoltcp's in turn, so other load on a shared machine counts as little
-//! as it can. `BENCH_MIB`, `BENCH_CONNS` and `BENCH_IDLE_CONNS` shrink the run.
+//! flight; on a clean two-port link it hands each frame straight to the other port. The
+//! hub also pools buffers, as a driver does: frames a stack is done with go back to its
+//! port (`Device::recycle`) and are lent again for transmit (`Device::tx_buffers`); our
+//! interface and smoltcp's adapter both take them. Each figure is the best of
+//! `BENCH_RUNS` (5) wall-clock runs, ours and smoltcp's in turn, so other load on a shared
+//! machine counts as little as it can. `BENCH_MIB`, `BENCH_CONNS` and `BENCH_IDLE_CONNS`
+//! shrink the run.
 //!
 //! Each host is polled once per virtual millisecond. Our `poll` handles everything due
 //! (up to 256 frames in, all it may send out); smoltcp 0.12's `poll` sends at most one
@@ -25,7 +27,7 @@
 //! Polled once per millisecond, smoltcp's bulk transfer moves one segment per step and
 //! pays a step's costs for each. `BENCH_POLL_ROUNDS=N` polls every host up to N times per
 //! millisecond, while it reports work done (our `poll` returning true, smoltcp's not
-//! `PollResult::None`): with 64, smoltcp's bulk throughput rises by about half, ours
+//! `PollResult::None`): with 64, smoltcp's bulk throughput rises by about a third, ours
 //! barely moves, and the ratio falls accordingly (see the README).
 
 #[path = "../tests/common/smol_port.rs"]
