@@ -42,4 +42,13 @@ pub trait Device {
 
     /// Returns a received buffer the stack is done with, for the device to refill.
     fn recycle(&mut self, _buf: PacketBuf) {}
+
+    /// Moves up to `max` empty buffers of the device's own into `pool`, for the stack to
+    /// build frames in (a driver's transmit buffers, a test link's recycled frames), and
+    /// returns how many. Their contents are arbitrary: the stack writes every byte of a
+    /// frame it builds. A buffer too small for a frame is dropped, not used. The default
+    /// has none, and the stack allocates its transmit buffers.
+    fn tx_buffers(&mut self, _pool: &mut Vec<PacketBuf>, _max: usize) -> usize {
+        0
+    }
 }

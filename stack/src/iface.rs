@@ -90,9 +90,12 @@ pub struct Interface {
     /// Frames ready for the device, handed over at the end of `poll`.
     tx: Vec<PacketBuf>,
     /// Segments the TCP engine emitted during one call, routed right after it.
-    tcp_out: Vec<(Ipv4Addr, Ipv4Addr, PacketBuf)>,
+    tcp_out: Vec<TcpSegment>,
     /// The receive batch, kept to reuse its allocation.
     rx: Vec<PacketBuf>,
+    /// Transmit buffers the device lent (`Device::tx_buffers`), taken by TCP segments
+    /// before any buffer is allocated; topped up to `TX_POOL` at every receive batch.
+    tx_pool: Vec<PacketBuf>,
     echo_replies: VecDeque<EchoReply>,
     /// Gratuitous ARP sent (on the first poll).
     announced: bool,
@@ -120,6 +123,7 @@ impl Interface {
             tx: Vec::new(),
             tcp_out: Vec::new(),
             rx: Vec::new(),
+            tx_pool: Vec::new(),
             echo_replies: VecDeque::new(),
             announced: false,
             rx_backlog: false,
@@ -159,6 +163,10 @@ impl Interface {
         // after Linux's GRO, rather than every second segment.
         self.tcp.begin_batch();
         for _ in 0..self.cfg.rx_batches_per_poll.max(1) {
+            let missing = TX_POOL.saturating_sub(self.tx_pool.len());
+            if missing > 0 {
+                dev.tx_buffers(&mut self.tx_pool, missing);
+            }
             let received = dev.receive(&mut batch, batch_size);
             if received < batch_size {
                 self.rx_backlog = false;
@@ -211,7 +219,7 @@ impl Interface {
     // ---- receive path -------------------------------------------------------------
 
     /// Returns the buffer if nothing kept it (so the device can reuse it).
-    fn process_frame(&mut self, now: u64, mut frame: PacketBuf) -> Option<PacketBuf> {
+    fn process_frame(&mut self, now: u64, frame: PacketBuf) -> Option<PacketBuf> {
         self.stats.eth_rx_frames += 1;
         let eth = match EthernetRepr::parse(frame.data()) {
             Ok(eth) => eth,
@@ -224,12 +232,13 @@ impl Interface {
             count_drop!(self.stats, eth_not_for_us, dst = %eth.dst);
             return Some(frame);
         }
-        frame.pull(EthernetRepr::LEN).expect("parse checked the length");
         match eth.ethertype {
             EtherType::Arp => {
-                self.process_arp(now, frame.data());
+                self.process_arp(now, &frame.data()[EthernetRepr::LEN..]);
                 Some(frame)
             }
+            // The frame is moved as it came: moving it right after changing its data
+            // window (a store the move reads back in wider loads) stalls the CPU.
             EtherType::Ipv4 => self.process_ipv4(now, frame),
             EtherType::Other(ethertype) => {
                 count_drop!(self.stats, eth_unknown_ethertype, ethertype);
@@ -269,7 +278,9 @@ impl Interface {
         }
     }
 
+    /// An IPv4 packet in an Ethernet frame (the Ethernet header checked, still in front).
     fn process_ipv4(&mut self, now: u64, mut packet: PacketBuf) -> Option<PacketBuf> {
+        packet.pull(EthernetRepr::LEN).expect("the Ethernet header was parsed");
         self.stats.ipv4_rx += 1;
         let ip = match Ipv4Repr::parse(packet.data()) {
             Ok(ip) => ip,
@@ -489,19 +500,7 @@ impl Interface {
         let Some(next_hop) = self.next_hop(dst) else {
             return count_drop!(self.stats, ipv4_no_route, %dst);
         };
-        let ip = Ipv4Repr {
-            src: self.cfg.ip,
-            dst,
-            protocol: proto,
-            ttl: self.cfg.ttl,
-            tos: 0,
-            ident: self.next_ident(),
-            dont_fragment: proto == protocol::TCP,
-            more_fragments: false,
-            frag_offset: 0,
-            header_len: Ipv4Repr::MIN_LEN,
-            payload_len: payload.len(),
-        };
+        let ip = self.ipv4_header(dst, proto, payload.len());
         let fits = Ipv4Repr::MIN_LEN + payload.len() <= self.caps.mtu;
         if !fits && (ip.dont_fragment || payload.len() > usize::from(u16::MAX) - Ipv4Repr::MIN_LEN) {
             return count_drop!(self.stats, ipv4_tx_too_big, len = payload.len());
@@ -531,6 +530,62 @@ impl Interface {
             self.stats.ipv4_tx += 1;
             self.send_to_next_hop(now, next_hop, fragment);
         }
+    }
+
+    /// The header of the next datagram we send (a new ident).
+    fn ipv4_header(&mut self, dst: Ipv4Addr, proto: u8, payload_len: usize) -> Ipv4Repr {
+        Ipv4Repr {
+            src: self.cfg.ip,
+            dst,
+            protocol: proto,
+            ttl: self.cfg.ttl,
+            tos: 0,
+            ident: self.next_ident(),
+            dont_fragment: proto == protocol::TCP,
+            more_fragments: false,
+            frag_offset: 0,
+            header_len: Ipv4Repr::MIN_LEN,
+            payload_len,
+        }
+    }
+
+    /// `send_ipv4` for a TCP segment that needs nothing but its two headers (it fits the
+    /// MTU, the next hop's MAC is known): pushes them in place and returns true; false,
+    /// with the segment untouched, otherwise. `last` remembers the last destination's
+    /// MAC for the next segment of the same batch (a batch usually goes to one peer).
+    fn frame_tcp_in_place(
+        &mut self,
+        now: u64,
+        dst: Ipv4Addr,
+        segment: &mut PacketBuf,
+        last: &mut Option<(Ipv4Addr, MacAddr)>,
+    ) -> bool {
+        let room = segment.headroom() >= Ipv4Repr::MIN_LEN + EthernetRepr::LEN;
+        if !room || Ipv4Repr::MIN_LEN + segment.len() > self.caps.mtu {
+            return false;
+        }
+        let mac = match *last {
+            Some((ip, mac)) if ip == dst => mac,
+            _ => {
+                let Some(next_hop) = self.next_hop(dst) else { return false };
+                let mac = if self.is_broadcast(next_hop) {
+                    MacAddr::BROADCAST
+                } else {
+                    match self.arp.lookup(now, next_hop) {
+                        Some(mac) => mac,
+                        None => return false,
+                    }
+                };
+                *last = Some((dst, mac));
+                mac
+            }
+        };
+        let ip = self.ipv4_header(dst, protocol::TCP, segment.len());
+        ip.emit(segment.push(Ipv4Repr::MIN_LEN).expect("room checked"));
+        self.stats.ipv4_tx += 1;
+        let eth = EthernetRepr { dst: mac, src: self.cfg.mac, ethertype: EtherType::Ipv4 };
+        eth.emit(segment.push(EthernetRepr::LEN).expect("room checked"));
+        true
     }
 
     fn send_to_next_hop(&mut self, now: u64, next_hop: Ipv4Addr, packet: PacketBuf) {
@@ -596,17 +651,28 @@ impl Interface {
     /// with `TX_HEADROOM` in front, and IPv4 and Ethernet are then pushed in front of it:
     /// the payload is written once, by the copy out of the send buffer.
     pub fn with_tcp<R>(&mut self, now: u64, f: impl FnOnce(&mut TcpEngine, &mut Output) -> R) -> R {
-        let result = f(&mut self.tcp, &mut TcpTx { queue: &mut self.tcp_out });
+        let result = f(&mut self.tcp, &mut TcpTx { queue: &mut self.tcp_out, pool: &mut self.tx_pool });
         // Routing needs `&mut self`, so the queue is moved out while it is emptied and put
-        // back afterwards, keeping its allocation for the next call.
+        // back afterwards, keeping its allocation for the next call. The headers go on
+        // where the segments lie, and only then are the buffers moved to the device's
+        // queue: a buffer moved right after its data window changed would stall the CPU.
         let mut segments = std::mem::take(&mut self.tcp_out);
-        for (src, dst, segment) in segments.drain(..) {
-            if src != self.cfg.ip {
-                count_drop!(self.stats, ipv4_no_route, %src, "tcp segment from a foreign address");
+        let mut last = None;
+        for segment in &mut segments {
+            segment.framed =
+                segment.src == self.cfg.ip && self.frame_tcp_in_place(now, segment.dst, &mut segment.buf, &mut last);
+        }
+        for segment in segments.drain(..) {
+            if segment.src != self.cfg.ip {
+                count_drop!(self.stats, ipv4_no_route, src = %segment.src, "tcp segment from a foreign address");
                 continue;
             }
             self.stats.tcp_segments_tx += 1;
-            self.send_ipv4(now, dst, protocol::TCP, segment);
+            if segment.framed {
+                self.tx.push(segment.buf);
+            } else {
+                self.send_ipv4(now, segment.dst, protocol::TCP, segment.buf);
+            }
         }
         self.tcp_out = segments;
         result
@@ -685,23 +751,55 @@ impl Interface {
     }
 }
 
-/// The TCP engine's output inside `with_tcp`: lends transmit buffers and queues the
-/// segments built in them for routing.
+/// Transmit buffers the interface keeps from the device: enough for the segments one
+/// receive batch sets off (each ACK of a bulk transfer opens the window by tens of them).
+const TX_POOL: usize = 128;
+
+/// A TCP segment on its way from the engine to the device, inside `with_tcp`.
+struct TcpSegment {
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    buf: PacketBuf,
+    /// IPv4 and Ethernet headers pushed, ready for the device.
+    framed: bool,
+}
+
+/// The TCP engine's output inside `with_tcp`: lends room in transmit buffers (the
+/// device's if it lent some, else new ones) and queues the segments built there for
+/// routing.
 struct TcpTx<'a> {
-    queue: &'a mut Vec<(Ipv4Addr, Ipv4Addr, PacketBuf)>,
+    queue: &'a mut Vec<TcpSegment>,
+    pool: &'a mut Vec<PacketBuf>,
 }
 
 impl SegmentSink for TcpTx<'_> {
-    fn lend(&mut self, len: usize) -> Option<PacketBuf> {
-        Some(PacketBuf::with_headroom(TX_HEADROOM + len, TX_HEADROOM))
+    /// The buffer joins the queue at once, with no addresses yet: `send_lent` gives them.
+    /// (One lent and never sent keeps the unspecified source and is dropped, counted, by
+    /// the routing in `with_tcp`.)
+    fn lend(&mut self, len: usize) -> Option<&mut [u8]> {
+        let needed = TX_HEADROOM + len;
+        // The last buffer the device lent is the one it most recently had back (warm in
+        // the cache). One too small for this segment is dropped rather than kept.
+        let buf = match self.pool.pop().filter(|buf| buf.capacity() >= needed) {
+            Some(buf) => buf,
+            None => PacketBuf::with_headroom(needed, TX_HEADROOM),
+        };
+        let unspecified = Ipv4Addr::UNSPECIFIED;
+        self.queue.push(TcpSegment { src: unspecified, dst: unspecified, buf, framed: false });
+        let buf = &mut self.queue.last_mut().expect("just queued").buf;
+        buf.reset(TX_HEADROOM);
+        buf.append_for_write(len)
     }
 
-    fn send_buf(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: PacketBuf) {
-        self.queue.push((src, dst, segment));
+    fn send_lent(&mut self, src: Ipv4Addr, dst: Ipv4Addr) {
+        if let Some(segment) = self.queue.last_mut() {
+            (segment.src, segment.dst) = (src, dst);
+        }
     }
 
     fn send(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8]) {
-        self.queue.push((src, dst, PacketBuf::from_payload(segment, TX_HEADROOM)));
+        let buf = PacketBuf::from_payload(segment, TX_HEADROOM);
+        self.queue.push(TcpSegment { src, dst, buf, framed: false });
     }
 }
 
@@ -733,6 +831,8 @@ mod tests {
         rx: VecDeque<PacketBuf>,
         tx: Vec<PacketBuf>,
         recycled: usize,
+        /// Transmit buffers to lend.
+        lendable: Vec<PacketBuf>,
     }
 
     impl Device for TestDevice {
@@ -749,6 +849,11 @@ mod tests {
         }
         fn recycle(&mut self, _buf: PacketBuf) {
             self.recycled += 1;
+        }
+        fn tx_buffers(&mut self, pool: &mut Vec<PacketBuf>, max: usize) -> usize {
+            let n = max.min(self.lendable.len());
+            pool.extend(self.lendable.drain(..n));
+            n
         }
     }
 
@@ -793,6 +898,40 @@ mod tests {
         i.poll(0, &mut dev);
         assert_eq!(dev.recycled, 1);
         assert_eq!(i.stats().eth_truncated, 1);
+    }
+
+    /// An ARP request from the peer: the interface learns the peer's MAC from it.
+    fn arp_request_from_peer() -> PacketBuf {
+        let mut frame = vec![0u8; EthernetRepr::LEN + ArpRepr::LEN];
+        let peer_mac = MacAddr([2, 0, 0, 0, 0, 9]);
+        let arp = ArpRepr { op: ArpOp::Request, sender_mac: peer_mac, sender_ip: PEER, target_mac: MacAddr::default(), target_ip: US };
+        arp.emit(&mut frame[EthernetRepr::LEN..]);
+        EthernetRepr { dst: MacAddr::BROADCAST, src: peer_mac, ethertype: EtherType::Arp }.emit(&mut frame);
+        PacketBuf::from_frame(frame)
+    }
+
+    #[test]
+    fn tcp_segments_are_built_in_the_devices_buffers_byte_for_byte_as_in_new_ones() {
+        let run = |lendable: Vec<PacketBuf>| {
+            let mut i = iface();
+            let mut dev = TestDevice { lendable, ..TestDevice::default() };
+            dev.rx.push_back(arp_request_from_peer());
+            i.poll(0, &mut dev);
+            i.with_tcp(0, |tcp, out| tcp.connect(0, US, (PEER, 80), out)).unwrap();
+            i.poll(1, &mut dev);
+            dev.tx
+        };
+        let new = run(Vec::new());
+        // Buffers full of junk, larger than a frame: every byte of the frame must be written.
+        let lent = run((0..4).map(|_| PacketBuf::from_frame(vec![0xa5; 2048])).collect());
+        assert_eq!(new.len(), 3, "gratuitous ARP, ARP reply, SYN");
+        let data = |frames: &[PacketBuf]| frames.iter().map(|f| f.data().to_vec()).collect::<Vec<_>>();
+        assert_eq!(data(&lent), data(&new));
+        assert_eq!(lent[2].capacity(), 2048, "the SYN went out in a lent buffer");
+        assert_ne!(new[2].capacity(), 2048);
+        // A lent buffer too small for the segment is not used.
+        let small = run(vec![PacketBuf::from_frame(vec![0xa5; 64])]);
+        assert_eq!(data(&small), data(&new));
     }
 
     #[test]

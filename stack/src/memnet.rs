@@ -78,12 +78,35 @@ struct Wire {
     rng: ChaCha8Rng,
     now: u64,
     seq: u64,
-    in_flight: BinaryHeap<Reverse<InFlight>>,
+    /// Frames on the wire, in delivery order (time, then send order). A frame due no
+    /// earlier than the last one queued (always so without jitter) joins the FIFO in O(1);
+    /// one that overtakes goes to the heap. Delivery takes the earlier of the two fronts,
+    /// so the order is exactly that of one priority queue.
+    in_order: VecDeque<InFlight>,
+    overtaking: BinaryHeap<Reverse<InFlight>>,
     inboxes: Vec<VecDeque<PacketBuf>>,
     caps: Vec<DeviceCaps>,
     stats: WireStats,
     /// Every frame put on the wire, with the sending port (when capturing).
     capture: Option<Vec<(usize, Vec<u8>)>>,
+    /// Buffers the stacks were done with (`Device::recycle`), lent again for transmit
+    /// (`Device::tx_buffers`), most recently recycled first: what a driver's buffer pool
+    /// does. Every stack on the hub gets the same.
+    pool: Vec<PacketBuf>,
+}
+
+/// Buffers the hub's pool keeps at most.
+const POOL_MAX: usize = 1024;
+
+impl Wire {
+    /// Takes a port's recycled buffers into the pool, dropping the oldest beyond `POOL_MAX`.
+    fn take_recycled(&mut self, recycled: &mut Vec<PacketBuf>) {
+        self.pool.append(recycled);
+        if self.pool.len() > POOL_MAX {
+            let excess = self.pool.len() - POOL_MAX;
+            self.pool.drain(..excess);
+        }
+    }
 }
 
 impl Wire {
@@ -101,6 +124,10 @@ impl Wire {
         if frame.len() > self.cfg.mtu + EthernetRepr::LEN {
             self.stats.too_big += 1;
             return;
+        }
+        if self.inboxes.len() == 2 && from < 2 && self.cfg.loss == 0.0 && self.cfg.duplicate == 0.0 {
+            // Two ports, nothing lost or duplicated: what the loop below does, directly.
+            return self.put_in_flight(1 - from, frame);
         }
         // Every delivered copy but the last is a clone; on a two-port link nothing is copied.
         let last_port = (0..self.inboxes.len()).rev().find(|&p| p != from);
@@ -130,16 +157,42 @@ impl Wire {
         let jitter = if self.cfg.jitter_ms > 0 { self.rng.gen_range(0..=self.cfg.jitter_ms) } else { 0 };
         self.seq += 1;
         let deliver_at = self.now + self.cfg.delay_ms + jitter;
-        self.in_flight.push(Reverse(InFlight { deliver_at, seq: self.seq, port, frame }));
+        let f = InFlight { deliver_at, seq: self.seq, port, frame };
+        if self.in_order.back().is_none_or(|last| last.deliver_at <= deliver_at) {
+            self.in_order.push_back(f);
+        } else {
+            self.overtaking.push(Reverse(f));
+        }
     }
 
     fn advance_to(&mut self, now: u64) {
         self.now = self.now.max(now);
-        while self.in_flight.peek().is_some_and(|f| f.0.deliver_at <= self.now) {
-            let Reverse(f) = self.in_flight.pop().expect("peeked");
+        while let Some(f) = self.pop_due() {
             self.stats.delivered += 1;
             self.inboxes[f.port].push_back(f.frame);
         }
+    }
+
+    /// The next frame in delivery order if it is due by `now`.
+    fn pop_due(&mut self) -> Option<InFlight> {
+        let fifo_first = match (self.in_order.front(), self.overtaking.peek()) {
+            (Some(a), Some(Reverse(b))) => a < b,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return None,
+        };
+        if fifo_first {
+            self.in_order.pop_front_if(|f| f.deliver_at <= self.now)
+        } else {
+            let due = self.overtaking.peek().is_some_and(|f| f.0.deliver_at <= self.now);
+            due.then(|| self.overtaking.pop().expect("peeked").0)
+        }
+    }
+
+    fn next_delivery(&self) -> Option<u64> {
+        let fifo = self.in_order.front().map(|f| f.deliver_at);
+        let heap = self.overtaking.peek().map(|f| f.0.deliver_at);
+        fifo.into_iter().chain(heap).min()
     }
 }
 
@@ -156,11 +209,13 @@ impl Network {
             rng: ChaCha8Rng::seed_from_u64(seed),
             now: 0,
             seq: 0,
-            in_flight: BinaryHeap::new(),
+            in_order: VecDeque::new(),
+            overtaking: BinaryHeap::new(),
             inboxes: Vec::new(),
             caps: Vec::new(),
             stats: WireStats::default(),
             capture: None,
+            pool: Vec::new(),
         };
         Network { wire: Arc::new(Mutex::new(wire)) }
     }
@@ -175,7 +230,8 @@ impl Network {
         let caps = DeviceCaps { mtu: wire.cfg.mtu, rx_l3_sum };
         wire.inboxes.push(VecDeque::new());
         wire.caps.push(caps);
-        Port { wire: self.wire.clone(), index: wire.inboxes.len() - 1 }
+        let frame_len = wire.cfg.mtu + EthernetRepr::LEN;
+        Port { wire: self.wire.clone(), index: wire.inboxes.len() - 1, frame_len, recycled: Vec::new() }
     }
 
     pub fn now(&self) -> u64 {
@@ -188,7 +244,7 @@ impl Network {
     }
 
     pub fn next_delivery(&self) -> Option<u64> {
-        self.lock().in_flight.peek().map(|f| f.0.deliver_at)
+        self.lock().next_delivery()
     }
 
     pub fn set_config(&self, cfg: LinkConfig) {
@@ -218,6 +274,10 @@ impl Network {
 pub struct Port {
     wire: Arc<Mutex<Wire>>,
     index: usize,
+    /// A whole frame at the link's MTU: recycled buffers that can hold one are pooled.
+    frame_len: usize,
+    /// Buffers given back since the last call that locked the hub.
+    recycled: Vec<PacketBuf>,
 }
 
 impl Port {
@@ -233,6 +293,7 @@ impl Device for Port {
 
     fn receive(&mut self, batch: &mut Vec<PacketBuf>, max: usize) -> usize {
         let mut wire = self.wire.lock().unwrap_or_else(|p| p.into_inner());
+        wire.take_recycled(&mut self.recycled);
         let assist = wire.caps[self.index].rx_l3_sum;
         let inbox = &mut wire.inboxes[self.index];
         let n = inbox.len().min(max);
@@ -249,9 +310,28 @@ impl Device for Port {
 
     fn transmit(&mut self, batch: &mut Vec<PacketBuf>) {
         let mut wire = self.wire.lock().unwrap_or_else(|p| p.into_inner());
+        wire.take_recycled(&mut self.recycled);
         for buf in batch.drain(..) {
             wire.send(self.index, buf);
         }
+    }
+
+    /// Keeps buffers that can hold a whole frame for the pool (without locking the hub:
+    /// they join it at the port's next `receive`, `transmit` or `tx_buffers`).
+    fn recycle(&mut self, buf: PacketBuf) {
+        if buf.capacity() >= self.frame_len && self.recycled.len() < POOL_MAX {
+            self.recycled.push(buf);
+        }
+    }
+
+    fn tx_buffers(&mut self, pool: &mut Vec<PacketBuf>, max: usize) -> usize {
+        let mut wire = self.wire.lock().unwrap_or_else(|p| p.into_inner());
+        wire.take_recycled(&mut self.recycled);
+        let n = max.min(wire.pool.len());
+        let from = wire.pool.len() - n;
+        // In pool order: the most recently recycled ends up last, where stacks pop first.
+        pool.extend(wire.pool.drain(from..));
+        n
     }
 }
 
@@ -313,5 +393,42 @@ impl Network {
             }
             self.advance_to(next);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recycled_frames_are_lent_for_transmit_on_any_port_newest_first() {
+        let net = Network::new(1, LinkConfig::default());
+        let (mut a, mut b) = (net.add_port(false), net.add_port(false));
+        let frame = |fill: u8, len: usize| PacketBuf::from_frame(vec![fill; len]);
+        a.recycle(frame(1, 1514));
+        a.recycle(frame(2, 1600));
+        a.recycle(frame(3, 100)); // cannot hold a whole frame: not kept
+        a.transmit(&mut Vec::new()); // the port's next call hands them to the hub
+        let mut lent = Vec::new();
+        assert_eq!(b.tx_buffers(&mut lent, 8), 2, "recycled on one port, lent on another");
+        let fills: Vec<u8> = lent.iter().map(|buf| buf.data()[0]).collect();
+        assert_eq!(fills, [1, 2], "the most recently recycled is last, where it is taken first");
+        assert_eq!(b.tx_buffers(&mut lent, 8), 0, "each buffer is lent once");
+    }
+
+    #[test]
+    fn the_pool_keeps_the_newest_buffers_up_to_its_bound() {
+        let net = Network::new(1, LinkConfig::default());
+        let mut a = net.add_port(false);
+        for round in 0..3u8 {
+            for _ in 0..POOL_MAX / 2 + 1 {
+                a.recycle(PacketBuf::from_frame(vec![round; 1514]));
+            }
+            a.transmit(&mut Vec::new()); // hands the recycled buffers to the hub
+        }
+        let mut lent = Vec::new();
+        assert_eq!(a.tx_buffers(&mut lent, usize::MAX), POOL_MAX);
+        assert_eq!(lent.last().map(|buf| buf.data()[0]), Some(2));
+        assert!(lent.iter().all(|buf| buf.data()[0] >= 1), "the oldest went first");
     }
 }

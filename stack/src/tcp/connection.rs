@@ -91,6 +91,9 @@ pub struct Connection {
     /// In-order data owes an ACK that waits for the end of the receive batch
     /// (`TcpEngine::end_batch`); any ACK sent before then pays it.
     pub ack_at_batch_end: bool,
+    /// `recv` opened the window enough to tell the peer; any ACK sent before the engine's
+    /// next `poll_timers` carries the new window and pays it.
+    pub window_update_owed: bool,
 
     // Deadlines; `scheduled` is the earliest entry this connection has in the timer queue.
     pub rtx_at: Option<Instant>,
@@ -159,6 +162,7 @@ impl Connection {
             unacked_segments: 0,
             ack_now: false,
             ack_at_batch_end: false,
+            window_update_owed: false,
             rtx_at: None,
             persist_at: None,
             delack_at: None,

@@ -72,8 +72,13 @@ impl TcpEngine {
             } else {
                 let owed_before = conn.ack_at_batch_end;
                 conn.on_segment(&mut self.shared.ctx(now, out), &header, payload);
-                if conn.ack_at_batch_end && !owed_before {
-                    self.batch_acks.push(cid);
+                if conn.ack_at_batch_end && conn.state != TcpState::Closed {
+                    // In-order data whose ACK waits for the batch's end: so does the
+                    // bookkeeping (timers, readiness), once for the whole batch.
+                    if !owed_before {
+                        self.batch_acks.push(cid);
+                    }
+                    return;
                 }
                 self.after_conn_event(cid);
                 return;
@@ -91,7 +96,7 @@ impl TcpEngine {
         trace!(?tuple, "no socket");
         if !header.has(segment::RST) {
             let spec = reset_reply(&tuple, &header, payload.len());
-            self.shared.ctx(now, out).transmit(&spec, 0, |_| {});
+            self.shared.ctx(now, out).transmit(&spec, 0, |_| 0);
         }
     }
 
@@ -120,37 +125,43 @@ impl TcpEngine {
     /// `end_batch`, in-order data is acknowledged once per connection at the end (at most
     /// `MAX_STRETCH_SEGMENTS` segments per ACK) instead of every second segment. Out-of-order
     /// data, duplicates, FINs and window probes are still answered at once (fast
-    /// retransmit needs every duplicate ACK). Without `end_batch` the delayed-ACK timer
-    /// still sends the ACK.
+    /// retransmit needs every duplicate ACK). A batch is meant to be ended: until then the
+    /// timers and readiness of a connection owing a batch ACK are left as they were (the
+    /// delayed-ACK timer the batch's first segment armed still sends the ACK).
     pub fn begin_batch(&mut self) {
         self.shared.batching = true;
     }
 
-    /// Ends the batch `begin_batch` started: sends the ACKs it held back.
+    /// Ends the batch `begin_batch` started: sends the ACKs it held back, and does the
+    /// bookkeeping (timers, readiness events) that the segments owing them left for now.
     pub fn end_batch(&mut self, now: Instant, out: &mut Output) {
         self.shared.batching = false;
         for cid in std::mem::take(&mut self.batch_acks) {
             let Some(conn) = self.conns.get_mut(cid) else { continue };
-            if !conn.ack_at_batch_end {
-                continue; // an ACK went out since (with data, or a window update)
-            }
-            conn.ack_at_batch_end = false;
-            if conn.state.is_synchronized() && conn.state != TcpState::TimeWait {
-                conn.send_ack(&mut self.shared.ctx(now, out));
+            // Without the flag an ACK went out since (with data, or a window update).
+            if conn.ack_at_batch_end {
+                conn.ack_at_batch_end = false;
+                if conn.state.is_synchronized() && conn.state != TcpState::TimeWait {
+                    conn.send_ack(&mut self.shared.ctx(now, out));
+                }
             }
             self.after_conn_event(cid);
         }
     }
 
-    /// Runs due timers and sends window updates that `recv` queued.
+    /// Runs due timers and sends window updates that `recv` queued (unless an ACK that
+    /// went out since, such as the one ending a receive batch, already carried the window).
     pub fn poll_timers(&mut self, now: Instant, out: &mut Output) {
         for cid in std::mem::take(&mut self.window_updates) {
             if let Some(conn) = self.conns.get_mut(cid) {
                 if conn.state.is_synchronized() && conn.state != TcpState::TimeWait {
                     let mut ctx = self.shared.ctx(now, out);
-                    conn.send_ack(&mut ctx);
+                    if conn.window_update_owed {
+                        conn.send_ack(&mut ctx);
+                    }
                     conn.output(&mut ctx);
                 }
+                conn.window_update_owed = false;
                 self.after_conn_event(cid);
             }
         }
@@ -306,6 +317,9 @@ impl TcpEngine {
         let cid = self.conn_id(handle)?;
         let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
         let (count, window_update) = conn.recv(buf, self.shared.cfg.recv_buffer)?;
+        if window_update {
+            conn.window_update_owed = true;
+        }
         if window_update && self.window_updates.last() != Some(&cid) {
             self.window_updates.push(cid);
         }

@@ -493,6 +493,6 @@ impl Connection {
             window: 0,
             options: Default::default(),
         };
-        ctx.transmit(&spec, 0, |_| {});
+        ctx.transmit(&spec, 0, |_| 0);
     }
 }

@@ -69,7 +69,7 @@ fn send_syn_ack(ctx: &mut Ctx, entry: &SynEntry, our_mss: u16) {
         window: ctx.cfg.recv_buffer.min(usize::from(u16::MAX)) as u16,
         options,
     };
-    ctx.transmit(&spec, 0, |_| {});
+    ctx.transmit(&spec, 0, |_| 0);
 }
 
 impl TcpEngine {
@@ -171,7 +171,7 @@ impl TcpEngine {
         if header.has(ACK) {
             // An ACK for a connection we do not have (SYN cookies would look here).
             let spec = reset_reply(&tuple, header, 0);
-            self.shared.ctx(now, out).transmit(&spec, 0, |_| {});
+            self.shared.ctx(now, out).transmit(&spec, 0, |_| 0);
             return;
         }
         if !header.has(SYN) {
@@ -252,7 +252,7 @@ impl TcpEngine {
             self.shared.stats.out_of_window += 1;
             if header.ack != iss + 1 {
                 let spec = reset_reply(&tuple, header, payload.len());
-                self.shared.ctx(now, out).transmit(&spec, 0, |_| {});
+                self.shared.ctx(now, out).transmit(&spec, 0, |_| 0);
             }
             return;
         }

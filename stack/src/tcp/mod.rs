@@ -119,7 +119,6 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use timers::TimerQueue;
-use crate::buf::PacketBuf;
 
 /// Remote hosts whose path MTU is remembered.
 const MAX_PATH_MTU_ENTRIES: usize = 4096;
@@ -129,25 +128,25 @@ pub type Instant = u64;
 
 /// Where the engine's segments go: any `FnMut(src, dst, &segment)` closure (the engine
 /// builds each segment in its own scratch buffer and lends the closure a slice), or a
-/// [`SegmentSink`] that lends the engine a buffer to build the segment in, with room in
-/// front for the lower layers' headers, and takes it back finished (no copy).
+/// [`SegmentSink`] that lends the engine room for the segment in a buffer of its own,
+/// with room in front for the lower layers' headers (no copy).
 pub type Output<'a> = dyn SegmentSink + 'a;
 
 /// The receiver of the segments the engine sends. Closures `FnMut(Ipv4Addr, Ipv4Addr,
-/// &[u8])` are sinks; the interface implements `lend` and `send_buf` so that a segment
+/// &[u8])` are sinks; the interface implements `lend` and `send_lent` so that a segment
 /// is written once, straight into the transmit buffer that goes to the device.
 pub trait SegmentSink {
-    /// An empty buffer with at least `len` bytes of tailroom to build the next segment in
-    /// (the segment will be exactly `len` bytes). `None`: the engine builds it in its
-    /// scratch buffer and calls `send`.
-    fn lend(&mut self, _len: usize) -> Option<PacketBuf> {
+    /// Room for the next segment, exactly `len` bytes, in a buffer the sink keeps: the
+    /// engine writes every byte of the segment there and then calls `send_lent`. The
+    /// buffer stays where it is (a buffer moved right after being written stalls the CPU
+    /// on store forwarding). `None`: the engine builds the segment in its scratch buffer
+    /// and calls `send`.
+    fn lend(&mut self, _len: usize) -> Option<&mut [u8]> {
         None
     }
 
-    /// One finished segment (checksum included) from `src` to `dst`, in a buffer `lend` gave.
-    fn send_buf(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: PacketBuf) {
-        self.send(src, dst, segment.data());
-    }
+    /// The segment last lent is finished (checksum included), from `src` to `dst`.
+    fn send_lent(&mut self, _src: Ipv4Addr, _dst: Ipv4Addr) {}
 
     /// One finished segment (checksum included) from `src` to `dst`.
     fn send(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8]);

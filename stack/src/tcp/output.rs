@@ -14,23 +14,18 @@ struct DataRange {
 }
 
 impl Ctx<'_, '_> {
-    /// Writes, checksums and hands one segment to the caller's output: in a buffer the
+    /// Writes, checksums and hands one segment to the caller's output: in room the
     /// output lends (zero copy), or else in the engine's scratch buffer. `payload` fills
-    /// the `payload_len` bytes after the header.
-    pub fn transmit(&mut self, spec: &SegmentSpec, payload_len: usize, payload: impl FnOnce(&mut [u8])) {
+    /// the `payload_len` bytes after the header and returns their ones'-complement sum
+    /// (`wire::checksum::sum`), so the checksum needs no second pass over them.
+    pub fn transmit(&mut self, spec: &SegmentSpec, payload_len: usize, payload: impl FnOnce(&mut [u8]) -> u16) {
         let len = super::segment::header_len(spec) + payload_len;
         let (src, dst) = (spec.src.0, spec.dst.0);
         match self.out.lend(len) {
-            Some(mut buf) => match buf.append_for_write(len) {
-                Some(segment) => {
-                    build(segment, spec, payload);
-                    self.out.send_buf(src, dst, buf);
-                }
-                None => {
-                    debug_assert!(false, "a lent buffer too small for {len} bytes");
-                    return;
-                }
-            },
+            Some(segment) => {
+                build(segment, spec, payload);
+                self.out.send_lent(src, dst);
+            }
             None => {
                 if self.scratch.len() < len {
                     self.scratch.resize(len, 0);
@@ -49,10 +44,10 @@ impl Ctx<'_, '_> {
 }
 
 /// Header, payload and checksum of one segment, in place.
-fn build(segment: &mut [u8], spec: &SegmentSpec, payload: impl FnOnce(&mut [u8])) {
+fn build(segment: &mut [u8], spec: &SegmentSpec, payload: impl FnOnce(&mut [u8]) -> u16) {
     let header_len = super::segment::write_header_into(segment, spec);
-    payload(&mut segment[header_len..]);
-    super::segment::finish(segment, spec.src.0, spec.dst.0);
+    let payload_sum = payload(&mut segment[header_len..]);
+    super::segment::finish_with_payload_sum(segment, spec, payload_sum);
 }
 
 impl Connection {
@@ -110,13 +105,14 @@ impl Connection {
         let (offset, len) = data.map_or((0, 0), |range| {
             (range.offset, range.len.min(send_buf.len().saturating_sub(range.offset)))
         });
-        ctx.transmit(&spec, len, |buf| send_buf.copy_into(offset, buf));
+        ctx.transmit(&spec, len, |buf| send_buf.copy_and_sum_into(offset, buf));
         if flags & ACK != 0 {
             self.last_ack_sent = self.rcv_nxt;
             self.delack_at = None;
             self.unacked_segments = 0;
             self.ack_now = false;
             self.ack_at_batch_end = false;
+            self.window_update_owed = false;
         }
     }
 

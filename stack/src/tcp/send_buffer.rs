@@ -3,6 +3,7 @@
 //! Storage is a `VecDeque` that starts empty and grows only as the application writes,
 //! so an idle connection costs no buffer memory; the configured size only caps it.
 
+use crate::wire::checksum;
 use std::collections::VecDeque;
 
 /// A buffer drained with more storage than this keeps it for a while (the connection's
@@ -78,6 +79,7 @@ impl SendBuffer {
 
     /// Fills `out` with the bytes starting `offset` bytes after SND.UNA; they must all be
     /// in the buffer (`offset + out.len() <= len()`).
+    #[cfg(test)]
     pub fn copy_into(&self, offset: usize, out: &mut [u8]) {
         let (front, back) = self.bytes.as_slices();
         let end = offset + out.len();
@@ -91,6 +93,28 @@ impl SendBuffer {
             let rest = &mut out[from_front..];
             rest.copy_from_slice(&back[back_start..back_start + rest.len()]);
         }
+    }
+
+    /// `copy_into`, returning the ones'-complement sum of the bytes copied (as
+    /// `wire::checksum::sum` of `out` afterwards would): the segment's checksum is taken
+    /// while its payload is copied, not in a second pass.
+    pub fn copy_and_sum_into(&self, offset: usize, out: &mut [u8]) -> u16 {
+        let (front, back) = self.bytes.as_slices();
+        let end = offset + out.len();
+        debug_assert!(end <= self.bytes.len());
+        let from_front = front.len().saturating_sub(offset).min(out.len());
+        let (head, rest) = out.split_at_mut(from_front);
+        let front_part = if from_front > 0 { &front[offset..offset + from_front] } else { &[] };
+        let mut sum = checksum::copy_and_sum(head, front_part);
+        if !rest.is_empty() {
+            let back_start = (offset + from_front) - front.len();
+            let tail = checksum::copy_and_sum(rest, &back[back_start..back_start + rest.len()]);
+            // The back part lands `from_front` bytes into the payload: at an odd offset its
+            // bytes sit in the other halves of the 16-bit words.
+            let tail = if from_front % 2 == 1 { tail.swap_bytes() } else { tail };
+            sum = checksum::add(sum, tail);
+        }
+        sum
     }
 
     /// Heap bytes held, for memory accounting.
@@ -127,6 +151,10 @@ mod tests {
                 out.clear();
                 buf.copy_to(offset, len, &mut out);
                 assert_eq!(slice, out, "copy_into({offset}, {len}) across the wrap");
+                let mut summed = vec![0; len];
+                let sum = buf.copy_and_sum_into(offset, &mut summed);
+                assert_eq!(summed, out, "copy_and_sum_into({offset}, {len})");
+                assert_eq!(sum, checksum::sum(&out), "copy_and_sum_into({offset}, {len}) sum");
             }
         }
         buf.consume(100);

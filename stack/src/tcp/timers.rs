@@ -12,7 +12,7 @@ use super::connection::{rto_bounds, Connection};
 use super::demux::SlotId;
 use super::{Ctx, Instant, Owner, TcpError, TcpState};
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use tracing::debug;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -21,30 +21,73 @@ pub enum TimerOwner {
     SynEntry(SlotId),
 }
 
+/// The entries in (time, owner) order, as one min-heap would give them. Deadlines of one
+/// length pushed over time arrive in order (TIME-WAIT's 2 MSL, the delayed ACK, the
+/// retransmission timeout at its floor, ...), so an entry goes at the back of the first
+/// sorted run whose last time is not later, in O(1) (behind any of the same time with a
+/// smaller owner); only one that fits no run (beyond `MAX_RUNS`) goes to the heap. Superseded entries wait for their time in a run rather
+/// than deepen a heap that every timer pays for.
 #[derive(Default)]
 pub struct TimerQueue {
+    runs: Vec<VecDeque<(Instant, TimerOwner)>>,
     heap: BinaryHeap<Reverse<(Instant, TimerOwner)>>,
+}
+
+/// Sorted runs kept at most: a few per deadline length in use.
+const MAX_RUNS: usize = 8;
+
+/// Where the earliest entry is.
+#[derive(Clone, Copy, PartialEq)]
+enum Source {
+    Run(usize),
+    Heap,
 }
 
 impl TimerQueue {
     pub fn push(&mut self, at: Instant, owner: TimerOwner) {
-        self.heap.push(Reverse((at, owner)));
+        let entry = (at, owner);
+        // A run whose last time is not later takes it; entries of the same time (many
+        // connections arm the same timer in the same millisecond) are kept in owner
+        // order by stepping back over the few that sort after it.
+        if let Some(run) = self.runs.iter_mut().find(|run| run.back().is_none_or(|last| last.0 <= at)) {
+            let after = run.iter().rev().take_while(|queued| **queued > entry).count();
+            run.insert(run.len() - after, entry);
+        } else if self.runs.len() < MAX_RUNS {
+            self.runs.push(VecDeque::from([entry]));
+        } else {
+            self.heap.push(Reverse(entry));
+        }
+    }
+
+    /// The earliest entry and where it is.
+    fn first(&self) -> Option<((Instant, TimerOwner), Source)> {
+        let mut best = self.heap.peek().map(|Reverse(entry)| (*entry, Source::Heap));
+        for (i, run) in self.runs.iter().enumerate() {
+            if let Some(&front) = run.front() {
+                if best.is_none_or(|(entry, _)| front < entry) {
+                    best = Some((front, Source::Run(i)));
+                }
+            }
+        }
+        best
     }
 
     pub fn next(&self) -> Option<Instant> {
-        self.heap.peek().map(|Reverse((at, _))| *at)
+        self.first().map(|((at, _), _)| at)
     }
 
     /// The earliest entry if it is due at `now`.
     pub fn pop_due(&mut self, now: Instant) -> Option<(Instant, TimerOwner)> {
-        match self.heap.peek() {
-            Some(Reverse((at, _))) if *at <= now => self.heap.pop().map(|Reverse(entry)| entry),
-            _ => None,
-        }
+        let (entry, source) = self.first().filter(|((at, _), _)| *at <= now)?;
+        match source {
+            Source::Run(i) => self.runs[i].pop_front(),
+            Source::Heap => self.heap.pop().map(|Reverse(entry)| entry),
+        };
+        Some(entry)
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.runs.iter().map(VecDeque::len).sum::<usize>() + self.heap.len()
     }
 }
 
@@ -184,5 +227,48 @@ impl Connection {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod queue_tests {
+    use super::*;
+
+    #[test]
+    fn entries_come_out_in_time_then_owner_order_as_from_one_heap() {
+        let owner = |i: u32| TimerOwner::Connection(SlotId { index: i, generation: 0 });
+        let mut state = 12_345u64;
+        let mut queue = TimerQueue::default();
+        let mut reference = BinaryHeap::new();
+        let mut used_heap = false;
+        for round in 0..2000u64 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            // Mostly increasing deadlines (one length pushed over time), some earlier ones,
+            // ties included.
+            let at = match state >> 60 {
+                0..=3 => round + 60_000,
+                4..=7 => round + (state >> 40) % 50,
+                8..=11 => round / 4 * 4 + 30_000,
+                length => round + 1000 * length,
+            };
+            let who = owner((state >> 20) as u32 % 64);
+            queue.push(at, who);
+            reference.push(Reverse((at, who)));
+            used_heap |= !queue.heap.is_empty();
+            if round % 7 == 0 {
+                let now = round + 10;
+                while let Some(entry) = queue.pop_due(now) {
+                    assert_eq!(reference.pop(), Some(Reverse(entry)));
+                }
+                assert!(reference.peek().is_none_or(|Reverse((at, _))| *at > now));
+            }
+            assert_eq!(queue.len(), reference.len());
+            assert_eq!(queue.next(), reference.peek().map(|Reverse((at, _))| *at));
+        }
+        while let Some(entry) = queue.pop_due(u64::MAX) {
+            assert_eq!(reference.pop(), Some(Reverse(entry)));
+        }
+        assert!(reference.is_empty());
+        assert!(used_heap && queue.runs.len() == MAX_RUNS, "runs and heap both exercised");
     }
 }

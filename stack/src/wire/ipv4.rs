@@ -74,23 +74,36 @@ impl Ipv4Repr {
     }
 
     /// Writes a 20-byte header (options are never emitted) with its checksum into `b[..20]`.
+    /// The checksum is summed from the field values, not read back from the bytes just
+    /// written (a load right after narrower stores to the same bytes stalls the CPU).
     pub fn emit(&self, b: &mut [u8]) {
         let total = (Self::MIN_LEN + self.payload_len) as u16;
+        let flags_frag = (u16::from(self.dont_fragment) << 14)
+            | (u16::from(self.more_fragments) << 13)
+            | (self.frag_offset / 8);
+        let (src, dst) = (u32::from(self.src), u32::from(self.dst));
+        let words = [
+            0x4500 | u32::from(self.tos),
+            u32::from(total),
+            u32::from(self.ident),
+            u32::from(flags_frag),
+            u32::from(self.ttl) << 8 | u32::from(self.protocol),
+            src >> 16,
+            src & 0xffff,
+            dst >> 16,
+            dst & 0xffff,
+        ];
+        let c = !checksum::fold(words.iter().sum());
         b[0] = 0x45;
         b[1] = self.tos;
         b[2..4].copy_from_slice(&total.to_be_bytes());
         b[4..6].copy_from_slice(&self.ident.to_be_bytes());
-        let flags_frag = (u16::from(self.dont_fragment) << 14)
-            | (u16::from(self.more_fragments) << 13)
-            | (self.frag_offset / 8);
         b[6..8].copy_from_slice(&flags_frag.to_be_bytes());
         b[8] = self.ttl;
         b[9] = self.protocol;
-        b[10..12].copy_from_slice(&[0, 0]);
+        b[10..12].copy_from_slice(&c.to_be_bytes());
         b[12..16].copy_from_slice(&self.src.octets());
         b[16..20].copy_from_slice(&self.dst.octets());
-        let c = checksum::checksum(&b[..Self::MIN_LEN]);
-        b[10..12].copy_from_slice(&c.to_be_bytes());
     }
 }
 
@@ -150,6 +163,23 @@ mod tests {
         let mut bad_sum = packet();
         bad_sum[8] = 1; // TTL changed without fixing the checksum
         assert_eq!(Ipv4Repr::parse(&bad_sum), Err(WireError::BadChecksum));
+    }
+
+    #[test]
+    fn the_checksum_from_the_fields_is_the_checksum_of_the_bytes() {
+        for (i, ttl) in [0u8, 1, 64, 255].into_iter().enumerate() {
+            let ip = Ipv4Repr {
+                tos: 0xff >> i,
+                ttl,
+                ident: 0xffff - i as u16,
+                src: Ipv4Addr::new(255, 255, 255 - i as u8, 255),
+                payload_len: 1480 - i,
+                ..repr()
+            };
+            let mut b = [0xa5u8; 20];
+            ip.emit(&mut b);
+            assert_eq!(checksum::sum(&b), 0xffff, "{ip:?}");
+        }
     }
 
     #[test]

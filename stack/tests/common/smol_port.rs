@@ -8,59 +8,102 @@ use smoltcp::time::Instant as SmolInstant;
 
 /// smoltcp's device on a port of our hub. smoltcp takes one frame per `receive` call;
 /// the port hands them over in batches of up to 32, as it does to our interface, so
-/// smoltcp pays one lock of the hub per batch, not per frame.
+/// smoltcp pays one lock of the hub per batch, not per frame. Buffers go round as they do
+/// for our interface: received frames smoltcp is done with go back to the port
+/// (`Device::recycle`), and frames are built in buffers the port lends
+/// (`Device::tx_buffers`), a new one allocated only when it has none.
 pub struct SmolPort {
     port: Port,
     rx: std::collections::VecDeque<PacketBuf>,
     batch: Vec<PacketBuf>,
     tx: Vec<PacketBuf>,
+    /// Transmit buffers the port lent.
+    spare: Vec<PacketBuf>,
+    /// Received frames smoltcp has consumed, recycled at the next call.
+    consumed: Vec<PacketBuf>,
 }
 
 impl SmolPort {
     pub fn new(port: Port) -> Self {
-        SmolPort { port, rx: Default::default(), batch: Vec::with_capacity(RX_BATCH), tx: Vec::with_capacity(1) }
+        SmolPort {
+            port,
+            rx: Default::default(),
+            batch: Vec::with_capacity(RX_BATCH),
+            tx: Vec::with_capacity(1),
+            spare: Vec::with_capacity(RX_BATCH),
+            consumed: Vec::with_capacity(RX_BATCH),
+        }
+    }
+
+    fn recycle_consumed(&mut self) {
+        for frame in self.consumed.drain(..) {
+            self.port.recycle(frame);
+        }
     }
 }
 
 const RX_BATCH: usize = 32;
 
-/// A received frame, handed to smoltcp without a copy (as our stack gets it).
-pub struct SmolRx(PacketBuf);
+/// A received frame, handed to smoltcp without a copy (as our stack gets it), and kept
+/// for the port afterwards.
+pub struct SmolRx<'a> {
+    frame: PacketBuf,
+    consumed: &'a mut Vec<PacketBuf>,
+}
 
-/// Sends through the port, reusing one batch vector (no allocation but the frame's).
-pub struct SmolTx<'a>(&'a mut Port, &'a mut Vec<PacketBuf>);
+/// Sends through the port, reusing one batch vector and the port's buffers.
+pub struct SmolTx<'a> {
+    port: &'a mut Port,
+    batch: &'a mut Vec<PacketBuf>,
+    spare: &'a mut Vec<PacketBuf>,
+}
 
-impl phy::RxToken for SmolRx {
+impl phy::RxToken for SmolRx<'_> {
     fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
-        f(self.0.data())
+        let r = f(self.frame.data());
+        self.consumed.push(self.frame);
+        r
     }
 }
 
 impl phy::TxToken for SmolTx<'_> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
-        let mut frame = vec![0; len];
-        let r = f(&mut frame);
-        self.1.push(PacketBuf::from_frame(frame));
-        self.0.transmit(self.1);
+        if self.spare.is_empty() {
+            self.port.tx_buffers(self.spare, RX_BATCH);
+        }
+        let mut frame = match self.spare.pop().filter(|buf| buf.capacity() >= len) {
+            Some(mut buf) => {
+                buf.reset(0);
+                buf
+            }
+            None => PacketBuf::with_headroom(len, 0),
+        };
+        let r = f(frame.append_for_write(len).expect("sized for the frame"));
+        self.batch.push(frame);
+        self.port.transmit(self.batch);
         r
     }
 }
 
 impl phy::Device for SmolPort {
-    type RxToken<'a> = SmolRx;
+    type RxToken<'a> = SmolRx<'a>;
     type TxToken<'a> = SmolTx<'a>;
 
-    fn receive(&mut self, _: SmolInstant) -> Option<(SmolRx, SmolTx<'_>)> {
+    fn receive(&mut self, _: SmolInstant) -> Option<(SmolRx<'_>, SmolTx<'_>)> {
+        self.recycle_consumed();
         if self.rx.is_empty() {
             self.port.receive(&mut self.batch, RX_BATCH);
             self.rx.extend(self.batch.drain(..));
         }
         let frame = self.rx.pop_front()?;
-        Some((SmolRx(frame), SmolTx(&mut self.port, &mut self.tx)))
+        let rx = SmolRx { frame, consumed: &mut self.consumed };
+        let tx = SmolTx { port: &mut self.port, batch: &mut self.tx, spare: &mut self.spare };
+        Some((rx, tx))
     }
 
     fn transmit(&mut self, _: SmolInstant) -> Option<SmolTx<'_>> {
-        Some(SmolTx(&mut self.port, &mut self.tx))
+        self.recycle_consumed();
+        Some(SmolTx { port: &mut self.port, batch: &mut self.tx, spare: &mut self.spare })
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
@@ -70,4 +113,3 @@ impl phy::Device for SmolPort {
         caps
     }
 }
-

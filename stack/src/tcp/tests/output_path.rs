@@ -12,26 +12,29 @@ const B: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
 
 type Wire = Vec<(Ipv4Addr, Ipv4Addr, Vec<u8>)>;
 
-/// With `lend`, lends buffers full of junk (so a byte the engine forgot to write would
-/// show) with more room than asked for, and keeps only the segment; without, lends
+/// With `lend`, lends room in buffers full of junk (so a byte the engine forgot to write
+/// would show) with more room than asked for, and keeps only the segment; without, lends
 /// nothing and takes slices of the engine's scratch buffer, as a closure does.
 struct Out<'a> {
     lend: bool,
     wire: &'a mut Wire,
     lent: &'a mut usize,
+    /// The buffer last lent, until `send_lent`.
+    pending: Option<PacketBuf>,
 }
 
 impl SegmentSink for Out<'_> {
-    fn lend(&mut self, len: usize) -> Option<PacketBuf> {
+    fn lend(&mut self, len: usize) -> Option<&mut [u8]> {
         if !self.lend {
             return None;
         }
         *self.lent += 1;
         let mut buf = PacketBuf::from_frame(vec![0xa5; TX_HEADROOM + len + 7]);
         buf.reset(TX_HEADROOM);
-        Some(buf)
+        self.pending.insert(buf).append_for_write(len)
     }
-    fn send_buf(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: PacketBuf) {
+    fn send_lent(&mut self, src: Ipv4Addr, dst: Ipv4Addr) {
+        let segment = self.pending.take().expect("a segment was lent");
         assert_eq!(segment.headroom(), TX_HEADROOM, "the headroom is left for the lower layers");
         self.wire.push((src, dst, segment.data().to_vec()));
     }
@@ -52,7 +55,7 @@ fn conversation(lend: bool) -> (Wire, usize) {
     let mut wire = Wire::new();
     macro_rules! out {
         () => {
-            &mut Out { lend, wire: &mut wire, lent: &mut lent }
+            &mut Out { lend, wire: &mut wire, lent: &mut lent, pending: None }
         };
     }
     let listener = engines[1].listen((B, 80), 4).unwrap();

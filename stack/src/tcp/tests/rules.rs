@@ -82,6 +82,30 @@ fn receive_window_closes_when_the_buffer_fills_and_reopens_after_recv() {
 }
 
 #[test]
+fn an_ack_sent_after_recv_carries_the_window_update_and_pays_for_it() {
+    let (mut t, h, iss) = opened(plain_config()); // 8192-byte receive buffer
+    let ack_seq = iss.wrapping_add(1);
+    for i in 0..8u32 {
+        t.inject(t.peer(p(1 + i * 1024), ack_seq, ACK).payload(&[i as u8; 1024]));
+    }
+    t.sent.clear();
+    let mut buf = vec![0; 4096];
+    assert_eq!(t.engine.recv(h, &mut buf), Ok(4096));
+    // Before the next poll, a segment calls for an ACK at once (a duplicate): that ACK
+    // carries the opened window, and no second one follows for the update.
+    t.inject(t.peer(p(1), ack_seq, ACK).payload(b"old"));
+    let ack = t.take_one();
+    assert_eq!((ack.ack(), ack.header.window), (p(8193), 4096));
+    t.advance(0);
+    t.expect_silence();
+    // Without an ACK in between, the update still goes out by itself.
+    assert_eq!(t.engine.recv(h, &mut buf), Ok(4096));
+    t.advance(0);
+    let update = t.take_one();
+    assert_eq!((update.ack(), update.header.window), (p(8193), 8192));
+}
+
+#[test]
 fn segments_at_the_window_edges() {
     let (mut t, _, iss) = opened(plain_config());
     let ack_seq = iss.wrapping_add(1);
@@ -568,6 +592,38 @@ fn events_report_readiness_changes_once() {
     t.engine.drain_events(|h| events.push(h));
     assert_eq!(events, [conn], "one event for two arrivals");
     assert!(t.engine.readiness(conn).readable());
+}
+
+#[test]
+fn a_receive_batch_reports_readiness_once_by_its_end() {
+    let (mut t, h, iss) = opened(TcpConfig { recv_buffer: 65_535, ..plain_config() });
+    let ack_seq = iss.wrapping_add(1);
+    let mut events = Vec::new();
+    t.engine.drain_events(|h| events.push(h));
+    events.clear();
+    t.engine.begin_batch();
+    for i in 0..4 {
+        t.inject(t.peer(p(1 + 100 * i), ack_seq, ACK).payload(&[b'x'; 100]));
+    }
+    let sent = &mut t.sent;
+    t.engine.end_batch(t.now, &mut |_, _, b: &[u8]| sent.push_back(b.to_vec()));
+    assert_eq!(t.take_one().ack(), p(401));
+    t.engine.drain_events(|h| events.push(h));
+    assert_eq!(events, [h], "one event for the batch");
+    assert!(t.engine.readiness(h).readable());
+    assert_eq!(t.read_all(h).len(), 400);
+    // The peer's FIN in a later batch, behind more data: its ACK goes at once, and the
+    // state and readiness are up to date without waiting for the batch's end.
+    t.engine.begin_batch();
+    t.inject(t.peer(p(401), ack_seq, ACK).payload(&[b'y'; 100]));
+    t.inject(t.peer(p(501), ack_seq, ACK | FIN).payload(&[b'z'; 100]));
+    assert_eq!(t.take_one().ack(), p(602));
+    assert_eq!(t.engine.state(h), Some(TcpState::CloseWait));
+    assert!(t.engine.readiness(h).readable());
+    let sent = &mut t.sent;
+    t.engine.end_batch(t.now, &mut |_, _, b: &[u8]| sent.push_back(b.to_vec()));
+    t.expect_silence();
+    assert_eq!(t.read_all(h).len(), 200);
 }
 
 #[test]
