@@ -148,8 +148,12 @@ fn tcp_accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
         shared.stats.tcp_connections.fetch_add(1, Ordering::Relaxed);
         let conn_shared = shared.clone();
         let spawned = std::thread::Builder::new().name("echo-conn".into()).spawn(move || {
-            echo_connection(&conn_shared, stream);
+            let mut stream = stream;
+            echo_connection(&conn_shared, &mut stream);
+            // The slot is free before the close goes out, so a client that saw the close
+            // and connects again is not turned away.
             conn_shared.active.fetch_sub(1, Ordering::Relaxed);
+            drop(stream);
         });
         match spawned {
             Ok(t) => conns.push(t),
@@ -165,8 +169,8 @@ fn tcp_accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
     }
 }
 
-/// Echoes until the client closes its side, then closes ours.
-fn echo_connection(shared: &Shared, mut stream: TcpStream) {
+/// Echoes until the client closes its side (the caller's drop then closes ours).
+fn echo_connection(shared: &Shared, stream: &mut TcpStream) {
     stream.set_write_timeout(Some(shared.config.write_timeout));
     let mut buf = vec![0u8; 16 * 1024];
     let mut deadline = Instant::now() + shared.config.idle_timeout;
@@ -178,10 +182,8 @@ fn echo_connection(shared: &Shared, mut stream: TcpStream) {
         }
         stream.set_read_timeout(Some(left.min(STOP_POLL)));
         match stream.read(&mut buf) {
-            Ok(0) => {
-                let _ = stream.shutdown_write();
-                return;
-            }
+            // The client is done: dropping the stream sends our FIN.
+            Ok(0) => return,
             Ok(n) => {
                 if stream.write_all(&buf[..n]).is_err() {
                     return;
