@@ -365,6 +365,48 @@ mod tests {
         assert_eq!(with("X: y"), Ok(false));
     }
 
+    /// Mutated and random heads: every function answers, none panics, and every path
+    /// that comes out is relative and made of plain names only.
+    #[test]
+    fn random_and_mutated_input_never_panics() {
+        let seeds: [&[u8]; 3] = [
+            b"GET /a/b%20c.txt?q HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nConnection: close\r\n",
+            b"HEAD /%2e%2e/x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n",
+            b"\r\n\nPOST / HTTP/1.1\nA:b\n\n",
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..20_000 {
+            let mut input = seeds[round % seeds.len()].to_vec();
+            for _ in 0..(next() % 6) {
+                let pos = (next() as usize) % (input.len() + 1);
+                match next() % 4 {
+                    0 if pos < input.len() => input[pos] = next() as u8,
+                    1 if pos < input.len() => drop(input.remove(pos)),
+                    2 => input.insert(pos, b"%/.\r\n: \0"[(next() % 8) as usize]),
+                    _ => input.insert(pos, next() as u8),
+                }
+            }
+            let _ = find_head_end(&input);
+            let _ = leading_blank_lines(&input);
+            if let Ok(req) = parse_request(&input) {
+                let _ = (req.keep_alive(), req.has_body());
+                if let Ok(rel) = target_to_relative_path(&req.target) {
+                    assert!(rel.components().all(|c| matches!(c, Component::Normal(_))), "{rel:?}");
+                }
+            }
+            let text = String::from_utf8_lossy(&input);
+            if let Ok(rel) = target_to_relative_path(&text) {
+                assert!(rel.components().all(|c| matches!(c, Component::Normal(_))), "{rel:?}");
+            }
+        }
+    }
+
     #[test]
     fn targets_map_to_relative_paths() {
         assert_eq!(target_to_relative_path("/").unwrap(), PathBuf::from("index.html"));
