@@ -114,8 +114,12 @@ fn files_are_served_with_their_content_type_and_length() {
         let r = c.get(path).unwrap();
         assert_eq!((r.status, r.body.as_slice()), (200, body), "{path}");
     }
+    // The absolute form of a target (as sent to proxies) names the same file.
+    c.send_raw(b"GET http://198.18.0.2/hello.txt HTTP/1.1\r\nHost: 198.18.0.2\r\n\r\n").unwrap();
+    let r = c.read_response(false).unwrap();
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"hello\n"[..]));
     let stats = site.server.stats();
-    assert_eq!(stats.status(200), 15);
+    assert_eq!(stats.status(200), 16);
     assert_eq!(stats.connections.load(std::sync::atomic::Ordering::Relaxed), 1, "one keep-alive connection");
 }
 
