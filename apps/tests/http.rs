@@ -114,8 +114,12 @@ fn files_are_served_with_their_content_type_and_length() {
         let r = c.get(path).unwrap();
         assert_eq!((r.status, r.body.as_slice()), (200, body), "{path}");
     }
+    // The absolute form of a target (as sent to proxies) names the same file.
+    c.send_raw(b"GET http://198.18.0.2/hello.txt HTTP/1.1\r\nHost: 198.18.0.2\r\n\r\n").unwrap();
+    let r = c.read_response(false).unwrap();
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"hello\n"[..]));
     let stats = site.server.stats();
-    assert_eq!(stats.status(200), 15);
+    assert_eq!(stats.status(200), 16);
     assert_eq!(stats.connections.load(std::sync::atomic::Ordering::Relaxed), 1, "one keep-alive connection");
 }
 
@@ -142,7 +146,7 @@ fn keep_alive_serves_several_requests_on_one_connection_and_pipelined_ones() {
     assert_eq!((last.status, last.header("connection")), (200, Some("close")));
     assert_closed(&mut c);
     let s = site.server.stats().snapshot();
-    assert_eq!((s.connections, s.responses), (1, 14));
+    assert_eq!((s.connections, s.requests), (1, 14));
     assert_eq!(s.by_status, vec![(200, 9), (404, 5)]);
 }
 
@@ -199,7 +203,8 @@ fn a_256_kib_file_arrives_byte_exact() {
 #[test]
 fn malformed_requests_are_400_and_close() {
     let site = Site::new("400", |_| {});
-    let cases: [&[u8]; 9] = [
+    let cases: [&[u8]; 10] = [
+        b"\x00\xff\xfe binary junk\x01\r\n\r\n",
         b"GET /hello.txt\r\n\r\n",
         b"GET  /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n",
         b"GET /hello.txt HTTQ/1.1\r\nHost: x\r\n\r\n",
@@ -219,7 +224,7 @@ fn malformed_requests_are_400_and_close() {
     let (r, mut c) = site.raw(b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", false);
     assert_error(&r, 505, "HTTP Version Not Supported");
     assert_closed(&mut c);
-    assert_eq!(site.server.stats().status(400), 9);
+    assert_eq!(site.server.stats().status(400), 10);
 }
 
 #[test]

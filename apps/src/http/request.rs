@@ -57,7 +57,8 @@ impl Method {
 #[derive(Clone, Debug)]
 pub struct Request {
     pub method: Method,
-    /// The request target as sent (origin-form: starts with '/').
+    /// The request target in origin-form (starts with '/'); an absolute-form target
+    /// (`http://host/path`) is reduced to its path.
     pub target: String,
     /// HTTP/1.x minor version (0 or 1).
     pub minor: u8,
@@ -127,9 +128,7 @@ pub fn parse_request(head: &[u8]) -> Result<Request, RequestError> {
     if target.is_empty() || target.bytes().any(|b| b <= b' ' || b == 0x7f) {
         return Err(Malformed("bad request target"));
     }
-    if !target.starts_with('/') {
-        return Err(Malformed("request target is not an absolute path"));
-    }
+    let target = origin_form(target).ok_or(Malformed("request target is not an absolute path"))?;
     let method = match method {
         "GET" => Method::Get,
         "HEAD" => Method::Head,
@@ -150,6 +149,29 @@ pub fn parse_request(head: &[u8]) -> Result<Request, RequestError> {
         headers.push((name.to_string(), value.trim_matches([' ', '\t']).to_string()));
     }
     Ok(Request { method, target: target.to_string(), minor, headers })
+}
+
+/// The origin-form of a target: itself if it starts with '/', the path part of an
+/// absolute-form `http://host[:port]/path` (RFC 9112 section 3.2.2: a server must accept
+/// it), `None` for anything else (`*`, relative paths, other schemes).
+fn origin_form(target: &str) -> Option<&str> {
+    if target.starts_with('/') {
+        return Some(target);
+    }
+    let scheme_len = ["http://", "https://"]
+        .iter()
+        .find(|p| target.get(..p.len()).is_some_and(|t| t.eq_ignore_ascii_case(p)))?
+        .len();
+    let rest = &target[scheme_len..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    if authority_end == 0 {
+        return None;
+    }
+    match &rest[authority_end..] {
+        "" => Some("/"),
+        path if path.starts_with('/') => Some(path),
+        _ => None, // "http://host?query": no path to serve
+    }
 }
 
 /// "HTTP/1.1" → 1, "HTTP/1.0" → 0; another well-formed version is 505, anything else 400.
@@ -326,6 +348,9 @@ mod tests {
         assert_eq!((r.method.clone(), r.target.as_str(), r.minor), (Method::Get, "/a%20b?x=1", 1));
         assert_eq!(r.header("HOST"), Some("h"));
         assert!(r.connection_has("close") && !r.keep_alive());
+        let abs = parse_request(b"GET HTTP://h:80/a/b?c HTTP/1.1\r\nHost: h\r\n").unwrap();
+        assert_eq!(abs.target, "/a/b?c");
+        assert_eq!(parse_request(b"GET http://h HTTP/1.1\r\n").unwrap().target, "/");
         let r10 = parse_request(b"HEAD / HTTP/1.0\r\n").unwrap();
         assert!(!r10.keep_alive());
         let r10ka = parse_request(b"HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n").unwrap();
@@ -345,7 +370,8 @@ mod tests {
             b"GET / HTTP/1.1\r\nA: b\r\n folded\r\n",
             b"GET / HTTP/1.1\r\nA: b\x01\r\n",
             b"GET \xff HTTP/1.1\r\n",
-            b"GET http://x/ HTTP/1.1\r\n",
+            b"GET ftp://x/ HTTP/1.1\r\n",
+            b"GET http:///x HTTP/1.1\r\n",
             b"GET * HTTP/1.1\r\n",
         ] {
             assert!(matches!(parse_request(bad), Err(RequestError::Malformed(_))), "{:?}", String::from_utf8_lossy(bad));
@@ -363,6 +389,48 @@ mod tests {
         assert!(with("Content-Length: -1").is_err());
         assert!(with("Content-Length: 1, 2").is_err());
         assert_eq!(with("X: y"), Ok(false));
+    }
+
+    /// Mutated and random heads: every function answers, none panics, and every path
+    /// that comes out is relative and made of plain names only.
+    #[test]
+    fn random_and_mutated_input_never_panics() {
+        let seeds: [&[u8]; 3] = [
+            b"GET /a/b%20c.txt?q HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nConnection: close\r\n",
+            b"HEAD /%2e%2e/x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n",
+            b"\r\n\nPOST / HTTP/1.1\nA:b\n\n",
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..20_000 {
+            let mut input = seeds[round % seeds.len()].to_vec();
+            for _ in 0..(next() % 6) {
+                let pos = (next() as usize) % (input.len() + 1);
+                match next() % 4 {
+                    0 if pos < input.len() => input[pos] = next() as u8,
+                    1 if pos < input.len() => drop(input.remove(pos)),
+                    2 => input.insert(pos, b"%/.\r\n: \0"[(next() % 8) as usize]),
+                    _ => input.insert(pos, next() as u8),
+                }
+            }
+            let _ = find_head_end(&input);
+            let _ = leading_blank_lines(&input);
+            if let Ok(req) = parse_request(&input) {
+                let _ = (req.keep_alive(), req.has_body());
+                if let Ok(rel) = target_to_relative_path(&req.target) {
+                    assert!(rel.components().all(|c| matches!(c, Component::Normal(_))), "{rel:?}");
+                }
+            }
+            let text = String::from_utf8_lossy(&input);
+            if let Ok(rel) = target_to_relative_path(&text) {
+                assert!(rel.components().all(|c| matches!(c, Component::Normal(_))), "{rel:?}");
+            }
+        }
     }
 
     #[test]

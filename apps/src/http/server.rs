@@ -60,8 +60,9 @@ pub const STATUS_CODES: [u16; 11] = [200, 400, 403, 404, 405, 408, 413, 431, 500
 pub struct HttpStats {
     /// Connections accepted (including those answered 503 by the listener).
     pub connections: AtomicU64,
-    /// Responses sent, whatever their status.
-    pub responses: AtomicU64,
+    /// Requests answered: one response each, whatever its status (the listener's 503s
+    /// included).
+    pub requests: AtomicU64,
     /// Bytes written to clients (heads and bodies).
     pub bytes_sent: AtomicU64,
     /// Keep-alive connections closed because no request came within the idle timeout.
@@ -76,7 +77,7 @@ impl HttpStats {
     }
 
     fn count_response(&self, status: u16, bytes: usize) {
-        self.responses.fetch_add(1, Ordering::Relaxed);
+        self.requests.fetch_add(1, Ordering::Relaxed);
         self.bytes_sent.fetch_add(bytes as u64, Ordering::Relaxed);
         if let Some(i) = STATUS_CODES.iter().position(|&c| c == status) {
             self.by_status[i].fetch_add(1, Ordering::Relaxed);
@@ -86,7 +87,7 @@ impl HttpStats {
     pub fn snapshot(&self) -> HttpStatsSnapshot {
         HttpStatsSnapshot {
             connections: self.connections.load(Ordering::Relaxed),
-            responses: self.responses.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
             bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
             idle_timeouts: self.idle_timeouts.load(Ordering::Relaxed),
             by_status: STATUS_CODES.iter().map(|&c| (c, self.status(c))).filter(|&(_, n)| n > 0).collect(),
@@ -98,10 +99,10 @@ impl HttpStats {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HttpStatsSnapshot {
     pub connections: u64,
-    pub responses: u64,
+    pub requests: u64,
     pub bytes_sent: u64,
     pub idle_timeouts: u64,
-    /// `(status, responses)` for every status sent at least once.
+    /// `(status, count)` for every status sent at least once.
     pub by_status: Vec<(u16, u64)>,
 }
 
@@ -109,8 +110,8 @@ impl fmt::Display for HttpStatsSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "connections {} responses {} bytes_sent {} idle_timeouts {}",
-            self.connections, self.responses, self.bytes_sent, self.idle_timeouts
+            "connections {} requests {} bytes_sent {} idle_timeouts {}",
+            self.connections, self.requests, self.bytes_sent, self.idle_timeouts
         )?;
         for (status, n) in &self.by_status {
             write!(f, " {status}:{n}")?;
@@ -292,7 +293,11 @@ fn worker(shared: &Shared) {
                 queue = shared.queued.wait_timeout(queue, STOP_POLL).unwrap_or_else(|p| p.into_inner()).0;
             }
         };
-        ClientConn::new(shared, stream).serve();
+        // A bug in serving one connection must not cost the pool a worker.
+        let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ClientConn::new(shared, stream).serve()));
+        if served.is_err() {
+            tracing::error!("a worker panicked serving a connection; the connection was dropped");
+        }
     }
 }
 
