@@ -1,9 +1,14 @@
 //! nic-sim: the simulation model of the card and the front-door binary `nic`.
 pub mod bench;
+pub mod cmd_host;
+pub mod cmd_tap;
 pub mod demo;
+pub mod line_demo;
 pub mod host;
 pub mod line;
 pub mod model;
 pub mod pcap;
 pub mod replay;
+pub mod signals;
+pub mod services;
 pub mod sim_backend;

@@ -1,19 +1,22 @@
 //! `nic`: the front door.
 //!
-//!   nic demo [--phy gmii|mii|manchester] [--frames N] [--seed S] [--ppm P] [--jitter UI]
+//!   nic demo ...                                       (see `nic_sim::demo::USAGE`)
+//!   nic line [--phy gmii|mii|manchester] [--frames N] [--seed S] [--ppm P] [--jitter UI]
 //!            [--ber X] [--max-len BYTES] [--pcap FILE]
+//!   nic tap --tap NAME --ip A.B.C.D/N [...]           (see `nic_sim::cmd_tap::USAGE`)
+//!   nic host --device sim|vfio:ADDR --ip A.B.C.D/N [...] (see `nic_sim::cmd_host::USAGE`)
 //!   nic replay --in IN.pcap --out OUT.pcap [...]      (see `nic_sim::replay::USAGE`)
 //!   nic bench linerate [--frames N] [--engine auto|rust-hdl|verilator]
-use nic_sim::demo::{self, DemoOptions};
+use nic_sim::line_demo::{self, DemoOptions};
 use nic_sim::model::engines::EngineChoice;
 use nic_sim::model::Phy;
 use nic_sim::{bench, replay};
 use std::process::ExitCode;
 
-const DEMO_USAGE: &str = "usage: nic demo [--phy gmii|mii|manchester] [--frames N] [--seed S] [--ppm P] [--jitter UI] [--ber X] [--max-len BYTES] [--pcap FILE]";
+const LINE_USAGE: &str = "usage: nic line [--phy gmii|mii|manchester] [--frames N] [--seed S] [--ppm P] [--jitter UI] [--ber X] [--max-len BYTES] [--pcap FILE]";
 const BENCH_USAGE: &str = "usage: nic bench linerate [--frames N] [--engine auto|rust-hdl|verilator]";
 
-fn parse_demo(args: &[String]) -> Result<DemoOptions, String> {
+fn parse_line(args: &[String]) -> Result<DemoOptions, String> {
     let mut o = DemoOptions::default();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -103,26 +106,65 @@ fn run_bench(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Run a subcommand whose errors are `(exit code, one-line message)`.
+fn exit_with(name: &str, usage: &str, args: &[String], parsed: Result<impl Sized, String>, run: impl FnOnce() -> Result<(), (u8, String)>) -> ExitCode {
+    if let Err(e) = parsed {
+        if args.is_empty() {
+            eprintln!("{usage}");
+        } else {
+            eprintln!("nic {name}: {e} (see `nic {name}` for usage)");
+        }
+        return ExitCode::from(2);
+    }
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err((code, e)) => {
+            eprintln!("nic {name}: {e}");
+            ExitCode::from(code)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("demo") => match parse_demo(&args[1..]) {
-            Ok(opts) => match demo::run(&opts) {
+        Some("line") => match parse_line(&args[1..]) {
+            Ok(opts) => match line_demo::run(&opts) {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("nic demo: FAILED: {e}");
+                    eprintln!("nic line: FAILED: {e}");
                     ExitCode::FAILURE
                 }
             },
             Err(e) => {
-                eprintln!("nic demo: {e}\n{DEMO_USAGE}");
+                eprintln!("nic line: {e}\n{LINE_USAGE}");
                 ExitCode::from(2)
             }
         },
         Some("replay") => run_replay(&args[1..]),
+        Some("demo") => {
+            let rest = &args[1..];
+            let parsed = nic_sim::demo::parse_args(rest);
+            let opts = parsed.clone().ok();
+            exit_with("demo", nic_sim::demo::USAGE, &["demo".to_string()], parsed, || {
+                nic_sim::demo::run(&opts.expect("parsed")).map(|_| ()).map_err(|e| (1, format!("FAILED: {e}")))
+            })
+        }
+        Some("tap") => {
+            let rest = &args[1..];
+            let parsed = nic_sim::cmd_tap::parse_args(rest);
+            let opts = parsed.clone().ok();
+            exit_with("tap", nic_sim::cmd_tap::USAGE, rest, parsed, || nic_sim::cmd_tap::run(&opts.expect("parsed")))
+        }
+        Some("host") => {
+            let rest = &args[1..];
+            let parsed = nic_sim::cmd_host::parse_args(rest);
+            let opts = parsed.clone().ok();
+            exit_with("host", nic_sim::cmd_host::USAGE, rest, parsed, || nic_sim::cmd_host::run(&opts.expect("parsed")))
+        }
         Some("bench") => run_bench(&args[1..]),
         _ => {
-            eprintln!("{DEMO_USAGE}\n{}\n{BENCH_USAGE}", replay::USAGE);
+            eprintln!("nic: the card's front door\n  {}\n  {LINE_USAGE}\n  {}\n  {BENCH_USAGE}\n  {}\n  {}", nic_sim::demo::USAGE, replay::USAGE, nic_sim::cmd_tap::USAGE, nic_sim::cmd_host::USAGE);
             ExitCode::from(2)
         }
     }

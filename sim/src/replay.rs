@@ -146,7 +146,7 @@ pub fn run(o: &ReplayOptions) -> Result<ReplayReport, (u8, String)> {
 
     let mut engine = engines::build(o.phy, o.engine).map_err(|e| (1, e))?;
     if let Some(path) = &o.vcd {
-        engine = engines::with_vcd(engine, o.phy, path).map_err(|e| (2, format!("--vcd: {e}")))?;
+        engine = engines::with_vcd(engine, o.phy, path, None).map_err(|e| (2, format!("--vcd: {e}")))?;
     }
     let mem = SharedMemory::new(DEFAULT_BASE, memory_needed(&o.host));
     let bus = AxiMemConfig::pcie_gen2_x4(o.phy.clocks_per_us());

@@ -31,6 +31,9 @@ pub struct VcdRecorder<E: Engine, W: Write + Send> {
     time: u64,
     explicit_time: bool,
     error: Option<std::io::Error>,
+    /// Samples still to write (`None`: no limit); at 0 the file is flushed and recording
+    /// stops, so a long run can keep a waveform of its start.
+    remaining: Option<u64>,
 }
 
 fn write_value<W: Write>(w: &mut vcd::Writer<W>, id: vcd::IdCode, width: u32, v: u64) -> std::io::Result<()> {
@@ -80,7 +83,14 @@ impl<E: Engine, W: Write + Send> VcdRecorder<E, W> {
             time: 0,
             explicit_time: false,
             error: None,
+            remaining: None,
         })
+    }
+
+    /// Write at most `samples` samples (clock edges), then flush and stop recording.
+    pub fn with_limit(mut self, samples: u64) -> Self {
+        self.remaining = Some(samples);
+        self
     }
 
     /// Stamp the following edges with `t` (femtoseconds, e.g. `sim::Edge::time_fs`) instead
@@ -149,9 +159,18 @@ impl<E: Engine, W: Write + Send> Engine for VcdRecorder<E, W> {
         self.inner.eval();
         let first = self.last[0].is_none();
         let moved = self.clocks.iter().any(|&c| self.last[c] != Some(self.inner.get(c)));
-        if (first || moved) && self.error.is_none() {
+        if (first || moved) && self.error.is_none() && self.remaining != Some(0) {
             if let Err(e) = self.record() {
                 self.error = Some(e);
+            }
+            if let Some(r) = self.remaining.as_mut() {
+                *r -= 1;
+                if *r == 0 {
+                    let flushed = self.out.lock().unwrap_or_else(|e| e.into_inner()).flush();
+                    if let Err(e) = flushed {
+                        self.error = Some(e);
+                    }
+                }
             }
         }
     }

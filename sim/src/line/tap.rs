@@ -6,10 +6,52 @@
 //! namespace; the process needs `CAP_NET_ADMIN` (root) to attach to it.
 use super::frames::{PinDecoder, PinEncoder, TxFrame};
 use nic_hdl::model::pins::PinSample;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
+
+/// Impairments the line model applies to frames in both directions (for when the Linux
+/// side cannot, e.g. a kernel without `sch_netem`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TapImpairments {
+    /// Probability that a frame is lost.
+    pub loss: f64,
+    /// Probability that a frame is held back and delivered after the next one.
+    pub reorder: f64,
+    pub seed: u64,
+}
+
+/// Loss and reordering of whole frames, seeded.
+struct FrameImpairer {
+    cfg: TapImpairments,
+    rng: ChaCha8Rng,
+    held: Option<Vec<u8>>,
+}
+
+impl FrameImpairer {
+    fn new(cfg: TapImpairments, stream: u64) -> Self {
+        FrameImpairer { cfg, rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ stream), held: None }
+    }
+
+    /// The frames to deliver now, in order, for one frame offered.
+    fn pass(&mut self, frame: Vec<u8>, lost: &mut u64) -> Vec<Vec<u8>> {
+        if self.cfg.loss > 0.0 && self.rng.gen_bool(self.cfg.loss.min(1.0)) {
+            *lost += 1;
+            return Vec::new();
+        }
+        if let Some(h) = self.held.take() {
+            return vec![frame, h];
+        }
+        if self.cfg.reorder > 0.0 && self.rng.gen_bool(self.cfg.reorder.min(1.0)) {
+            self.held = Some(frame);
+            return Vec::new();
+        }
+        vec![frame]
+    }
+}
 
 /// Counters of the TAP side.
 #[derive(Clone, Copy, Debug, Default)]
@@ -22,6 +64,8 @@ pub struct TapStats {
     pub queue_drops: u64,
     /// Malformed transmissions from the card (never expected).
     pub bad_tx: u64,
+    /// Frames the line model lost on purpose (`TapImpairments::loss`), both directions.
+    pub impaired_lost: u64,
 }
 
 pub struct TapLine {
@@ -32,6 +76,8 @@ pub struct TapLine {
     /// PHY clocks until the TAP is read again when the line is idle.
     idle_countdown: u32,
     buf: Vec<u8>,
+    to_card: FrameImpairer,
+    to_linux: FrameImpairer,
     pub stats: TapStats,
 }
 
@@ -54,7 +100,7 @@ struct IfReq {
 
 impl TapLine {
     /// Attach to the existing TAP interface `name`. The error is one line saying what to do.
-    pub fn open(name: &str, mii: bool) -> Result<TapLine, String> {
+    pub fn open(name: &str, mii: bool, impair: TapImpairments) -> Result<TapLine, String> {
         if name.is_empty() || name.len() >= libc::IFNAMSIZ || name.contains('/') {
             return Err(format!("`{name}` is not an interface name (1 to 15 characters, no '/')"));
         }
@@ -87,6 +133,8 @@ impl TapLine {
             dec: PinDecoder::new(mii),
             idle_countdown: 0,
             buf: vec![0; 65536],
+            to_card: FrameImpairer::new(impair, 1),
+            to_linux: FrameImpairer::new(impair, 2),
             stats: TapStats::default(),
         })
     }
@@ -102,10 +150,12 @@ impl TapLine {
                 Ok(n) if n >= 14 => {
                     if self.enc.backlog() > MAX_BACKLOG {
                         self.stats.queue_drops += 1;
-                    } else {
-                        let frame = self.buf[..n].to_vec();
-                        self.enc.push_frame(&frame);
-                        self.stats.from_linux += 1;
+                        continue;
+                    }
+                    self.stats.from_linux += 1;
+                    let frame = self.buf[..n].to_vec();
+                    for f in self.to_card.pass(frame, &mut self.stats.impaired_lost) {
+                        self.enc.push_frame(&f);
                     }
                 }
                 Ok(_) => {}
@@ -131,9 +181,11 @@ impl TapLine {
     pub fn tx_sample(&mut self, s: PinSample) {
         match self.dec.push(s) {
             Some(TxFrame::Good(frame)) => {
-                // A full TAP queue drops the frame, as a congested link would.
-                if self.file.write(&frame).is_ok() {
-                    self.stats.to_linux += 1;
+                for f in self.to_linux.pass(frame, &mut self.stats.impaired_lost) {
+                    // A full TAP queue drops the frame, as a congested link would.
+                    if self.file.write(&f).is_ok() {
+                        self.stats.to_linux += 1;
+                    }
                 }
             }
             Some(TxFrame::Bad { why, .. }) => {

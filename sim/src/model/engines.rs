@@ -93,8 +93,8 @@ pub fn build(phy: Phy, choice: EngineChoice) -> Result<Box<dyn Engine>, String> 
 }
 
 /// `engine` recording every port into a VCD file at `path`, one sample per clock edge of the
-/// core clock and the PHY clocks.
-pub fn with_vcd(engine: Box<dyn Engine>, phy: Phy, path: &str) -> Result<Box<dyn Engine>, String> {
+/// core clock and the PHY clocks, at most `limit` samples (`None`: all).
+pub fn with_vcd(engine: Box<dyn Engine>, phy: Phy, path: &str, limit: Option<u64>) -> Result<Box<dyn Engine>, String> {
     let file = std::fs::File::create(path).map_err(|e| format!("cannot create {path}: {e}"))?;
     let clocks: &[&str] = match phy {
         Phy::Manchester => &["clock"],
@@ -102,5 +102,8 @@ pub fn with_vcd(engine: Box<dyn Engine>, phy: Phy, path: &str) -> Result<Box<dyn
         Phy::Mii => &["clock", "rx_clk", "tx_clk"],
     };
     let rec = VcdRecorder::new(engine, std::io::BufWriter::new(file), clocks).map_err(|e| e.to_string())?;
-    Ok(Box::new(rec))
+    Ok(match limit {
+        Some(n) => Box::new(rec.with_limit(n)),
+        None => Box::new(rec),
+    })
 }

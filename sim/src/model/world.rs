@@ -54,24 +54,26 @@ pub struct WorldConfig {
     pub bus: Option<AxiMemConfig>,
     /// Keep every frame seen on the wire (for a pcap), up to this many.
     pub capture: usize,
+    /// Record card A's ports into this VCD file, at most this many clock edges.
+    pub vcd: Option<(String, u64)>,
 }
 
 impl Default for WorldConfig {
     fn default() -> Self {
-        WorldConfig { phy: Phy::Gmii, engine: EngineChoice::Auto, ppm: 0.0, ber: 0.0, seed: 1, memory: 16 << 20, bus: None, capture: 0 }
+        WorldConfig { phy: Phy::Gmii, engine: EngineChoice::Auto, ppm: 0.0, ber: 0.0, seed: 1, memory: 16 << 20, bus: None, capture: 0, vcd: None }
     }
 }
 
-/// The host's side of one card.
-pub struct CardHandle {
+/// Register access to one card (cheap to clone: a monitor can read counters while the
+/// driver runs).
+#[derive(Clone)]
+pub struct Registers {
     requests: Sender<Request>,
-    pub memory: SharedMemory,
-    eventfds: [EventFd; nic_hdl::irq::VECTORS],
     cycles: Arc<AtomicU64>,
     phy: Phy,
 }
 
-impl CardHandle {
+impl Registers {
     /// Read a register; blocks until the card's register slave answers.
     pub fn read32(&self, offset: u32) -> u32 {
         let (tx, rx) = channel();
@@ -86,13 +88,46 @@ impl CardHandle {
         let _ = self.requests.send(Request::Write { offset, value });
     }
 
-    pub fn eventfd(&self, vector: usize) -> &EventFd {
-        &self.eventfds[vector]
+    /// Every device counter, by name (`nic_regs` order). Reads LO then HI per counter, the
+    /// race-free pair; do not interleave with another reader of counters.
+    pub fn counters(&self) -> Vec<(&'static str, u64)> {
+        nic_regs::COUNTERS
+            .iter()
+            .map(|c| {
+                let name = c.lo.name.strip_suffix("_LO").unwrap_or(c.lo.name);
+                (name, nic_regs::read_counter(c.counter, |o| self.read32(o)))
+            })
+            .collect()
     }
 
     /// Simulated time of this card, ns.
     pub fn now_ns(&self) -> u64 {
         (self.cycles.load(Ordering::Relaxed) as f64 * self.phy.core_period_ps() / 1000.0) as u64
+    }
+}
+
+/// The host's side of one card.
+pub struct CardHandle {
+    pub regs: Registers,
+    pub memory: SharedMemory,
+    eventfds: [EventFd; nic_hdl::irq::VECTORS],
+}
+
+impl CardHandle {
+    pub fn read32(&self, offset: u32) -> u32 {
+        self.regs.read32(offset)
+    }
+
+    pub fn write32(&self, offset: u32, value: u32) {
+        self.regs.write32(offset, value)
+    }
+
+    pub fn eventfd(&self, vector: usize) -> &EventFd {
+        &self.eventfds[vector]
+    }
+
+    pub fn now_ns(&self) -> u64 {
+        self.regs.now_ns()
     }
 }
 
@@ -158,7 +193,11 @@ fn build_card(cfg: &WorldConfig, i: u64) -> Result<(Card, CardHandle), String> {
     let phy = cfg.phy;
     let bus = cfg.bus.clone().unwrap_or_else(|| AxiMemConfig::pcie_gen2_x4(phy.clocks_per_us()));
     let memory = SharedMemory::new(super::memory::DEFAULT_BASE + (i << 36), cfg.memory);
-    let mut nic = NicModel::new(engines::build(phy, cfg.engine)?, phy, memory.clone(), AxiMemConfig { seed: cfg.seed ^ i, ..bus })?;
+    let mut engine = engines::build(phy, cfg.engine)?;
+    if let (0, Some((path, limit))) = (i, &cfg.vcd) {
+        engine = engines::with_vcd(engine, phy, path, Some(*limit))?;
+    }
+    let mut nic = NicModel::new(engine, phy, memory.clone(), AxiMemConfig { seed: cfg.seed ^ i, ..bus })?;
     let mk = || EventFd::new(EFD_NONBLOCK).map_err(|e| format!("eventfd: {e}"));
     let eventfds = [mk()?, mk()?, mk()?];
     for (v, fd) in eventfds.iter().enumerate() {
@@ -167,7 +206,7 @@ fn build_card(cfg: &WorldConfig, i: u64) -> Result<(Card, CardHandle), String> {
     nic.reset(8);
     let (tx, rx) = channel();
     let cycles = Arc::new(AtomicU64::new(0));
-    let handle = CardHandle { requests: tx, memory, eventfds, cycles: cycles.clone(), phy };
+    let handle = CardHandle { regs: Registers { requests: tx, cycles: cycles.clone(), phy }, memory, eventfds };
     Ok((Card { nic, requests: rx, replies: Default::default(), cycles }, handle))
 }
 
@@ -241,9 +280,52 @@ struct Capture {
     decoders: [PinDecoder; 2],
     frames: Vec<WireFrame>,
     limit: usize,
+    /// Integrated PHY: each card's line samples (one word per core clock), decoded at the end.
+    words: [Vec<u64>; 2],
 }
 
+/// Line words kept per card for a capture of the integrated PHY's line (8 samples each: a
+/// 16 M-word cap is 1.6 s of a 10 Mb/s line).
+const MAX_CAPTURE_WORDS: usize = 16 << 20;
+
 impl Capture {
+    fn see_words(&mut self, from: usize, w: u64) {
+        if self.limit > 0 && self.words[from].len() < MAX_CAPTURE_WORDS {
+            self.words[from].push(w);
+        }
+    }
+
+    /// Decode the integrated PHY's line captures into frames, in time order.
+    fn finish(mut self, core_ps: f64) -> Vec<WireFrame> {
+        use nic_hdl::model::line::{decode_samples, words_to_samples};
+        let samples_per_bit = nic_hdl::phy::manchester_rx::RxConfig::default().samples_per_bit;
+        let w = nic_hdl::top::rx_path::MANCHESTER_W;
+        for from in 0..2 {
+            let words = std::mem::take(&mut self.words[from]);
+            if words.is_empty() {
+                continue;
+            }
+            match decode_samples(&words_to_samples(&words, w), samples_per_bit) {
+                Ok(line) => {
+                    for f in line.frames {
+                        let n = f.bytes.len();
+                        let frame = if n >= 5 && crc32fast::hash(&f.bytes[..n - 4]).to_le_bytes() == f.bytes[n - 4..] {
+                            TxFrame::Good(f.bytes[..n - 4].to_vec())
+                        } else {
+                            TxFrame::Bad { bytes: f.bytes, why: "bad FCS" }
+                        };
+                        let time_ns = (f.start_sample as f64 * core_ps / w as f64 / 1000.0) as u64;
+                        self.frames.push(WireFrame { time_ns, from, frame });
+                    }
+                }
+                Err(e) => tracing::warn!(?e, card = from, "the line capture does not decode"),
+            }
+        }
+        self.frames.sort_by_key(|f| f.time_ns);
+        self.frames.truncate(self.limit);
+        self.frames
+    }
+
     fn see(&mut self, from: usize, s: PinSample, t_fs: u64) {
         if self.limit == 0 {
             return;
@@ -275,7 +357,8 @@ fn run(mut cards: Vec<Card>, mut tap: Option<TapLine>, cfg: &WorldConfig, stop: 
     let mut next = [period_fs[0], period_fs[1] + period_fs[1] / 3, period_fs[2], period_fs[3].saturating_add(period_fs[3] / 5)];
     let mut wires = [0u64, 1].map(|i| Wire { ber: cfg.ber.clamp(0.0, 1.0), rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ (0x3E1 + i)) });
     let mii = phy == Phy::Mii;
-    let mut capture = Capture { decoders: [PinDecoder::new(mii), PinDecoder::new(mii)], frames: Vec::new(), limit: cfg.capture };
+    let mut capture =
+        Capture { decoders: [PinDecoder::new(mii), PinDecoder::new(mii)], frames: Vec::new(), limit: cfg.capture, words: [Vec::new(), Vec::new()] };
     // Integrated PHY: line words in flight from each card to the other.
     let mut words = [0u64; 2];
     let data_bits = if mii { 4 } else { 8 };
@@ -288,6 +371,7 @@ fn run(mut cards: Vec<Card>, mut tap: Option<TapLine>, cfg: &WorldConfig, stop: 
                 cards[i].nic.set_rx_samples(words[1 - i]);
                 cards[i].nic.core_cycle();
                 words[i] = cards[i].nic.tx_samples();
+                capture.see_words(i, words[i]);
             }
             // GMII: a card's transmit clock is its core clock, and the far end's receive clock.
             (Phy::Gmii, 0, Some(line)) => {
@@ -342,7 +426,7 @@ fn run(mut cards: Vec<Card>, mut tap: Option<TapLine>, cfg: &WorldConfig, stop: 
             }
         }
     }
-    let mut report = WorldReport { wire: capture.frames, tap: tap.map(|t| t.stats), ..Default::default() };
+    let mut report = WorldReport { wire: capture.finish(core), tap: tap.map(|t| t.stats), ..Default::default() };
     for (k, c) in cards.iter().enumerate() {
         report.cycles[k] = c.nic.cycles;
         report.msi_sent[k] = c.nic.msi.sent;

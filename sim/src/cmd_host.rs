@@ -1,0 +1,139 @@
+//! `nic host`: the same host software (driver, stack, services) on a simulated card or on a
+//! board through VFIO.
+//!
+//! * `--device vfio:0000:03:00.0`: the board (see `docs/hardware.md`); a missing or unbound
+//!   device fails with the driver's one-line message saying what to do.
+//! * `--device sim`: the simulated card, its wire joined to a second simulated card whose
+//!   host (the next address up) checks this one: an HTTP `GET /` when `--http` is given, and
+//!   echo over UDP when `--echo` is. Then both keep running until SIGINT/SIGTERM or
+//!   `--duration`.
+use crate::cmd_tap::parse_cidr;
+use crate::host::{Host, HostConfig};
+use crate::model::engines::EngineChoice;
+use crate::model::world::{World, WorldConfig};
+use crate::services::{card_report, stack_report, Services};
+use crate::sim_backend::SimBackend;
+use nic_driver::VfioBackend;
+use nic_stack::threaded::UdpSocket;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub const USAGE: &str = "usage: nic host --device sim|vfio:DDDD:BB:DD.F --ip A.B.C.D/N [--http DIR] [--echo PORT] [--duration SECS] [--engine auto|rust-hdl|verilator]";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeviceArg {
+    Sim,
+    Vfio(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct HostOptions {
+    pub device: DeviceArg,
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+    pub http: Option<PathBuf>,
+    pub echo: Option<u16>,
+    pub duration: Option<Duration>,
+    pub engine: EngineChoice,
+}
+
+pub fn parse_args(args: &[String]) -> Result<HostOptions, String> {
+    let (mut device, mut ip, mut http, mut echo, mut duration, mut engine) = (None, None, None, None, None, EngineChoice::Auto);
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--device" => {
+                let v = value()?;
+                device = Some(match v.as_str() {
+                    "sim" => DeviceArg::Sim,
+                    v if v.starts_with("vfio:") => DeviceArg::Vfio(v["vfio:".len()..].to_string()),
+                    _ => return Err(format!("--device: `{v}` is not sim or vfio:DDDD:BB:DD.F")),
+                });
+            }
+            "--ip" => ip = Some(parse_cidr(&value()?)?),
+            "--http" => http = Some(PathBuf::from(value()?)),
+            "--echo" => echo = Some(value()?.parse().ok().filter(|p: &u16| *p > 0).ok_or("--echo: not a port number 1..65535")?),
+            "--duration" => duration = Some(Duration::from_secs_f64(value()?.parse().ok().filter(|s: &f64| *s > 0.0).ok_or("--duration: not a positive number of seconds")?)),
+            "--engine" => {
+                let v = value()?;
+                engine = EngineChoice::parse(&v).ok_or_else(|| format!("--engine: `{v}` is not auto, rust-hdl or verilator"))?;
+            }
+            other => return Err(format!("unknown option `{other}`")),
+        }
+    }
+    let (ip, prefix) = ip.ok_or("--ip A.B.C.D/N is required")?;
+    Ok(HostOptions { device: device.ok_or("--device sim|vfio:DDDD:BB:DD.F is required")?, ip, prefix, http, echo, duration, engine })
+}
+
+fn mac_for(ip: Ipv4Addr) -> [u8; 6] {
+    let b = ip.octets();
+    [0x02, 0x4E, b[0], b[1], b[2], b[3]]
+}
+
+fn wait(duration: Option<Duration>) {
+    crate::signals::install();
+    let start = Instant::now();
+    while !crate::signals::stop_requested() && duration.is_none_or(|d| start.elapsed() < d) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn run(o: &HostOptions) -> Result<(), (u8, String)> {
+    let cfg = HostConfig { name: "host".into(), mac: mac_for(o.ip), ip: o.ip, prefix: o.prefix, seed: 0x4057 };
+    match &o.device {
+        DeviceArg::Vfio(addr) => {
+            let backend = VfioBackend::open(addr, 64 << 20).map_err(|e| (2, e.to_string()))?;
+            let host = Host::start(backend, cfg).map_err(|e| (1, e))?;
+            let services = Services::start(&host, o.http.as_deref(), o.echo).map_err(|e| (2, e))?;
+            println!("nic host: {} up on the board at {addr}; Ctrl-C stops", o.ip);
+            wait(o.duration);
+            for line in stack_report(&host).into_iter().chain(services.report()) {
+                println!("  {line}");
+            }
+            services.stop();
+            Ok(())
+        }
+        DeviceArg::Sim => {
+            let (world, [card, peer_card]) =
+                World::start(&WorldConfig { engine: o.engine, ..WorldConfig::default() }).map_err(|e| (1, e))?;
+            let regs = card.regs.clone();
+            let host = Host::start(SimBackend::new(card, "host"), cfg).map_err(|e| (1, e))?;
+            let services = Services::start(&host, o.http.as_deref(), o.echo).map_err(|e| (2, e))?;
+            let peer_ip = Ipv4Addr::from(u32::from(o.ip).wrapping_add(1));
+            let peer_cfg = HostConfig { name: "peer".into(), mac: mac_for(peer_ip), ip: peer_ip, prefix: o.prefix, seed: 0x9EE2 };
+            let peer = Host::start(SimBackend::new(peer_card, "peer"), peer_cfg).map_err(|e| (1, e))?;
+            println!("nic host: {}/{} up on a simulated card; the peer card's host is {peer_ip}", o.ip, o.prefix);
+            if o.http.is_some() {
+                match nic_apps::http::http_get(&peer.net(), SocketAddrV4::new(o.ip, 80), "/", Duration::from_secs(30)) {
+                    Ok(r) => println!("  peer: GET / → {} ({} bytes)", r.status, r.body.len()),
+                    Err(e) => println!("  peer: GET / failed: {e}"),
+                }
+            }
+            if let Some(port) = o.echo {
+                let check = || -> std::io::Result<bool> {
+                    let mut u = UdpSocket::bind(&peer.net(), SocketAddrV4::new(peer_ip, 0))?;
+                    u.set_read_timeout(Some(Duration::from_secs(30)));
+                    u.send_to(b"hello card", SocketAddrV4::new(o.ip, port))?;
+                    let mut buf = [0u8; 32];
+                    let (n, _) = u.recv_from(&mut buf)?;
+                    Ok(&buf[..n] == b"hello card")
+                };
+                println!("  peer: UDP echo → {}", match check() {
+                    Ok(true) => "byte-exact".to_string(),
+                    Ok(false) => "different".to_string(),
+                    Err(e) => format!("failed: {e}"),
+                });
+            }
+            wait(o.duration);
+            for line in card_report(&regs).into_iter().chain(stack_report(&host)).chain(services.report()) {
+                println!("  {line}");
+            }
+            services.stop();
+            drop((host, peer));
+            world.stop();
+            Ok(())
+        }
+    }
+}
