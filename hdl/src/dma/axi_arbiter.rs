@@ -240,10 +240,30 @@ impl Logic for AxiArbiter {
         self.m_axi_awvalid.next = self.m_awvalid.val();
         self.m_axi_wvalid.next = self.m_wvalid.val();
         self.m_axi_wlast.next = self.m_wlast.val();
-        self.s0_awready.next = self.m_axi_awready.val() & self.aw_open.val() & !self.w_g.val();
-        self.s1_awready.next = self.m_axi_awready.val() & self.aw_open.val() & self.w_g.val();
-        self.s0_wready.next = self.m_axi_wready.val() & self.w_open.val() & !self.w_g.val();
-        self.s1_wready.next = self.m_axi_wready.val() & self.w_open.val() & self.w_g.val();
+        // The readies are `aw_open`/`w_open` and `w_g` written out from ports and registers, one
+        // statement each: a master computes its W payload in the block that reads these
+        // readies, and Verilator (UNOPTFLAT) can split a statement out of this block only if
+        // it uses no local of the kernel. Same values as the locals above.
+        self.s0_awready.next = self.m_axi_awready.val()
+            & (self.w_busy.q.val() | self.s0_awvalid.val() | self.s1_awvalid.val())
+            & !self.aw_sent.q.val()
+            & !((self.w_busy.q.val() & self.w_owner.q.val())
+                | (!self.w_busy.q.val() & self.s1_awvalid.val() & (!self.s0_awvalid.val() | !self.w_last.q.val())));
+        self.s1_awready.next = self.m_axi_awready.val()
+            & (self.w_busy.q.val() | self.s0_awvalid.val() | self.s1_awvalid.val())
+            & !self.aw_sent.q.val()
+            & ((self.w_busy.q.val() & self.w_owner.q.val())
+                | (!self.w_busy.q.val() & self.s1_awvalid.val() & (!self.s0_awvalid.val() | !self.w_last.q.val())));
+        self.s0_wready.next = self.m_axi_wready.val()
+            & (self.w_busy.q.val() | self.s0_awvalid.val() | self.s1_awvalid.val())
+            & !self.w_done.q.val()
+            & !((self.w_busy.q.val() & self.w_owner.q.val())
+                | (!self.w_busy.q.val() & self.s1_awvalid.val() & (!self.s0_awvalid.val() | !self.w_last.q.val())));
+        self.s1_wready.next = self.m_axi_wready.val()
+            & (self.w_busy.q.val() | self.s0_awvalid.val() | self.s1_awvalid.val())
+            & !self.w_done.q.val()
+            & ((self.w_busy.q.val() & self.w_owner.q.val())
+                | (!self.w_busy.q.val() & self.s1_awvalid.val() & (!self.s0_awvalid.val() | !self.w_last.q.val())));
         self.aw_fin.next = self.aw_sent.q.val() | (self.m_awvalid.val() & self.m_axi_awready.val());
         self.w_fin.next = self.w_done.q.val() | (self.m_wvalid.val() & self.m_axi_wready.val() & self.m_wlast.val());
         if self.w_active.val() {

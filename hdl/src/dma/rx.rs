@@ -647,7 +647,11 @@ impl Logic for RxDma {
         self.b_idx.next = self.b_cnt.q.val().get_bits::<4>(0);
 
         // ---- Frame side.
-        self.in_ready.next = false;
+        // `in_ready` reads only registers, in one statement: the FIFO computes `out_valid`
+        // in the always-block that reads `out_ready`, and Verilator (UNOPTFLAT) can split
+        // this statement out of ours only if it uses no local of the kernel.
+        self.in_ready.next = (self.p_state.q.val() == RxPState::Drain)
+            | ((self.p_state.q.val() == RxPState::Stream) & ((self.wq_wr.q.val() - self.wq_rd.q.val()) != self.k_wq.val()));
         match self.p_state.q.val() {
             RxPState::Idle => {
                 if self.in_valid.val() & !self.err.q.val() {
@@ -683,7 +687,6 @@ impl Logic for RxDma {
                 }
             }
             RxPState::Stream => {
-                self.in_ready.next = !self.wq_full.val();
                 self.take.next = self.in_valid.val() & !self.wq_full.val();
                 if self.take.val() {
                     self.f_left.d.next = self.f_left.q.val() - 1;
@@ -711,7 +714,6 @@ impl Logic for RxDma {
                 }
             }
             RxPState::Drain => {
-                self.in_ready.next = true;
                 if self.in_valid.val() {
                     self.f_left.d.next = self.f_left.q.val() - 1;
                     if self.last_byte.val() {
@@ -1009,12 +1011,19 @@ impl Logic for RxDma {
         self.no_buffer_drops.next = self.cnt_nobuf.count.val();
         self.dma_errors.next = self.cnt_err.count.val();
         self.writing.next = self.p_state.q.val() == RxPState::Stream;
-        self.axi_awvalid.next = self.aw_valid.val();
+        // The two valids are the locals `aw_valid`/`w_valid` recomputed from registers alone, in
+        // one statement each: the arbiter's `awready`/`wready` depend on these valids, and
+        // Verilator (UNOPTFLAT) can split a statement out of this block only if it uses no
+        // local of the kernel.
+        self.axi_awvalid.next = ((self.i_state.q.val() == RxIState::DataAw) | (self.i_state.q.val() == RxIState::CplAw))
+            & ((self.aw_cnt.q.val() - self.b_cnt.q.val()) != self.k_max_writes.val());
         self.axi_awaddr.next = self.i_addr.q.val();
         self.axi_awlen.next = self.i_len.q.val();
         self.axi_awsize.next = 3.into();
         self.axi_awburst.next = 1.into();
-        self.axi_wvalid.next = self.w_valid.val();
+        self.axi_wvalid.next = ((self.i_state.q.val() == RxIState::DataW) & (self.wq_rd.q.val() != self.wq_seen.q.val()))
+            | (self.i_state.q.val() == RxIState::CplW0)
+            | (self.i_state.q.val() == RxIState::CplW1);
         self.axi_wdata.next = self.w_data.val();
         self.axi_wstrb.next = self.w_strb.val();
         self.axi_wlast.next = self.w_last.val();

@@ -153,7 +153,10 @@ impl TapLine {
                         continue;
                     }
                     self.stats.from_linux += 1;
-                    let frame = self.buf[..n].to_vec();
+                    // Linux hands over frames unpadded (an ARP request is 42 bytes); the
+                    // sending MAC pads to the 60-byte minimum, as a real NIC would.
+                    let mut frame = self.buf[..n].to_vec();
+                    frame.resize(n.max(60), 0);
                     for f in self.to_card.pass(frame, &mut self.stats.impaired_lost) {
                         self.enc.push_frame(&f);
                     }
