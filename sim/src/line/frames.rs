@@ -49,8 +49,8 @@ pub enum TxFrame {
 #[derive(Default)]
 pub struct PinDecoder {
     mii: bool,
+    /// Bytes (GMII) or nibbles (MII) of the transmission in progress.
     bytes: Vec<u8>,
-    low_nibble: Option<u8>,
     error: bool,
     active: bool,
 }
@@ -65,10 +65,8 @@ impl PinDecoder {
             self.active = true;
             self.error |= s.er;
             if self.mii {
-                match self.low_nibble.take() {
-                    None => self.low_nibble = Some(s.data & 0xF),
-                    Some(lo) => self.bytes.push(lo | (s.data & 0xF) << 4),
-                }
+                // Nibbles are kept one per entry; they are paired once the SFD is found.
+                self.bytes.push(s.data & 0xF);
             } else {
                 self.bytes.push(s.data);
             }
@@ -78,10 +76,26 @@ impl PinDecoder {
             return None;
         }
         self.active = false;
-        self.low_nibble = None;
-        let bytes = std::mem::take(&mut self.bytes);
+        let mut bytes = std::mem::take(&mut self.bytes);
+        if self.mii {
+            bytes = Self::pair_nibbles(&bytes);
+        }
         let error = std::mem::replace(&mut self.error, false);
         Some(Self::check(bytes, error))
+    }
+
+    /// MII nibbles (low first) → bytes, aligned on the SFD (preamble nibbles 0x5, then 0xD):
+    /// a PHY may deliver any number of preamble nibbles, odd ones included.
+    fn pair_nibbles(nibbles: &[u8]) -> Vec<u8> {
+        match nibbles.iter().position(|&n| n != 0x5) {
+            Some(i) if i > 0 && nibbles[i] == 0xD => {
+                let mut out = vec![0x55, 0xD5];
+                out.extend(nibbles[i + 1..].chunks_exact(2).map(|p| p[0] | p[1] << 4));
+                out
+            }
+            // No SFD: keep the nibbles so the check reports it.
+            _ => nibbles.to_vec(),
+        }
     }
 
     fn check(bytes: Vec<u8>, error: bool) -> TxFrame {
