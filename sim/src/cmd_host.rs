@@ -84,7 +84,7 @@ pub fn run(o: &HostOptions) -> Result<(), (u8, String)> {
     let cfg = HostConfig { name: "host".into(), mac: mac_for(o.ip), ip: o.ip, prefix: o.prefix, seed: 0x4057 };
     match &o.device {
         DeviceArg::Vfio(addr) => {
-            let backend = VfioBackend::open(addr, 64 << 20).map_err(|e| (2, e.to_string()))?;
+            let backend = VfioBackend::open(addr, Host::nic_config(&cfg).dma_bytes()).map_err(|e| (2, e.to_string()))?;
             let host = Host::start(backend, cfg).map_err(|e| (1, e))?;
             let services = Services::start(&host, o.http.as_deref(), o.echo).map_err(|e| (2, e))?;
             println!("nic host: {} up on the board at {addr}; Ctrl-C stops", o.ip);

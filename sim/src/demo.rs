@@ -164,6 +164,10 @@ pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
     println!("  application (HTTP, echo) → stack (TCP/UDP/IPv4/ARP) → driver → card registers, DMA, MSI");
     println!("  → gateware (MAC, filter, FIFO, PHY; {}) → wire → the other card, and back", o.phy.describe());
     println!("  engine {}, seed {}, clock offset {:+} ppm, bit error rate {:e}\n", o.engine.name(), o.seed, o.ppm, o.ber);
+    if o.engine == EngineChoice::Auto && o.engine.resolve() == EngineChoice::RustHdl {
+        println!("  note: Verilator is not installed, so the cards run on Rust-HDL's own simulator, about");
+        println!("  340 times slower: this takes minutes. `apt-get install verilator` (tests/run does it).\n");
+    }
 
     p.say("building the cards (a first Verilator build takes about a minute, then it is cached)");
     let cfg = WorldConfig {

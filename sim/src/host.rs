@@ -31,10 +31,15 @@ pub struct Host {
 }
 
 impl Host {
+    /// The driver's settings for a host: moderation of an interrupt per 8 frames or 20 µs,
+    /// whichever comes first.
+    pub fn nic_config(config: &HostConfig) -> NicConfig {
+        NicConfig { mac: config.mac, irq_mod_frames: 8, irq_mod_time_us: 20, ..NicConfig::default() }
+    }
+
     /// Bring the card up with the driver and start the stack on it.
     pub fn start<B: Backend + 'static>(backend: B, config: HostConfig) -> Result<Host, String> {
-        // Moderation: an interrupt per 8 frames or 20 µs, whichever comes first.
-        let nic_cfg = NicConfig { mac: config.mac, irq_mod_frames: 8, irq_mod_time_us: 20, ..NicConfig::default() };
+        let nic_cfg = Self::nic_config(&config);
         let nic = Nic::new(backend, nic_cfg).map_err(|e| format!("{}: bring-up: {e}", config.name))?;
         let dev = IrqDevice::new(nic).map_err(|e| format!("{}: {e}", config.name))?;
         let iface = Interface::new(InterfaceConfig::new(MacAddr(config.mac), config.ip, config.prefix), dev.caps(), config.seed);
