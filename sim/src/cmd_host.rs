@@ -7,6 +7,7 @@
 //!   host (the next address up) checks this one: an HTTP `GET /` when `--http` is given, and
 //!   echo over UDP when `--echo` is. Then both keep running until SIGINT/SIGTERM or
 //!   `--duration`.
+use crate::cli::Args;
 use crate::cmd_tap::parse_cidr;
 use crate::host::{Host, HostConfig};
 use crate::model::engines::EngineChoice;
@@ -40,27 +41,23 @@ pub struct HostOptions {
 
 pub fn parse_args(args: &[String]) -> Result<HostOptions, String> {
     let (mut device, mut ip, mut http, mut echo, mut duration, mut engine) = (None, None, None, None, None, EngineChoice::Auto);
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
+    let mut a = Args::new(args);
+    while let Some(flag) = a.next_flag() {
         match flag.as_str() {
             "--device" => {
-                let v = value()?;
-                device = Some(match v.as_str() {
-                    "sim" => DeviceArg::Sim,
-                    v if v.starts_with("vfio:") => DeviceArg::Vfio(v["vfio:".len()..].to_string()),
-                    _ => return Err(format!("--device: `{v}` is not sim or vfio:DDDD:BB:DD.F")),
+                let v = a.value()?;
+                device = Some(match v.strip_prefix("vfio:") {
+                    _ if v == "sim" => DeviceArg::Sim,
+                    Some(addr) => DeviceArg::Vfio(addr.to_string()),
+                    None => return Err(format!("--device: `{v}` is not sim or vfio:DDDD:BB:DD.F")),
                 });
             }
-            "--ip" => ip = Some(parse_cidr(&value()?)?),
-            "--http" => http = Some(PathBuf::from(value()?)),
-            "--echo" => echo = Some(value()?.parse().ok().filter(|p: &u16| *p > 0).ok_or("--echo: not a port number 1..65535")?),
-            "--duration" => duration = Some(Duration::from_secs_f64(value()?.parse().ok().filter(|s: &f64| *s > 0.0).ok_or("--duration: not a positive number of seconds")?)),
-            "--engine" => {
-                let v = value()?;
-                engine = EngineChoice::parse(&v).ok_or_else(|| format!("--engine: `{v}` is not auto, rust-hdl or verilator"))?;
-            }
-            other => return Err(format!("unknown option `{other}`")),
+            "--ip" => ip = Some(parse_cidr(&a.value()?)?),
+            "--http" => http = Some(PathBuf::from(a.value()?)),
+            "--echo" => echo = Some(a.parse_where("a port number 1..65535", |p: &u16| *p > 0)?),
+            "--duration" => duration = Some(Duration::from_secs_f64(a.parse_where("a positive number of seconds", |s: &f64| *s > 0.0)?)),
+            "--engine" => engine = a.engine()?,
+            _ => return Err(a.unknown()),
         }
     }
     let (ip, prefix) = ip.ok_or("--ip A.B.C.D/N is required")?;

@@ -5,6 +5,7 @@
 //! up through DMA, the driver and the stack; replies go back through the gateware's transmit
 //! path to the TAP. Serves HTTP (port 80) and echo (TCP and UDP), answers ping, runs until
 //! SIGINT/SIGTERM or `--duration`, and prints its counters on exit.
+use crate::cli::Args;
 use crate::host::{Host, HostConfig};
 use crate::line::tap::{TapImpairments, TapLine};
 use crate::model::engines::EngineChoice;
@@ -60,32 +61,23 @@ pub fn parse_args(args: &[String]) -> Result<TapOptions, String> {
         engine: EngineChoice::Auto,
     };
     let mut mac = None;
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
-        let prob = |v: String| v.parse::<f64>().ok().filter(|p| (0.0..=0.5).contains(p)).ok_or_else(|| format!("{flag}: `{v}` is not a probability 0..0.5"));
+    let mut a = Args::new(args);
+    let prob = "a probability 0..0.5";
+    while let Some(flag) = a.next_flag() {
         match flag.as_str() {
-            "--tap" => tap = Some(value()?),
-            "--ip" => ip = Some(parse_cidr(&value()?)?),
-            "--mac" => mac = Some(crate::replay::parse_mac(&value()?).map_err(|e| format!("--mac: {e}"))?),
-            "--http" => o.http = Some(PathBuf::from(value()?)),
-            "--echo" => o.echo = Some(value()?.parse().ok().filter(|p| *p > 0).ok_or("--echo: not a port number 1..65535")?),
-            "--duration" => o.duration = Some(Duration::from_secs_f64(value()?.parse().ok().filter(|s: &f64| *s > 0.0).ok_or("--duration: not a positive number of seconds")?)),
-            "--phy" => {
-                let v = value()?;
-                o.phy = match Phy::parse(&v) {
-                    Some(p @ (Phy::Gmii | Phy::Mii)) => p,
-                    _ => return Err(format!("--phy: `{v}` is not gmii or mii (the TAP bridge drives an external PHY's pins)")),
-                };
-            }
-            "--loss" => o.impair.loss = prob(value()?)?,
-            "--reorder" => o.impair.reorder = prob(value()?)?,
-            "--seed" => o.impair.seed = value()?.parse().map_err(|_| "--seed: not a whole number")?,
-            "--engine" => {
-                let v = value()?;
-                o.engine = EngineChoice::parse(&v).ok_or_else(|| format!("--engine: `{v}` is not auto, rust-hdl or verilator"))?;
-            }
-            other => return Err(format!("unknown option `{other}`")),
+            "--tap" => tap = Some(a.value()?),
+            "--ip" => ip = Some(parse_cidr(&a.value()?)?),
+            "--mac" => mac = Some(a.mac()?),
+            "--http" => o.http = Some(PathBuf::from(a.value()?)),
+            "--echo" => o.echo = Some(a.parse_where("a port number 1..65535", |p: &u16| *p > 0)?),
+            "--duration" => o.duration = Some(Duration::from_secs_f64(a.parse_where("a positive number of seconds", |s: &f64| *s > 0.0)?)),
+            // The bridge drives an external PHY chip's pins.
+            "--phy" => o.phy = a.phy(&[Phy::Gmii, Phy::Mii])?,
+            "--loss" => o.impair.loss = a.parse_where(prob, |p: &f64| (0.0..=0.5).contains(p))?,
+            "--reorder" => o.impair.reorder = a.parse_where(prob, |p: &f64| (0.0..=0.5).contains(p))?,
+            "--seed" => o.impair.seed = a.parse("a whole number")?,
+            "--engine" => o.engine = a.engine()?,
+            _ => return Err(a.unknown()),
         }
     }
     o.tap = tap.ok_or("--tap NAME is required")?;

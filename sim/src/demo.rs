@@ -6,6 +6,7 @@
 //! 404, 405 among them), uses echo over TCP and UDP, and transfers a file checked by its
 //! CRC-32. Then each layer's counters, the HTTP results, simulated time and throughput; the
 //! wire goes to a pcap, and with `--vcd` card A's ports to a waveform.
+use crate::cli::Args;
 use crate::host::{Host, HostConfig};
 use crate::model::engines::EngineChoice;
 use crate::model::world::{WireFrame, World, WorldConfig, WorldReport};
@@ -52,26 +53,18 @@ impl Default for DemoOptions {
 
 pub fn parse_args(args: &[String]) -> Result<DemoOptions, String> {
     let mut o = DemoOptions::default();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
-        let num = |v: String| v.parse::<f64>().map_err(|_| format!("{flag}: `{v}` is not a number"));
+    let mut a = Args::new(args);
+    while let Some(flag) = a.next_flag() {
         match flag.as_str() {
-            "--phy" => {
-                let v = value()?;
-                o.phy = Phy::parse(&v).ok_or_else(|| format!("--phy: `{v}` is not gmii, mii or manchester"))?;
-            }
-            "--seed" => o.seed = value()?.parse().map_err(|_| "--seed: not a whole number".to_string())?,
-            "--size" => o.size = value()?.parse().map_err(|_| "--size: not a whole number of bytes".to_string())?,
-            "--ppm" => o.ppm = num(value()?)?,
-            "--ber" => o.ber = num(value()?)?,
-            "--pcap" => o.pcap = value()?,
-            "--vcd" => o.vcd = Some(value()?),
-            "--engine" => {
-                let v = value()?;
-                o.engine = EngineChoice::parse(&v).ok_or_else(|| format!("--engine: `{v}` is not auto, rust-hdl or verilator"))?;
-            }
-            other => return Err(format!("unknown option `{other}`")),
+            "--phy" => o.phy = a.phy(&[Phy::Gmii, Phy::Mii, Phy::Manchester])?,
+            "--seed" => o.seed = a.parse("a whole number")?,
+            "--size" => o.size = a.parse("a whole number of bytes")?,
+            "--ppm" => o.ppm = a.parse("a number")?,
+            "--ber" => o.ber = a.parse("a number")?,
+            "--pcap" => o.pcap = a.value()?,
+            "--vcd" => o.vcd = Some(a.value()?),
+            "--engine" => o.engine = a.engine()?,
+            _ => return Err(a.unknown()),
         }
     }
     if !(1..=64 << 20).contains(&o.size) {
@@ -87,7 +80,7 @@ pub fn parse_args(args: &[String]) -> Result<DemoOptions, String> {
 #[derive(Clone, Debug)]
 pub struct DemoReport {
     /// (request, expected status, got status).
-    pub http: Vec<(String, u16, u16)>,
+    pub http: HttpResults,
     pub transfer_bytes: u64,
     pub transfer_sim_ns: u64,
     pub echo_ok: bool,
@@ -105,7 +98,10 @@ impl Progress {
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Host B's checks against host A. Errors are what failed.
-fn client(net: &NetHandle, server: SocketAddrV4, p: &Progress) -> Result<(Vec<(String, u16, u16)>, bool), String> {
+/// (request, expected status, status received) for each request made.
+type HttpResults = Vec<(String, u16, u16)>;
+
+fn client(net: &NetHandle, server: SocketAddrV4, p: &Progress) -> Result<(HttpResults, bool), String> {
     fn e(what: &str) -> impl FnOnce(std::io::Error) -> String + '_ {
         move |err| format!("{what}: {err}")
     }

@@ -1,5 +1,6 @@
 //! nic-sim: the simulation model of the card and the front-door binary `nic`.
 pub mod bench;
+pub mod cli;
 pub mod cmd_host;
 pub mod cmd_tap;
 pub mod demo;

@@ -9,6 +9,7 @@
 //!   nic bench linerate [--frames N] [--engine auto|rust-hdl|verilator]
 use nic_sim::line_demo::{self, DemoOptions};
 use nic_sim::model::engines::EngineChoice;
+use nic_sim::cli::Args;
 use nic_sim::model::Phy;
 use nic_sim::{bench, replay};
 use std::process::ExitCode;
@@ -18,23 +19,18 @@ const BENCH_USAGE: &str = "usage: nic bench linerate [--frames N] [--engine auto
 
 fn parse_line(args: &[String]) -> Result<DemoOptions, String> {
     let mut o = DemoOptions::default();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
-        let num = |v: String| v.parse::<f64>().map_err(|_| format!("{flag}: `{v}` is not a number"));
+    let mut a = Args::new(args);
+    while let Some(flag) = a.next_flag() {
         match flag.as_str() {
-            "--phy" => {
-                let v = value()?;
-                o.phy = Phy::parse(&v).ok_or_else(|| format!("--phy: `{v}` is not gmii, mii or manchester"))?;
-            }
-            "--frames" => o.frames = num(value()?)? as usize,
-            "--seed" => o.seed = num(value()?)? as u64,
-            "--ppm" => o.ppm = num(value()?)?,
-            "--jitter" => o.jitter_ui = num(value()?)?,
-            "--ber" => o.ber = num(value()?)?,
-            "--max-len" => o.max_len = num(value()?)? as usize,
-            "--pcap" => o.pcap = value()?,
-            other => return Err(format!("unknown option `{other}`")),
+            "--phy" => o.phy = a.phy(&[Phy::Gmii, Phy::Mii, Phy::Manchester])?,
+            "--frames" => o.frames = a.parse("a whole number")?,
+            "--seed" => o.seed = a.parse("a whole number")?,
+            "--ppm" => o.ppm = a.parse("a number")?,
+            "--jitter" => o.jitter_ui = a.parse("a number")?,
+            "--ber" => o.ber = a.parse("a number")?,
+            "--max-len" => o.max_len = a.parse("a whole number")?,
+            "--pcap" => o.pcap = a.value()?,
+            _ => return Err(a.unknown()),
         }
     }
     if !(1..=100_000).contains(&o.frames) {
@@ -76,19 +72,21 @@ fn run_bench(args: &[String]) -> ExitCode {
         eprintln!("{BENCH_USAGE}");
         return ExitCode::from(2);
     }
-    let mut frames: Option<usize> = None;
-    let mut engine = EngineChoice::Auto;
-    let mut it = args[1..].iter();
-    while let Some(flag) = it.next() {
-        let value = it.next();
-        match (flag.as_str(), value) {
-            ("--frames", Some(v)) if v.parse::<usize>().is_ok_and(|n| (10..=1_000_000).contains(&n)) => frames = v.parse().ok(),
-            ("--engine", Some(v)) if EngineChoice::parse(v).is_some() => engine = EngineChoice::parse(v).expect("checked"),
-            _ => {
-                eprintln!("nic bench: bad option `{flag}` (--frames takes 10..=1000000)\n{BENCH_USAGE}");
-                return ExitCode::from(2);
+    let (mut frames, mut engine) = (None, EngineChoice::Auto);
+    let mut a = Args::new(&args[1..]);
+    let parsed: Result<(), String> = (|| {
+        while let Some(flag) = a.next_flag() {
+            match flag.as_str() {
+                "--frames" => frames = Some(a.parse_where("10 to 1000000", |n: &usize| (10..=1_000_000).contains(n))?),
+                "--engine" => engine = a.engine()?,
+                _ => return Err(a.unknown()),
             }
         }
+        Ok(())
+    })();
+    if let Err(e) = parsed {
+        eprintln!("nic bench: {e}\n{BENCH_USAGE}");
+        return ExitCode::from(2);
     }
     let mut results = Vec::new();
     for (size, default_frames) in [(64, 20_000), (512, 4_000), (1518, 1_500)] {

@@ -6,6 +6,7 @@
 //! buffers and reaps completions; every frame that reached host memory is written to the
 //! output, FCS stripped, in order. The last line on stdout is one JSON object of the
 //! device's counters, read through its registers.
+use crate::cli::Args;
 use crate::model::engines::{self, EngineChoice};
 use crate::model::host_rx::{memory_needed, RxHostConfig};
 use crate::model::memory::{SharedMemory, DEFAULT_BASE};
@@ -33,23 +34,6 @@ pub struct ReplayOptions {
     pub engine: EngineChoice,
 }
 
-/// `02:00:00:00:00:01` → bytes; an error names the text.
-pub fn parse_mac(s: &str) -> Result<[u8; 6], String> {
-    let parts: Vec<&str> = s.split(':').collect();
-    let bad = || format!("`{s}` is not a MAC address like 02:00:00:00:00:01");
-    if parts.len() != 6 {
-        return Err(bad());
-    }
-    let mut mac = [0u8; 6];
-    for (b, p) in mac.iter_mut().zip(parts) {
-        if p.len() != 2 {
-            return Err(bad());
-        }
-        *b = u8::from_str_radix(p, 16).map_err(|_| bad())?;
-    }
-    Ok(mac)
-}
-
 pub fn parse_args(args: &[String]) -> Result<ReplayOptions, String> {
     let mut o = ReplayOptions {
         input: String::new(),
@@ -63,31 +47,23 @@ pub fn parse_args(args: &[String]) -> Result<ReplayOptions, String> {
         vcd: None,
         engine: EngineChoice::Auto,
     };
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
-        let num = |v: String| v.parse::<f64>().map_err(|_| format!("{flag}: `{v}` is not a number"));
+    let mut a = Args::new(args);
+    while let Some(flag) = a.next_flag() {
         match flag.as_str() {
-            "--in" => o.input = value()?,
-            "--out" => o.output = value()?,
-            "--mac" => o.host.mac = parse_mac(&value()?).map_err(|e| format!("--mac: {e}"))?,
-            "--multicast" => o.host.multicast.push(parse_mac(&value()?).map_err(|e| format!("--multicast: {e}"))?),
+            "--in" => o.input = a.value()?,
+            "--out" => o.output = a.value()?,
+            "--mac" => o.host.mac = a.mac()?,
+            "--multicast" => o.host.multicast.push(a.mac()?),
             "--all-multicast" => o.host.all_multicast = true,
             "--promisc" => o.host.promisc = true,
             "--with-fcs" => o.with_fcs = true,
-            "--phy" => {
-                let v = value()?;
-                o.phy = Phy::parse(&v).ok_or_else(|| format!("--phy: `{v}` is not gmii, mii or manchester"))?;
-            }
-            "--ppm" => o.ppm = num(value()?)?,
-            "--ber" => o.ber = num(value()?)?,
-            "--seed" => o.seed = value()?.parse().map_err(|_| format!("{flag}: not a whole number"))?,
-            "--vcd" => o.vcd = Some(value()?),
-            "--engine" => {
-                let v = value()?;
-                o.engine = EngineChoice::parse(&v).ok_or_else(|| format!("--engine: `{v}` is not auto, rust-hdl or verilator"))?;
-            }
-            other => return Err(format!("unknown option `{other}`")),
+            "--phy" => o.phy = a.phy(&[Phy::Gmii, Phy::Mii, Phy::Manchester])?,
+            "--ppm" => o.ppm = a.parse("a number")?,
+            "--ber" => o.ber = a.parse("a number")?,
+            "--seed" => o.seed = a.parse("a whole number")?,
+            "--vcd" => o.vcd = Some(a.value()?),
+            "--engine" => o.engine = a.engine()?,
+            _ => return Err(a.unknown()),
         }
     }
     if o.input.is_empty() || o.output.is_empty() {

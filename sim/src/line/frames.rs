@@ -31,7 +31,7 @@ impl PinEncoder {
         self.queue.len()
     }
 
-    pub fn next(&mut self) -> PinSample {
+    pub fn next_sample(&mut self) -> PinSample {
         self.queue.pop_front().unwrap_or(PinSample::IDLE)
     }
 }
@@ -132,7 +132,7 @@ mod tests {
             }
             let mut out = Vec::new();
             while enc.backlog() > 0 {
-                if let Some(f) = dec.push(enc.next()) {
+                if let Some(f) = dec.push(enc.next_sample()) {
                     out.push(f);
                 }
             }

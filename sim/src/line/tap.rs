@@ -177,7 +177,7 @@ impl TapLine {
                 self.idle_countdown -= 1;
             }
         }
-        self.enc.next()
+        self.enc.next_sample()
     }
 
     /// The card's transmit pins of the last PHY clock.

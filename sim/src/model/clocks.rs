@@ -30,7 +30,7 @@ impl Clocks {
     }
 
     /// The next rising edge, advanced past; the core clock first on a tie.
-    pub fn next(&mut self) -> Tick {
+    pub fn next_tick(&mut self) -> Tick {
         let i = usize::from(self.has_phy && self.next_fs[1] < self.next_fs[0]);
         self.next_fs[i] += self.period_fs[i];
         if i == 0 {
@@ -54,12 +54,12 @@ mod tests {
     fn edges_interleave_by_period() {
         // 8 ns and 40 ns: five core edges per PHY edge.
         let mut c = Clocks::new(8000.0, Some(40000.0));
-        let ticks: Vec<Tick> = (0..600).map(|_| c.next()).collect();
+        let ticks: Vec<Tick> = (0..600).map(|_| c.next_tick()).collect();
         let phy = ticks.iter().filter(|t| **t == Tick::Phy).count();
         assert!((99..=100).contains(&phy), "{phy} PHY edges in 600");
         assert!(ticks.windows(2).all(|w| w != [Tick::Phy, Tick::Phy]), "never two PHY edges in a row");
         let mut c = Clocks::new(50000.0, None);
-        assert!((0..10).all(|_| c.next() == Tick::Core));
+        assert!((0..10).all(|_| c.next_tick() == Tick::Core));
         assert!((c.now_ns() - 500.0).abs() < 1e-9, "the tenth edge of a 50 ns clock is at 500 ns");
     }
 }

@@ -29,7 +29,7 @@ pub struct SharedMemory(Arc<MemoryRegion>);
 impl SharedMemory {
     /// `len` bytes (rounded up to 8) of zeroed memory at bus address `base` (8-aligned).
     pub fn new(base: u64, len: usize) -> Self {
-        assert!(base % 8 == 0, "host memory base must be 8-byte aligned");
+        assert!(base.is_multiple_of(8), "host memory base must be 8-byte aligned");
         let count = len.div_ceil(8);
         let words: Box<[AtomicU64]> = (0..count + 512).map(|_| AtomicU64::new(0)).collect();
         let start = (4096 - words.as_ptr() as usize % 4096) % 4096 / 8;
@@ -63,13 +63,13 @@ impl SharedMemory {
 
     /// One 64-bit word at an 8-aligned address (acquire: what was written before it is visible).
     pub fn load64(&self, addr: u64) -> Option<u64> {
-        debug_assert!(addr % 8 == 0);
+        debug_assert!(addr.is_multiple_of(8));
         self.word_index(addr, 8).map(|i| self.0.words[i].load(Ordering::Acquire))
     }
 
     /// Store one 64-bit word at an 8-aligned address (release).
     pub fn store64(&self, addr: u64, value: u64) -> Option<()> {
-        debug_assert!(addr % 8 == 0);
+        debug_assert!(addr.is_multiple_of(8));
         self.word_index(addr, 8).map(|i| self.0.words[i].store(value, Ordering::Release))
     }
 

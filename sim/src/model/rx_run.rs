@@ -127,13 +127,13 @@ impl<'a> Runner<'a> {
     /// it: a pin sample (`data | dv << 8 | er << 9`) for a PHY clock, a sample word for the
     /// integrated PHY's core clock, or `None` to leave the pins as they are.
     pub fn step(&mut self, feed: impl FnOnce(Tick) -> Option<u64>) {
-        match self.clocks.next() {
+        match self.clocks.next_tick() {
             Tick::Core => {
                 if let Some(w) = feed(Tick::Core) {
                     self.nic.set_rx_samples(w);
                 }
                 self.nic.core_cycle();
-                if self.nic.cycles % self.poll_every == 0 {
+                if self.nic.cycles.is_multiple_of(self.poll_every) {
                     self.host.poll(self.nic);
                 }
             }

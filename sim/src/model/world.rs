@@ -419,7 +419,7 @@ fn run(mut cards: Vec<Card>, mut tap: Option<TapLine>, cfg: &WorldConfig, stop: 
             _ => unreachable!("no such clock"),
         }
         steps += 1;
-        if steps % 8 == 0 {
+        if steps.is_multiple_of(8) {
             for c in cards.iter_mut() {
                 c.service();
                 c.cycles.store(c.nic.cycles, Ordering::Relaxed);
