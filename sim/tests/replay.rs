@@ -144,6 +144,27 @@ fn computed_fcs_and_all_multicast() {
     assert_eq!(got, frames);
 }
 
+/// `--vcd` writes a waveform of every port of the card.
+#[test]
+fn vcd_on_request() {
+    let input = tmp("vcd-in.pcap");
+    let output = tmp("vcd-out.pcap");
+    let vcd = tmp("replay.vcd");
+    write_pcap(&input, &[frame(OURS, 60, 1)]);
+    let args: Vec<String> = ["--in", &input.display().to_string(), "--out", &output.display().to_string(), "--vcd", &vcd.display().to_string()]
+        .map(String::from)
+        .to_vec();
+    let report = replay::run(&replay::parse_args(&args).unwrap()).unwrap_or_else(|(_, e)| panic!("{e}"));
+    assert_eq!(report.delivered, 1);
+    let text = std::fs::read_to_string(&vcd).unwrap();
+    assert!(text.contains("$timescale"), "a VCD header");
+    for port in ["clock", "rx_clk", "rxd", "m_axi_awvalid", "m_axi_wdata", "s_axil_rdata", "usr_irq_req"] {
+        assert!(text.contains(&format!(" {port} $end")), "{port} in the VCD");
+    }
+    assert!(text.lines().filter(|l| l.starts_with('#')).count() > 1000, "many time steps");
+    let _ = std::fs::remove_file(&vcd);
+}
+
 fn nic(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_nic")).args(args).output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
