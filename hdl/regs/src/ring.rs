@@ -67,7 +67,7 @@ pub const CPL_STATUS: Field = Field::new(
     104,
     8,
     Access::Ro,
-    "status flags: bit 0 TX_ABORTED (the frame was cut on the line), bit 1 BUS_ERROR (a DMA access for this entry failed); others 0",
+    "status flags: bit 0 TX_ABORTED (TX: the frame was not sent, its descriptor was bad), bit 1 BUS_ERROR (reserved: today's gateware never sets it; after a bus error the queue stops instead, with STATUS.RX_STOPPED/TX_STOPPED and the DMA_ERROR interrupt); others 0",
 );
 pub const CPL_PHASE: Field = Field::new(
     "PHASE",
@@ -79,9 +79,11 @@ pub const CPL_PHASE: Field = Field::new(
 /// Completion fields; every other bit is reserved and written 0.
 pub const COMPLETION_FIELDS: [Field; 6] = [CPL_LEN, CPL_CSUM, CPL_DESC_INDEX, CPL_VERDICT, CPL_STATUS, CPL_PHASE];
 
-/// `CPL_STATUS` flag: the frame was cut on the line (underflow or longer than `MAX_LEN`).
+/// `CPL_STATUS` flag (TX): the frame was not sent (LEN 0, longer than `MAX_LEN` - 4 or than
+/// the TX buffer).
 pub const STATUS_TX_ABORTED: u8 = 1 << 0;
-/// `CPL_STATUS` flag: a DMA access for this entry got a bus error.
+/// `CPL_STATUS` flag, reserved: a DMA access for this entry got a bus error. The gateware
+/// stops the queue instead (see `CPL_STATUS`); a driver still treats it as an error.
 pub const STATUS_BUS_ERROR: u8 = 1 << 1;
 
 /// The phase bit the device writes into the completion with free-running index `index` of
