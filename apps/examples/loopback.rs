@@ -31,7 +31,9 @@ fn main() -> std::io::Result<()> {
 
     let timeout = Duration::from_secs(10);
     let mut client = HttpClient::connect(&client_net.handle(), SocketAddrV4::new(ip(2), 80), timeout)?;
-    for (method, path) in [("GET", "/"), ("GET", "/hello.txt"), ("HEAD", "/big.bin"), ("GET", "/missing"), ("DELETE", "/hello.txt")] {
+    for (method, path) in
+        [("GET", "/"), ("GET", "/hello.txt"), ("HEAD", "/big.bin"), ("GET", "/missing"), ("DELETE", "/hello.txt")]
+    {
         let r = client.request(method, path, &[])?;
         println!("{method:6} {path:12} -> {} {} ({} body bytes)", r.status, r.reason, r.body.len());
     }

@@ -26,7 +26,11 @@ pub struct EchoConfig {
 impl Default for EchoConfig {
     /// 16 connections, 30 s idle, 10 s write timeout.
     fn default() -> Self {
-        EchoConfig { max_connections: 16, idle_timeout: Duration::from_secs(30), write_timeout: Duration::from_secs(10) }
+        EchoConfig {
+            max_connections: 16,
+            idle_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -98,7 +102,9 @@ impl EchoServer {
         let tcp_shared = shared.clone();
         let udp_shared = shared.clone();
         let threads = vec![
-            std::thread::Builder::new().name("echo-tcp".into()).spawn(move || tcp_accept_loop(&tcp_shared, listener))?,
+            std::thread::Builder::new()
+                .name("echo-tcp".into())
+                .spawn(move || tcp_accept_loop(&tcp_shared, listener))?,
             std::thread::Builder::new().name("echo-udp".into()).spawn(move || udp_loop(&udp_shared, udp))?,
         ];
         Ok(EchoServer { shared, threads })

@@ -110,7 +110,12 @@ fn files_are_served_with_their_content_type_and_length() {
         assert_eq!(r.header("content-length"), Some(body.len().to_string().as_str()), "{path}");
         assert_eq!(r.header("connection"), None, "HTTP/1.1 keep-alive is the default");
     }
-    for (path, body) in [("/sub/", &b"sub index\n"[..]), ("/a%20b.txt", b"space\n"), ("/hello.txt?x=1", b"hello\n"), ("/link-in.txt", b"hello\n")] {
+    for (path, body) in [
+        ("/sub/", &b"sub index\n"[..]),
+        ("/a%20b.txt", b"space\n"),
+        ("/hello.txt?x=1", b"hello\n"),
+        ("/link-in.txt", b"hello\n"),
+    ] {
         let r = c.get(path).unwrap();
         assert_eq!((r.status, r.body.as_slice()), (200, body), "{path}");
     }

@@ -142,7 +142,11 @@ impl DmaRegion {
     /// A pointer to byte `off`, after checking that `n` bytes from there are inside.
     #[inline]
     fn at(&self, off: usize, n: usize) -> *mut u8 {
-        assert!(off.checked_add(n).is_some_and(|e| e <= self.0.len), "DMA access {off}+{n} outside a {}-byte region", self.0.len);
+        assert!(
+            off.checked_add(n).is_some_and(|e| e <= self.0.len),
+            "DMA access {off}+{n} outside a {}-byte region",
+            self.0.len
+        );
         // SAFETY: `off + n <= len` was just checked, so the result stays inside the region.
         unsafe { self.virt().add(off) }
     }

@@ -130,7 +130,9 @@ impl<B: Backend> Nic<B> {
             Some(s) => s.returns.as_ref().is_some_and(|r| r.tag == tag),
             // Someone else's external storage: give the PacketBuf back as it was.
             None => {
-                return Err(PacketBuf::from_external(storage, start, end).unwrap_or_else(|_| PacketBuf::from_frame(Vec::new())))
+                return Err(
+                    PacketBuf::from_external(storage, start, end).unwrap_or_else(|_| PacketBuf::from_frame(Vec::new()))
+                )
             }
         };
         let any: Box<dyn Any> = storage;

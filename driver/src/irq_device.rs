@@ -34,7 +34,8 @@ pub struct IrqDevice<B: Backend> {
 impl<B: Backend> IrqDevice<B> {
     /// Unmask the RX and TX vectors of `nic` and make it a device the stack can sleep on.
     pub fn new(mut nic: Nic<B>) -> Result<Self, Error> {
-        let dup = |v: usize| nic.backend().irq_eventfd(v).try_clone().map_err(|e| Error::Irq(format!("dup eventfd: {e}")));
+        let dup =
+            |v: usize| nic.backend().irq_eventfd(v).try_clone().map_err(|e| Error::Irq(format!("dup eventfd: {e}")));
         let fds = [dup(VEC_RX)?, dup(VEC_TX)?];
         nic.unmask_vector(VEC_RX);
         nic.unmask_vector(VEC_TX);

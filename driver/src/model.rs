@@ -32,7 +32,9 @@ use crate::Error;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RxOutcome {
     /// Written to a posted buffer, with this filter verdict.
-    Delivered { verdict: u8 },
+    Delivered {
+        verdict: u8,
+    },
     Filtered,
     NoBuffer,
     Runt,
@@ -193,10 +195,16 @@ impl State {
             _ => return Vec::new(), // read-only: ignored
         }
         // (An IRQ_MASK write signals owed causes: `Shared::with` signals after every access.)
-        if r.offset == regs::CONTROL.offset || r.offset == ring_regs(Ring::RxDesc).producer.offset || r.offset == ring_regs(Ring::RxCpl).consumer.offset {
+        if r.offset == regs::CONTROL.offset
+            || r.offset == ring_regs(Ring::RxDesc).producer.offset
+            || r.offset == ring_regs(Ring::RxCpl).consumer.offset
+        {
             self.generate();
         }
-        if r.offset == regs::CONTROL.offset || r.offset == ring_regs(Ring::TxDesc).producer.offset || r.offset == ring_regs(Ring::TxCpl).consumer.offset {
+        if r.offset == regs::CONTROL.offset
+            || r.offset == ring_regs(Ring::TxDesc).producer.offset
+            || r.offset == ring_regs(Ring::TxCpl).consumer.offset
+        {
             return self.transmit();
         }
         Vec::new()
@@ -234,7 +242,8 @@ impl State {
     /// Moderated event on the RX (`tx == false`) or TX moderator.
     fn moderated(&mut self, tx: bool) {
         let threshold = self.reg(regs::IRQ_MOD_FRAMES).max(1);
-        let (pending, bit) = if tx { (&mut self.pending_tx, regs::IRQ_BIT_TX) } else { (&mut self.pending_rx, regs::IRQ_BIT_RX) };
+        let (pending, bit) =
+            if tx { (&mut self.pending_tx, regs::IRQ_BIT_TX) } else { (&mut self.pending_rx, regs::IRQ_BIT_RX) };
         *pending += 1;
         if *pending >= threshold {
             *pending = 0;
@@ -343,7 +352,14 @@ impl State {
             return RxOutcome::Stopped;
         };
         m.copy_in(off, frame);
-        let c = Completion { len: frame.len() as u16, csum, desc_index: self.rxd, verdict, status: 0, phase: phase_for_index(self.rxc, r.clog2) };
+        let c = Completion {
+            len: frame.len() as u16,
+            csum,
+            desc_index: self.rxd,
+            verdict,
+            status: 0,
+            phase: phase_for_index(self.rxc, r.clog2),
+        };
         write_completion(&r.cpl, r.clog2, self.rxc, &c);
         self.rxd = self.rxd.wrapping_add(1);
         self.rxc = self.rxc.wrapping_add(1);
@@ -373,7 +389,9 @@ impl State {
         if !self.control(regs::CONTROL_TX_EN) || self.tx_stopped {
             return out;
         }
-        let (Some((dring, doff, dlog2)), Some((cring, coff, clog2))) = (self.ring(Ring::TxDesc), self.ring(Ring::TxCpl)) else {
+        let (Some((dring, doff, dlog2)), Some((cring, coff, clog2))) =
+            (self.ring(Ring::TxDesc), self.ring(Ring::TxCpl))
+        else {
             return out;
         };
         let (dring, cring) = (ring_at(&dring, doff), ring_at(&cring, coff));
@@ -397,7 +415,14 @@ impl State {
                 self.count(Counter::TxBytes, len as u64);
                 out.push(frame);
             }
-            let c = Completion { len: d.len, csum: 0, desc_index: self.txd, verdict: 0, status, phase: phase_for_index(self.txc, clog2) };
+            let c = Completion {
+                len: d.len,
+                csum: 0,
+                desc_index: self.txd,
+                verdict: 0,
+                status,
+                phase: phase_for_index(self.txc, clog2),
+            };
             write_completion(&cring, clog2, self.txc, &c);
             self.txd = self.txd.wrapping_add(1);
             self.txc = self.txc.wrapping_add(1);
@@ -473,7 +498,13 @@ impl Default for ModelNic {
 impl ModelNic {
     pub fn new() -> Self {
         let efd = || EventFd::new(EFD_NONBLOCK).expect("eventfd");
-        ModelNic { shared: Arc::new(Shared { state: Mutex::new(State::new()), irq: [efd(), efd(), efd()], peer: Mutex::new(None) }) }
+        ModelNic {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::new()),
+                irq: [efd(), efd(), efd()],
+                peer: Mutex::new(None),
+            }),
+        }
     }
 
     /// The driver's side (give it to `Nic::new`).

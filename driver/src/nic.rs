@@ -61,7 +61,8 @@ pub struct NicConfig {
 impl NicConfig {
     /// DMA memory the NIC will allocate (pool and four rings), for the VFIO memlock check.
     pub fn dma_bytes(&self) -> u64 {
-        let rings = 2 * (nic_regs::ENTRY_BYTES << self.rx_ring_log2.min(15)) + 2 * (nic_regs::ENTRY_BYTES << self.tx_ring_log2.min(15));
+        let rings = 2 * (nic_regs::ENTRY_BYTES << self.rx_ring_log2.min(15))
+            + 2 * (nic_regs::ENTRY_BYTES << self.tx_ring_log2.min(15));
         self.buffers as u64 * self.buf_size as u64 + rings as u64
     }
 }
@@ -238,7 +239,8 @@ impl<B: Backend> Nic<B> {
         let (lo, hi) = regs::mac_to_words(cfg.mac);
         backend.write32(regs::MAC_LO.offset, lo);
         backend.write32(regs::MAC_HI.offset, hi);
-        let filter = regs::FILTER_PROMISC.put32(0, cfg.promisc as u32) | regs::FILTER_ALL_MULTICAST.put32(0, cfg.all_multicast as u32);
+        let filter = regs::FILTER_PROMISC.put32(0, cfg.promisc as u32)
+            | regs::FILTER_ALL_MULTICAST.put32(0, cfg.all_multicast as u32);
         backend.write32(regs::FILTER.offset, filter);
         let hash = regs::multicast_hash(&cfg.multicast);
         backend.write32(regs::MCAST_HASH_LO.offset, hash as u32);
@@ -316,7 +318,10 @@ impl<B: Backend> Nic<B> {
             let Some(c) = self.rx.cpl.pop() else { break };
             let expected = self.rx.done;
             let id = self.rx.complete();
-            if self.pool.transition(id, BufState::RxPosted, BufState::Lent).is_err() || c.desc_index != expected || c.len as usize > cap {
+            if self.pool.transition(id, BufState::RxPosted, BufState::Lent).is_err()
+                || c.desc_index != expected
+                || c.len as usize > cap
+            {
                 self.stats.bad_completions += 1;
                 warn!(desc_index = c.desc_index, expected, len = c.len, "bad RX completion: frame dropped");
                 let _ = self.pool.transition(id, BufState::Lent, BufState::Free);
@@ -328,7 +333,14 @@ impl<B: Backend> Nic<B> {
                 continue;
             }
             self.stats.rx_bytes += c.len as u64;
-            out.push(Buf { id, tag: self.pool.tag(), start: RX_HEADROOM as u16, len: c.len, csum: c.csum, verdict: c.verdict });
+            out.push(Buf {
+                id,
+                tag: self.pool.tag(),
+                start: RX_HEADROOM as u16,
+                len: c.len,
+                csum: c.csum,
+                verdict: c.verdict,
+            });
             n += 1;
         }
         self.rx.cpl.release(&self.backend);
@@ -676,7 +688,10 @@ fn validate(cfg: &NicConfig) -> Result<(), Error> {
         )));
     }
     if cfg.buf_size < RX_HEADROOM + 64 || cfg.buf_size < TX_HEADROOM + 64 {
-        return Err(Error::Config(format!("buffer size {} leaves no room for a frame after the headroom", cfg.buf_size)));
+        return Err(Error::Config(format!(
+            "buffer size {} leaves no room for a frame after the headroom",
+            cfg.buf_size
+        )));
     }
     if cfg.max_len < 64 || cfg.max_len > 0xFFFF {
         return Err(Error::Config(format!("max_len {} must be 64..=65535", cfg.max_len)));

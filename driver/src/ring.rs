@@ -223,7 +223,12 @@ mod tests {
         for round in 0..(70_000u32 / 3) {
             // The device writes up to 3 entries (never more than the free slots), the host reaps.
             for _ in 0..3 {
-                let c = Completion { len: written, desc_index: written, phase: phase_for_index(written, log2), ..Default::default() };
+                let c = Completion {
+                    len: written,
+                    desc_index: written,
+                    phase: phase_for_index(written, log2),
+                    ..Default::default()
+                };
                 write_completion(ring.region(), log2, written, &c);
                 written = written.wrapping_add(1);
             }

@@ -78,13 +78,22 @@ fn bind_commands(addr: &str, driver: Option<&str>) -> String {
         Some(_) => format!("echo {addr} > {dev}/driver/unbind; "),
         None => String::new(),
     };
-    format!("modprobe vfio-pci; echo vfio-pci > {dev}/driver_override; {unbind}echo {addr} > /sys/bus/pci/drivers_probe")
+    format!(
+        "modprobe vfio-pci; echo vfio-pci > {dev}/driver_override; {unbind}echo {addr} > /sys/bus/pci/drivers_probe"
+    )
 }
 
 fn valid_pci_address(addr: &str) -> bool {
     let b = addr.as_bytes();
     let hex = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_hexdigit);
-    b.len() == 12 && hex(0..4) && b[4] == b':' && hex(5..7) && b[7] == b':' && hex(8..10) && b[10] == b'.' && (b'0'..=b'7').contains(&b[11])
+    b.len() == 12
+        && hex(0..4)
+        && b[4] == b':'
+        && hex(5..7)
+        && b[7] == b':'
+        && hex(8..10)
+        && b[10] == b'.'
+        && (b'0'..=b'7').contains(&b[11])
 }
 
 /// The soft memlock limit in bytes (`None`: unlimited or unknown).
@@ -104,14 +113,21 @@ fn is_root(status: &Path) -> bool {
 /// IOMMU group. `dma_bytes` is the memory the driver will pin (for the memlock check).
 pub fn preflight(paths: &VfioPaths, addr: &str, dma_bytes: u64) -> Result<u32, Error> {
     if !valid_pci_address(addr) {
-        return Err(vfio_err(format!("'{addr}' is not a PCI address: expected DDDD:BB:DD.F, such as 0000:03:00.0 (see `lspci -D`)")));
+        return Err(vfio_err(format!(
+            "'{addr}' is not a PCI address: expected DDDD:BB:DD.F, such as 0000:03:00.0 (see `lspci -D`)"
+        )));
     }
     let dev = paths.sysfs.join("bus/pci/devices").join(addr);
     if !dev.exists() {
-        return Err(vfio_err(format!("no PCI device {addr}: check the address with `lspci -D` (is the board powered and the bitstream loaded?)")));
+        return Err(vfio_err(format!(
+            "no PCI device {addr}: check the address with `lspci -D` (is the board powered and the bitstream loaded?)"
+        )));
     }
     if !paths.dev_vfio.is_dir() {
-        return Err(vfio_err(format!("no {}: load vfio-pci (modprobe vfio-pci) and bind {addr} to it", paths.dev_vfio.display())));
+        return Err(vfio_err(format!(
+            "no {}: load vfio-pci (modprobe vfio-pci) and bind {addr} to it",
+            paths.dev_vfio.display()
+        )));
     }
     let group: u32 = match fs::read_link(dev.join("iommu_group")) {
         Ok(link) => link.file_name().and_then(|n| n.to_str()).and_then(|n| n.parse().ok()).ok_or_else(|| {
@@ -126,11 +142,16 @@ pub fn preflight(paths: &VfioPaths, addr: &str, dma_bytes: u64) -> Result<u32, E
     let driver = driver_of(&dev);
     if driver.as_deref() != Some("vfio-pci") {
         let now = driver.as_deref().map_or("no driver".to_string(), |d| format!("driver {d}"));
-        return Err(vfio_err(format!("{addr} is bound to {now}, not vfio-pci: run as root: {}", bind_commands(addr, driver.as_deref()))));
+        return Err(vfio_err(format!(
+            "{addr} is bound to {now}, not vfio-pci: run as root: {}",
+            bind_commands(addr, driver.as_deref())
+        )));
     }
     let members = paths.sysfs.join("kernel/iommu_groups").join(group.to_string()).join("devices");
     let mut blockers = Vec::new();
-    for entry in fs::read_dir(&members).map_err(|e| vfio_err(format!("cannot list IOMMU group {group} ({}): {e}", members.display())))? {
+    for entry in fs::read_dir(&members)
+        .map_err(|e| vfio_err(format!("cannot list IOMMU group {group} ({}): {e}", members.display())))?
+    {
         let Ok(entry) = entry else { continue };
         let name = entry.file_name().to_string_lossy().into_owned();
         if name == addr {
@@ -153,7 +174,11 @@ pub fn preflight(paths: &VfioPaths, addr: &str, dma_bytes: u64) -> Result<u32, E
     }
     if let Err(e) = fs::OpenOptions::new().read(true).write(true).open(&group_file) {
         if e.kind() == std::io::ErrorKind::PermissionDenied {
-            return Err(vfio_err(format!("no permission on {}: run as root or `chown $USER {}`", group_file.display(), group_file.display())));
+            return Err(vfio_err(format!(
+                "no permission on {}: run as root or `chown $USER {}`",
+                group_file.display(),
+                group_file.display()
+            )));
         }
     }
     if !is_root(&paths.proc_status) {
@@ -257,7 +282,10 @@ impl VfioBackend {
         let span = tracing::info_span!("vfio_open", addr, group);
         let _g = span.enter();
         let container = Arc::new(VfioContainer::new(None).map_err(|e| {
-            vfio_err(format!("cannot open {}/vfio ({e}): is vfio-pci loaded and are you root?", paths.dev_vfio.display()))
+            vfio_err(format!(
+                "cannot open {}/vfio ({e}): is vfio-pci loaded and are you root?",
+                paths.dev_vfio.display()
+            ))
         })?);
         let sysfs_dev = Path::new("/sys/bus/pci/devices").join(addr);
         let ops: Arc<dyn VfioOps> = container.clone();
@@ -277,7 +305,10 @@ impl VfioBackend {
         }
         let size = device.get_region_size(bar);
         if size < nic_regs::BAR0_SIZE as u64 {
-            return Err(vfio_err(format!("{addr}: BAR0 is {size} bytes, the card needs {}: wrong bitstream?", nic_regs::BAR0_SIZE)));
+            return Err(vfio_err(format!(
+                "{addr}: BAR0 is {size} bytes, the card needs {}: wrong bitstream?",
+                nic_regs::BAR0_SIZE
+            )));
         }
         // SAFETY: the mapping is of the device's BAR0 through its VFIO fd at the offset the
         // kernel gave for region 0; MMIO has no Rust-visible aliasing (it is accessed only
@@ -374,7 +405,11 @@ impl Drop for VfioBackend {
     fn drop(&mut self) {
         // Interrupts off, then bus mastering off (no DMA after this), then the fields drop:
         // BAR0 unmapped, device closed (releasing its group), container closed.
-        let _ = if self.irq_index == VFIO_PCI_MSI_IRQ_INDEX { self.device.disable_msi() } else { self.device.disable_msix() };
+        let _ = if self.irq_index == VFIO_PCI_MSI_IRQ_INDEX {
+            self.device.disable_msi()
+        } else {
+            self.device.disable_msix()
+        };
         let mut cmd = [0u8; 2];
         self.device.region_read(VFIO_PCI_CONFIG_REGION_INDEX, &mut cmd, 4);
         let cmd = u16::from_le_bytes(cmd) & !0b100;
@@ -525,7 +560,10 @@ mod tests {
     fn no_iommu() {
         let f = Fake::new("noiommu");
         f.device(ADDR, None, Some("vfio-pci")).dev_vfio(&[]);
-        assert_one_line_with(&f.check(0).unwrap_err(), &["no IOMMU group", "intel_iommu=on", "amd_iommu=on", "kernel command line"]);
+        assert_one_line_with(
+            &f.check(0).unwrap_err(),
+            &["no IOMMU group", "intel_iommu=on", "amd_iommu=on", "kernel command line"],
+        );
     }
 
     #[test]
@@ -567,7 +605,8 @@ mod tests {
         let f = Fake::new("memlock");
         f.device(ADDR, Some(12), Some("vfio-pci")).dev_vfio(&[12]);
         assert_eq!(f.check(64 << 20), Ok(12), "unlimited");
-        fs::write(&f.paths.proc_limits, "Max locked memory         65536                65536                bytes\n").unwrap();
+        fs::write(&f.paths.proc_limits, "Max locked memory         65536                65536                bytes\n")
+            .unwrap();
         assert_eq!(f.check(65536), Ok(12), "exactly enough");
         let e = f.check(8 << 20).unwrap_err();
         assert_one_line_with(&e, &["memlock limit is 64 KiB", "8192 KiB", "ulimit -l"]);

@@ -82,8 +82,10 @@ fn ten_thousand_random_frames_each_way_byte_exact_in_order_with_filtering() {
         assert_eq!(sides[from].nic.tx_burst(&mut out), burst, "seed {seed}");
         sent[from] += burst;
 
-        let expected: Vec<(&Vec<u8>, u8)> =
-            frames.iter().filter_map(|f| expected_verdict(f[..6].try_into().unwrap(), dst_station, unjoined).map(|v| (f, v))).collect();
+        let expected: Vec<(&Vec<u8>, u8)> = frames
+            .iter()
+            .filter_map(|f| expected_verdict(f[..6].try_into().unwrap(), dst_station, unjoined).map(|v| (f, v)))
+            .collect();
         filtered[to] += (burst - expected.len()) as u64;
         let rx = &mut sides[to].nic;
         while rx.rx_burst(&mut got, 64) > 0 {}

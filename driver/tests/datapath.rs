@@ -203,7 +203,11 @@ fn one_doorbell_per_burst() {
     let reads = nic.backend().register_reads();
     let mut got = Vec::new();
     assert_eq!(nic.rx_burst(&mut got, 64), 32);
-    assert_eq!(nic.backend().register_writes() - before, 2, "RX completion CONSUMER and RX descriptor PRODUCER, once each");
+    assert_eq!(
+        nic.backend().register_writes() - before,
+        2,
+        "RX completion CONSUMER and RX descriptor PRODUCER, once each"
+    );
     nic.recycle_all(&mut got).unwrap();
     let writes = nic.backend().register_writes();
     assert_eq!(nic.rx_burst(&mut got, 64), 0);

@@ -29,10 +29,7 @@ fn main() {
         .and_then(|s| s.parse::<usize>().ok())
         .unwrap_or(40);
     let (cfg, frames) = mixed_traffic(7, n_frames, 60..=1514);
-    let pins: Vec<PinSample> = frames
-        .iter()
-        .flat_map(|f| gmii_rx_pins(f, &RxFrameSpec::gmii()))
-        .collect();
+    let pins: Vec<PinSample> = frames.iter().flat_map(|f| gmii_rx_pins(f, &RxFrameSpec::gmii())).collect();
     let clocks = TwoClocks::new(8000.0, ppm_period_ps(8000.0, 100.0));
     let expect = expected_rx_sent(&cfg, &frames).0;
     let run_on = |e: &mut dyn Engine| -> RxRun {
@@ -60,11 +57,7 @@ fn main() {
                 let v = run_on(&mut e);
                 secs += t.elapsed().as_secs_f64();
                 runs += 1;
-                assert_eq!(
-                    (v.counters, v.core_cycles),
-                    (run.counters, run.core_cycles),
-                    "engines disagree"
-                );
+                assert_eq!((v.counters, v.core_cycles), (run.counters, run.core_cycles), "engines disagree");
             }
             let cps = cycles * runs as f64 / secs;
             json!({
@@ -77,9 +70,7 @@ fn main() {
         }
         Err(e) => json!({ "core_cycles_per_second": null, "note": e.to_string() }),
     };
-    let ratio = verilator["core_cycles_per_second"]
-        .as_f64()
-        .map(|v| (v / hdl_cps * 10.0).round() / 10.0);
+    let ratio = verilator["core_cycles_per_second"].as_f64().map(|v| (v / hdl_cps * 10.0).round() / 10.0);
     let out = json!({
         "top": "nic_rx_gmii",
         "frames": n_frames,

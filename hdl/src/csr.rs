@@ -93,7 +93,9 @@ const RO_IRQ_CAUSE: usize = 3;
 const _: () = {
     use nic_regs::*;
     assert!(ADDR_BITS == 12 && COUNTERS.len() == NCNT && IRQ_CAUSES == 5);
-    assert!(IRQ_BIT_RX == 0 && IRQ_BIT_TX == 1 && IRQ_BIT_DMA_ERROR == 2 && IRQ_BIT_LINK == 3 && IRQ_BIT_RX_NO_BUFFER == 4);
+    assert!(
+        IRQ_BIT_RX == 0 && IRQ_BIT_TX == 1 && IRQ_BIT_DMA_ERROR == 2 && IRQ_BIT_LINK == 3 && IRQ_BIT_RX_NO_BUFFER == 4
+    );
     assert!(MAC_LO_ADDR.lsb == 0 && MAC_LO_ADDR.width == 32 && MAC_HI_ADDR.lsb == 0 && MAC_HI_ADDR.width == 16);
     assert!(MAX_LEN_BYTES.lsb == 0 && MAX_LEN_BYTES.width == 16);
     assert!(MCAST_HASH_LO_BINS.width == 32 && MCAST_HASH_HI_BINS.width == 32);
@@ -265,8 +267,16 @@ impl Default for Csr {
             }
         }
         let names = |v: &Vec<nic_regs::Register>| v.iter().map(|r| r.name).collect::<Vec<_>>();
-        assert_eq!(names(&rw), RW_SLOTS, "csr: nic-regs' RW registers differ from csr::RW_SLOTS: give each new register a port");
-        assert_eq!(names(&ro), RO_SLOTS, "csr: nic-regs' RO/W1C registers differ from csr::RO_SLOTS: give each new register an input");
+        assert_eq!(
+            names(&rw),
+            RW_SLOTS,
+            "csr: nic-regs' RW registers differ from csr::RW_SLOTS: give each new register a port"
+        );
+        assert_eq!(
+            names(&ro),
+            RO_SLOTS,
+            "csr: nic-regs' RO/W1C registers differ from csr::RO_SLOTS: give each new register an input"
+        );
         for (i, c) in COUNTERS.iter().enumerate() {
             assert_eq!((cnt_lo[i], cnt_hi[i]), (c.lo, c.hi), "csr: counter {i} out of order");
         }
@@ -689,7 +699,11 @@ mod tests {
         }
 
         fn busy(&self) -> bool {
-            !self.aw.is_empty() || !self.w.is_empty() || !self.ar.is_empty() || !self.pending_reads.is_empty() || self.b.len() < self.writes_issued
+            !self.aw.is_empty()
+                || !self.w.is_empty()
+                || !self.ar.is_empty()
+                || !self.pending_reads.is_empty()
+                || self.b.len() < self.writes_issued
         }
 
         /// One clock. `inputs` drives the datapath side first (it sees the clock number).
@@ -715,8 +729,11 @@ mod tests {
             let ar_fire = ar.is_some() && uut.axil_arready.val();
             let b_fire = bready && uut.axil_bvalid.val();
             let r_fire = rready && uut.axil_rvalid.val();
-            let (bresp, rdata, rresp) =
-                (uut.axil_bresp.val().to_u32() as u8, uut.axil_rdata.val().to_u32(), uut.axil_rresp.val().to_u32() as u8);
+            let (bresp, rdata, rresp) = (
+                uut.axil_bresp.val().to_u32() as u8,
+                uut.axil_rdata.val().to_u32(),
+                uut.axil_rresp.val().to_u32() as u8,
+            );
             cycle_traced(uut, |u| &mut u.clock, self.rec.as_mut());
             if aw_fire {
                 self.aw.pop_front();
@@ -806,7 +823,8 @@ mod tests {
         let lo = |v: u64| v as u32;
         let hi = |v: u64| (v >> 32) as u32;
         let ctl = (uut.rx_enable.val() as u32) << CONTROL_RX_EN.lsb | (uut.tx_enable.val() as u32) << CONTROL_TX_EN.lsb;
-        let filt = (uut.promisc.val() as u32) << FILTER_PROMISC.lsb | (uut.all_multicast.val() as u32) << FILTER_ALL_MULTICAST.lsb;
+        let filt = (uut.promisc.val() as u32) << FILTER_PROMISC.lsb
+            | (uut.all_multicast.val() as u32) << FILTER_ALL_MULTICAST.lsb;
         match name {
             "CONTROL" => ctl,
             "MAC_LO" => lo(uut.station_mac.val().to_u64()),
@@ -853,7 +871,8 @@ mod tests {
             }
         }
         // All of them at once, random, then check every port: no register drives another's.
-        let vals: Vec<(Register, u32)> = rw_registers().into_iter().map(|r| (r, rng.gen::<u32>() & r.writable_bits())).collect();
+        let vals: Vec<(Register, u32)> =
+            rw_registers().into_iter().map(|r| (r, rng.gen::<u32>() & r.writable_bits())).collect();
         for &(r, v) in &vals {
             m.write(r.offset, v);
         }
@@ -890,7 +909,11 @@ mod tests {
         m.run(&mut uut, &mut idle);
         assert_eq!(m.b.len(), unmapped.len());
         assert!(m.b.iter().all(|&b| b == RESP_SLVERR));
-        assert!(m.r.iter().all(|r| r.resp == RESP_SLVERR && r.data == 0), "{:?}", m.r.iter().find(|r| r.resp != RESP_SLVERR));
+        assert!(
+            m.r.iter().all(|r| r.resp == RESP_SLVERR && r.data == 0),
+            "{:?}",
+            m.r.iter().find(|r| r.resp != RESP_SLVERR)
+        );
         for r in REGISTERS {
             assert_eq!(read1(&mut m, &mut uut, r.offset), (r.reset, RESP_OKAY), "{}", r.name);
         }
@@ -1050,13 +1073,16 @@ mod tests {
     fn status_and_device_indices_read_from_their_inputs() {
         let mut uut = new_csr();
         let mut m = Master::new(11);
-        for (link, lock, rxs, txs) in [(true, false, false, true), (false, true, true, false), (true, true, true, true)] {
+        for (link, lock, rxs, txs) in [(true, false, false, true), (false, true, true, false), (true, true, true, true)]
+        {
             uut.link_up.next = link;
             uut.cdr_lock.next = lock;
             uut.rx_stopped.next = rxs;
             uut.tx_stopped.next = txs;
             let mut want = 0;
-            for (f, b) in [(STATUS_LINK_UP, link), (STATUS_CDR_LOCK, lock), (STATUS_RX_STOPPED, rxs), (STATUS_TX_STOPPED, txs)] {
+            for (f, b) in
+                [(STATUS_LINK_UP, link), (STATUS_CDR_LOCK, lock), (STATUS_RX_STOPPED, rxs), (STATUS_TX_STOPPED, txs)]
+            {
                 want = f.put32(want, b as u32);
             }
             assert_eq!(read1(&mut m, &mut uut, STATUS.offset).0, want);
@@ -1142,7 +1168,11 @@ mod tests {
         uut.reset.next = false;
         let mut rng = ChaCha8Rng::seed_from_u64(16);
         for _ in 0..150 {
-            let addr = if rng.gen_bool(0.1) { rng.gen_range(0..1024) * 4 } else { REGISTERS[rng.gen_range(0..REGISTERS.len())].offset };
+            let addr = if rng.gen_bool(0.1) {
+                rng.gen_range(0..1024) * 4
+            } else {
+                REGISTERS[rng.gen_range(0..REGISTERS.len())].offset
+            };
             if rng.gen_bool(0.5) {
                 let data = if addr == CONTROL.offset && rng.gen_bool(0.7) { rng.gen::<u32>() & 3 } else { rng.gen() };
                 m.write_delayed(addr, data, rng.gen_range(0..16), rng.gen_range(0..4), rng.gen_range(0..4));

@@ -135,8 +135,7 @@ impl Logic for Moderator {
         if self.tick.val() & (self.us.q.val() != self.k_ones.val()) {
             self.us_next.next = self.us.q.val() + 1;
         }
-        self.time_hit.next =
-            self.pending.val() & self.time_us.val().any() & (self.us_next.val() >= self.time_us.val());
+        self.time_hit.next = self.pending.val() & self.time_us.val().any() & (self.us_next.val() >= self.time_us.val());
         self.hit.next = self.total.val().any() & ((self.total.val() >= self.thr.val()) | self.time_hit.val());
         if self.reset.val() | self.hit.val() {
             self.cnt.d.next = 0.into();

@@ -10,17 +10,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!(
-        "usage: nic-hdl export --out DIR | nic-hdl lint | nic-hdl synth [--family xilinx7|ice40] [--work DIR]"
-    );
+    eprintln!("usage: nic-hdl export --out DIR | nic-hdl lint | nic-hdl synth [--family xilinx7|ice40] [--work DIR]");
     ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let flag = |name: &str| {
-        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-    };
+    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let work = flag("--work")
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join(format!("nic-hdl-{}", std::process::id())));

@@ -8,10 +8,7 @@ pub const MAX_SETTLE: usize = 1000;
 /// Let combinational logic settle after inputs changed. Panics on a combinational loop,
 /// which is a design bug, not a runtime condition.
 pub fn settle<B: Block>(uut: &mut B) {
-    assert!(
-        simulate(uut, MAX_SETTLE),
-        "logic did not settle: combinational loop?"
-    );
+    assert!(simulate(uut, MAX_SETTLE), "logic did not settle: combinational loop?");
 }
 
 /// One full cycle of the clock selected by `clk`. Set inputs before calling; read registered
@@ -83,43 +80,25 @@ impl TwoClocks {
     /// Clocks with the given periods in picoseconds (fractions allowed, rounded to 2 fs).
     pub fn new(period_a_ps: f64, period_b_ps: f64) -> Self {
         let half = |p: f64| {
-            assert!(
-                p.is_finite() && p > 0.0,
-                "clock period must be positive, got {p}"
-            );
+            assert!(p.is_finite() && p > 0.0, "clock period must be positive, got {p}");
             ((p * 1000.0 / 2.0).round() as u64).max(1)
         };
         let half_fs = [half(period_a_ps), half(period_b_ps)];
-        Self {
-            half_fs,
-            next_fs: half_fs,
-            high: [false, false],
-        }
+        Self { half_fs, next_fs: half_fs, high: [false, false] }
     }
 
     /// Delay the first edge of one clock by `ps` picoseconds, to start the two clocks at
     /// another relative phase.
     pub fn delayed(mut self, domain: Domain, ps: f64) -> Self {
-        assert!(
-            ps.is_finite() && ps >= 0.0,
-            "delay must be non-negative, got {ps}"
-        );
+        assert!(ps.is_finite() && ps >= 0.0, "delay must be non-negative, got {ps}");
         self.next_fs[(domain == Domain::B) as usize] += (ps * 1000.0).round() as u64;
         self
     }
 
     /// The next edge, without applying it.
     pub fn peek(&self) -> Edge {
-        let i = if self.next_fs[0] <= self.next_fs[1] {
-            0
-        } else {
-            1
-        };
-        Edge {
-            domain: if i == 0 { Domain::A } else { Domain::B },
-            rising: !self.high[i],
-            time_fs: self.next_fs[i],
-        }
+        let i = if self.next_fs[0] <= self.next_fs[1] { 0 } else { 1 };
+        Edge { domain: if i == 0 { Domain::A } else { Domain::B }, rising: !self.high[i], time_fs: self.next_fs[i] }
     }
 
     /// Take the next edge off the schedule without applying it to anything, for engines

@@ -36,27 +36,16 @@ fn cache() -> VerilatedCache {
 }
 
 fn verilated(module: &VerilogModule) -> Verilated {
-    VerilatedLibrary::build(module, &cache())
-        .unwrap_or_else(|e| panic!("{e}"))
-        .instantiate()
+    VerilatedLibrary::build(module, &cache()).unwrap_or_else(|e| panic!("{e}")).instantiate()
 }
 
 /// Run `go` on both engines in lockstep; every port must agree after every eval.
 fn lockstep<A: Engine, B: Engine>(label: &str, a: A, b: B, go: impl FnOnce(&mut Lockstep<A, B>) -> RxRun) -> RxRun {
     let mut both = Lockstep::new(a, b).unwrap_or_else(|e| panic!("{label}: {e}"));
     let run = go(&mut both);
-    assert_eq!(
-        both.mismatches(),
-        &[],
-        "{label}: {} values differ",
-        both.mismatch_count()
-    );
+    assert_eq!(both.mismatches(), &[], "{label}: {} values differ", both.mismatch_count());
     assert!(both.evals() > 10_000, "{label}: only {} evals", both.evals());
-    eprintln!(
-        "{label}: {} evals, {} port values compared, all equal",
-        both.evals(),
-        both.compared()
-    );
+    eprintln!("{label}: {} evals, {} port values compared, all equal", both.evals(), both.compared());
     run
 }
 
@@ -76,10 +65,7 @@ fn gmii_engines_agree_on_every_port_every_eval_at_two_ppm() {
     }
     let module = export("nic_rx_gmii", &mut RxGmiiTop::default());
     let (cfg, frames) = traffic(11, 8);
-    let pins: Vec<PinSample> = frames
-        .iter()
-        .flat_map(|f| gmii_rx_pins(f, &RxFrameSpec::gmii()))
-        .collect();
+    let pins: Vec<PinSample> = frames.iter().flat_map(|f| gmii_rx_pins(f, &RxFrameSpec::gmii())).collect();
     let expect = reference(&cfg, &frames);
     for (ppm, delay) in [(200.0, 1234.5), (-150.0, 0.0)] {
         let label = format!("gmii {ppm} ppm");
@@ -91,10 +77,7 @@ fn gmii_engines_agree_on_every_port_every_eval_at_two_ppm() {
         check_run(&label, &run, &expect);
         // The engine driver steps exactly as the Rust-HDL driver of `top::drive`.
         let legacy = run_pin_rx::<RxGmiiTop>(&cfg, clocks, &pins, 400, ready, None);
-        assert_eq!(
-            (&run.frames, run.counters, run.core_cycles),
-            (&legacy.frames, legacy.counters, legacy.core_cycles)
-        );
+        assert_eq!((&run.frames, run.counters, run.core_cycles), (&legacy.frames, legacy.counters, legacy.core_cycles));
     }
 }
 
@@ -105,15 +88,10 @@ fn mii_engines_agree_on_every_port_every_eval() {
     }
     let module = export("nic_rx_mii", &mut RxMiiTop::default());
     let (cfg, frames) = traffic(12, 8);
-    let pins: Vec<PinSample> = frames
-        .iter()
-        .flat_map(|f| mii_rx_pins(f, &RxFrameSpec::mii()))
-        .collect();
+    let pins: Vec<PinSample> = frames.iter().flat_map(|f| mii_rx_pins(f, &RxFrameSpec::mii())).collect();
     let clocks = TwoClocks::new(8000.0, ppm_period_ps(40000.0, -200.0)).delayed(Domain::B, 777.0);
     let hdl = RxMiiEngine::new(RxMiiTop::default()).unwrap();
-    let run = lockstep("mii", hdl, verilated(&module), |e| {
-        run_pin_rx_on(e, &cfg, clocks, &pins, 200, ready).unwrap()
-    });
+    let run = lockstep("mii", hdl, verilated(&module), |e| run_pin_rx_on(e, &cfg, clocks, &pins, 200, ready).unwrap());
     check_run("mii", &run, &reference(&cfg, &frames));
 }
 
@@ -124,12 +102,7 @@ fn manchester_engines_agree_on_every_port_every_eval() {
     }
     let module = export("nic_rx_manchester", &mut RxManchesterTop::default());
     let (cfg, frames) = traffic(13, 8);
-    let line = LineConfig {
-        ppm: -200.0,
-        jitter_peak_ui: 0.1,
-        seed: 3,
-        ..Default::default()
-    };
+    let line = LineConfig { ppm: -200.0, jitter_peak_ui: 0.1, seed: 3, ..Default::default() };
     let (words, _) = encode_frames(&line, &frames, 8);
     let hdl = RxManchesterEngine::new(RxManchesterTop::default()).unwrap();
     let run = lockstep("manchester", hdl, verilated(&module), |e| {
@@ -182,14 +155,7 @@ nic_hdl::hdl_engine!(WideEngine for Wide { inputs { a } outputs { y } });
 fn adapter_steps_a_register_and_reads_ports() {
     let mut e = Reg8Engine::new(Reg8::default()).unwrap();
     let [clock, d, en, q] = resolve_ports(&e, ["clock", "d", "en", "q"]).unwrap();
-    assert_eq!(
-        e.ports()[d],
-        PortInfo {
-            name: "d".into(),
-            width: 8,
-            dir: PortDir::In
-        }
-    );
+    assert_eq!(e.ports()[d], PortInfo { name: "d".into(), width: 8, dir: PortDir::In });
     e.set(d, 0x1A5); // masked to 8 bits
     e.set(en, 1);
     edge(&mut e, clock);
@@ -202,25 +168,13 @@ fn adapter_steps_a_register_and_reads_ports() {
 
 #[test]
 fn bad_port_lists_and_wide_ports_fail_clearly() {
-    let e = Reg8Incomplete::new(Reg8::default())
-        .err()
-        .expect("a port left out must fail")
-        .to_string();
+    let e = Reg8Incomplete::new(Reg8::default()).err().expect("a port left out must fail").to_string();
     assert!(e.contains("`en`") && e.contains("missing"), "{e}");
-    let e = WideEngine::new(Wide::default())
-        .err()
-        .expect("72 bits must fail")
-        .to_string();
-    assert!(
-        e.contains("`a`") && e.contains("72 bits") && e.contains("at most 64"),
-        "{e}"
-    );
+    let e = WideEngine::new(Wide::default()).err().expect("72 bits must fail").to_string();
+    assert!(e.contains("`a`") && e.contains("72 bits") && e.contains("at most 64"), "{e}");
     let ok = Reg8Engine::new(Reg8::default()).unwrap();
     let e = resolve_ports(&ok, ["clock", "nope"]).unwrap_err().to_string();
-    assert!(
-        e.contains("no port named `nope`") && e.contains("clock, d, en, q"),
-        "{e}"
-    );
+    assert!(e.contains("no port named `nope`") && e.contains("clock, d, en, q"), "{e}");
     // The Verilator engine refuses before building anything (so no tool is needed).
     let wide = export("wide72", &mut Wide::default());
     let cache = VerilatedCache::new(std::env::temp_dir().join(format!("nic-engine-wide-{}", std::process::id())));
@@ -242,16 +196,10 @@ fn verilated_build_is_cached_and_reused() {
     assert!(!first.reused(), "a fresh cache must build");
     let t = std::time::Instant::now();
     let second = VerilatedLibrary::build(&module, &cache).unwrap();
-    assert!(
-        second.reused() && second.dir() == first.dir(),
-        "the second build must come from the cache"
-    );
+    assert!(second.reused() && second.dir() == first.dir(), "the second build must come from the cache");
     assert!(t.elapsed().as_secs_f64() < 2.0, "reuse took {:?}", t.elapsed());
     // Only the finished build is left: no temporary directories, no object files.
-    let entries: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let entries: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(entries.len(), 1, "{entries:?}");
     // Two instances of one library are independent models.
     let (mut a, mut b) = (second.instantiate(), first.instantiate());
@@ -328,36 +276,22 @@ fn vcd_of_either_engine_has_every_port_at_every_edge() {
 #[test]
 fn adapters_have_the_exported_ports() {
     let cases: [(Box<dyn Engine>, VerilogModule); 3] = [
-        (
-            Box::new(RxGmiiEngine::new(RxGmiiTop::default()).unwrap()),
-            export("nic_rx_gmii", &mut RxGmiiTop::default()),
-        ),
-        (
-            Box::new(RxMiiEngine::new(RxMiiTop::default()).unwrap()),
-            export("nic_rx_mii", &mut RxMiiTop::default()),
-        ),
+        (Box::new(RxGmiiEngine::new(RxGmiiTop::default()).unwrap()), export("nic_rx_gmii", &mut RxGmiiTop::default())),
+        (Box::new(RxMiiEngine::new(RxMiiTop::default()).unwrap()), export("nic_rx_mii", &mut RxMiiTop::default())),
         (
             Box::new(RxManchesterEngine::new(RxManchesterTop::default()).unwrap()),
             export("nic_rx_manchester", &mut RxManchesterTop::default()),
         ),
     ];
     for (e, m) in cases {
-        let mut a: Vec<String> = e
-            .ports()
-            .iter()
-            .map(|p| format!("{:?} {}[{}]", p.dir, p.name, p.width))
-            .collect();
+        let mut a: Vec<String> = e.ports().iter().map(|p| format!("{:?} {}[{}]", p.dir, p.name, p.width)).collect();
         let mut b: Vec<String> = m
             .ports
             .iter()
             .map(|p| {
                 format!(
                     "{:?} {}[{}]",
-                    if p.to_string().starts_with("in") {
-                        PortDir::In
-                    } else {
-                        PortDir::Out
-                    },
+                    if p.to_string().starts_with("in") { PortDir::In } else { PortDir::Out },
                     p.name,
                     p.width
                 )
@@ -411,12 +345,7 @@ fn verilated_builds_racing_in_two_processes_share_one_cache() {
     let spawned: Vec<std::process::Child> = (0..2)
         .map(|_| {
             std::process::Command::new(&me)
-                .args([
-                    "--exact",
-                    "verilated_builds_racing_in_two_processes_share_one_cache",
-                    "--test-threads",
-                    "1",
-                ])
+                .args(["--exact", "verilated_builds_racing_in_two_processes_share_one_cache", "--test-threads", "1"])
                 .env(RACE_CHILD, &root)
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
@@ -433,10 +362,8 @@ fn verilated_builds_racing_in_two_processes_share_one_cache() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let entries: Vec<String> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let entries: Vec<String> =
+        std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(entries.len(), 1, "one finished build, no leftovers: {entries:?}");
     assert!(entries[0].starts_with("reg8-"), "{entries:?}");
     let _ = std::fs::remove_dir_all(&root);

@@ -42,7 +42,9 @@ fn verilated_manchester_rx_equals_rust_hdl() {
     let line = LineConfig { ppm: -200.0, jitter_peak_ui: 0.1, seed: 1, ..Default::default() };
     let (words, _) = encode_frames(&line, &frames, 8);
     let rust = run_manchester_rx(&cfg, &words, 1000, ready, None);
-    let verilated = fast.run(&cfg, &Stimulus::Manchester { words: &words, tail: 1000 }, READY_PERIOD).unwrap_or_else(|e| panic!("{e}"));
+    let verilated = fast
+        .run(&cfg, &Stimulus::Manchester { words: &words, tail: 1000 }, READY_PERIOD)
+        .unwrap_or_else(|e| panic!("{e}"));
     same("manchester", &rust, &verilated);
 }
 

@@ -13,9 +13,7 @@
 //! `NIC_SEED=<seed>`.
 use nic_hdl::model::line::{encode_frames, LineConfig};
 use nic_hdl::model::pins::{gmii_rx_pins, mii_rx_pins, ppm_period_ps, PinSample, RxFrameSpec, TwoClocks};
-use nic_hdl::model::rx_reference::{
-    expected_rx_sent, random_frame, with_fcs, DestClass, MacConfig, RxCounters,
-};
+use nic_hdl::model::rx_reference::{expected_rx_sent, random_frame, with_fcs, DestClass, MacConfig, RxCounters};
 use nic_hdl::top::drive::{run_manchester_rx, run_pin_rx, RxRun};
 use nic_hdl::top::rx_path::{RxGmiiTop, RxMiiTop};
 use nic_hdl::verilog::verilator::{FastRx, RxKind, Stimulus};
@@ -60,12 +58,7 @@ fn reference(cfg: &MacConfig, sent: &[Vec<u8>]) -> (Vec<nic_hdl::model::rx_refer
 /// Compare a run with the reference; `corrupted` frames must be counted as FCS errors.
 fn check(label: &str, seed: u64, cfg: &MacConfig, clean: &[Vec<u8>], corrupted: &[bool], run: &RxRun) {
     let ctx = format!("{label} (seed {seed}; rerun with NIC_SEED={seed})");
-    let kept: Vec<Vec<u8>> = clean
-        .iter()
-        .zip(corrupted)
-        .filter(|(_, &c)| !c)
-        .map(|(f, _)| with_fcs(f))
-        .collect();
+    let kept: Vec<Vec<u8>> = clean.iter().zip(corrupted).filter(|(_, &c)| !c).map(|(f, _)| with_fcs(f)).collect();
     let (want, want_counters) = reference(cfg, &kept);
     let n_corrupted = corrupted.iter().filter(|&&c| c).count() as u32;
     assert!(run.protocol_errors.is_empty(), "{ctx}: {:?}", run.protocol_errors);
@@ -186,7 +179,8 @@ fn external_phy<T: nic_hdl::top::drive::PinRxTop + Default>(
         let run = match &verilated {
             None => run_pin_rx::<T>(&cfg, clocks, &stimulus, tail, host_ready, None),
             Some(f) => {
-                let stim = Stimulus::Pins { pins: &stimulus, core_ps: 8000.0, phy_ps, phy_delay_ps: delay, tail: tail as u64 };
+                let stim =
+                    Stimulus::Pins { pins: &stimulus, core_ps: 8000.0, phy_ps, phy_delay_ps: delay, tail: tail as u64 };
                 f.run(&cfg, &stim, READY_PERIOD).unwrap_or_else(|e| panic!("{e}"))
             }
         };

@@ -17,9 +17,7 @@ fn frames(seed: u64, random: usize) -> Vec<Vec<u8>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut lens = vec![14, 59, 60, 61, 1514];
     lens.extend((0..random).map(|_| rng.gen_range(14..=1514)));
-    lens.into_iter()
-        .map(|len| random_frame(&mut rng, &cfg, DestClass::Station, len).expect("station frames"))
-        .collect()
+    lens.into_iter().map(|len| random_frame(&mut rng, &cfg, DestClass::Station, len).expect("station frames")).collect()
 }
 
 fn expected_counters(frames: &[Vec<u8>]) -> TxTopCounters {

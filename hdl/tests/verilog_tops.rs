@@ -131,10 +131,13 @@ fn rx_mii_verilog_matches_rust_hdl() {
 
 fn tx_frames() -> Vec<Vec<u8>> {
     let (_, frames) = traffic();
-    let mut v: Vec<Vec<u8>> = frames.into_iter().map(|mut f| {
-        f.truncate(f.len() - 4);
-        f
-    }).collect();
+    let mut v: Vec<Vec<u8>> = frames
+        .into_iter()
+        .map(|mut f| {
+            f.truncate(f.len() - 4);
+            f
+        })
+        .collect();
     v.push(vec![0xAA; 20]); // padded to 60
     v
 }

@@ -40,7 +40,8 @@ pub struct HostOptions {
 }
 
 pub fn parse_args(args: &[String]) -> Result<HostOptions, String> {
-    let (mut device, mut ip, mut http, mut echo, mut duration, mut engine) = (None, None, None, None, None, EngineChoice::Auto);
+    let (mut device, mut ip, mut http, mut echo, mut duration, mut engine) =
+        (None, None, None, None, None, EngineChoice::Auto);
     let mut a = Args::new(args);
     while let Some(flag) = a.next_flag() {
         match flag.as_str() {
@@ -55,13 +56,24 @@ pub fn parse_args(args: &[String]) -> Result<HostOptions, String> {
             "--ip" => ip = Some(parse_cidr(&a.value()?)?),
             "--http" => http = Some(PathBuf::from(a.value()?)),
             "--echo" => echo = Some(a.parse_where("a port number 1..65535", |p: &u16| *p > 0)?),
-            "--duration" => duration = Some(Duration::from_secs_f64(a.parse_where("a positive number of seconds", |s: &f64| *s > 0.0)?)),
+            "--duration" => {
+                duration =
+                    Some(Duration::from_secs_f64(a.parse_where("a positive number of seconds", |s: &f64| *s > 0.0)?))
+            }
             "--engine" => engine = a.engine()?,
             _ => return Err(a.unknown()),
         }
     }
     let (ip, prefix) = ip.ok_or("--ip A.B.C.D/N is required")?;
-    Ok(HostOptions { device: device.ok_or("--device sim|vfio:DDDD:BB:DD.F is required")?, ip, prefix, http, echo, duration, engine })
+    Ok(HostOptions {
+        device: device.ok_or("--device sim|vfio:DDDD:BB:DD.F is required")?,
+        ip,
+        prefix,
+        http,
+        echo,
+        duration,
+        engine,
+    })
 }
 
 fn mac_for(ip: Ipv4Addr) -> [u8; 6] {
@@ -81,7 +93,8 @@ pub fn run(o: &HostOptions) -> Result<(), (u8, String)> {
     let cfg = HostConfig { name: "host".into(), mac: mac_for(o.ip), ip: o.ip, prefix: o.prefix, seed: 0x4057 };
     match &o.device {
         DeviceArg::Vfio(addr) => {
-            let backend = VfioBackend::open(addr, Host::nic_config(&cfg).dma_bytes()).map_err(|e| (2, e.to_string()))?;
+            let backend =
+                VfioBackend::open(addr, Host::nic_config(&cfg).dma_bytes()).map_err(|e| (2, e.to_string()))?;
             let host = Host::start(backend, cfg).map_err(|e| (1, e))?;
             let services = Services::start(&host, o.http.as_deref(), o.echo).map_err(|e| (2, e))?;
             println!("nic host: {} up on the board at {addr}; Ctrl-C stops", o.ip);
@@ -99,7 +112,8 @@ pub fn run(o: &HostOptions) -> Result<(), (u8, String)> {
             let host = Host::start(SimBackend::new(card, "host"), cfg).map_err(|e| (1, e))?;
             let services = Services::start(&host, o.http.as_deref(), o.echo).map_err(|e| (2, e))?;
             let peer_ip = Ipv4Addr::from(u32::from(o.ip).wrapping_add(1));
-            let peer_cfg = HostConfig { name: "peer".into(), mac: mac_for(peer_ip), ip: peer_ip, prefix: o.prefix, seed: 0x9EE2 };
+            let peer_cfg =
+                HostConfig { name: "peer".into(), mac: mac_for(peer_ip), ip: peer_ip, prefix: o.prefix, seed: 0x9EE2 };
             let peer = Host::start(SimBackend::new(peer_card, "peer"), peer_cfg).map_err(|e| (1, e))?;
             println!("nic host: {}/{} up on a simulated card; the peer card's host is {peer_ip}", o.ip, o.prefix);
             if o.http.is_some() {
@@ -117,11 +131,14 @@ pub fn run(o: &HostOptions) -> Result<(), (u8, String)> {
                     let (n, _) = u.recv_from(&mut buf)?;
                     Ok(&buf[..n] == b"hello card")
                 };
-                println!("  peer: UDP echo → {}", match check() {
-                    Ok(true) => "byte-exact".to_string(),
-                    Ok(false) => "different".to_string(),
-                    Err(e) => format!("failed: {e}"),
-                });
+                println!(
+                    "  peer: UDP echo → {}",
+                    match check() {
+                        Ok(true) => "byte-exact".to_string(),
+                        Ok(false) => "different".to_string(),
+                        Err(e) => format!("failed: {e}"),
+                    }
+                );
             }
             wait(o.duration);
             for line in card_report(&regs).into_iter().chain(stack_report(&host)).chain(services.report()) {

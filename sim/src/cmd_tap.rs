@@ -70,7 +70,10 @@ pub fn parse_args(args: &[String]) -> Result<TapOptions, String> {
             "--mac" => mac = Some(a.mac()?),
             "--http" => o.http = Some(PathBuf::from(a.value()?)),
             "--echo" => o.echo = Some(a.parse_where("a port number 1..65535", |p: &u16| *p > 0)?),
-            "--duration" => o.duration = Some(Duration::from_secs_f64(a.parse_where("a positive number of seconds", |s: &f64| *s > 0.0)?)),
+            "--duration" => {
+                o.duration =
+                    Some(Duration::from_secs_f64(a.parse_where("a positive number of seconds", |s: &f64| *s > 0.0)?))
+            }
             // The bridge drives an external PHY chip's pins.
             "--phy" => o.phy = a.phy(&[Phy::Gmii, Phy::Mii])?,
             "--loss" => o.impair.loss = a.parse_where(prob, |p: &f64| (0.0..=0.5).contains(p))?,
@@ -100,7 +103,8 @@ pub fn run(o: &TapOptions) -> Result<(), (u8, String)> {
     let cfg = WorldConfig { phy: o.phy, engine: o.engine, ..WorldConfig::default() };
     let (world, card) = World::start_tap(&cfg, line).map_err(|e| (1, e))?;
     let regs = card.regs.clone();
-    let host_cfg = HostConfig { name: o.tap.clone(), mac: o.mac, ip: o.ip, prefix: o.prefix, seed: o.impair.seed ^ 0x7A9 };
+    let host_cfg =
+        HostConfig { name: o.tap.clone(), mac: o.mac, ip: o.ip, prefix: o.prefix, seed: o.impair.seed ^ 0x7A9 };
     let host = Host::start(SimBackend::new(card, &o.tap), host_cfg).map_err(|e| (1, e))?;
     let services = Services::start(&host, o.http.as_deref(), o.echo).map_err(|e| (2, e))?;
     println!(
@@ -118,7 +122,11 @@ pub fn run(o: &TapOptions) -> Result<(), (u8, String)> {
     while !crate::signals::stop_requested() && o.duration.is_none_or(|d| start.elapsed() < d) {
         std::thread::sleep(Duration::from_millis(50));
     }
-    println!("nic tap: stopping after {:.1} s; simulated time {:.3} ms", start.elapsed().as_secs_f64(), regs.now_ns() as f64 / 1e6);
+    println!(
+        "nic tap: stopping after {:.1} s; simulated time {:.3} ms",
+        start.elapsed().as_secs_f64(),
+        regs.now_ns() as f64 / 1e6
+    );
     for line in card_report(&regs).into_iter().chain(stack_report(&host)).chain(services.report()) {
         println!("  {line}");
     }
@@ -131,6 +139,9 @@ pub fn run(o: &TapOptions) -> Result<(), (u8, String)> {
             t.from_linux, t.to_linux, t.queue_drops, t.impaired_lost, t.bad_tx
         );
     }
-    println!("  MSI      RX {}  TX {}  error/link {}", report.msi_sent[0][0], report.msi_sent[0][1], report.msi_sent[0][2]);
+    println!(
+        "  MSI      RX {}  TX {}  error/link {}",
+        report.msi_sent[0][0], report.msi_sent[0][1], report.msi_sent[0][2]
+    );
     Ok(())
 }

@@ -124,7 +124,8 @@ fn client(net: &NetHandle, server: SocketAddrV4, p: &Progress) -> Result<(HttpRe
     }
     // Echo over TCP and UDP.
     let msg: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
-    let mut s = TcpStream::connect(net, SocketAddrV4::new(*server.ip(), 7), Some(TIMEOUT)).map_err(e("echo connect"))?;
+    let mut s =
+        TcpStream::connect(net, SocketAddrV4::new(*server.ip(), 7), Some(TIMEOUT)).map_err(e("echo connect"))?;
     s.set_read_timeout(Some(TIMEOUT));
     s.write_all(&msg).map_err(e("echo write"))?;
     let mut back = vec![0; msg.len()];
@@ -159,7 +160,13 @@ pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
     println!("nic demo — two simulated cards on one wire, every layer real:");
     println!("  application (HTTP, echo) → stack (TCP/UDP/IPv4/ARP) → driver → card registers, DMA, MSI");
     println!("  → gateware (MAC, filter, FIFO, PHY; {}) → wire → the other card, and back", o.phy.describe());
-    println!("  engine {}, seed {}, clock offset {:+} ppm, bit error rate {:e}\n", o.engine.name(), o.seed, o.ppm, o.ber);
+    println!(
+        "  engine {}, seed {}, clock offset {:+} ppm, bit error rate {:e}\n",
+        o.engine.name(),
+        o.seed,
+        o.ppm,
+        o.ber
+    );
     if o.engine == EngineChoice::Auto && o.engine.resolve() == EngineChoice::RustHdl {
         println!("  note: Verilator is not installed, so the cards run on Rust-HDL's own simulator, about");
         println!("  340 times slower: this takes minutes. `apt-get install verilator` (tests/run does it).\n");
@@ -188,7 +195,11 @@ pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
     std::fs::create_dir_all(&site).map_err(|e| format!("{}: {e}", site.display()))?;
     let crc = write_demo_site(&site, o.size, o.seed).map_err(|e| format!("writing the demo site: {e}"))?;
     let services = Services::start(&a, Some(&site), Some(7))?;
-    p.say(format!("A serves {} on port 80 (big.bin: {} bytes, CRC-32 {crc:08x}) and echo on port 7", site.display(), o.size));
+    p.say(format!(
+        "A serves {} on port 80 (big.bin: {} bytes, CRC-32 {crc:08x}) and echo on port 7",
+        site.display(),
+        o.size
+    ));
 
     let server = SocketAddrV4::new(a.config.ip, 80);
     let checks = client(&b.net(), server, &p);
@@ -228,10 +239,7 @@ pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
     services.stop();
     drop((a, b));
     let world = world.stop();
-    println!(
-        "\ninterrupts (MSI RX/TX/error): card A {:?}, card B {:?}",
-        world.msi_sent[0], world.msi_sent[1]
-    );
+    println!("\ninterrupts (MSI RX/TX/error): card A {:?}, card B {:?}", world.msi_sent[0], world.msi_sent[1]);
     println!(
         "simulated time {:.3} ms ({} core clocks on card A); wall time {:.1} s",
         sim_total_ns as f64 / 1e6,
@@ -245,8 +253,11 @@ pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
     }
     let _ = std::fs::remove_dir_all(&site);
 
-    let mut problems: Vec<String> =
-        http.iter().filter(|(_, want, got)| want != got).map(|(r, want, got)| format!("{r} answered {got}, expected {want}")).collect();
+    let mut problems: Vec<String> = http
+        .iter()
+        .filter(|(_, want, got)| want != got)
+        .map(|(r, want, got)| format!("{r} answered {got}, expected {want}"))
+        .collect();
     if !echo_ok {
         problems.push("echo came back different".into());
     }

@@ -42,7 +42,11 @@ impl Host {
         let nic_cfg = Self::nic_config(&config);
         let nic = Nic::new(backend, nic_cfg).map_err(|e| format!("{}: bring-up: {e}", config.name))?;
         let dev = IrqDevice::new(nic).map_err(|e| format!("{}: {e}", config.name))?;
-        let iface = Interface::new(InterfaceConfig::new(MacAddr(config.mac), config.ip, config.prefix), dev.caps(), config.seed);
+        let iface = Interface::new(
+            InterfaceConfig::new(MacAddr(config.mac), config.ip, config.prefix),
+            dev.caps(),
+            config.seed,
+        );
         let net = NetThread::spawn(Stack::new(iface), dev, SystemClock::new());
         Ok(Host { config, net })
     }

@@ -128,7 +128,10 @@ pub fn run(opts: &DemoOptions) -> Result<DemoReport, String> {
     let n_corrupted = corrupted.iter().filter(|&&c| c).count();
 
     let c = run.counters;
-    println!("\nhost A  TX MAC   frames_sent {:>6}  bytes_sent {:>8}  underflows {}  oversize {}", tx.frames_sent, tx.bytes_sent, tx.underflows, tx.oversize);
+    println!(
+        "\nhost A  TX MAC   frames_sent {:>6}  bytes_sent {:>8}  underflows {}  oversize {}",
+        tx.frames_sent, tx.bytes_sent, tx.underflows, tx.oversize
+    );
     println!("line             frames corrupted by bit errors {n_corrupted}");
     match opts.phy {
         Phy::Manchester => println!("host B  RX PHY   code violations {}", c.phy_events),
@@ -148,13 +151,22 @@ pub fn run(opts: &DemoOptions) -> Result<DemoReport, String> {
         pcap.write_frame(i as u64 * 1000, &f.bytes).map_err(|e| format!("{}: {e}", opts.pcap))?;
     }
     pcap.finish().map_err(|e| format!("{}: {e}", opts.pcap))?;
-    println!("\nhost B's host side: {} frames written to {} (FCS stripped, as the host sees them)", run.frames.len(), opts.pcap);
+    println!(
+        "\nhost B's host side: {} frames written to {} (FCS stripped, as the host sees them)",
+        run.frames.len(),
+        opts.pcap
+    );
 
     let mut problems = run.protocol_errors.clone();
-    if run.frames.len() != want.len() || run.frames.iter().zip(&want).any(|(g, w)| g.bytes != w.bytes || g.verdict != w.verdict) {
+    if run.frames.len() != want.len()
+        || run.frames.iter().zip(&want).any(|(g, w)| g.bytes != w.bytes || g.verdict != w.verdict)
+    {
         problems.push(format!("delivered {} frames, the reference expects {}", run.frames.len(), want.len()));
     }
-    if c.frames_ok != want_counters.frames_ok || c.filtered != want_counters.filtered || c.fcs_errors as usize != n_corrupted {
+    if c.frames_ok != want_counters.frames_ok
+        || c.filtered != want_counters.filtered
+        || c.fcs_errors as usize != n_corrupted
+    {
         problems.push("counters differ from the reference".into());
     }
     if problems.is_empty() {
@@ -181,11 +193,7 @@ fn transmit(opts: &DemoOptions, frames: &[Vec<u8>]) -> Result<(Vec<Vec<u8>>, TxT
         Phy::Manchester => {
             let (words, c) = drive::run_manchester_tx(frames, 200, None);
             let line = decode_samples(&words_to_samples(&words, 8), 16).map_err(|e| e.to_string())?;
-            let frames = line
-                .frames
-                .iter()
-                .map(|f| f.bytes[..f.bytes.len().saturating_sub(4)].to_vec())
-                .collect();
+            let frames = line.frames.iter().map(|f| f.bytes[..f.bytes.len().saturating_sub(4)].to_vec()).collect();
             Ok((frames, c))
         }
         Phy::Gmii => {

@@ -7,9 +7,9 @@
 //!   nic host --device sim|vfio:ADDR --ip A.B.C.D/N [...] (see `nic_sim::cmd_host::USAGE`)
 //!   nic replay --in IN.pcap --out OUT.pcap [...]      (see `nic_sim::replay::USAGE`)
 //!   nic bench linerate [--frames N] [--engine auto|rust-hdl|verilator]
+use nic_sim::cli::Args;
 use nic_sim::line_demo::{self, DemoOptions};
 use nic_sim::model::engines::EngineChoice;
-use nic_sim::cli::Args;
 use nic_sim::model::Phy;
 use nic_sim::{bench, replay};
 use std::process::ExitCode;
@@ -105,7 +105,13 @@ fn run_bench(args: &[String]) -> ExitCode {
 }
 
 /// Run a subcommand whose errors are `(exit code, one-line message)`.
-fn exit_with(name: &str, usage: &str, args: &[String], parsed: Result<impl Sized, String>, run: impl FnOnce() -> Result<(), (u8, String)>) -> ExitCode {
+fn exit_with(
+    name: &str,
+    usage: &str,
+    args: &[String],
+    parsed: Result<impl Sized, String>,
+    run: impl FnOnce() -> Result<(), (u8, String)>,
+) -> ExitCode {
     if let Err(e) = parsed {
         if args.is_empty() {
             eprintln!("{usage}");
@@ -162,7 +168,13 @@ fn main() -> ExitCode {
         }
         Some("bench") => run_bench(&args[1..]),
         _ => {
-            eprintln!("nic: the card's front door\n  {}\n  {LINE_USAGE}\n  {}\n  {BENCH_USAGE}\n  {}\n  {}", nic_sim::demo::USAGE, replay::USAGE, nic_sim::cmd_tap::USAGE, nic_sim::cmd_host::USAGE);
+            eprintln!(
+                "nic: the card's front door\n  {}\n  {LINE_USAGE}\n  {}\n  {BENCH_USAGE}\n  {}\n  {}",
+                nic_sim::demo::USAGE,
+                replay::USAGE,
+                nic_sim::cmd_tap::USAGE,
+                nic_sim::cmd_host::USAGE
+            );
             ExitCode::from(2)
         }
     }

@@ -95,7 +95,11 @@ pub fn read_pcap(bytes: &[u8]) -> Result<Vec<PcapRecord>, PcapError> {
     }
     let u32_at = |o: usize| {
         let b: [u8; 4] = bytes[o..o + 4].try_into().expect("4 bytes");
-        if big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }
+        if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
     };
     let link = u32_at(20) & 0x0FFF_FFFF;
     if link != LINKTYPE_ETHERNET {
@@ -151,9 +155,15 @@ mod tests {
         assert_eq!(recs.len(), 2);
         assert_eq!(recs[0], PcapRecord { time_ns: 1_500_002_000, data: vec![1, 2, 3], orig_len: 3 });
         assert_eq!(recs[1].data, vec![4; 70]);
-        assert_eq!(read_pcap(b"hello world, not a capture").unwrap_err(), PcapError::NotPcap { magic: u32::from_le_bytes(*b"hell") });
+        assert_eq!(
+            read_pcap(b"hello world, not a capture").unwrap_err(),
+            PcapError::NotPcap { magic: u32::from_le_bytes(*b"hell") }
+        );
         assert_eq!(read_pcap(&bytes[..20]).unwrap_err(), PcapError::TruncatedHeader);
-        assert_eq!(read_pcap(&bytes[..bytes.len() - 1]).unwrap_err(), PcapError::TruncatedRecord { index: 1, offset: 24 + 16 + 3 });
+        assert_eq!(
+            read_pcap(&bytes[..bytes.len() - 1]).unwrap_err(),
+            PcapError::TruncatedRecord { index: 1, offset: 24 + 16 + 3 }
+        );
         let mut other = bytes.clone();
         other[20] = 101; // LINKTYPE_RAW
         assert_eq!(read_pcap(&other).unwrap_err(), PcapError::LinkType(101));

@@ -108,7 +108,14 @@ pub fn run(o: &ReplayOptions) -> Result<ReplayReport, (u8, String)> {
         .enumerate()
         .map(|(i, r)| {
             if o.with_fcs && r.data.len() < 4 {
-                Err((2, format!("{}: record {i} has {} bytes, too short to end in an FCS (--with-fcs)", o.input, r.data.len())))
+                Err((
+                    2,
+                    format!(
+                        "{}: record {i} has {} bytes, too short to end in an FCS (--with-fcs)",
+                        o.input,
+                        r.data.len()
+                    ),
+                ))
             } else if o.with_fcs {
                 Ok(r.data.clone())
             } else {
@@ -117,7 +124,10 @@ pub fn run(o: &ReplayOptions) -> Result<ReplayReport, (u8, String)> {
         })
         .collect::<Result<_, _>>()?;
     if let Some((i, f)) = frames.iter().enumerate().find(|(_, f)| f.len() > 16_000) {
-        return Err((2, format!("{}: record {i} is {} bytes; the card takes frames up to 16000 bytes", o.input, f.len())));
+        return Err((
+            2,
+            format!("{}: record {i} is {} bytes; the card takes frames up to 16000 bytes", o.input, f.len()),
+        ));
     }
 
     let mut engine = engines::build(o.phy, o.engine).map_err(|e| (1, e))?;
@@ -140,7 +150,8 @@ pub fn run(o: &ReplayOptions) -> Result<ReplayReport, (u8, String)> {
     let mut pcap = PcapWriter::new(std::io::BufWriter::new(out)).map_err(|e| (2, format!("{}: {e}", o.output)))?;
     let ns_per_cycle = o.phy.core_period_ps() / 1000.0;
     for r in &result.received {
-        pcap.write_frame((r.cycle as f64 * ns_per_cycle) as u64, &r.bytes).map_err(|e| (2, format!("{}: {e}", o.output)))?;
+        pcap.write_frame((r.cycle as f64 * ns_per_cycle) as u64, &r.bytes)
+            .map_err(|e| (2, format!("{}: {e}", o.output)))?;
     }
     pcap.finish().map_err(|e| (2, format!("{}: {e}", o.output)))?;
     Ok(ReplayReport { frames_in: frames.len(), delivered: result.received.len(), counters: result.counters })

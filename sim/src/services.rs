@@ -23,13 +23,17 @@ impl Services {
                     return Err(format!("--http {}: not a directory", dir.display()));
                 }
                 let cfg = HttpConfig { workers: 4, queue: 16, ..HttpConfig::new(dir) };
-                Some(HttpServer::start(&host.net(), SocketAddrV4::new(ip, 80), cfg).map_err(|e| format!("HTTP server on port 80: {e}"))?)
+                Some(
+                    HttpServer::start(&host.net(), SocketAddrV4::new(ip, 80), cfg)
+                        .map_err(|e| format!("HTTP server on port 80: {e}"))?,
+                )
             }
             None => None,
         };
         let echo = match echo_port {
             Some(p) => Some(
-                EchoServer::start(&host.net(), SocketAddrV4::new(ip, p), EchoConfig::default()).map_err(|e| format!("echo on port {p}: {e}"))?,
+                EchoServer::start(&host.net(), SocketAddrV4::new(ip, p), EchoConfig::default())
+                    .map_err(|e| format!("echo on port {p}: {e}"))?,
             ),
             None => None,
         };
@@ -99,7 +103,10 @@ pub fn stack_report(host: &Host) -> Vec<String> {
     let (s, t) = host.stack_stats();
     vec![
         format!("Ethernet frames in {}  out {}  not for us {}", s.eth_rx_frames, s.eth_tx_frames, s.eth_not_for_us),
-        format!("ARP      requests in {} out {}  replies in {} out {}", s.arp_requests_rx, s.arp_requests_tx, s.arp_replies_rx, s.arp_replies_tx),
+        format!(
+            "ARP      requests in {} out {}  replies in {} out {}",
+            s.arp_requests_rx, s.arp_requests_tx, s.arp_replies_rx, s.arp_replies_tx
+        ),
         format!("IPv4     packets in {}  out {}  bad checksum {}", s.ipv4_rx, s.ipv4_tx, s.ipv4_bad_checksum),
         format!("ICMP     echo requests in {}  replies out {}", s.icmp_echo_requests_rx, s.icmp_echo_replies_tx),
         format!("UDP      datagrams in {}  out {}", s.udp_rx, s.udp_tx),

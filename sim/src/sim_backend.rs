@@ -40,7 +40,10 @@ impl Backend for SimBackend {
         let mem = &self.card.memory;
         let len = len.max(1).div_ceil(4096) * 4096;
         let end = self.next.checked_add(len).filter(|&e| e <= mem.len()).ok_or_else(|| {
-            Error::Dma(format!("the simulated host memory ({} MiB) is used up: {len} more bytes wanted", mem.len() >> 20))
+            Error::Dma(format!(
+                "the simulated host memory ({} MiB) is used up: {len} more bytes wanted",
+                mem.len() >> 20
+            ))
         })?;
         let off = self.next;
         self.next = end;

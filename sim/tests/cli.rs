@@ -3,7 +3,11 @@ use std::process::Command;
 
 fn nic(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_nic")).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 fn one_line_error(args: &[&str], want: &str) {
@@ -40,8 +44,19 @@ fn host_on_the_simulated_card_serves_its_peer() {
     let dir = std::env::temp_dir().join(format!("nic-host-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("index.html"), "<h1>card</h1>\n").unwrap();
-    let (code, stdout, stderr) =
-        nic(&["host", "--device", "sim", "--ip", "198.18.0.10/24", "--http", &dir.display().to_string(), "--echo", "7", "--duration", "0.5"]);
+    let (code, stdout, stderr) = nic(&[
+        "host",
+        "--device",
+        "sim",
+        "--ip",
+        "198.18.0.10/24",
+        "--http",
+        &dir.display().to_string(),
+        "--echo",
+        "7",
+        "--duration",
+        "0.5",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("peer: GET / → 200 (14 bytes)"), "{stdout}");
     assert!(stdout.contains("peer: UDP echo → byte-exact"), "{stdout}");

@@ -6,7 +6,8 @@ use nic_sim::pcap::read_pcap;
 
 fn demo(phy: &str, size: &str) {
     let pcap = std::env::temp_dir().join(format!("nic-demo-test-{}-{phy}.pcap", std::process::id()));
-    let args: Vec<String> = ["--phy", phy, "--size", size, "--pcap", &pcap.display().to_string()].map(String::from).to_vec();
+    let args: Vec<String> =
+        ["--phy", phy, "--size", size, "--pcap", &pcap.display().to_string()].map(String::from).to_vec();
     let report = run(&parse_args(&args).unwrap()).unwrap_or_else(|e| panic!("{phy}: {e}"));
     assert!(report.http.iter().all(|(_, want, got)| want == got), "{:?}", report.http);
     assert!(report.http.iter().any(|(r, _, got)| r.starts_with("DELETE") && *got == 405));

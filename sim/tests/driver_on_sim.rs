@@ -28,7 +28,10 @@ fn frames_each_way() -> usize {
 }
 
 fn unjoined() -> [u8; 6] {
-    (2u8..).map(|k| [0x01, 0x00, 0x5E, 0x00, 0x00, k]).find(|g| multicast_bin(g) != multicast_bin(&JOINED)).expect("a group")
+    (2u8..)
+        .map(|k| [0x01, 0x00, 0x5E, 0x00, 0x00, k])
+        .find(|g| multicast_bin(g) != multicast_bin(&JOINED))
+        .expect("a group")
 }
 
 fn frame(rng: &mut impl Rng, dst: [u8; 6], src: [u8; 6], len: usize) -> Vec<u8> {
@@ -56,7 +59,9 @@ fn cards(cfg: [NicConfig; 2]) -> (World, Vec<Nic<SimBackend>>) {
         .into_iter()
         .zip(cfg)
         .zip(["a", "b"])
-        .map(|((h, c), name)| Nic::new(SimBackend::new(h, name), c).unwrap_or_else(|e| panic!("bring-up of {name}: {e}")))
+        .map(|((h, c), name)| {
+            Nic::new(SimBackend::new(h, name), c).unwrap_or_else(|e| panic!("bring-up of {name}: {e}"))
+        })
         .collect();
     (world, nics)
 }
@@ -85,7 +90,13 @@ fn random_frames_each_way_byte_exact_in_order_with_filtering() {
     let mut verdicts = [[0u64; 3]; 2];
     let mut got: Vec<Buf> = Vec::new();
     while sent[0] < n || sent[1] < n {
-        let from = if sent[0] >= n { 1 } else if sent[1] >= n { 0 } else { rng.gen_range(0..2) };
+        let from = if sent[0] >= n {
+            1
+        } else if sent[1] >= n {
+            0
+        } else {
+            rng.gen_range(0..2)
+        };
         let to = 1 - from;
         let burst = rng.gen_range(1..=64).min(n - sent[from]);
         let frames: Vec<Vec<u8>> = (0..burst)
@@ -105,8 +116,10 @@ fn random_frames_each_way_byte_exact_in_order_with_filtering() {
         let mut out: Vec<Buf> = frames.iter().map(|f| nics[from].alloc_copy(f).unwrap()).collect();
         assert_eq!(nics[from].tx_burst(&mut out), burst, "seed {seed}");
         sent[from] += burst;
-        let expected: Vec<(&Vec<u8>, u8)> =
-            frames.iter().filter_map(|f| expected_verdict(f[..6].try_into().unwrap(), macs[to]).map(|v| (f, v))).collect();
+        let expected: Vec<(&Vec<u8>, u8)> = frames
+            .iter()
+            .filter_map(|f| expected_verdict(f[..6].try_into().unwrap(), macs[to]).map(|v| (f, v)))
+            .collect();
         filtered[to] += (burst - expected.len()) as u64;
         receive(&mut nics[to], &mut got, expected.len(), Duration::from_secs(60));
         assert_eq!(got.len(), expected.len(), "seed {seed}: frames delivered to card {to}");

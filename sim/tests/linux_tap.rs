@@ -24,8 +24,7 @@ fn preflight() -> Result<(), String> {
         return Err("not root: network namespaces and TAP devices need CAP_NET_ADMIN".into());
     }
     for tool in ["ip", "ping", "curl", "nc", "tc"] {
-        let found = std::env::var_os("PATH")
-            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
+        let found = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
         if !found {
             return Err(format!("`{tool}` is not installed (tests/run installs it with apt-get as root)"));
         }
@@ -83,7 +82,12 @@ impl Netns {
         let dir = self.dir.display().to_string();
         args.extend(["--ip", "198.18.0.2/24", "--http", &dir, "--echo", "7", "--duration", "300"]);
         args.extend(extra);
-        let child = Command::new("ip").args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn nic tap");
+        let child = Command::new("ip")
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn nic tap");
         self.card = Some(child);
         let end = Instant::now() + Duration::from_secs(120);
         while Instant::now() < end {
@@ -122,7 +126,8 @@ impl Netns {
     }
 
     fn fetch_big(&self, into: &Path) -> Vec<u8> {
-        let out = self.curl(&["-o", &into.display().to_string(), "-w", "%{http_code}", &format!("http://{CARD_IP}/big.bin")]);
+        let out =
+            self.curl(&["-o", &into.display().to_string(), "-w", "%{http_code}", &format!("http://{CARD_IP}/big.bin")]);
         assert_eq!(String::from_utf8_lossy(&out.stdout), "200", "{}", String::from_utf8_lossy(&out.stderr));
         std::fs::read(into).unwrap()
     }
@@ -155,7 +160,11 @@ fn linux_ping_curl_and_nc_against_the_simulated_card() {
     ns.start_card(&[]);
 
     let ping = ns.exec(&["ping", "-c", "3", "-W", "5", CARD_IP], Duration::from_secs(30));
-    assert!(ping.status.success() && String::from_utf8_lossy(&ping.stdout).contains("3 received"), "{}", String::from_utf8_lossy(&ping.stdout));
+    assert!(
+        ping.status.success() && String::from_utf8_lossy(&ping.stdout).contains("3 received"),
+        "{}",
+        String::from_utf8_lossy(&ping.stdout)
+    );
 
     let code = |args: &[&str]| {
         let mut a = vec!["-o", "/dev/null", "-w", "%{http_code}"];
@@ -167,7 +176,11 @@ fn linux_ping_curl_and_nc_against_the_simulated_card() {
     assert_eq!(code(&["-X", "DELETE", &format!("http://{CARD_IP}/index.html")]), "405");
     assert_eq!(code(&["-I", &format!("http://{CARD_IP}/index.html")]), "200");
     let page = ns.curl(&[&format!("http://{CARD_IP}/"), &format!("http://{CARD_IP}/index.html")]);
-    assert_eq!(String::from_utf8_lossy(&page.stdout), "<h1>the card</h1>\n<h1>the card</h1>\n", "two requests, one connection");
+    assert_eq!(
+        String::from_utf8_lossy(&page.stdout),
+        "<h1>the card</h1>\n<h1>the card</h1>\n",
+        "two requests, one connection"
+    );
 
     let got = ns.fetch_big(&ns.dir.join("got.bin"));
     assert!(got == big, "256 KiB file differs ({} bytes)", got.len());
@@ -195,7 +208,10 @@ fn linux_ping_curl_and_nc_against_the_simulated_card() {
 
     // Loss and reordering: netem on the Linux side when the kernel has it, else the line
     // model's own (both directions).
-    let netem = ns.exec(&["tc", "qdisc", "add", "dev", "tap0", "root", "netem", "loss", "5%", "reorder", "25%", "50%", "delay", "1ms"], Duration::from_secs(10));
+    let netem = ns.exec(
+        &["tc", "qdisc", "add", "dev", "tap0", "root", "netem", "loss", "5%", "reorder", "25%", "50%", "delay", "1ms"],
+        Duration::from_secs(10),
+    );
     if !netem.status.success() {
         eprintln!(
             "note: tc netem is not available here ({}); the line model drops 5% and reorders 5% of frames instead",

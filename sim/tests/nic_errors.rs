@@ -3,6 +3,7 @@
 //! vector; the frame is never completed; a soft reset restarts the card.
 use nic_hdl::model::axi_mem::AxiMemConfig;
 use nic_hdl::model::rx_reference::with_fcs;
+use nic_regs::Counter;
 use nic_sim::model::axil::RegOp;
 use nic_sim::model::engines::{self, EngineChoice};
 use nic_sim::model::host_rx::{memory_needed, RxHostConfig};
@@ -10,7 +11,6 @@ use nic_sim::model::memory::{SharedMemory, DEFAULT_BASE};
 use nic_sim::model::nic::NicModel;
 use nic_sim::model::rx_run::{line_for, Impairments, Runner};
 use nic_sim::model::Phy;
-use nic_regs::Counter;
 
 fn read(r: &mut Runner, offset: u32) -> u32 {
     r.nic.submit(RegOp::Read { offset });
@@ -25,7 +25,10 @@ fn bus_error_stops_rx_and_raises_the_error_interrupt() {
     let mem = SharedMemory::new(DEFAULT_BASE, memory_needed(&host));
     // Every RX buffer (after the two 16-entry rings) answers SLVERR.
     let buffers = DEFAULT_BASE + 2 * 16 * 16;
-    let bus = AxiMemConfig { error_ranges: vec![buffers..DEFAULT_BASE + memory_needed(&host) as u64], ..AxiMemConfig::pcie_gen2_x4(125) };
+    let bus = AxiMemConfig {
+        error_ranges: vec![buffers..DEFAULT_BASE + memory_needed(&host) as u64],
+        ..AxiMemConfig::pcie_gen2_x4(125)
+    };
     let mut nic = NicModel::new(engines::build(phy, EngineChoice::Auto).unwrap(), phy, mem.clone(), bus).unwrap();
     let mut r = Runner::new(&mut nic, mem, &host, 0.0, 16);
     r.nic.submit(RegOp::Write { offset: nic_regs::IRQ_MASK.offset, value: 0 });

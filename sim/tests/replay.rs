@@ -79,7 +79,8 @@ fn crafted() -> Case {
 }
 
 fn options(phy: Phy, input: &PathBuf, output: &PathBuf) -> ReplayOptions {
-    let mut args: Vec<String> = vec!["--in".into(), input.display().to_string(), "--out".into(), output.display().to_string()];
+    let mut args: Vec<String> =
+        vec!["--in".into(), input.display().to_string(), "--out".into(), output.display().to_string()];
     args.extend(["--with-fcs", "--phy", phy.name(), "--multicast", "01:00:5e:00:00:fb"].map(String::from));
     let mut o = replay::parse_args(&args).unwrap();
     o.engine = EngineChoice::Auto;
@@ -136,7 +137,9 @@ fn computed_fcs_and_all_multicast() {
     let output = tmp("plain-out.pcap");
     write_pcap(&input, &frames);
     let args: Vec<String> =
-        ["--in", &input.display().to_string(), "--out", &output.display().to_string(), "--all-multicast"].map(String::from).to_vec();
+        ["--in", &input.display().to_string(), "--out", &output.display().to_string(), "--all-multicast"]
+            .map(String::from)
+            .to_vec();
     let o = replay::parse_args(&args).unwrap();
     let report = replay::run(&o).unwrap_or_else(|(_, e)| panic!("{e}"));
     assert_eq!(report.delivered, 3, "{}", report.json());
@@ -151,9 +154,16 @@ fn vcd_on_request() {
     let output = tmp("vcd-out.pcap");
     let vcd = tmp("replay.vcd");
     write_pcap(&input, &[frame(OURS, 60, 1)]);
-    let args: Vec<String> = ["--in", &input.display().to_string(), "--out", &output.display().to_string(), "--vcd", &vcd.display().to_string()]
-        .map(String::from)
-        .to_vec();
+    let args: Vec<String> = [
+        "--in",
+        &input.display().to_string(),
+        "--out",
+        &output.display().to_string(),
+        "--vcd",
+        &vcd.display().to_string(),
+    ]
+    .map(String::from)
+    .to_vec();
     let report = replay::run(&replay::parse_args(&args).unwrap()).unwrap_or_else(|(_, e)| panic!("{e}"));
     assert_eq!(report.delivered, 1);
     let text = std::fs::read_to_string(&vcd).unwrap();
@@ -167,7 +177,11 @@ fn vcd_on_request() {
 
 fn nic(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_nic")).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
@@ -188,10 +202,26 @@ fn bad_input_is_one_line_and_exit_2() {
     let o = out.display().to_string();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["--in".into(), not_pcap.display().to_string(), "--out".into(), o.clone()], "not a classic pcap"),
-        (vec!["--in".into(), truncated.display().to_string(), "--out".into(), o.clone()], "record 0 at byte 24 is truncated"),
+        (
+            vec!["--in".into(), truncated.display().to_string(), "--out".into(), o.clone()],
+            "record 0 at byte 24 is truncated",
+        ),
         (vec!["--in".into(), raw.display().to_string(), "--out".into(), o.clone()], "link type 101 is not Ethernet"),
-        (vec!["--in".into(), raw.display().to_string(), "--out".into(), o.clone(), "--mac".into(), "02:00:00:zz:00:01".into()], "is not a MAC address"),
-        (vec!["--in".into(), "/nonexistent/x.pcap".into(), "--out".into(), o.clone()], "cannot read /nonexistent/x.pcap"),
+        (
+            vec![
+                "--in".into(),
+                raw.display().to_string(),
+                "--out".into(),
+                o.clone(),
+                "--mac".into(),
+                "02:00:00:zz:00:01".into(),
+            ],
+            "is not a MAC address",
+        ),
+        (
+            vec!["--in".into(), "/nonexistent/x.pcap".into(), "--out".into(), o.clone()],
+            "cannot read /nonexistent/x.pcap",
+        ),
         (vec!["--out".into(), o.clone()], "--in and --out are required"),
     ];
     for (args, want) in cases {

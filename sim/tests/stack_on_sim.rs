@@ -9,7 +9,8 @@ use std::net::SocketAddrV4;
 use std::time::Duration;
 
 fn hosts() -> (World, Host, Host) {
-    let (world, [a, b]) = World::start(&WorldConfig { capture: 10_000, ..WorldConfig::default() }).unwrap_or_else(|e| panic!("{e}"));
+    let (world, [a, b]) =
+        World::start(&WorldConfig { capture: 10_000, ..WorldConfig::default() }).unwrap_or_else(|e| panic!("{e}"));
     let ha = Host::start(SimBackend::new(a, "a"), HostConfig::numbered("a", 1, 11)).unwrap();
     let hb = Host::start(SimBackend::new(b, "b"), HostConfig::numbered("b", 2, 12)).unwrap();
     (world, ha, hb)

@@ -336,7 +336,11 @@ fn smoltcp_bulk_gbps(total: usize) -> f64 {
     server.tcp(listener).listen(5001).expect("listen");
     let conn = client.socket(256 * 1024);
     let cx = client.iface.context();
-    client.sockets.get_mut::<tcp::Socket>(conn).connect(cx, (IpAddress::v4(198, 18, 0, 2), 5001), 49_152).expect("connect");
+    client
+        .sockets
+        .get_mut::<tcp::Socket>(conn)
+        .connect(cx, (IpAddress::v4(198, 18, 0, 2), 5001), 49_152)
+        .expect("connect");
     let chunk = vec![0x5a; 64 * 1024];
     let mut scratch = vec![0; 64 * 1024];
     let (mut sent, mut got) = (0, 0);
@@ -387,7 +391,11 @@ fn smoltcp_conn_per_s_run(total: usize) -> f64 {
             let cx = client.iface.context();
             let local = 49_152 + next_port % 16_000;
             next_port = next_port.wrapping_add(1);
-            client.sockets.get_mut::<tcp::Socket>(h).connect(cx, (IpAddress::v4(198, 18, 0, 2), 80), local).expect("connect");
+            client
+                .sockets
+                .get_mut::<tcp::Socket>(h)
+                .connect(cx, (IpAddress::v4(198, 18, 0, 2), 80), local)
+                .expect("connect");
             clients.push((h, false, 0));
             started += 1;
         }
@@ -438,7 +446,8 @@ fn main() {
     let bulk = mib << 20;
     let runs = env_usize("BENCH_RUNS", 5).max(1);
     // The stacks take turns, run after run, so both meet the same machine.
-    let (mut ours_gbps, mut smoltcp_gbps, mut ours_conn_per_s, mut smoltcp_conn_per_s) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    let (mut ours_gbps, mut smoltcp_gbps, mut ours_conn_per_s, mut smoltcp_conn_per_s) =
+        (0.0f64, 0.0f64, 0.0f64, 0.0f64);
     for _ in 0..runs {
         ours_gbps = ours_gbps.max(ours_bulk_gbps(bulk));
         smoltcp_gbps = smoltcp_gbps.max(smoltcp_bulk_gbps(bulk));

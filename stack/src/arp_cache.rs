@@ -27,7 +27,13 @@ pub struct ArpConfig {
 
 impl Default for ArpConfig {
     fn default() -> Self {
-        ArpConfig { cache_size: 256, entry_ttl_ms: 60_000, request_interval_ms: 1000, request_attempts: 3, pending_max: 64 }
+        ArpConfig {
+            cache_size: 256,
+            entry_ttl_ms: 60_000,
+            request_interval_ms: 1000,
+            request_attempts: 3,
+            pending_max: 64,
+        }
     }
 }
 
@@ -67,7 +73,14 @@ pub struct ArpCache {
 
 impl ArpCache {
     pub fn new(cfg: ArpConfig) -> Self {
-        ArpCache { cfg, entries: HashMap::new(), pending: HashMap::new(), pending_count: 0, next_sweep_at: 0, evictions: 0 }
+        ArpCache {
+            cfg,
+            entries: HashMap::new(),
+            pending: HashMap::new(),
+            pending_count: 0,
+            next_sweep_at: 0,
+            evictions: 0,
+        }
     }
 
     pub fn lookup(&self, now: u64, ip: Ipv4Addr) -> Option<MacAddr> {

@@ -100,7 +100,12 @@ impl PacketBuf {
     /// An empty buffer of `capacity` bytes whose data starts `headroom` bytes in.
     pub fn with_headroom(capacity: usize, headroom: usize) -> Self {
         let headroom = headroom.min(capacity);
-        PacketBuf { storage: Storage::Owned(vec![0; capacity]), start: headroom, end: headroom, meta: RxMeta::default() }
+        PacketBuf {
+            storage: Storage::Owned(vec![0; capacity]),
+            start: headroom,
+            end: headroom,
+            meta: RxMeta::default(),
+        }
     }
 
     /// A buffer holding exactly `frame` (a received frame), with no headroom.
@@ -341,7 +346,11 @@ mod tests {
         assert_eq!(returned.load(Ordering::SeqCst), 2);
         drop(lent);
         assert_eq!(returned.load(Ordering::SeqCst), 3);
-        drop(PacketBuf::from_external(Box::new(Lent { bytes: vec![0; 4], returned: returned.clone() }), 0, 0).ok().unwrap());
+        drop(
+            PacketBuf::from_external(Box::new(Lent { bytes: vec![0; 4], returned: returned.clone() }), 0, 0)
+                .ok()
+                .unwrap(),
+        );
         assert_eq!(returned.load(Ordering::SeqCst), 4, "dropping the PacketBuf returns its storage");
     }
 }

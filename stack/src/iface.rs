@@ -369,7 +369,13 @@ impl Interface {
         }
     }
 
-    fn process_icmp(&mut self, now: u64, ip: &Ipv4Repr, mut msg: PacketBuf, sum_hint: Option<u16>) -> Option<PacketBuf> {
+    fn process_icmp(
+        &mut self,
+        now: u64,
+        ip: &Ipv4Repr,
+        mut msg: PacketBuf,
+        sum_hint: Option<u16>,
+    ) -> Option<PacketBuf> {
         self.stats.icmp_rx += 1;
         let icmp = match IcmpRepr::parse(msg.data(), sum_hint) {
             Ok(icmp) => icmp,
@@ -432,7 +438,13 @@ impl Interface {
         }
     }
 
-    fn process_udp(&mut self, now: u64, ip: &Ipv4Repr, mut dgram: PacketBuf, sum_hint: Option<u16>) -> Option<PacketBuf> {
+    fn process_udp(
+        &mut self,
+        now: u64,
+        ip: &Ipv4Repr,
+        mut dgram: PacketBuf,
+        sum_hint: Option<u16>,
+    ) -> Option<PacketBuf> {
         self.stats.udp_rx += 1;
         let udp = match UdpRepr::parse(dgram.data(), ip.src, ip.dst, sum_hint) {
             Ok(udp) => udp,
@@ -633,7 +645,8 @@ impl Interface {
 
     /// The limited broadcast or our subnet's directed broadcast.
     pub fn is_broadcast(&self, ip: Ipv4Addr) -> bool {
-        ip.is_broadcast() || (self.cfg.prefix_len < 31 && self.on_link(ip) && u32::from(ip) | self.netmask() == u32::MAX)
+        ip.is_broadcast()
+            || (self.cfg.prefix_len < 31 && self.on_link(ip) && u32::from(ip) | self.netmask() == u32::MAX)
     }
 
     fn next_hop(&self, dst: Ipv4Addr) -> Option<Ipv4Addr> {
@@ -882,7 +895,11 @@ mod tests {
             payload_len: 11,
         };
         ip.emit(&mut frame[14..]);
-        let eth = EthernetRepr { dst: MacAddr([2, 0, 0, 0, 0, 1]), src: MacAddr([2, 0, 0, 0, 0, 9]), ethertype: EtherType::Ipv4 };
+        let eth = EthernetRepr {
+            dst: MacAddr([2, 0, 0, 0, 0, 1]),
+            src: MacAddr([2, 0, 0, 0, 0, 9]),
+            ethertype: EtherType::Ipv4,
+        };
         eth.emit(&mut frame);
         PacketBuf::from_frame(frame)
     }
@@ -904,7 +921,13 @@ mod tests {
     fn arp_request_from_peer() -> PacketBuf {
         let mut frame = vec![0u8; EthernetRepr::LEN + ArpRepr::LEN];
         let peer_mac = MacAddr([2, 0, 0, 0, 0, 9]);
-        let arp = ArpRepr { op: ArpOp::Request, sender_mac: peer_mac, sender_ip: PEER, target_mac: MacAddr::default(), target_ip: US };
+        let arp = ArpRepr {
+            op: ArpOp::Request,
+            sender_mac: peer_mac,
+            sender_ip: PEER,
+            target_mac: MacAddr::default(),
+            target_ip: US,
+        };
         arp.emit(&mut frame[EthernetRepr::LEN..]);
         EthernetRepr { dst: MacAddr::BROADCAST, src: peer_mac, ethertype: EtherType::Arp }.emit(&mut frame);
         PacketBuf::from_frame(frame)

@@ -360,7 +360,12 @@ pub struct Host<S = Interface> {
 impl Network {
     /// Runs the hosts on the virtual clock until `done` says so (true) or the clock passes
     /// `deadline` (false). Time jumps straight to the next frame delivery or timer.
-    pub fn run<S: Pollable>(&self, hosts: &mut [Host<S>], deadline: u64, mut done: impl FnMut(u64, &mut [Host<S>]) -> bool) -> bool {
+    pub fn run<S: Pollable>(
+        &self,
+        hosts: &mut [Host<S>],
+        deadline: u64,
+        mut done: impl FnMut(u64, &mut [Host<S>]) -> bool,
+    ) -> bool {
         // Rounds spent at one instant: zero-delay traffic that never settles must not
         // stop the clock for good.
         let mut rounds_now = 0;

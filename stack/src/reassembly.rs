@@ -119,8 +119,8 @@ impl Reassembler {
         let key = Key { src: repr.src, dst: repr.dst, protocol: repr.protocol, ident: repr.ident };
         let offset = usize::from(repr.frag_offset);
         let end = offset + payload.len();
-        let bad_shape = end > MAX_PAYLOAD
-            || (repr.more_fragments && (payload.is_empty() || !payload.len().is_multiple_of(8)));
+        let bad_shape =
+            end > MAX_PAYLOAD || (repr.more_fragments && (payload.is_empty() || !payload.len().is_multiple_of(8)));
         if bad_shape {
             self.drop_datagram(&key);
             return Reassembled::Dropped(FragmentDrop::Invalid);
@@ -217,12 +217,8 @@ impl Reassembler {
 
     /// Evicts the eligible datagram closest to its deadline; false if there is none.
     fn evict_oldest_matching(&mut self, eligible: impl Fn(&Key) -> bool) -> bool {
-        let victim = self
-            .datagrams
-            .iter()
-            .filter(|(k, _)| eligible(k))
-            .min_by_key(|(_, d)| d.deadline)
-            .map(|(k, _)| *k);
+        let victim =
+            self.datagrams.iter().filter(|(k, _)| eligible(k)).min_by_key(|(_, d)| d.deadline).map(|(k, _)| *k);
         if let Some(key) = victim {
             tracing::debug!(src = %key.src, ident = key.ident, "reassembly evicted for memory");
             self.drop_datagram(&key);

@@ -7,8 +7,8 @@
 //! epoll's default: a descriptor stays on the list while it is still ready, and leaves it
 //! the first time `wait` finds it not ready.
 
-use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use crate::device::Device;
@@ -88,7 +88,9 @@ pub struct Event {
 
 enum Socket {
     /// `socket(Tcp)` before `listen` or `connect`; `bind` only records the port.
-    TcpFresh { port: Option<u16> },
+    TcpFresh {
+        port: Option<u16>,
+    },
     TcpListener(TcpHandle),
     TcpStream(TcpHandle),
     /// Bound on first `bind`, `connect` or `send_to`.

@@ -194,7 +194,11 @@ impl NetHandle {
 
     /// Retries `op` until it stops saying `WouldBlock`, sleeping between tries until the
     /// stack thread has polled again, for at most `timeout` (`None`: forever).
-    fn blocking<R>(&self, timeout: Option<Duration>, mut op: impl FnMut(&mut Stack, u64) -> Result<R, SocketError>) -> io::Result<R> {
+    fn blocking<R>(
+        &self,
+        timeout: Option<Duration>,
+        mut op: impl FnMut(&mut Stack, u64) -> Result<R, SocketError>,
+    ) -> io::Result<R> {
         let deadline = timeout.map(|t| self.now() + t.as_millis() as u64);
         let mut stack = lock(&self.shared.stack);
         loop {
@@ -218,7 +222,11 @@ impl NetHandle {
     }
 
     /// A new descriptor set up by `setup`; closed again if setup fails.
-    fn open(&self, kind: SocketType, setup: impl FnOnce(&mut Stack, Fd, u64) -> Result<(), SocketError>) -> io::Result<Fd> {
+    fn open(
+        &self,
+        kind: SocketType,
+        setup: impl FnOnce(&mut Stack, Fd, u64) -> Result<(), SocketError>,
+    ) -> io::Result<Fd> {
         let now = self.now();
         self.with_stack(|s| {
             let fd = s.socket(kind);
@@ -293,7 +301,9 @@ impl TcpStream {
             }
         })
         .map_err(|e| match e.kind() {
-            io::ErrorKind::NotConnected => io::Error::new(io::ErrorKind::ConnectionRefused, "connection refused or reset"),
+            io::ErrorKind::NotConnected => {
+                io::Error::new(io::ErrorKind::ConnectionRefused, "connection refused or reset")
+            }
             _ => e,
         })?;
         Ok(stream)

@@ -139,7 +139,12 @@ impl UdpTable {
 
     /// Queues `payload` (a buffer pulled down to the UDP payload) for the socket on
     /// `dst_port`. A refused buffer is handed back (the caller may quote it in an ICMP error).
-    pub fn deliver(&mut self, src: SocketAddrV4, dst_port: u16, payload: PacketBuf) -> Result<UdpHandle, (Undelivered, PacketBuf)> {
+    pub fn deliver(
+        &mut self,
+        src: SocketAddrV4,
+        dst_port: u16,
+        payload: PacketBuf,
+    ) -> Result<UdpHandle, (Undelivered, PacketBuf)> {
         let Some(&index) = self.by_port.get(&dst_port) else { return Err((Undelivered::NoSocket, payload)) };
         let cfg = &self.cfg;
         let sock = self.sockets[index as usize].as_mut().expect("by_port points at live sockets");
@@ -199,10 +204,12 @@ mod tests {
         let mut t = table();
         t.bind(7).unwrap();
         assert_eq!(t.bind(7), Err(UdpError::AddrInUse));
-        let ports: Vec<u16> = (0..3).map(|_| {
-            let h = t.bind(0).unwrap();
-            t.local_port(h).unwrap()
-        }).collect();
+        let ports: Vec<u16> = (0..3)
+            .map(|_| {
+                let h = t.bind(0).unwrap();
+                t.local_port(h).unwrap()
+            })
+            .collect();
         let mut sorted = ports.clone();
         sorted.sort();
         assert_eq!(sorted, vec![50000, 50001, 50002]);

@@ -60,9 +60,17 @@ fn cases() -> Vec<Case> {
     };
     let mut bad_icmp = icmp(b"abcd");
     bad_icmp[9] ^= 0xff;
-    let icmp_frame = |msg: &[u8]| ipv4_frame(mac(1), mac(9), &ipv4_header(ip(9), ip(1), protocol::ICMP, msg.len()), msg);
+    let icmp_frame =
+        |msg: &[u8]| ipv4_frame(mac(1), mac(9), &ipv4_header(ip(9), ip(1), protocol::ICMP, msg.len()), msg);
     let mut arp = [0u8; 28];
-    ArpRepr { op: ArpOp::Request, sender_mac: mac(9), sender_ip: ip(9), target_mac: MacAddr::default(), target_ip: ip(1) }.emit(&mut arp);
+    ArpRepr {
+        op: ArpOp::Request,
+        sender_mac: mac(9),
+        sender_ip: ip(9),
+        target_mac: MacAddr::default(),
+        target_ip: ip(1),
+    }
+    .emit(&mut arp);
     arp[5] = 16; // IPv6-sized protocol addresses
     vec![
         ("runt ethernet", good[..13].to_vec(), |s| s.eth_truncated),
@@ -71,37 +79,112 @@ fn cases() -> Vec<Case> {
         ("truncated ARP", ethernet(mac(1), mac(9), EtherType::Arp, &[0, 1, 8, 0]), |s| s.arp_malformed),
         ("ARP with bad plen", ethernet(mac(1), mac(9), EtherType::Arp, &arp), |s| s.arp_malformed),
         ("truncated IP header", good[..30].to_vec(), |s| s.ipv4_truncated),
-        ("IP version 6", with(&|f| { f[14] = 0x65; fix_ip_checksum(f) }), |s| s.ipv4_bad_version),
-        ("IHL 4", with(&|f| { f[14] = 0x44; fix_ip_checksum(f) }), |s| s.ipv4_bad_length),
-        ("total length past the frame", with(&|f| { f[17] += 1; fix_ip_checksum(f) }), |s| s.ipv4_truncated),
-        ("total length below the header", with(&|f| { f[16..18].copy_from_slice(&[0, 19]); fix_ip_checksum(f) }), |s| s.ipv4_bad_length),
+        (
+            "IP version 6",
+            with(&|f| {
+                f[14] = 0x65;
+                fix_ip_checksum(f)
+            }),
+            |s| s.ipv4_bad_version,
+        ),
+        (
+            "IHL 4",
+            with(&|f| {
+                f[14] = 0x44;
+                fix_ip_checksum(f)
+            }),
+            |s| s.ipv4_bad_length,
+        ),
+        (
+            "total length past the frame",
+            with(&|f| {
+                f[17] += 1;
+                fix_ip_checksum(f)
+            }),
+            |s| s.ipv4_truncated,
+        ),
+        (
+            "total length below the header",
+            with(&|f| {
+                f[16..18].copy_from_slice(&[0, 19]);
+                fix_ip_checksum(f)
+            }),
+            |s| s.ipv4_bad_length,
+        ),
         ("IP header checksum", with(&|f| f[22] = 1), |s| s.ipv4_bad_checksum),
-        ("TTL 0", with(&|f| { f[22] = 0; fix_ip_checksum(f) }), |s| s.ipv4_ttl_zero),
-        ("another host's IP", with(&|f| { f[33] = 5; fix_ip_checksum(f) }), |s| s.ipv4_not_for_us),
-        ("broadcast source", with(&|f| { f[26..30].copy_from_slice(&[255; 4]); fix_ip_checksum(f) }), |s| s.ipv4_bad_source),
-        ("our own address as source", with(&|f| { f[29] = 1; fix_ip_checksum(f) }), |s| s.ipv4_bad_source),
-        ("truncated UDP header", ipv4_frame(mac(1), mac(9), &ipv4_header(ip(9), ip(1), protocol::UDP, 4), &[0, 1, 0, 7]), |s| s.udp_truncated),
+        (
+            "TTL 0",
+            with(&|f| {
+                f[22] = 0;
+                fix_ip_checksum(f)
+            }),
+            |s| s.ipv4_ttl_zero,
+        ),
+        (
+            "another host's IP",
+            with(&|f| {
+                f[33] = 5;
+                fix_ip_checksum(f)
+            }),
+            |s| s.ipv4_not_for_us,
+        ),
+        (
+            "broadcast source",
+            with(&|f| {
+                f[26..30].copy_from_slice(&[255; 4]);
+                fix_ip_checksum(f)
+            }),
+            |s| s.ipv4_bad_source,
+        ),
+        (
+            "our own address as source",
+            with(&|f| {
+                f[29] = 1;
+                fix_ip_checksum(f)
+            }),
+            |s| s.ipv4_bad_source,
+        ),
+        (
+            "truncated UDP header",
+            ipv4_frame(mac(1), mac(9), &ipv4_header(ip(9), ip(1), protocol::UDP, 4), &[0, 1, 0, 7]),
+            |s| s.udp_truncated,
+        ),
         ("UDP length 7", with(&|f| f[38..40].copy_from_slice(&[0, 7])), |s| s.udp_bad_length),
         ("UDP length past the IP payload", with(&|f| f[38..40].copy_from_slice(&[0, 17])), |s| s.udp_truncated),
         ("UDP checksum", with(&|f| f[45] ^= 0x10), |s| s.udp_bad_checksum),
         ("truncated ICMP", icmp_frame(&[8, 0, 0, 0]), |s| s.icmp_truncated),
         ("ICMP checksum", icmp_frame(&bad_icmp), |s| s.icmp_bad_checksum),
-        ("broadcast echo request", {
-            let msg = icmp(b"smurf");
-            ipv4_frame(MacAddr::BROADCAST, mac(9), &ipv4_header(ip(9), ip(255), protocol::ICMP, msg.len()), &msg)
-        }, |s| s.icmp_echo_broadcast_ignored),
-        ("frag-needed about a packet we never sent", {
-            let mut quote = vec![0u8; 28];
-            ipv4_header(ip(7), ip(9), protocol::TCP, 8).emit(&mut quote);
-            let mut msg = vec![0; 8];
-            msg.extend_from_slice(&quote);
-            IcmpRepr::DstUnreachable { code: unreachable::FRAG_NEEDED, next_hop_mtu: 1200 }.emit(&mut msg);
-            icmp_frame(&msg)
-        }, |s| s.icmp_frag_needed_bogus),
-        ("fragment not a multiple of 8", {
-            let h = nic_stack::wire::ipv4::Ipv4Repr { more_fragments: true, ..ipv4_header(ip(9), ip(1), protocol::UDP, 7) };
-            ipv4_frame(mac(1), mac(9), &h, b"1234567")
-        }, |s| s.reasm_invalid),
+        (
+            "broadcast echo request",
+            {
+                let msg = icmp(b"smurf");
+                ipv4_frame(MacAddr::BROADCAST, mac(9), &ipv4_header(ip(9), ip(255), protocol::ICMP, msg.len()), &msg)
+            },
+            |s| s.icmp_echo_broadcast_ignored,
+        ),
+        (
+            "frag-needed about a packet we never sent",
+            {
+                let mut quote = vec![0u8; 28];
+                ipv4_header(ip(7), ip(9), protocol::TCP, 8).emit(&mut quote);
+                let mut msg = vec![0; 8];
+                msg.extend_from_slice(&quote);
+                IcmpRepr::DstUnreachable { code: unreachable::FRAG_NEEDED, next_hop_mtu: 1200 }.emit(&mut msg);
+                icmp_frame(&msg)
+            },
+            |s| s.icmp_frag_needed_bogus,
+        ),
+        (
+            "fragment not a multiple of 8",
+            {
+                let h = nic_stack::wire::ipv4::Ipv4Repr {
+                    more_fragments: true,
+                    ..ipv4_header(ip(9), ip(1), protocol::UDP, 7)
+                };
+                ipv4_frame(mac(1), mac(9), &h, b"1234567")
+            },
+            |s| s.reasm_invalid,
+        ),
     ]
 }
 

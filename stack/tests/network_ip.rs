@@ -77,10 +77,7 @@ fn udp_echo_round_trip_with_and_without_the_checksum_assist() {
     for assist in [false, true] {
         let seed = 5;
         let net = Network::new(seed, quiet_link());
-        let mut hosts = vec![
-            host_with(&net, config(1), assist, seed),
-            host_with(&net, config(2), assist, seed + 1),
-        ];
+        let mut hosts = vec![host_with(&net, config(1), assist, seed), host_with(&net, config(2), assist, seed + 1)];
         let server = hosts[1].stack.udp_bind(7).unwrap();
         let client = hosts[0].stack.udp_bind(0).unwrap();
         let client_port = hosts[0].stack.udp_local_port(client).unwrap();
@@ -131,7 +128,8 @@ fn an_unknown_protocol_gets_protocol_unreachable_quoting_the_packet() {
     net.run(&mut hosts, 20, |_, _| false);
     assert_eq!(hosts[0].stack.stats().ipv4_unknown_protocol, 1);
     // The reply waits for ARP (we never answer), so answer the request by hand.
-    let arp_reply = ArpRepr { op: ArpOp::Reply, sender_mac: mac(9), sender_ip: ip(9), target_mac: mac(1), target_ip: ip(1) };
+    let arp_reply =
+        ArpRepr { op: ArpOp::Reply, sender_mac: mac(9), sender_ip: ip(9), target_mac: mac(1), target_ip: ip(1) };
     let mut body = [0u8; 28];
     arp_reply.emit(&mut body);
     raw.received();
@@ -142,7 +140,10 @@ fn an_unknown_protocol_gets_protocol_unreachable_quoting_the_packet() {
     let ip_hdr = Ipv4Repr::parse(&icmp_frame.data()[14..]).unwrap();
     assert_eq!((ip_hdr.src, ip_hdr.dst, ip_hdr.protocol), (ip(1), ip(9), protocol::ICMP));
     let msg = &icmp_frame.data()[34..];
-    assert_eq!(IcmpRepr::parse(msg, None), Ok(IcmpRepr::DstUnreachable { code: unreachable::PROTOCOL, next_hop_mtu: 0 }));
+    assert_eq!(
+        IcmpRepr::parse(msg, None),
+        Ok(IcmpRepr::DstUnreachable { code: unreachable::PROTOCOL, next_hop_mtu: 0 })
+    );
     assert_eq!(msg[8 + 9], 99, "quoted header carries the protocol");
     assert_eq!(&msg[8 + 20..], b"twelve b", "quote = header + first 8 payload bytes");
 }
@@ -217,7 +218,8 @@ fn a_gratuitous_arp_updates_a_known_neighbor_and_a_stranger_is_not_learned() {
     run_until(&net, &mut hosts, 100, seed, "ping", |_, h| h[0].stack.take_echo_reply().is_some());
     let announce = |sender_mac: MacAddr, sender_ip| {
         let mut body = [0u8; 28];
-        ArpRepr { op: ArpOp::Request, sender_mac, sender_ip, target_mac: MacAddr::default(), target_ip: sender_ip }.emit(&mut body);
+        ArpRepr { op: ArpOp::Request, sender_mac, sender_ip, target_mac: MacAddr::default(), target_ip: sender_ip }
+            .emit(&mut body);
         ethernet(MacAddr::BROADCAST, sender_mac, EtherType::Arp, &body)
     };
     // .2 moved to a new card; a stranger .50 announces itself.

@@ -74,7 +74,8 @@ fn arp_both_ways_with_smoltcp_answers_our_ping() {
 
 #[test]
 fn smoltcp_client_sends_to_our_listener() {
-    for (seed, link) in [(41, quiet_link()), (42, LinkConfig { delay_ms: 1, jitter_ms: 2, loss: 0.02, ..quiet_link() })] {
+    for (seed, link) in [(41, quiet_link()), (42, LinkConfig { delay_ms: 1, jitter_ms: 2, loss: 0.02, ..quiet_link() })]
+    {
         let mut p = Pair::new(seed, link);
         let listener = p.ours.socket(SocketType::Tcp);
         p.ours.bind(listener, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80)).unwrap();

@@ -87,7 +87,8 @@ fn the_devices_receive_sum_checks_tcp_and_corrupted_segments_are_still_caught() 
             Host { stack: Stack::new(Interface::new(config(n), port.caps(), seed + u64::from(n))), port }
         })
         .collect();
-    let (data, received) = one_way_transfer(&net, &mut hosts, LinkConfig { corrupt: 0.02, ..quiet_link() }, seed, 1 << 20);
+    let (data, received) =
+        one_way_transfer(&net, &mut hosts, LinkConfig { corrupt: 0.02, ..quiet_link() }, seed, 1 << 20);
     assert!(received == data, "bytes differ");
     let stats = hosts[1].stack.iface().stats();
     assert!(net.stats().corrupted > 5, "the link really corrupted frames");
@@ -152,7 +153,9 @@ fn resets(frames: &[(usize, Vec<u8>)]) -> usize {
         .iter()
         .filter(|(_, f)| f.len() > 34 && f[12..14] == [8, 0])
         .filter_map(|(_, f)| Ipv4Repr::parse(&f[14..]).ok().map(|ip| (ip, &f[14..])))
-        .filter(|(ip, p)| ip.protocol == protocol::TCP && p.len() >= ip.header_len + 14 && p[ip.header_len + 13] & 0x04 != 0)
+        .filter(|(ip, p)| {
+            ip.protocol == protocol::TCP && p.len() >= ip.header_len + 14 && p[ip.header_len + 13] & 0x04 != 0
+        })
         .count()
 }
 

@@ -14,8 +14,10 @@ use nic_stack::{Interface, Stack};
 
 fn two_stacks() -> (NetThread, NetThread) {
     let (dev_a, dev_b) = channel_pair(DeviceCaps::default());
-    let a = NetThread::spawn(Stack::new(Interface::new(config(1), DeviceCaps::default(), 31)), dev_a, SystemClock::new());
-    let b = NetThread::spawn(Stack::new(Interface::new(config(2), DeviceCaps::default(), 32)), dev_b, SystemClock::new());
+    let a =
+        NetThread::spawn(Stack::new(Interface::new(config(1), DeviceCaps::default(), 31)), dev_a, SystemClock::new());
+    let b =
+        NetThread::spawn(Stack::new(Interface::new(config(2), DeviceCaps::default(), 32)), dev_b, SystemClock::new());
     (a, b)
 }
 
@@ -84,7 +86,8 @@ fn tcp_echo_of_a_mebibyte_between_two_stack_threads() {
         conn.shutdown_write().unwrap();
         request.len()
     });
-    let mut client = TcpStream::connect(&a.handle(), SocketAddrV4::new(ip(2), 80), Some(Duration::from_secs(5))).unwrap();
+    let mut client =
+        TcpStream::connect(&a.handle(), SocketAddrV4::new(ip(2), 80), Some(Duration::from_secs(5))).unwrap();
     client.set_read_timeout(Some(Duration::from_secs(10)));
     client.set_write_timeout(Some(Duration::from_secs(10)));
     let data: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
@@ -99,7 +102,8 @@ fn tcp_echo_of_a_mebibyte_between_two_stack_threads() {
 #[test]
 fn tcp_connect_to_a_closed_port_is_refused_and_accept_times_out() {
     let (a, b) = two_stacks();
-    let err = TcpStream::connect(&a.handle(), SocketAddrV4::new(ip(2), 81), Some(Duration::from_secs(5))).err().unwrap();
+    let err =
+        TcpStream::connect(&a.handle(), SocketAddrV4::new(ip(2), 81), Some(Duration::from_secs(5))).err().unwrap();
     assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
     let mut listener = TcpListener::bind(&b.handle(), any(82), 8).unwrap();
     listener.set_timeout(Some(Duration::from_millis(100)));

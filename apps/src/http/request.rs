@@ -374,7 +374,11 @@ mod tests {
             b"GET http:///x HTTP/1.1\r\n",
             b"GET * HTTP/1.1\r\n",
         ] {
-            assert!(matches!(parse_request(bad), Err(RequestError::Malformed(_))), "{:?}", String::from_utf8_lossy(bad));
+            assert!(
+                matches!(parse_request(bad), Err(RequestError::Malformed(_))),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
         assert_eq!(parse_request(b"GET / HTTP/2.0\r\n").unwrap_err(), RequestError::Version);
     }

@@ -20,7 +20,13 @@ pub fn reason_phrase(status: u16) -> &'static str {
 
 /// A response head: status line, `Server`, `Content-Length`, `Content-Type`,
 /// `Connection`, then `extra` headers, then the blank line.
-pub fn head(status: u16, content_type: &str, content_length: u64, connection: Connection, extra: &[(&str, &str)]) -> Vec<u8> {
+pub fn head(
+    status: u16,
+    content_type: &str,
+    content_length: u64,
+    connection: Connection,
+    extra: &[(&str, &str)],
+) -> Vec<u8> {
     let mut h = format!(
         "HTTP/1.1 {status} {}\r\nServer: nic-apps\r\nContent-Length: {content_length}\r\nContent-Type: {content_type}\r\n",
         reason_phrase(status)

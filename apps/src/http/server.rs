@@ -155,11 +155,15 @@ impl HttpServer {
         if addr.port() == 0 {
             return Err(io::Error::new(ErrorKind::InvalidInput, "the HTTP server needs a port other than 0"));
         }
-        let root = config.docroot.canonicalize().map_err(|e| {
-            io::Error::new(e.kind(), format!("docroot {}: {e}", config.docroot.display()))
-        })?;
+        let root = config
+            .docroot
+            .canonicalize()
+            .map_err(|e| io::Error::new(e.kind(), format!("docroot {}: {e}", config.docroot.display())))?;
         if !root.is_dir() {
-            return Err(io::Error::new(ErrorKind::InvalidInput, format!("docroot {} is not a directory", root.display())));
+            return Err(io::Error::new(
+                ErrorKind::InvalidInput,
+                format!("docroot {} is not a directory", root.display()),
+            ));
         }
         let mut listener = TcpListener::bind(net, addr, config.backlog.max(1))?;
         listener.set_timeout(Some(STOP_POLL));
@@ -178,7 +182,8 @@ impl HttpServer {
             let t = std::thread::Builder::new().name(format!("http-worker-{n}")).spawn(move || worker(&shared))?;
             server.threads.push(t);
         }
-        let t = std::thread::Builder::new().name("http-listener".into()).spawn(move || accept_loop(&shared, listener))?;
+        let t =
+            std::thread::Builder::new().name("http-listener".into()).spawn(move || accept_loop(&shared, listener))?;
         server.threads.push(t);
         Ok(server)
     }
@@ -372,7 +377,11 @@ impl<'a> ClientConn<'a> {
             let blank = leading_blank_lines(&self.buf);
             self.buf.drain(..blank);
             if let Some((head_len, total)) = find_head_end(&self.buf) {
-                return if head_len > self.shared.config.max_head { HeadWait::TooLarge } else { HeadWait::Ready(head_len, total) };
+                return if head_len > self.shared.config.max_head {
+                    HeadWait::TooLarge
+                } else {
+                    HeadWait::Ready(head_len, total)
+                };
             }
             if self.buf.len() > self.shared.config.max_head {
                 return HeadWait::TooLarge;
@@ -413,7 +422,14 @@ impl<'a> ClientConn<'a> {
         self.send_error_to(status, keep, None, false, extra)
     }
 
-    fn send_error_to(&mut self, status: u16, keep: bool, req: Option<&Request>, head_only: bool, extra: &[(&str, &str)]) -> After {
+    fn send_error_to(
+        &mut self,
+        status: u16,
+        keep: bool,
+        req: Option<&Request>,
+        head_only: bool,
+        extra: &[(&str, &str)],
+    ) -> After {
         let connection = connection_header(keep, req);
         let msg = response::error(status, connection, head_only, extra);
         self.shared.stats.count_response(status, 0);

@@ -81,13 +81,30 @@ pub fn markdown() -> String {
 
     o.push_str("### Summary\n\n| offset | name | access | reset | description |\n|---|---|---|---|---|\n");
     for r in REGISTERS {
-        let _ = writeln!(o, "| `{:#05x}` | [`{}`](#{}) | {} | `{:#010x}` | {} |", r.offset, r.name, r.name.to_lowercase(), r.access.name(), r.reset, r.doc);
+        let _ = writeln!(
+            o,
+            "| `{:#05x}` | [`{}`](#{}) | {} | `{:#010x}` | {} |",
+            r.offset,
+            r.name,
+            r.name.to_lowercase(),
+            r.access.name(),
+            r.reset,
+            r.doc
+        );
     }
     o.push('\n');
 
     o.push_str("### Registers and fields\n\n");
     for r in REGISTERS.iter().filter(|r| r.offset < COUNTER_BASE) {
-        let _ = writeln!(o, "#### {}\n\n`{:#05x}`, {}, reset `{:#010x}`: {}.\n", r.name, r.offset, r.access.name(), r.reset, r.doc);
+        let _ = writeln!(
+            o,
+            "#### {}\n\n`{:#05x}`, {}, reset `{:#010x}`: {}.\n",
+            r.name,
+            r.offset,
+            r.access.name(),
+            r.reset,
+            r.doc
+        );
         field_table(&mut o, r.fields, Some(r.reset));
     }
 

@@ -90,13 +90,8 @@ pub const CONTROL_RX_EN: Field = Field::new(
     Access::Rw,
     "receive DMA runs: frames are written to posted RX buffers; while 0, received frames are dropped and counted in RX_NO_BUFFER",
 );
-pub const CONTROL_TX_EN: Field = Field::new(
-    "TX_EN",
-    1,
-    1,
-    Access::Rw,
-    "transmit DMA runs: posted TX descriptors are fetched and sent",
-);
+pub const CONTROL_TX_EN: Field =
+    Field::new("TX_EN", 1, 1, Access::Rw, "transmit DMA runs: posted TX descriptors are fetched and sent");
 pub const CONTROL_SOFT_RESET: Field = Field::new(
     "SOFT_RESET",
     2,
@@ -108,20 +103,10 @@ pub const CONTROL_SOFT_RESET: Field = Field::new(
 pub const STATUS_LINK_UP: Field = Field::new("LINK_UP", 0, 1, Access::Ro, "the PHY reports link");
 pub const STATUS_CDR_LOCK: Field =
     Field::new("CDR_LOCK", 1, 1, Access::Ro, "clock recovery is locked (integrated PHY; 1 on GMII/MII)");
-pub const STATUS_RX_STOPPED: Field = Field::new(
-    "RX_STOPPED",
-    2,
-    1,
-    Access::Ro,
-    "a bus error stopped the RX queue; cleared by SOFT_RESET",
-);
-pub const STATUS_TX_STOPPED: Field = Field::new(
-    "TX_STOPPED",
-    3,
-    1,
-    Access::Ro,
-    "a bus error stopped the TX queue; cleared by SOFT_RESET",
-);
+pub const STATUS_RX_STOPPED: Field =
+    Field::new("RX_STOPPED", 2, 1, Access::Ro, "a bus error stopped the RX queue; cleared by SOFT_RESET");
+pub const STATUS_TX_STOPPED: Field =
+    Field::new("TX_STOPPED", 3, 1, Access::Ro, "a bus error stopped the TX queue; cleared by SOFT_RESET");
 
 pub const ID: Register = reg("ID", 0x000, Access::Ro, ID_MAGIC, "identifies the device", &[ID_MAGIC_FIELD]);
 pub const VERSION: Register = reg(
@@ -158,10 +143,7 @@ pub const DEFAULT_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x01];
 /// `MAC_LO`, the fifth in bits 7:0 of `MAC_HI` (the gateware's 48-bit `station_mac` is
 /// `MAC_HI:MAC_LO`).
 pub const fn mac_to_words(mac: [u8; 6]) -> (u32, u32) {
-    (
-        u32::from_le_bytes([mac[0], mac[1], mac[2], mac[3]]),
-        u16::from_le_bytes([mac[4], mac[5]]) as u32,
-    )
+    (u32::from_le_bytes([mac[0], mac[1], mac[2], mac[3]]), u16::from_le_bytes([mac[4], mac[5]]) as u32)
 }
 
 /// The address held by `MAC_LO`/`MAC_HI` words.
@@ -173,8 +155,7 @@ pub const fn words_to_mac(lo: u32, hi: u32) -> [u8; 6] {
 
 pub const MAC_LO_ADDR: Field =
     Field::new("ADDR_LO", 0, 32, Access::Rw, "address bytes 0..3, byte 0 (first on the wire) in bits 7:0");
-pub const MAC_HI_ADDR: Field =
-    Field::new("ADDR_HI", 0, 16, Access::Rw, "address bytes 4..5, byte 4 in bits 7:0");
+pub const MAC_HI_ADDR: Field = Field::new("ADDR_HI", 0, 16, Access::Rw, "address bytes 4..5, byte 4 in bits 7:0");
 pub const FILTER_PROMISC: Field =
     Field::new("PROMISC", 0, 1, Access::Rw, "accept every good frame (verdict 3 when no other rule matched)");
 pub const FILTER_ALL_MULTICAST: Field =
@@ -188,25 +169,12 @@ pub const MAX_LEN_BYTES: Field = Field::new(
 );
 pub const MCAST_HASH_LO_BINS: Field =
     Field::new("BINS_0_31", 0, 32, Access::Rw, "bit b = hash bin b joined (see multicast hash)");
-pub const MCAST_HASH_HI_BINS: Field =
-    Field::new("BINS_32_63", 0, 32, Access::Rw, "bit b = hash bin 32+b joined");
+pub const MCAST_HASH_HI_BINS: Field = Field::new("BINS_32_63", 0, 32, Access::Rw, "bit b = hash bin 32+b joined");
 
-pub const MAC_LO: Register = reg(
-    "MAC_LO",
-    0x010,
-    Access::Rw,
-    mac_to_words(DEFAULT_MAC).0,
-    "station MAC address, low 4 bytes",
-    &[MAC_LO_ADDR],
-);
-pub const MAC_HI: Register = reg(
-    "MAC_HI",
-    0x014,
-    Access::Rw,
-    mac_to_words(DEFAULT_MAC).1,
-    "station MAC address, high 2 bytes",
-    &[MAC_HI_ADDR],
-);
+pub const MAC_LO: Register =
+    reg("MAC_LO", 0x010, Access::Rw, mac_to_words(DEFAULT_MAC).0, "station MAC address, low 4 bytes", &[MAC_LO_ADDR]);
+pub const MAC_HI: Register =
+    reg("MAC_HI", 0x014, Access::Rw, mac_to_words(DEFAULT_MAC).1, "station MAC address, high 2 bytes", &[MAC_HI_ADDR]);
 pub const FILTER: Register = reg(
     "FILTER",
     0x018,
@@ -217,30 +185,12 @@ pub const FILTER: Register = reg(
 );
 /// Default `MAX_LEN`: 1518 + a VLAN tag.
 pub const DEFAULT_MAX_LEN: u32 = 1522;
-pub const MAX_LEN: Register = reg(
-    "MAX_LEN",
-    0x01C,
-    Access::Rw,
-    DEFAULT_MAX_LEN,
-    "maximum frame length",
-    &[MAX_LEN_BYTES],
-);
-pub const MCAST_HASH_LO: Register = reg(
-    "MCAST_HASH_LO",
-    0x020,
-    Access::Rw,
-    0,
-    "multicast hash table, bins 0..31",
-    &[MCAST_HASH_LO_BINS],
-);
-pub const MCAST_HASH_HI: Register = reg(
-    "MCAST_HASH_HI",
-    0x024,
-    Access::Rw,
-    0,
-    "multicast hash table, bins 32..63",
-    &[MCAST_HASH_HI_BINS],
-);
+pub const MAX_LEN: Register =
+    reg("MAX_LEN", 0x01C, Access::Rw, DEFAULT_MAX_LEN, "maximum frame length", &[MAX_LEN_BYTES]);
+pub const MCAST_HASH_LO: Register =
+    reg("MCAST_HASH_LO", 0x020, Access::Rw, 0, "multicast hash table, bins 0..31", &[MCAST_HASH_LO_BINS]);
+pub const MCAST_HASH_HI: Register =
+    reg("MCAST_HASH_HI", 0x024, Access::Rw, 0, "multicast hash table, bins 32..63", &[MCAST_HASH_HI_BINS]);
 
 // ---------------------------------------------------------------- interrupts
 
@@ -499,20 +449,14 @@ pub struct CounterRegs {
 }
 
 pub const COUNTER_LO: Field = Field::new("LO", 0, 32, Access::RoLatch, "counter bits 31:0");
-pub const COUNTER_HI: Field = Field::new("HI", 0, 32, Access::RoShadow, "counter bits 63:32, as latched by the last LO read");
+pub const COUNTER_HI: Field =
+    Field::new("HI", 0, 32, Access::RoShadow, "counter bits 63:32, as latched by the last LO read");
 
 macro_rules! counter {
     ($c:expr, $name:literal, $what:literal) => {
         CounterRegs {
             counter: $c,
-            lo: reg(
-                concat!($name, "_LO"),
-                COUNTER_BASE + 8 * ($c as u32),
-                Access::RoLatch,
-                0,
-                $what,
-                &[COUNTER_LO],
-            ),
+            lo: reg(concat!($name, "_LO"), COUNTER_BASE + 8 * ($c as u32), Access::RoLatch, 0, $what, &[COUNTER_LO]),
             hi: reg(
                 concat!($name, "_HI"),
                 COUNTER_BASE + 8 * ($c as u32) + 4,
@@ -533,10 +477,18 @@ pub const COUNTERS: [CounterRegs; 12] = [
     counter!(Counter::RxFcsErrors, "RX_FCS_ERRORS", "frames dropped: bad FCS"),
     counter!(Counter::RxRunts, "RX_RUNTS", "frames dropped: shorter than 64 bytes"),
     counter!(Counter::RxGiants, "RX_GIANTS", "frames dropped: longer than MAX_LEN"),
-    counter!(Counter::RxPhyErrors, "RX_PHY_ERRORS", "frames dropped: the PHY flagged an error (rx_er, code violation, crossing overflow)"),
+    counter!(
+        Counter::RxPhyErrors,
+        "RX_PHY_ERRORS",
+        "frames dropped: the PHY flagged an error (rx_er, code violation, crossing overflow)"
+    ),
     counter!(Counter::RxFiltered, "RX_FILTERED", "good frames dropped by the address filter"),
     counter!(Counter::RxFifoOverflow, "RX_FIFO_OVERFLOW", "good frames dropped: the RX frame FIFO was full"),
-    counter!(Counter::RxNoBuffer, "RX_NO_BUFFER", "good frames dropped: no posted RX buffer, a buffer too short, or RX_EN clear"),
+    counter!(
+        Counter::RxNoBuffer,
+        "RX_NO_BUFFER",
+        "good frames dropped: no posted RX buffer, a buffer too short, or RX_EN clear"
+    ),
     counter!(Counter::DmaErrors, "DMA_ERRORS", "bus error responses on the DMA master"),
     counter!(Counter::TxFrames, "TX_FRAMES", "frames sent on the line"),
     counter!(Counter::TxBytes, "TX_BYTES", "bytes of those frames, FCS and padding excluded"),

@@ -30,7 +30,8 @@ pub const DESC_LEN: Field = Field::new(
     Access::Rw,
     "RX: buffer size in bytes (a frame longer than this is dropped and counted in RX_NO_BUFFER); TX: frame length without FCS",
 );
-pub const DESC_FLAGS: Field = Field::new("FLAGS", 80, 16, Access::Rw, "no flag defined yet: write 0 (the device ignores them)");
+pub const DESC_FLAGS: Field =
+    Field::new("FLAGS", 80, 16, Access::Rw, "no flag defined yet: write 0 (the device ignores them)");
 /// Descriptor fields; bits 127:96 are reserved (write 0).
 pub const DESCRIPTOR_FIELDS: [Field; 3] = [DESC_ADDR, DESC_LEN, DESC_FLAGS];
 
@@ -123,7 +124,9 @@ pub struct Descriptor {
 
 impl Descriptor {
     pub const fn to_u128(&self) -> u128 {
-        (self.addr as u128) << DESC_ADDR.lsb | (self.len as u128) << DESC_LEN.lsb | (self.flags as u128) << DESC_FLAGS.lsb
+        (self.addr as u128) << DESC_ADDR.lsb
+            | (self.len as u128) << DESC_LEN.lsb
+            | (self.flags as u128) << DESC_FLAGS.lsb
     }
 
     /// Decode; an error when reserved bits are set.
@@ -264,7 +267,14 @@ mod tests {
 
     #[test]
     fn completion_round_trip_and_byte_layout() {
-        let c = Completion { len: 1514, csum: 0xBEEF, desc_index: 0x1234, verdict: 2, status: STATUS_BUS_ERROR, phase: true };
+        let c = Completion {
+            len: 1514,
+            csum: 0xBEEF,
+            desc_index: 0x1234,
+            verdict: 2,
+            status: STATUS_BUS_ERROR,
+            phase: true,
+        };
         let b = c.encode().unwrap();
         assert_eq!(&b[0..2], &1514u16.to_le_bytes());
         assert_eq!(&b[2..4], &0xBEEFu16.to_le_bytes());
@@ -300,7 +310,14 @@ mod tests {
             let c = Completion { verdict, ..Default::default() };
             assert_eq!(c.encode(), Err(AbiError::FieldTooWide { field: "VERDICT", value: verdict as u128 }));
         }
-        let max = Completion { len: u16::MAX, csum: u16::MAX, desc_index: u16::MAX, verdict: 3, status: u8::MAX, phase: true };
+        let max = Completion {
+            len: u16::MAX,
+            csum: u16::MAX,
+            desc_index: u16::MAX,
+            verdict: 3,
+            status: u8::MAX,
+            phase: true,
+        };
         assert_eq!(Completion::decode(&max.encode().unwrap()), Ok(max));
         for bit in 0..128u32 {
             let w = 1u128 << bit;
@@ -338,7 +355,12 @@ mod tests {
         let mut reaped = Vec::new();
         let mut consumer: u16 = 0;
         for produced in 0u16..14 {
-            let c = Completion { len: 60 + produced, desc_index: produced, phase: phase_for_index(produced, log2), ..Default::default() };
+            let c = Completion {
+                len: 60 + produced,
+                desc_index: produced,
+                phase: phase_for_index(produced, log2),
+                ..Default::default()
+            };
             ring[slot(produced, log2)] = c.encode().unwrap();
             // The host polls after every write and reaps what is new.
             loop {

@@ -562,11 +562,55 @@ impl Logic for RxDma {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, err, p_state, f_left, f_off, f_len, f_lane, f_bcur, f_blen, f_acc, f_strb,
-            f_sum, f_verdict, f_idx, d_use, d_arrive, d_seen, d_fetch, r_odd, r_addr, r_pending,
-            ar_busy, ar_addr, ar_len, wq_wr, wq_seen, wq_rd, bq_wr, bq_seen, bq_rd, cq_wr, cq_seen,
-            cq_rd, i_state, i_addr, i_len, i_flast, i_zero, aw_cnt, b_cnt, is_cpl, is_flast,
-            data_acked, cpl_issued, cpl_done, rx_event_q, no_buffer_q, dma_error_q
+            self,
+            clock,
+            err,
+            p_state,
+            f_left,
+            f_off,
+            f_len,
+            f_lane,
+            f_bcur,
+            f_blen,
+            f_acc,
+            f_strb,
+            f_sum,
+            f_verdict,
+            f_idx,
+            d_use,
+            d_arrive,
+            d_seen,
+            d_fetch,
+            r_odd,
+            r_addr,
+            r_pending,
+            ar_busy,
+            ar_addr,
+            ar_len,
+            wq_wr,
+            wq_seen,
+            wq_rd,
+            bq_wr,
+            bq_seen,
+            bq_rd,
+            cq_wr,
+            cq_seen,
+            cq_rd,
+            i_state,
+            i_addr,
+            i_len,
+            i_flast,
+            i_zero,
+            aw_cnt,
+            b_cnt,
+            is_cpl,
+            is_flast,
+            data_acked,
+            cpl_issued,
+            cpl_done,
+            rx_event_q,
+            no_buffer_q,
+            dma_error_q
         );
         clock!(self, clock, cnt_frames, cnt_nobuf, cnt_err);
         self.desc_ram.read_clock.next = self.clock.val();
@@ -584,8 +628,8 @@ impl Logic for RxDma {
         // ---- Defaults of every local.
         self.d_size.next = self.k_one16.val() << self.rxd_log2_size.val();
         self.c_size.next = self.k_one16.val() << self.rxc_log2_size.val();
-        self.err_now.next = (self.axi_rvalid.val() & self.axi_rresp.val().any())
-            | (self.axi_bvalid.val() & self.axi_bresp.val().any());
+        self.err_now.next =
+            (self.axi_rvalid.val() & self.axi_rresp.val().any()) | (self.axi_bvalid.val() & self.axi_bresp.val().any());
         self.err_next.next = self.err.q.val() | self.err_now.val();
         self.have_desc.next = self.d_use.q.val() != self.d_seen.q.val();
         self.none_posted.next =
@@ -651,7 +695,8 @@ impl Logic for RxDma {
         // in the always-block that reads `out_ready`, and Verilator (UNOPTFLAT) can split
         // this statement out of ours only if it uses no local of the kernel.
         self.in_ready.next = (self.p_state.q.val() == RxPState::Drain)
-            | ((self.p_state.q.val() == RxPState::Stream) & ((self.wq_wr.q.val() - self.wq_rd.q.val()) != self.k_wq.val()));
+            | ((self.p_state.q.val() == RxPState::Stream)
+                & ((self.wq_wr.q.val() - self.wq_rd.q.val()) != self.k_wq.val()));
         match self.p_state.q.val() {
             RxPState::Idle => {
                 if self.in_valid.val() & !self.err.q.val() {
@@ -692,7 +737,8 @@ impl Logic for RxDma {
                     self.f_left.d.next = self.f_left.q.val() - 1;
                     self.f_off.d.next = self.f_off.q.val() + 1;
                     self.f_lane.d.next = self.f_lane.q.val() + 1;
-                    self.f_sum.d.next = self.sum17.val().get_bits::<16>(0) + bit_cast::<16, 1>(self.sum17.val().get_bits::<1>(16));
+                    self.f_sum.d.next =
+                        self.sum17.val().get_bits::<16>(0) + bit_cast::<16, 1>(self.sum17.val().get_bits::<1>(16));
                     if (self.f_lane.q.val() == 7) | self.last_byte.val() {
                         self.push_w.next = true;
                         self.f_acc.d.next = 0.into();
@@ -775,7 +821,8 @@ impl Logic for RxDma {
         }
         self.desc_ram.write_enable.next = false;
         self.desc_ram.write_address.next = self.d_arrive.q.val().get_bits::<4>(0);
-        self.desc_ram.write_data.next = bit_cast::<80, 64>(self.r_addr.q.val()) | (bit_cast::<80, 16>(self.axi_rdata.val().get_bits::<16>(0)) << 64);
+        self.desc_ram.write_data.next = bit_cast::<80, 64>(self.r_addr.q.val())
+            | (bit_cast::<80, 16>(self.axi_rdata.val().get_bits::<16>(0)) << 64);
         if self.axi_rvalid.val() {
             self.r_pend_n.next = self.r_pend_n.val() - 1;
             self.r_odd.d.next = !self.r_odd.q.val();
@@ -800,7 +847,8 @@ impl Logic for RxDma {
                         self.pop_c.next = true;
                     }
                 } else if self.cpl_ready.val() {
-                    self.i_addr.d.next = (self.rxc_base.val() & self.k_align16.val()) + (bit_cast::<64, 16>(self.c_slot.val()) << 4);
+                    self.i_addr.d.next =
+                        (self.rxc_base.val() & self.k_align16.val()) + (bit_cast::<64, 16>(self.c_slot.val()) << 4);
                     self.i_len.d.next = 1.into();
                     self.i_state.d.next = RxIState::CplAw;
                 } else if self.bq_vis.val() {
@@ -861,7 +909,8 @@ impl Logic for RxDma {
                 }
             }
         }
-        if self.i_zero.q.val() & ((self.i_state.q.val() == RxIState::CplW0) | (self.i_state.q.val() == RxIState::CplW1)) {
+        if self.i_zero.q.val() & ((self.i_state.q.val() == RxIState::CplW0) | (self.i_state.q.val() == RxIState::CplW1))
+        {
             self.w_strb.next = 0.into();
         }
         self.aw_take.next = self.aw_valid.val() & self.axi_awready.val();
@@ -1015,13 +1064,15 @@ impl Logic for RxDma {
         // one statement each: the arbiter's `awready`/`wready` depend on these valids, and
         // Verilator (UNOPTFLAT) can split a statement out of this block only if it uses no
         // local of the kernel.
-        self.axi_awvalid.next = ((self.i_state.q.val() == RxIState::DataAw) | (self.i_state.q.val() == RxIState::CplAw))
+        self.axi_awvalid.next = ((self.i_state.q.val() == RxIState::DataAw)
+            | (self.i_state.q.val() == RxIState::CplAw))
             & ((self.aw_cnt.q.val() - self.b_cnt.q.val()) != self.k_max_writes.val());
         self.axi_awaddr.next = self.i_addr.q.val();
         self.axi_awlen.next = self.i_len.q.val();
         self.axi_awsize.next = 3.into();
         self.axi_awburst.next = 1.into();
-        self.axi_wvalid.next = ((self.i_state.q.val() == RxIState::DataW) & (self.wq_rd.q.val() != self.wq_seen.q.val()))
+        self.axi_wvalid.next = ((self.i_state.q.val() == RxIState::DataW)
+            & (self.wq_rd.q.val() != self.wq_seen.q.val()))
             | (self.i_state.q.val() == RxIState::CplW0)
             | (self.i_state.q.val() == RxIState::CplW1);
         self.axi_wdata.next = self.w_data.val();

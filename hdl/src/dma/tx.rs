@@ -336,11 +336,50 @@ impl Logic for TxDma {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, desc_req, txd_cons, txd_cons_seen, desc_taken, desc_stage, desc_odd, ar_valid, ar_addr,
-            ar_len, tag_bits, tag_wr, tag_rd, f_busy, f_addr, f_left, buf_alloc, frame_wr, frame_wr_seen,
-            frame_rd, buf_wr, buf_wr_seen, s_state, s_beat, s_byte, s_left, s_len, cur_word, cpl_wr, cpl_wr_seen,
-            cpl_rd, cpl_issued, txc_prod, aw_valid, aw_addr, w_valid, w_second, w_data, w_next, wr_out, tx_pulse,
-            stop, err_pulse
+            self,
+            clock,
+            desc_req,
+            txd_cons,
+            txd_cons_seen,
+            desc_taken,
+            desc_stage,
+            desc_odd,
+            ar_valid,
+            ar_addr,
+            ar_len,
+            tag_bits,
+            tag_wr,
+            tag_rd,
+            f_busy,
+            f_addr,
+            f_left,
+            buf_alloc,
+            frame_wr,
+            frame_wr_seen,
+            frame_rd,
+            buf_wr,
+            buf_wr_seen,
+            s_state,
+            s_beat,
+            s_byte,
+            s_left,
+            s_len,
+            cur_word,
+            cpl_wr,
+            cpl_wr_seen,
+            cpl_rd,
+            cpl_issued,
+            txc_prod,
+            aw_valid,
+            aw_addr,
+            w_valid,
+            w_second,
+            w_data,
+            w_next,
+            wr_out,
+            tx_pulse,
+            stop,
+            err_pulse
         );
         clock!(self, clock, cnt_fetched, cnt_bad, cnt_err);
         self.desc_ram.write_clock.next = self.clock.val();
@@ -410,7 +449,8 @@ impl Logic for TxDma {
         self.frame_full.next = self.frame_used.val() == 16;
         self.desc_pop.next = false;
         self.frame_ram.write_address.next = self.frame_wr.q.val().get_bits::<FRAME_FIFO_BITS>(0);
-        self.frame_ram.write_data.next = bit_cast::<20, 16>(self.h_len.val()) | (bit_cast::<20, 16>(self.h_off.val()) << 16);
+        self.frame_ram.write_data.next =
+            bit_cast::<20, 16>(self.h_len.val()) | (bit_cast::<20, 16>(self.h_off.val()) << 16);
         if self.run.val() & !self.f_busy.q.val() & self.desc_has.val() & !self.frame_full.val() {
             if self.h_bad.val() {
                 self.desc_pop.next = true;
@@ -456,7 +496,8 @@ impl Logic for TxDma {
             self.ar_addr.d.next = self.d_addr.val();
             self.ar_len.d.next = self.d_arlen.val().get_bits::<8>(0);
             self.desc_req.d.next = self.desc_req.q.val() + self.d_n.val();
-            self.tag_bits.d.next = self.tag_bits.q.val().replace_bit(self.tag_wr.q.val().get_bits::<4>(0).index(), true);
+            self.tag_bits.d.next =
+                self.tag_bits.q.val().replace_bit(self.tag_wr.q.val().get_bits::<4>(0).index(), true);
             self.tag_wr.d.next = self.tag_wr.q.val() + 1;
         } else if self.f_go.val() {
             self.ar_valid.d.next = true;
@@ -467,7 +508,8 @@ impl Logic for TxDma {
             if self.f_left.q.val() == self.f_burst.val() {
                 self.f_busy.d.next = false;
             }
-            self.tag_bits.d.next = self.tag_bits.q.val().replace_bit(self.tag_wr.q.val().get_bits::<4>(0).index(), false);
+            self.tag_bits.d.next =
+                self.tag_bits.q.val().replace_bit(self.tag_wr.q.val().get_bits::<4>(0).index(), false);
             self.tag_wr.d.next = self.tag_wr.q.val() + 1;
         }
 
@@ -475,8 +517,8 @@ impl Logic for TxDma {
         self.r_take.next = self.axi_rvalid.val();
         self.tag_now.next = self.tag_bits.q.val().get_bit(self.tag_rd.q.val().get_bits::<4>(0).index());
         self.desc_ram.write_address.next = self.txd_cons.q.val().get_bits::<DESC_FIFO_BITS>(0);
-        self.desc_ram.write_data.next =
-            bit_cast::<80, 64>(self.desc_stage.q.val()) | (bit_cast::<80, 16>(self.axi_rdata.val().get_bits::<16>(0)) << 64);
+        self.desc_ram.write_data.next = bit_cast::<80, 64>(self.desc_stage.q.val())
+            | (bit_cast::<80, 16>(self.axi_rdata.val().get_bits::<16>(0)) << 64);
         self.buf_ram.write_address.next = self.buf_wr.q.val().get_bits::<BUF_BEAT_BITS>(0);
         self.buf_ram.write_data.next = self.axi_rdata.val();
         self.txd_cons_seen.d.next = self.txd_cons.q.val();

@@ -40,16 +40,8 @@ pub enum EngineError {
 impl std::fmt::Display for EngineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EngineError::UnknownPort {
-                engine,
-                name,
-                available,
-            } => {
-                write!(
-                    f,
-                    "{engine}: no port named `{name}`; its ports are: {}",
-                    available.join(", ")
-                )
+            EngineError::UnknownPort { engine, name, available } => {
+                write!(f, "{engine}: no port named `{name}`; its ports are: {}", available.join(", "))
             }
             EngineError::WidePort { engine, port, width } => write!(
                 f,

@@ -51,16 +51,7 @@ impl<A: Engine, B: Engine> Lockstep<A, B> {
             });
         }
         let name = format!("{} | {}", a.name(), b.name());
-        Ok(Lockstep {
-            a,
-            b,
-            map,
-            evals: 0,
-            compared: 0,
-            mismatches: Vec::new(),
-            mismatch_count: 0,
-            name,
-        })
+        Ok(Lockstep { a, b, map, evals: 0, compared: 0, mismatches: Vec::new(), mismatch_count: 0, name })
     }
 
     /// The first mismatches seen (at most 20).
@@ -110,12 +101,7 @@ impl<A: Engine, B: Engine> Engine for Lockstep<A, B> {
             }
             if va != vb && self.mismatches.len() < KEEP {
                 let port = self.a.ports()[i].name.clone();
-                self.mismatches.push(Mismatch {
-                    eval: self.evals,
-                    port,
-                    a: va,
-                    b: vb,
-                });
+                self.mismatches.push(Mismatch { eval: self.evals, port, a: va, b: vb });
             }
         }
     }

@@ -132,11 +132,7 @@ pub fn resolve_ports<E: Engine + ?Sized, const N: usize>(
 /// Refuse ports wider than 64 bits (for engine constructors).
 pub(crate) fn check_widths(engine: &str, ports: &[PortInfo]) -> Result<(), EngineError> {
     match ports.iter().find(|p| p.width > 64 || p.width == 0) {
-        Some(p) => Err(EngineError::WidePort {
-            engine: engine.to_string(),
-            port: p.name.clone(),
-            width: p.width,
-        }),
+        Some(p) => Err(EngineError::WidePort { engine: engine.to_string(), port: p.name.clone(), width: p.width }),
         None => Ok(()),
     }
 }

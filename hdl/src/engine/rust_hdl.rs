@@ -85,23 +85,11 @@ pub struct HdlPort<B> {
 
 impl<B> HdlPort<B> {
     pub fn input<T: PortValue>(name: &str, _signal: &Signal<In, T>, set: Setter<B>, get: Getter<B>) -> Self {
-        let info = PortInfo {
-            name: name.to_string(),
-            width: T::BITS as u32,
-            dir: PortDir::In,
-        };
-        HdlPort {
-            info,
-            set: Some(set),
-            get,
-        }
+        let info = PortInfo { name: name.to_string(), width: T::BITS as u32, dir: PortDir::In };
+        HdlPort { info, set: Some(set), get }
     }
     pub fn output<T: PortValue>(name: &str, _signal: &Signal<Out, T>, get: Getter<B>) -> Self {
-        let info = PortInfo {
-            name: name.to_string(),
-            width: T::BITS as u32,
-            dir: PortDir::Out,
-        };
+        let info = PortInfo { name: name.to_string(), width: T::BITS as u32, dir: PortDir::Out };
         HdlPort { info, set: None, get }
     }
 }
@@ -140,10 +128,7 @@ fn block_ports<B: Block>(top: &B) -> Vec<(String, u32, PortDir)> {
             }
         }
     }
-    let mut probe = TopPorts {
-        depth: 0,
-        found: Vec::new(),
-    };
+    let mut probe = TopPorts { depth: 0, found: Vec::new() };
     top.accept("top", &mut probe);
     probe.found
 }
@@ -157,30 +142,18 @@ impl<B: Block + Send> HdlEngine<B> {
         let ports: Vec<PortInfo> = table.iter().map(|p| p.info.clone()).collect();
         check_widths(&name, &ports)?;
         let actual = block_ports(&top);
-        let problem = |problem: String| EngineError::Adapter {
-            engine: name.clone(),
-            problem,
-        };
+        let problem = |problem: String| EngineError::Adapter { engine: name.clone(), problem };
         for (pname, width, dir) in &actual {
             match ports.iter().find(|p| &p.name == pname) {
-                None => {
-                    return Err(problem(format!(
-                        "port `{pname}` of the block is missing from the adapter's list"
-                    )))
-                }
+                None => return Err(problem(format!("port `{pname}` of the block is missing from the adapter's list"))),
                 Some(p) if p.width != *width || p.dir != *dir => {
-                    return Err(problem(format!(
-                        "port `{pname}`: adapter says {p:?}, block says {width} bits {dir:?}"
-                    )))
+                    return Err(problem(format!("port `{pname}`: adapter says {p:?}, block says {width} bits {dir:?}")))
                 }
                 Some(_) => {}
             }
         }
         if let Some(p) = ports.iter().find(|p| !actual.iter().any(|a| a.0 == p.name)) {
-            return Err(problem(format!(
-                "`{}` is listed but is not a top-level port of the block",
-                p.name
-            )));
+            return Err(problem(format!("`{}` is listed but is not a top-level port of the block", p.name)));
         }
         for (i, p) in ports.iter().enumerate() {
             if ports[..i].iter().any(|q| q.name == p.name) {
@@ -218,10 +191,7 @@ impl<B: Block + Send> Engine for HdlEngine<B> {
     fn set(&mut self, port: usize, value: u64) {
         match self.setters[port] {
             Some(set) => set(&mut self.top, value),
-            None => panic!(
-                "{}: `{}` is an output, it cannot be set",
-                self.name, self.ports[port].name
-            ),
+            None => panic!("{}: `{}` is an output, it cannot be set", self.name, self.ports[port].name),
         }
     }
 

@@ -107,18 +107,12 @@ impl<E: Engine, W: Write + Send> VcdRecorder<E, W> {
     /// Flush and return the engine and the output, or the first write error.
     pub fn finish(mut self) -> Result<(E, W), EngineError> {
         if let Some(e) = self.error.take() {
-            return Err(EngineError::Io {
-                what: "writing the VCD".into(),
-                err: e,
-            });
+            return Err(EngineError::Io { what: "writing the VCD".into(), err: e });
         }
         let VcdRecorder { inner, writer, out, .. } = self;
         drop(writer);
         let mut out = Arc::try_unwrap(out)
-            .map_err(|_| EngineError::Io {
-                what: "VCD output".into(),
-                err: std::io::Error::other("still shared"),
-            })?
+            .map_err(|_| EngineError::Io { what: "VCD output".into(), err: std::io::Error::other("still shared") })?
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
         out.flush().map_err(io("flushing the VCD"))?;

@@ -137,10 +137,7 @@ impl<const ADDR_BITS: usize> RxFrameFifo<ADDR_BITS> {
 impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self, clock, wr_ptr, wr_start, dropping, rd_ptr, rd_count, meta_wr, meta_wr_seen,
-            meta_rd
-        );
+        dff_setup!(self, clock, wr_ptr, wr_start, dropping, rd_ptr, rd_count, meta_wr, meta_wr_seen, meta_rd);
         clock!(self, clock, cnt_committed, cnt_overflow);
         self.data_ram.write_clock.next = self.clock.val();
         self.data_ram.read_clock.next = self.clock.val();

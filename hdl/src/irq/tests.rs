@@ -195,7 +195,12 @@ fn irq_mask_then_unmask_requests_what_is_pending() {
 
     // Masking with a request outstanding does not withdraw it.
     let mut b = Bench::new(2);
-    b.run(20, |k| Inputs { tx_event: k == 1, mask: if k >= 3 { 0x1F } else { 0 }, ack: if k == 9 { 2 } else { 0 }, ..unmasked(1, 0) });
+    b.run(20, |k| Inputs {
+        tx_event: k == 1,
+        mask: if k >= 3 { 0x1F } else { 0 },
+        ack: if k == 9 { 2 } else { 0 },
+        ..unmasked(1, 0)
+    });
     assert_eq!(b.rises(VEC_TX), vec![1]);
     assert_eq!(b.high_edges(VEC_TX), 8, "after edges 1..=8");
 }
@@ -226,7 +231,13 @@ fn irq_events_during_an_outstanding_request() {
         rx_event: [0, 2, 3, 4].contains(&k),
         link_change: k == 3,
         dma_error: k == 4,
-        ack: if k == 6 || k == 12 { 1 } else if k == 9 { 4 } else { 0 },
+        ack: if k == 6 || k == 12 {
+            1
+        } else if k == 9 {
+            4
+        } else {
+            0
+        },
         ..unmasked(1, 0)
     });
     assert_eq!(b.sets(RX), vec![0, 2, 3, 4]);

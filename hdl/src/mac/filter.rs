@@ -59,8 +59,7 @@ impl Logic for MacFilter {
         if self.reset.val() | self.clear.val() {
             self.seen.d.next = 0.into();
         } else if self.valid.val() & (self.seen.q.val() != 6) {
-            self.dst.d.next =
-                (self.dst.q.val() >> 8) | (bit_cast::<48, 8>(self.data.val()) << 40);
+            self.dst.d.next = (self.dst.q.val() >> 8) | (bit_cast::<48, 8>(self.data.val()) << 40);
             self.seen.d.next = self.seen.q.val() + 1;
             if self.seen.q.val() == 5 {
                 // crc32(dst) = !register, so the bin (its top 6 bits) is !register[31:26].

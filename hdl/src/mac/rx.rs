@@ -151,14 +151,8 @@ impl Default for MacRx {
 impl Logic for MacRx {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self, clock, state, count, had_error, too_long, valid_q, data_q, commit_q, abort_q,
-            verdict_q
-        );
-        clock!(
-            self, clock, fcs_crc, filter, cnt_ok, cnt_fcs, cnt_runt, cnt_giant, cnt_phy, cnt_preamble,
-            cnt_filtered
-        );
+        dff_setup!(self, clock, state, count, had_error, too_long, valid_q, data_q, commit_q, abort_q, verdict_q);
+        clock!(self, clock, fcs_crc, filter, cnt_ok, cnt_fcs, cnt_runt, cnt_giant, cnt_phy, cnt_preamble, cnt_filtered);
         self.cnt_ok.reset.next = self.reset.val();
         self.cnt_ok.inc.next = false;
         self.cnt_fcs.reset.next = self.reset.val();
@@ -202,8 +196,7 @@ impl Logic for MacRx {
                 self.too_long.d.next = false;
                 if self.phy_valid.val() {
                     if self.phy_error.val()
-                        | ((self.phy_data.val() != self.preamble.val())
-                            & (self.phy_data.val() != self.sfd.val()))
+                        | ((self.phy_data.val() != self.preamble.val()) & (self.phy_data.val() != self.sfd.val()))
                     {
                         self.state.d.next = RxState::Discard;
                         self.cnt_preamble.inc.next = true;
@@ -505,7 +498,13 @@ mod tests {
             check(&cfg, &bursts, 0, 0);
             let (frames, c) = expected_rx(&cfg, &bursts);
             // The vectors really exercise what they claim to.
-            let want_filtered = if promisc { 0 } else if all_multicast { 1 } else { 2 };
+            let want_filtered = if promisc {
+                0
+            } else if all_multicast {
+                1
+            } else {
+                2
+            };
             assert_eq!(c.filtered, want_filtered);
             assert!(frames.iter().any(|f| f.verdict == Verdict::Multicast));
             assert_eq!(frames.iter().any(|f| f.verdict == Verdict::Promiscuous), promisc);

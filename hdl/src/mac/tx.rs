@@ -163,18 +163,7 @@ impl Logic for MacTx {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self,
-            clock,
-            state,
-            count,
-            out_data,
-            out_en,
-            out_er,
-            cur_last,
-            fcs_idx,
-            fcs_shift,
-            aborting,
-            draining,
+            self, clock, state, count, out_data, out_en, out_er, cur_last, fcs_idx, fcs_shift, aborting, draining,
             bytes
         );
         clock!(self, clock, fcs_crc, frames, underflow_count, oversize_count);
@@ -358,8 +347,8 @@ impl Logic for MacTx {
 pub(crate) mod tests {
     use super::*;
     use crate::model::tx_reference::{
-        check_transmission, decode_frame, is_aborted_frame, split_frames, wire_bytes, WireByte,
-        DEFAULT_IFG, DEFAULT_MAX_LEN,
+        check_transmission, decode_frame, is_aborted_frame, split_frames, wire_bytes, WireByte, DEFAULT_IFG,
+        DEFAULT_MAX_LEN,
     };
     use crate::sim::{cycle, cycle_traced};
     use crate::verilog::{assert_replays, export::export, tools::tool_for_test, vectors::VectorRecorder};
@@ -378,10 +367,7 @@ pub(crate) mod tests {
 
     impl HostFrame {
         pub fn new(bytes: Vec<u8>) -> Self {
-            HostFrame {
-                bytes,
-                ..Default::default()
-            }
+            HostFrame { bytes, ..Default::default() }
         }
     }
 
@@ -397,13 +383,7 @@ pub(crate) mod tests {
     impl Host {
         pub fn new(frames: Vec<HostFrame>) -> Self {
             let wait = frames.first().map_or(0, |f| f.idle_before);
-            Host {
-                frames,
-                f: 0,
-                i: 0,
-                wait,
-                hole_done: false,
-            }
+            Host { frames, f: 0, i: 0, wait, hole_done: false }
         }
 
         pub fn done(&self) -> bool {
@@ -473,11 +453,7 @@ pub(crate) mod tests {
 
     /// Run the MAC with `ready` high one clock in `ready_every` until the host has
     /// nothing left and the line has been idle for a while; return every byte time.
-    pub(crate) fn run(
-        uut: &mut MacTx,
-        frames: Vec<HostFrame>,
-        ready_every: usize,
-    ) -> Vec<WireByte> {
+    pub(crate) fn run(uut: &mut MacTx, frames: Vec<HostFrame>, ready_every: usize) -> Vec<WireByte> {
         run_traced(uut, frames, ready_every, None)
     }
 
@@ -499,11 +475,7 @@ pub(crate) mod tests {
             drive_host(&mut host, uut);
             crate::sim::settle(uut);
             if ready {
-                let b = WireByte {
-                    en: uut.phy_en.val(),
-                    er: uut.phy_er.val(),
-                    data: uut.phy_data.val().to_u8(),
-                };
+                let b = WireByte { en: uut.phy_en.val(), er: uut.phy_er.val(), data: uut.phy_data.val().to_u8() };
                 idle_after = if b.en { 0 } else { idle_after + 1 };
                 line.push(b);
             }
@@ -515,9 +487,7 @@ pub(crate) mod tests {
     }
 
     fn pattern(len: usize, seed: u8) -> Vec<u8> {
-        (0..len)
-            .map(|i| (i as u8).wrapping_mul(37).wrapping_add(seed))
-            .collect()
+        (0..len).map(|i| (i as u8).wrapping_mul(37).wrapping_add(seed)).collect()
     }
 
     #[test]
@@ -525,11 +495,7 @@ pub(crate) mod tests {
         let lens = [1usize, 59, 60, 61, 1514, 64];
         let frames: Vec<Vec<u8>> = lens.iter().map(|&n| pattern(n, n as u8)).collect();
         let mut uut = new_mac(DEFAULT_IFG, DEFAULT_MAX_LEN);
-        let line = run(
-            &mut uut,
-            frames.iter().cloned().map(HostFrame::new).collect(),
-            1,
-        );
+        let line = run(&mut uut, frames.iter().cloned().map(HostFrame::new).collect(), 1);
         check_transmission(&line, &frames, DEFAULT_IFG as usize).unwrap();
         assert_eq!(uut.frames_sent.val().to_u32(), lens.len() as u32);
         let bytes: usize = lens.iter().map(|&n| n.max(60) + 4).sum();
@@ -543,11 +509,7 @@ pub(crate) mod tests {
         let frames: Vec<Vec<u8>> = (0..4).map(|k| pattern(40 + 13 * k, k as u8)).collect();
         for (ifg, ready_every) in [(5u8, 1usize), (20, 3), (1, 1), (1, 2)] {
             let mut uut = new_mac(ifg, DEFAULT_MAX_LEN);
-            let line = run(
-                &mut uut,
-                frames.iter().cloned().map(HostFrame::new).collect(),
-                ready_every,
-            );
+            let line = run(&mut uut, frames.iter().cloned().map(HostFrame::new).collect(), ready_every);
             check_transmission(&line, &frames, ifg as usize).unwrap();
         }
     }
@@ -556,11 +518,7 @@ pub(crate) mod tests {
     fn zero_gap_puts_frames_back_to_back() {
         let frames = [pattern(10, 1), pattern(70, 2)];
         let mut uut = new_mac(0, DEFAULT_MAX_LEN);
-        let line = run(
-            &mut uut,
-            frames.iter().cloned().map(HostFrame::new).collect(),
-            1,
-        );
+        let line = run(&mut uut, frames.iter().cloned().map(HostFrame::new).collect(), 1);
         let cap = split_frames(&line);
         // Without a gap the two frames are one burst of en on the wire.
         assert_eq!(cap.frames.len(), 1);
@@ -628,10 +586,7 @@ pub(crate) mod tests {
             // Cut after max_len - 4 data bytes: exactly max_len bytes after the SFD.
             assert!(is_aborted_frame(&cap.frames[0]));
             assert_eq!(cap.frames[0].bytes.len(), 8 + max_len as usize);
-            assert_eq!(
-                &cap.frames[0].bytes[..8 + data_max],
-                &wire_bytes(&frames[0])[..8 + data_max]
-            );
+            assert_eq!(&cap.frames[0].bytes[..8 + data_max], &wire_bytes(&frames[0])[..8 + data_max]);
             assert_eq!(cap.frames[1].bytes, wire_bytes(&frames[1]));
             assert_eq!(uut.oversize.val().to_u32(), 1);
             assert_eq!(uut.frames_sent.val().to_u32(), 1);
@@ -644,9 +599,8 @@ pub(crate) mod tests {
         for _round in 0..4 {
             let ifg: u8 = rng.gen_range(1..30);
             let ready_every = rng.gen_range(1..4);
-            let frames: Vec<Vec<u8>> = (0..8)
-                .map(|_| (0..rng.gen_range(1..200)).map(|_| rng.gen()).collect())
-                .collect();
+            let frames: Vec<Vec<u8>> =
+                (0..8).map(|_| (0..rng.gen_range(1..200)).map(|_| rng.gen()).collect()).collect();
             let host: Vec<HostFrame> = frames
                 .iter()
                 .map(|f| HostFrame {

@@ -347,13 +347,22 @@ impl<M: HostMemory> AxiMem<M> {
     /// Valid must stay high with a steady payload until taken.
     fn check_stable(&mut self, m: &AxiMasterSignals) {
         let p = self.prev;
-        if !self.prev_taken[0] && p.awvalid && (!m.awvalid || (m.awid, m.awaddr, m.awlen, m.awsize, m.awburst) != (p.awid, p.awaddr, p.awlen, p.awsize, p.awburst)) {
+        if !self.prev_taken[0]
+            && p.awvalid
+            && (!m.awvalid
+                || (m.awid, m.awaddr, m.awlen, m.awsize, m.awburst) != (p.awid, p.awaddr, p.awlen, p.awsize, p.awburst))
+        {
             self.violation("AW changed or dropped before awready".into());
         }
-        if !self.prev_taken[1] && p.wvalid && (!m.wvalid || (m.wdata, m.wstrb, m.wlast) != (p.wdata, p.wstrb, p.wlast)) {
+        if !self.prev_taken[1] && p.wvalid && (!m.wvalid || (m.wdata, m.wstrb, m.wlast) != (p.wdata, p.wstrb, p.wlast))
+        {
             self.violation("W changed or dropped before wready".into());
         }
-        if !self.prev_taken[2] && p.arvalid && (!m.arvalid || (m.arid, m.araddr, m.arlen, m.arsize, m.arburst) != (p.arid, p.araddr, p.arlen, p.arsize, p.arburst)) {
+        if !self.prev_taken[2]
+            && p.arvalid
+            && (!m.arvalid
+                || (m.arid, m.araddr, m.arlen, m.arsize, m.arburst) != (p.arid, p.araddr, p.arlen, p.arsize, p.arburst))
+        {
             self.violation("AR changed or dropped before arready".into());
         }
     }
@@ -414,13 +423,27 @@ impl<M: HostMemory> AxiMem<M> {
         if aw_taken {
             self.check_burst("aw", m.awaddr, m.awlen, m.awsize, m.awburst);
             self.stats.write_bursts += 1;
-            self.writes.push_back(Burst { id: m.awid, addr: m.awaddr, beats: u32::from(m.awlen) + 1, done: 0, resp: RESP_OKAY, due: 0 });
+            self.writes.push_back(Burst {
+                id: m.awid,
+                addr: m.awaddr,
+                beats: u32::from(m.awlen) + 1,
+                done: 0,
+                resp: RESP_OKAY,
+                due: 0,
+            });
         }
         if ar_taken {
             self.check_burst("ar", m.araddr, m.arlen, m.arsize, m.arburst);
             self.stats.read_bursts += 1;
             let due = self.now + u64::from(self.cfg.read_latency.max(1));
-            self.reads.push_back(Burst { id: m.arid, addr: m.araddr, beats: u32::from(m.arlen) + 1, done: 0, resp: RESP_OKAY, due });
+            self.reads.push_back(Burst {
+                id: m.arid,
+                addr: m.araddr,
+                beats: u32::from(m.arlen) + 1,
+                done: 0,
+                resp: RESP_OKAY,
+                due,
+            });
         }
         let cap = 2.0 * BEAT_BYTES as f64;
         self.rd_tokens = (self.rd_tokens + self.cfg.bytes_per_clock).min(cap);
@@ -439,7 +462,16 @@ mod tests {
     use super::*;
 
     fn master_read(addr: u64, len: u8) -> AxiMasterSignals {
-        AxiMasterSignals { arvalid: true, arid: 1, araddr: addr, arlen: len, arsize: 3, arburst: 1, rready: true, ..Default::default() }
+        AxiMasterSignals {
+            arvalid: true,
+            arid: 1,
+            araddr: addr,
+            arlen: len,
+            arsize: 3,
+            arburst: 1,
+            rready: true,
+            ..Default::default()
+        }
     }
 
     /// Runs a master that issues one read and collects beats; returns (beats, edge of first beat).

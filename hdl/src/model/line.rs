@@ -199,12 +199,7 @@ impl LineEncoder {
             self.byte(PREAMBLE_BYTE);
         }
         self.byte(SFD);
-        let mut report = FrameReport {
-            corrupted: false,
-            flipped_bits: 0,
-            violations: 0,
-            start_sample,
-        };
+        let mut report = FrameReport { corrupted: false, flipped_bits: 0, violations: 0, start_sample };
         for (n, &byte) in bytes.iter().enumerate() {
             for i in 0..8 {
                 let mut b = byte >> i & 1 == 1;
@@ -257,10 +252,7 @@ pub fn encode_frames(cfg: &LineConfig, frames: &[Vec<u8>], word_bits: usize) -> 
 
 /// Unpack words of `word_bits` samples (bit 0 earliest) into one sample per entry.
 pub fn words_to_samples(words: &[u64], word_bits: usize) -> Vec<bool> {
-    words
-        .iter()
-        .flat_map(|w| (0..word_bits).map(move |i| w >> i & 1 == 1))
-        .collect()
+    words.iter().flat_map(|w| (0..word_bits).map(move |i| w >> i & 1 == 1)).collect()
 }
 
 /// A frame found on the line by [`decode_samples`].
@@ -381,17 +373,13 @@ pub fn decode_samples(s: &[bool], samples_per_bit: u32) -> Result<DecodedLine, L
             return Err(LineError::NoTpIdl { at_sample: bit_end });
         }
         let sfd_bits: Vec<bool> = (0..8).map(|i| SFD >> i & 1 == 1).collect();
-        let sfd_end = (7..bits.len())
-            .find(|&k| bits[k - 7..=k] == sfd_bits[..])
-            .ok_or(LineError::NoSfd { at_sample: start })?;
+        let sfd_end =
+            (7..bits.len()).find(|&k| bits[k - 7..=k] == sfd_bits[..]).ok_or(LineError::NoSfd { at_sample: start })?;
         let data = &bits[sfd_end + 1..];
         if data.len() % 8 != 0 {
             return Err(LineError::PartialByte { at_sample: start, bits: data.len() });
         }
-        let bytes = data
-            .chunks(8)
-            .map(|c| c.iter().enumerate().fold(0u8, |b, (i, &x)| b | (x as u8) << i))
-            .collect();
+        let bytes = data.chunks(8).map(|c| c.iter().enumerate().fold(0u8, |b, (i, &x)| b | (x as u8) << i)).collect();
         out.frames.push(DecodedFrame {
             start_sample: start,
             preamble_bits: sfd_end - 7,

@@ -27,11 +27,7 @@ pub struct PinSample {
 }
 
 impl PinSample {
-    pub const IDLE: PinSample = PinSample {
-        data: 0,
-        dv: false,
-        er: false,
-    };
+    pub const IDLE: PinSample = PinSample { data: 0, dv: false, er: false };
 }
 
 /// How a PHY delivers one frame on its receive pins.
@@ -51,19 +47,11 @@ pub struct RxFrameSpec {
 impl RxFrameSpec {
     /// 7 preamble bytes and the 12-byte minimum gap.
     pub fn gmii() -> Self {
-        RxFrameSpec {
-            preamble: 7,
-            error_at: None,
-            gap: 12,
-        }
+        RxFrameSpec { preamble: 7, error_at: None, gap: 12 }
     }
     /// 15 preamble nibbles and the 24-nibble (12-byte) minimum gap.
     pub fn mii() -> Self {
-        RxFrameSpec {
-            preamble: 15,
-            error_at: None,
-            gap: 24,
-        }
+        RxFrameSpec { preamble: 15, error_at: None, gap: 24 }
     }
 }
 
@@ -71,17 +59,9 @@ impl RxFrameSpec {
 pub fn gmii_rx_pins(frame: &[u8], spec: &RxFrameSpec) -> Vec<PinSample> {
     let mut v: Vec<PinSample> = std::iter::repeat_n(PREAMBLE_BYTE, spec.preamble)
         .chain(std::iter::once(SFD))
-        .map(|data| PinSample {
-            data,
-            dv: true,
-            er: false,
-        })
+        .map(|data| PinSample { data, dv: true, er: false })
         .collect();
-    v.extend(frame.iter().enumerate().map(|(i, &data)| PinSample {
-        data,
-        dv: true,
-        er: spec.error_at == Some(i),
-    }));
+    v.extend(frame.iter().enumerate().map(|(i, &data)| PinSample { data, dv: true, er: spec.error_at == Some(i) }));
     v.extend(std::iter::repeat_n(PinSample::IDLE, spec.gap));
     v
 }
@@ -122,14 +102,8 @@ impl RxEvent {
 }
 
 fn frame_events(head: &[u8], frame: &[u8], spec: &RxFrameSpec) -> Vec<RxEvent> {
-    let mut v: Vec<RxEvent> = head
-        .iter()
-        .map(|&data| RxEvent::Byte { data, error: false })
-        .collect();
-    v.extend(frame.iter().enumerate().map(|(i, &data)| RxEvent::Byte {
-        data,
-        error: spec.error_at == Some(i),
-    }));
+    let mut v: Vec<RxEvent> = head.iter().map(|&data| RxEvent::Byte { data, error: false }).collect();
+    v.extend(frame.iter().enumerate().map(|(i, &data)| RxEvent::Byte { data, error: spec.error_at == Some(i) }));
     v.push(RxEvent::End { error: false });
     v
 }
@@ -150,13 +124,7 @@ pub fn mii_rx_expected(frame: &[u8], spec: &RxFrameSpec) -> Vec<RxEvent> {
 
 /// GMII transmit pins (one sample per GTX_CLK) as byte times.
 pub fn gmii_tx_bytes(pins: &[PinSample]) -> Vec<WireByte> {
-    pins.iter()
-        .map(|p| WireByte {
-            en: p.dv,
-            er: p.er,
-            data: p.data,
-        })
-        .collect()
+    pins.iter().map(|p| WireByte { en: p.dv, er: p.er, data: p.data }).collect()
 }
 
 /// Why a captured MII transmit nibble stream does not form whole bytes.
@@ -206,11 +174,7 @@ pub fn mii_tx_bytes(pins: &[PinSample]) -> Result<Vec<WireByte>, PinError> {
             seen_frame = true;
             match low.take() {
                 None => low = Some(*p),
-                Some(l) => out.push(WireByte {
-                    en: true,
-                    er: l.er || p.er,
-                    data: l.data | p.data << 4,
-                }),
+                Some(l) => out.push(WireByte { en: true, er: l.er || p.er, data: l.data | p.data << 4 }),
             }
         } else {
             if low.is_some() {
@@ -345,12 +309,7 @@ macro_rules! impl_pin_receiver {
 pub(crate) use impl_pin_receiver;
 
 /// Play `pins` (then `tail` idle PHY clocks) into `uut` and collect its PHY byte stream.
-pub fn receive<B: PinReceiver>(
-    uut: &mut B,
-    clocks: TwoClocks,
-    pins: &[PinSample],
-    tail: usize,
-) -> Vec<RxEvent> {
+pub fn receive<B: PinReceiver>(uut: &mut B, clocks: TwoClocks, pins: &[PinSample], tail: usize) -> Vec<RxEvent> {
     receive_traced(uut, clocks, pins, tail, None)
 }
 
@@ -392,11 +351,7 @@ mod tests {
 
     #[test]
     fn gmii_pins_layout() {
-        let spec = RxFrameSpec {
-            preamble: 2,
-            error_at: Some(1),
-            gap: 3,
-        };
+        let spec = RxFrameSpec { preamble: 2, error_at: Some(1), gap: 3 };
         let p = gmii_rx_pins(&[0xA1, 0xB2], &spec);
         let data: Vec<u8> = p.iter().map(|s| s.data).collect();
         assert_eq!(data, [0x55, 0x55, 0xD5, 0xA1, 0xB2, 0, 0, 0]);
@@ -419,36 +374,20 @@ mod tests {
 
     #[test]
     fn mii_pins_layout_odd_preamble() {
-        let spec = RxFrameSpec {
-            preamble: 3,
-            error_at: Some(0),
-            gap: 2,
-        };
+        let spec = RxFrameSpec { preamble: 3, error_at: Some(0), gap: 2 };
         let p = mii_rx_pins(&[0xA1], &spec);
         let data: Vec<u8> = p.iter().map(|s| s.data).collect();
         assert_eq!(data, [5, 5, 5, 5, 0xD, 0x1, 0xA, 0, 0]);
         let er = er_positions(&p);
         assert_eq!(er, [5, 6]);
-        assert_eq!(
-            mii_rx_expected(&[0xA1], &spec)[0],
-            RxEvent::Byte {
-                data: 0xD5,
-                error: false
-            }
-        );
+        assert_eq!(mii_rx_expected(&[0xA1], &spec)[0], RxEvent::Byte { data: 0xD5, error: false });
     }
 
     /// MII transmit nibbles of a byte-time stream, the way `MiiTx` puts them out.
     fn to_nibbles(bytes: &[WireByte]) -> Vec<PinSample> {
         bytes
             .iter()
-            .flat_map(|b| {
-                [b.data & 0xF, b.data >> 4].map(|data| PinSample {
-                    data,
-                    dv: b.en,
-                    er: b.er,
-                })
-            })
+            .flat_map(|b| [b.data & 0xF, b.data >> 4].map(|data| PinSample { data, dv: b.en, er: b.er }))
             .collect()
     }
 
@@ -468,23 +407,13 @@ mod tests {
         // A frame ending after half a byte.
         let mut odd = to_nibbles(&s);
         odd.remove(6 + 10);
-        assert!(matches!(
-            mii_tx_bytes(&odd),
-            Err(PinError::OddNibbles { .. })
-        ));
+        assert!(matches!(mii_tx_bytes(&odd), Err(PinError::OddNibbles { .. })));
         // A gap of 23 nibbles.
         let mut gap = to_nibbles(&s);
         gap.remove(2 * (3 + 72) + 1);
         assert!(matches!(mii_tx_bytes(&gap), Err(PinError::OddGap { .. })));
-        let wide = [PinSample {
-            data: 0x10,
-            dv: true,
-            er: false,
-        }];
-        assert_eq!(
-            mii_tx_bytes(&wide),
-            Err(PinError::NotANibble { at: 0, data: 0x10 })
-        );
+        let wide = [PinSample { data: 0x10, dv: true, er: false }];
+        assert_eq!(mii_tx_bytes(&wide), Err(PinError::NotANibble { at: 0, data: 0x10 }));
     }
 
     #[test]
@@ -494,11 +423,7 @@ mod tests {
         for _ in 0..2000 {
             let n = rng.gen_range(0..100);
             let pins: Vec<PinSample> = (0..n)
-                .map(|_| PinSample {
-                    data: rng.gen_range(0..18),
-                    dv: rng.gen_bool(0.7),
-                    er: rng.gen_bool(0.1),
-                })
+                .map(|_| PinSample { data: rng.gen_range(0..18), dv: rng.gen_bool(0.7), er: rng.gen_bool(0.1) })
                 .collect();
             if let Ok(bytes) = mii_tx_bytes(&pins) {
                 // Whatever decodes, decodes to at most one byte time per two nibbles.
@@ -522,28 +447,14 @@ mod tests {
         }
         let mut uut = Clocks::default();
         uut.connect_all();
-        for (pa, pb) in [
-            (8000.0, 40000.0),
-            (8000.0, crate::sim::ppm_period_ps(8000.0, -200.0)),
-        ] {
+        for (pa, pb) in [(8000.0, 40000.0), (8000.0, crate::sim::ppm_period_ps(8000.0, -200.0))] {
             let mut core = 0usize;
             let mut clocks = TwoClocks::new(pa, pb);
-            run_two_clocks(
-                &mut uut,
-                &mut clocks,
-                |u| &mut u.a,
-                |u| &mut u.b,
-                50_000,
-                |_, _| {},
-                |_| core += 1,
-            );
+            run_two_clocks(&mut uut, &mut clocks, |u| &mut u.a, |u| &mut u.b, 50_000, |_, _| {}, |_| core += 1);
             // Core rising edges at pa/2 + k*pa up to the last PHY rising edge.
             let last_phy_edge = pb / 2.0 + 49_999.0 * pb;
             let expect = ((last_phy_edge - pa / 2.0) / pa).floor() + 1.0;
-            assert!(
-                (core as f64 - expect).abs() <= 1.0,
-                "{core} core cycles, expected {expect}"
-            );
+            assert!((core as f64 - expect).abs() <= 1.0, "{core} core cycles, expected {expect}");
         }
     }
 }

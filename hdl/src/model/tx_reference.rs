@@ -49,17 +49,9 @@ pub struct WireByte {
 }
 
 impl WireByte {
-    pub const IDLE: WireByte = WireByte {
-        en: false,
-        er: false,
-        data: 0,
-    };
+    pub const IDLE: WireByte = WireByte { en: false, er: false, data: 0 };
     pub fn frame(data: u8) -> Self {
-        WireByte {
-            en: true,
-            er: false,
-            data,
-        }
+        WireByte { en: true, er: false, data }
     }
 }
 
@@ -118,11 +110,7 @@ pub fn split_frames(stream: &[WireByte]) -> Capture {
     }
     let trailing_idle = if cur.is_some() { 0 } else { gap };
     frames.extend(cur);
-    Capture {
-        frames,
-        trailing_idle,
-        er_outside_frame,
-    }
+    Capture { frames, trailing_idle, er_outside_frame }
 }
 
 /// Why a captured frame is not a well-formed transmitted frame.
@@ -172,11 +160,7 @@ pub fn decode_frame(f: &WireFrame) -> Result<Vec<u8>, WireError> {
     }
     let head = PREAMBLE_LEN + 1;
     for (at, &got) in f.bytes.iter().take(head).enumerate() {
-        let want = if at == PREAMBLE_LEN {
-            SFD
-        } else {
-            PREAMBLE_BYTE
-        };
+        let want = if at == PREAMBLE_LEN { SFD } else { PREAMBLE_BYTE };
         if got != want {
             return Err(WireError::BadPreamble { at, got });
         }
@@ -212,24 +196,13 @@ pub fn is_aborted_frame(f: &WireFrame) -> bool {
 /// Check a captured stream against the frames the MAC was given: one burst of `en` per
 /// frame, each exactly [`wire_bytes`] of it with no `er`, and exactly `ifg` idle byte
 /// times between consecutive frames (the time before the first one is not checked).
-pub fn check_transmission(
-    stream: &[WireByte],
-    frames: &[Vec<u8>],
-    ifg: usize,
-) -> Result<(), String> {
+pub fn check_transmission(stream: &[WireByte], frames: &[Vec<u8>], ifg: usize) -> Result<(), String> {
     let cap = split_frames(stream);
     if cap.frames.len() != frames.len() {
-        return Err(format!(
-            "{} frames on the wire, {} sent",
-            cap.frames.len(),
-            frames.len()
-        ));
+        return Err(format!("{} frames on the wire, {} sent", cap.frames.len(), frames.len()));
     }
     if cap.er_outside_frame != 0 {
-        return Err(format!(
-            "er high on {} idle byte times",
-            cap.er_outside_frame
-        ));
+        return Err(format!("er high on {} idle byte times", cap.er_outside_frame));
     }
     for (k, (got, want)) in cap.frames.iter().zip(frames).enumerate() {
         decode_frame(got).map_err(|e| format!("frame {k}: {e}"))?;
@@ -237,10 +210,7 @@ pub fn check_transmission(
             return Err(format!("frame {k}: wire bytes differ from the reference"));
         }
         if k > 0 && got.gap_before != ifg {
-            return Err(format!(
-                "gap before frame {k} is {} byte times, not {ifg}",
-                got.gap_before
-            ));
+            return Err(format!("gap before frame {k} is {} byte times, not {ifg}", got.gap_before));
         }
     }
     Ok(())
@@ -284,37 +254,23 @@ mod tests {
         assert_eq!(cap.frames[1].gap_before, 12);
         assert_eq!(cap.trailing_idle, 3);
         assert_eq!(decode_frame(&cap.frames[0]).unwrap(), a);
-        assert_eq!(
-            decode_frame(&cap.frames[1]).unwrap(),
-            padded_with_fcs(&b)[..60].to_vec()
-        );
+        assert_eq!(decode_frame(&cap.frames[1]).unwrap(), padded_with_fcs(&b)[..60].to_vec());
     }
 
     #[test]
     fn malformed_frames_are_errors_not_panics() {
         let good = wire_bytes(&[1, 2, 3]);
-        let frame = |bytes: Vec<u8>| WireFrame {
-            gap_before: 0,
-            bytes,
-            er_at: vec![],
-            complete: true,
-        };
+        let frame = |bytes: Vec<u8>| WireFrame { gap_before: 0, bytes, er_at: vec![], complete: true };
         // Every truncation of a good frame is rejected with some error.
         for n in 0..good.len() {
             assert!(decode_frame(&frame(good[..n].to_vec())).is_err(), "len {n}");
         }
         let mut bad = good.clone();
         bad[3] = 0x54;
-        assert_eq!(
-            decode_frame(&frame(bad)),
-            Err(WireError::BadPreamble { at: 3, got: 0x54 })
-        );
+        assert_eq!(decode_frame(&frame(bad)), Err(WireError::BadPreamble { at: 3, got: 0x54 }));
         let mut bad = good.clone();
         bad[20] ^= 1;
-        assert!(matches!(
-            decode_frame(&frame(bad)),
-            Err(WireError::BadFcs { .. })
-        ));
+        assert!(matches!(decode_frame(&frame(bad)), Err(WireError::BadFcs { .. })));
         // Capture ending inside a frame.
         let cap = split_frames(&stream(&[(0, &good[..10])]));
         assert_eq!(decode_frame(&cap.frames[0]), Err(WireError::Incomplete));
@@ -323,10 +279,7 @@ mod tests {
         let mut s = stream(&[(1, &good), (1, &[])]);
         s[30].er = true;
         let cap = split_frames(&s);
-        assert_eq!(
-            decode_frame(&cap.frames[0]),
-            Err(WireError::ErrorSignalled(vec![29]))
-        );
+        assert_eq!(decode_frame(&cap.frames[0]), Err(WireError::ErrorSignalled(vec![29])));
         // er outside a frame is counted, not a frame.
         let mut s = stream(&[(4, &[])]);
         s[2].er = true;
@@ -338,29 +291,19 @@ mod tests {
     #[test]
     fn check_transmission_finds_each_fault() {
         let frames = vec![vec![1u8; 70], vec![2u8; 3]];
-        let good = stream(&[
-            (2, &wire_bytes(&frames[0])),
-            (12, &wire_bytes(&frames[1])),
-            (1, &[]),
-        ]);
+        let good = stream(&[(2, &wire_bytes(&frames[0])), (12, &wire_bytes(&frames[1])), (1, &[])]);
         assert_eq!(check_transmission(&good, &frames, 12), Ok(()));
-        assert!(check_transmission(&good, &frames, 11)
-            .unwrap_err()
-            .contains("gap before frame 1"));
+        assert!(check_transmission(&good, &frames, 11).unwrap_err().contains("gap before frame 1"));
         assert!(check_transmission(&good, &frames[..1], 12).is_err());
         let mut bad = good.clone();
         bad[2 + 40].data ^= 0x10;
-        assert!(check_transmission(&bad, &frames, 12)
-            .unwrap_err()
-            .contains("FCS"));
+        assert!(check_transmission(&bad, &frames, 12).unwrap_err().contains("FCS"));
         let mut bad = good.clone();
         bad[0].er = true;
         assert!(check_transmission(&bad, &frames, 12).is_err());
         // Right bytes of the wrong frame.
         let swapped = vec![frames[0].clone(), vec![2u8; 4]];
-        assert!(check_transmission(&good, &swapped, 12)
-            .unwrap_err()
-            .contains("differ"));
+        assert!(check_transmission(&good, &swapped, 12).unwrap_err().contains("differ"));
     }
 
     #[test]
@@ -370,13 +313,8 @@ mod tests {
         let frames = vec![vec![0u8; 1], vec![5u8; 80]];
         for _ in 0..2000 {
             let n = rng.gen_range(0..200);
-            let s: Vec<WireByte> = (0..n)
-                .map(|_| WireByte {
-                    en: rng.gen_bool(0.8),
-                    er: rng.gen_bool(0.05),
-                    data: rng.gen(),
-                })
-                .collect();
+            let s: Vec<WireByte> =
+                (0..n).map(|_| WireByte { en: rng.gen_bool(0.8), er: rng.gen_bool(0.05), data: rng.gen() }).collect();
             let cap = split_frames(&s);
             for f in &cap.frames {
                 let _ = decode_frame(f);
@@ -392,12 +330,7 @@ mod tests {
         let inv = !crc32fast::hash(&bytes[8..]);
         bytes.extend(inv.to_le_bytes());
         let n = bytes.len();
-        let f = WireFrame {
-            gap_before: 0,
-            bytes,
-            er_at: (n - 4..n).collect(),
-            complete: true,
-        };
+        let f = WireFrame { gap_before: 0, bytes, er_at: (n - 4..n).collect(), complete: true };
         assert!(is_aborted_frame(&f));
         assert!(decode_frame(&f).is_err());
         let mut g = f.clone();

@@ -108,17 +108,14 @@ mod tests {
     use super::*;
     use crate::mac::tx::tests::{drive_host, new_mac, Host, HostFrame};
     use crate::mac::tx::MacTx;
-    use crate::model::pins::{
-        drive_rx_pins, gmii_rx_expected, gmii_rx_pins, gmii_tx_bytes, PinSample, RxFrameSpec,
-    };
+    use crate::model::pins::{drive_rx_pins, gmii_rx_expected, gmii_rx_pins, gmii_tx_bytes, PinSample, RxFrameSpec};
     use crate::model::tx_reference::{check_transmission, DEFAULT_IFG, DEFAULT_MAX_LEN};
     use crate::phy::rx_cross::tests::receive_and_replay;
     use crate::phy::rx_cross::tests::{
-        assert_overflow_cuts_frames, assert_receives_at_0_and_200_ppm, pins_and_expected,
-        run_rx, rx_test_frames,
+        assert_overflow_cuts_frames, assert_receives_at_0_and_200_ppm, pins_and_expected, run_rx, rx_test_frames,
     };
-    use crate::verilog::assert_lints_and_checks;
     use crate::sim::{cycle, ppm_period_ps, settle, Domain, TwoClocks};
+    use crate::verilog::assert_lints_and_checks;
 
     fn test_frames(seed: u64) -> Vec<(Vec<u8>, RxFrameSpec)> {
         rx_test_frames(seed, RxFrameSpec::gmii(), &[0, 3])
@@ -132,8 +129,7 @@ mod tests {
 
     #[test]
     fn rx_er_without_rx_dv_is_ignored() {
-        let (mut pins, expected) =
-            pins_and_expected(&test_frames(7)[..3], gmii_rx_pins, gmii_rx_expected);
+        let (mut pins, expected) = pins_and_expected(&test_frames(7)[..3], gmii_rx_pins, gmii_rx_expected);
         // Carrier extension / false carrier between frames: rx_er with rx_dv low.
         let mut marked = 0;
         for p in pins.iter_mut().filter(|p| !p.dv) {
@@ -159,8 +155,8 @@ mod tests {
             for quarter in 0..4 {
                 let mut uut = GmiiRx::default();
                 uut.connect_all();
-                let clocks = TwoClocks::new(8000.0, ppm_period_ps(8000.0, ppm))
-                    .delayed(Domain::B, 2000.0 * quarter as f64);
+                let clocks =
+                    TwoClocks::new(8000.0, ppm_period_ps(8000.0, ppm)).delayed(Domain::B, 2000.0 * quarter as f64);
                 // Both callbacks read the core clock count.
                 let core = std::cell::Cell::new(0usize);
                 let (mut phy_edge_core, mut first) = (None, None);
@@ -191,10 +187,7 @@ mod tests {
                 range = (range.0.min(latency), range.1.max(latency));
             }
         }
-        println!(
-            "GmiiRx latency, rx_dv sampled to first valid: {}..={} core clocks",
-            range.0, range.1
-        );
+        println!("GmiiRx latency, rx_dv sampled to first valid: {}..={} core clocks", range.0, range.1);
         assert!(range.1 <= 16, "{range:?}");
     }
 
@@ -205,21 +198,11 @@ mod tests {
         frames.last_mut().unwrap().1.gap = 400;
         for k in 0..2 {
             let f = (0..80).map(|i| (i * 7 + k) as u8).collect();
-            frames.push((
-                f,
-                RxFrameSpec {
-                    gap: 400,
-                    ..RxFrameSpec::gmii()
-                },
-            ));
+            frames.push((f, RxFrameSpec { gap: 400, ..RxFrameSpec::gmii() }));
         }
         let (pins, expected) = pins_and_expected(&frames, gmii_rx_pins, gmii_rx_expected);
         // A core clock at 45% of the PHY's cannot keep up: long frames overflow the FIFO.
-        assert_overflow_cuts_frames::<GmiiRx>(
-            &pins,
-            &expected,
-            TwoClocks::new(8000.0 / 0.45, 8000.0),
-        );
+        assert_overflow_cuts_frames::<GmiiRx>(&pins, &expected, TwoClocks::new(8000.0 / 0.45, 8000.0));
     }
 
     /// MacTx feeding GmiiTx, as in the card.
@@ -243,15 +226,10 @@ mod tests {
 
     #[test]
     fn tx_pins_carry_reference_wire_bytes_and_exact_gap() {
-        let frames: Vec<Vec<u8>> = [1usize, 60, 61, 1514, 200]
-            .iter()
-            .map(|&n| (0..n).map(|i| (i * 3 + n) as u8).collect())
-            .collect();
+        let frames: Vec<Vec<u8>> =
+            [1usize, 60, 61, 1514, 200].iter().map(|&n| (0..n).map(|i| (i * 3 + n) as u8).collect()).collect();
         for ifg in [DEFAULT_IFG, 7] {
-            let mut uut = MacGmii {
-                mac: new_mac(ifg, DEFAULT_MAX_LEN),
-                ..Default::default()
-            };
+            let mut uut = MacGmii { mac: new_mac(ifg, DEFAULT_MAX_LEN), ..Default::default() };
             uut.connect_all();
             let mut host = Host::new(frames.iter().cloned().map(HostFrame::new).collect());
             let mut pins = vec![];

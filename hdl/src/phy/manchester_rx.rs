@@ -259,8 +259,8 @@ impl<const W: usize> Logic for ManchesterRx<W> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, tracking, h, prev, missed, good, lock, burst_bits, in_frame, no_sfd, shift,
-            nbits, byte_err, o_valid, o_data, o_error, o_end, o_nlp
+            self, clock, tracking, h, prev, missed, good, lock, burst_bits, in_frame, no_sfd, shift, nbits, byte_err,
+            o_valid, o_data, o_error, o_end, o_nlp
         );
         clock!(self, clock, link, cv, drib);
         self.cv.reset.next = self.reset.val();
@@ -321,8 +321,7 @@ impl<const W: usize> Logic for ManchesterRx<W> {
         } else if self.hit_any.val() {
             // Move the reference a quarter of the way towards the transition (see the module
             // comment): h' = 3h/4 + 4W - (p + 5R/2).
-            self.h.d.next = (((self.h.q.val() + (self.h.q.val() << 1)) >> 2) + self.four_w.val())
-                - self.hit_sub.val();
+            self.h.d.next = (((self.h.q.val() + (self.h.q.val() << 1)) >> 2) + self.four_w.val()) - self.hit_sub.val();
             self.bit_valid.next = true;
             self.bit_val.next = self.hit_level.val();
             self.missed.d.next = false;
@@ -641,7 +640,13 @@ mod tests {
     fn link_pulses_bring_the_link_up_and_silence_takes_it_down() {
         // Scaled timings: a pulse every 300 bits (600 clocks), link fail after 2000 clocks.
         let rx = RxConfig { link_fail_cycles: 2000, ..Default::default() };
-        let line = LineConfig { link_pulses: true, link_pulse_interval_bits: 300, jitter_peak_ui: 0.1, seed: 8, ..Default::default() };
+        let line = LineConfig {
+            link_pulses: true,
+            link_pulse_interval_bits: 300,
+            jitter_peak_ui: 0.1,
+            seed: 8,
+            ..Default::default()
+        };
         let mut enc = LineEncoder::new(line, 8);
         enc.idle(1000);
         let pulses_words = enc.finish();
@@ -706,7 +711,8 @@ mod tests {
     #[test]
     fn bit_errors_fail_the_fcs_of_exactly_the_corrupted_frames() {
         let frames = random_frames(11, 12);
-        let line = LineConfig { bit_error_rate: 2e-4, jitter_peak_ui: 0.1, ppm: -100.0, seed: 11, ..Default::default() };
+        let line =
+            LineConfig { bit_error_rate: 2e-4, jitter_peak_ui: 0.1, ppm: -100.0, seed: 11, ..Default::default() };
         let (words, reports) = encode_frames(&line, &frames, 8);
         let mut uut = new_rx::<8>(&RxConfig::default());
         let mut cap = Capture::default();
@@ -734,7 +740,14 @@ mod tests {
     #[test]
     fn verilog_simulation_matches_rust_hdl() {
         let mut rng = ChaCha8Rng::seed_from_u64(12);
-        let cfg = LineConfig { jitter_peak_ui: 0.1, ppm: 200.0, seed: 12, link_pulses: true, link_pulse_interval_bits: 150, ..Default::default() };
+        let cfg = LineConfig {
+            jitter_peak_ui: 0.1,
+            ppm: 200.0,
+            seed: 12,
+            link_pulses: true,
+            link_pulse_interval_bits: 150,
+            ..Default::default()
+        };
         let mut enc = LineEncoder::new(cfg, 8);
         enc.idle(200);
         enc.frame(&random_frame_with_fcs(&mut rng, 64));
@@ -781,7 +794,11 @@ mod tests {
                     .zip(&frames)
                     .filter(|(g, f)| g.len() == f.len() + 1 && g[1..].iter().map(|b| b.0).eq(f.iter().copied()))
                     .count();
-                println!("jitter {j:.2} UI, {ppm:+} ppm: {good}/{} frames exact, {} violations", frames.len(), cap.code_violations);
+                println!(
+                    "jitter {j:.2} UI, {ppm:+} ppm: {good}/{} frames exact, {} violations",
+                    frames.len(),
+                    cap.code_violations
+                );
             }
         }
     }

@@ -126,10 +126,7 @@ impl<const W: usize> Default for ManchesterTx<W> {
 impl<const W: usize> Logic for ManchesterTx<W> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self, clock, pos, slot_bit, cur, cur_en, cur_tp_idl, nxt, nxt_en, nxt_er, h1, h2,
-            nlp_pending, out
-        );
+        dff_setup!(self, clock, pos, slot_bit, cur, cur_en, cur_tp_idl, nxt, nxt_en, nxt_er, h1, h2, nlp_pending, out);
         clock!(self, clock, nlp);
         self.boundary.next = (self.pos.q.val() + self.w.val()) >= self.r.val();
 

@@ -97,19 +97,7 @@ impl Default for MiiRx {
 impl Logic for MiiRx {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self,
-            phy_clock,
-            rxd_r,
-            dv_r,
-            er_r,
-            prev_nibble,
-            in_frame,
-            have_low,
-            low,
-            low_er,
-            preamble_er
-        );
+        dff_setup!(self, phy_clock, rxd_r, dv_r, er_r, prev_nibble, in_frame, have_low, low, low_er, preamble_er);
         self.crossing.phy_clock.next = self.phy_clock.val();
         self.crossing.clock.next = self.clock.val();
         self.crossing.reset.next = self.reset.val();
@@ -119,8 +107,7 @@ impl Logic for MiiRx {
 
         self.crossing.push.next = false;
         self.crossing.push_end.next = false;
-        self.crossing.push_data.next =
-            (bit_cast::<8, 4>(self.rxd_r.q.val()) << 4) | bit_cast::<8, 4>(self.low.q.val());
+        self.crossing.push_data.next = (bit_cast::<8, 4>(self.rxd_r.q.val()) << 4) | bit_cast::<8, 4>(self.low.q.val());
         self.crossing.push_error.next = self.er_r.q.val() | self.low_er.q.val();
         if self.dv_r.q.val() {
             self.prev_nibble.d.next = self.rxd_r.q.val();
@@ -128,9 +115,7 @@ impl Logic for MiiRx {
                 if self.er_r.q.val() {
                     self.preamble_er.d.next = true;
                 }
-                if (self.prev_nibble.q.val() == self.nibble_5.val())
-                    & (self.rxd_r.q.val() == self.nibble_d.val())
-                {
+                if (self.prev_nibble.q.val() == self.nibble_5.val()) & (self.rxd_r.q.val() == self.nibble_d.val()) {
                     self.crossing.push.next = true;
                     self.crossing.push_data.next = self.sfd.val();
                     self.crossing.push_error.next = self.preamble_er.q.val() | self.er_r.q.val();
@@ -241,15 +226,7 @@ impl Default for MiiTx {
 impl Logic for MiiTx {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self,
-            phy_clock,
-            high_phase,
-            hold,
-            txd_r,
-            en_r,
-            er_r
-        );
+        dff_setup!(self, phy_clock, high_phase, hold, txd_r, en_r, er_r);
         clock!(self, phy_clock, phy_reset, underrun_count);
         dff_setup!(self, clock, room);
         self.phy_reset.sig_in.next = self.reset.val();
@@ -317,20 +294,19 @@ mod tests {
     use crate::mac::tx::tests::{drive_host, new_mac, Host, HostFrame};
     use crate::mac::tx::MacTx;
     use crate::model::pins::{
-        mii_rx_expected, mii_rx_pins, mii_tx_bytes, run_two_clocks, run_two_clocks_traced, PinSample, RxEvent, RxFrameSpec,
+        mii_rx_expected, mii_rx_pins, mii_tx_bytes, run_two_clocks, run_two_clocks_traced, PinSample, RxEvent,
+        RxFrameSpec,
     };
     use crate::model::tx_reference::{
-        check_transmission, decode_frame, split_frames, wire_bytes, WireByte, DEFAULT_IFG,
-        DEFAULT_MAX_LEN,
+        check_transmission, decode_frame, split_frames, wire_bytes, WireByte, DEFAULT_IFG, DEFAULT_MAX_LEN,
     };
     use crate::phy::rx_cross::tests::receive_and_replay;
-    use crate::verilog::{assert_replays, export::export, tools::tool_for_test, vectors::VectorRecorder};
     use crate::phy::rx_cross::tests::{
-        assert_overflow_cuts_frames, assert_receives_at_0_and_200_ppm, pins_and_expected, run_rx,
-        rx_test_frames,
+        assert_overflow_cuts_frames, assert_receives_at_0_and_200_ppm, pins_and_expected, run_rx, rx_test_frames,
     };
-    use crate::verilog::assert_lints_and_checks;
     use crate::sim::{ppm_period_ps, settle, TwoClocks};
+    use crate::verilog::assert_lints_and_checks;
+    use crate::verilog::{assert_replays, export::export, tools::tool_for_test, vectors::VectorRecorder};
 
     const CORE_PS: f64 = 8000.0;
     /// 25 MHz: 100 Mb/s.
@@ -353,46 +329,22 @@ mod tests {
         let frame: Vec<u8> = (0..64u8).collect();
         let mut pins = vec![PinSample::IDLE; 3];
         // A burst of preamble that never reaches an SFD: nothing comes out.
-        pins.extend(vec![
-            PinSample {
-                data: 5,
-                dv: true,
-                er: false
-            };
-            9
-        ]);
+        pins.extend(vec![PinSample { data: 5, dv: true, er: false }; 9]);
         pins.extend(vec![PinSample::IDLE; 4]);
         // rx_er in the preamble marks the SFD byte.
         let mut p = mii_rx_pins(&frame, &spec);
         p[3].er = true;
         pins.extend(p);
         let mut want = mii_rx_expected(&frame, &spec);
-        want[0] = RxEvent::Byte {
-            data: 0xD5,
-            error: true,
-        };
+        want[0] = RxEvent::Byte { data: 0xD5, error: true };
         // A dribble nibble after the last byte is dropped.
         let mut p = mii_rx_pins(&frame, &spec);
-        p.insert(
-            15 + 2 + 128,
-            PinSample {
-                data: 0x3,
-                dv: true,
-                er: false,
-            },
-        );
+        p.insert(15 + 2 + 128, PinSample { data: 0x3, dv: true, er: false });
         pins.extend(p);
         want.extend(mii_rx_expected(&frame, &spec));
         // ... unless it came with rx_er.
         let mut p = mii_rx_pins(&frame, &spec);
-        p.insert(
-            15 + 2 + 128,
-            PinSample {
-                data: 0x3,
-                dv: true,
-                er: true,
-            },
-        );
+        p.insert(15 + 2 + 128, PinSample { data: 0x3, dv: true, er: true });
         pins.extend(p);
         let mut w = mii_rx_expected(&frame, &spec);
         *w.last_mut().unwrap() = RxEvent::End { error: true };
@@ -407,13 +359,7 @@ mod tests {
         frames.last_mut().unwrap().1.gap = 1000;
         for k in 0..2 {
             let f = (0..64).map(|i| (i * 5 + k) as u8).collect();
-            frames.push((
-                f,
-                RxFrameSpec {
-                    gap: 1000,
-                    ..RxFrameSpec::mii()
-                },
-            ));
+            frames.push((f, RxFrameSpec { gap: 1000, ..RxFrameSpec::mii() }));
         }
         let (pins, expected) = pins_and_expected(&frames, mii_rx_pins, mii_rx_expected);
         // A core clock slower than the byte rate (one byte per 80 ns at 100 Mb/s).
@@ -454,18 +400,12 @@ mod tests {
     }
 
     fn run_tx(frames: &[Vec<u8>], ifg: u8, core_ps: f64, phy_ps: f64) -> TxRun {
-        let mut uut = MacMii {
-            mac: new_mac(ifg, DEFAULT_MAX_LEN),
-            ..Default::default()
-        };
+        let mut uut = MacMii { mac: new_mac(ifg, DEFAULT_MAX_LEN), ..Default::default() };
         uut.connect_all();
         let mut host = Host::new(frames.iter().cloned().map(HostFrame::new).collect());
         let mut pins = vec![];
         let mut min_fill_in_frame = u32::MAX;
-        let nibbles: usize = frames
-            .iter()
-            .map(|f| 2 * (wire_bytes(f).len() + ifg as usize))
-            .sum();
+        let nibbles: usize = frames.iter().map(|f| 2 * (wire_bytes(f).len() + ifg as usize)).sum();
         let mut clocks = TwoClocks::new(core_ps, phy_ps);
         run_two_clocks(
             &mut uut,
@@ -474,11 +414,7 @@ mod tests {
             |u| &mut u.phy_clock,
             nibbles + 200,
             |u, _| {
-                pins.push(PinSample {
-                    data: u.mii.txd.val().to_u8(),
-                    dv: u.mii.tx_en.val(),
-                    er: u.mii.tx_er.val(),
-                });
+                pins.push(PinSample { data: u.mii.txd.val().to_u8(), dv: u.mii.tx_en.val(), er: u.mii.tx_er.val() });
                 if u.mii.tx_en.val() {
                     min_fill_in_frame = min_fill_in_frame.min(u.mii.fifo.read_fill.val().to_u32());
                 }
@@ -489,29 +425,19 @@ mod tests {
                 host.advance(u.mac.in_valid.val() && u.mac.in_ready.val());
             },
         );
-        TxRun {
-            pins,
-            underruns: uut.mii.underruns.val().to_u32(),
-            host_done: host.done(),
-            min_fill_in_frame,
-        }
+        TxRun { pins, underruns: uut.mii.underruns.val().to_u32(), host_done: host.done(), min_fill_in_frame }
     }
 
     #[test]
     fn tx_pins_carry_reference_wire_bytes_and_exact_gap() {
-        let frames: Vec<Vec<u8>> = [1usize, 60, 61, 1514, 100]
-            .iter()
-            .map(|&n| (0..n).map(|i| (i * 11 + n) as u8).collect())
-            .collect();
+        let frames: Vec<Vec<u8>> =
+            [1usize, 60, 61, 1514, 100].iter().map(|&n| (0..n).map(|i| (i * 11 + n) as u8).collect()).collect();
         for (ppm, ifg) in [(0.0, DEFAULT_IFG), (200.0, DEFAULT_IFG), (-200.0, 5)] {
             let run = run_tx(&frames, ifg, CORE_PS, ppm_period_ps(MII_PS, ppm));
             assert!(run.host_done);
             assert_eq!(run.underruns, 0);
             // The FIFO never came near empty in a frame (printed with --nocapture).
-            println!(
-                "MiiTx at {ppm} ppm: lowest FIFO fill in a frame {} of 16",
-                run.min_fill_in_frame
-            );
+            println!("MiiTx at {ppm} ppm: lowest FIFO fill in a frame {} of 16", run.min_fill_in_frame);
             assert!(run.min_fill_in_frame >= 2, "{}", run.min_fill_in_frame);
             let bytes = mii_tx_bytes(&run.pins).expect("whole bytes on the pins");
             if let Err(e) = check_transmission(&bytes, &frames, ifg as usize) {
@@ -534,8 +460,7 @@ mod tests {
     /// the same outputs on every step as the simulation, which delivers the expected stream.
     #[test]
     fn generated_verilog_receives_like_the_simulation() {
-        let (pins, expected) =
-            pins_and_expected(&test_frames(6)[2..], mii_rx_pins, mii_rx_expected);
+        let (pins, expected) = pins_and_expected(&test_frames(6)[2..], mii_rx_pins, mii_rx_expected);
         for ppm in [200.0, -200.0] {
             let clocks = TwoClocks::new(CORE_PS, ppm_period_ps(MII_PS, ppm));
             let got = receive_and_replay::<MiiRx>("nic_mii_rx", &pins, clocks);
@@ -548,10 +473,8 @@ mod tests {
     /// Icarus Verilog with the same clock edges, gives the same outputs on every step.
     #[test]
     fn generated_verilog_transmits_like_the_simulation() {
-        let frames: Vec<Vec<u8>> = [1usize, 61, 300]
-            .iter()
-            .map(|&n| (0..n).map(|i| (i * 13 + n) as u8).collect())
-            .collect();
+        let frames: Vec<Vec<u8>> =
+            [1usize, 61, 300].iter().map(|&n| (0..n).map(|i| (i * 13 + n) as u8).collect()).collect();
         let ifg = 12;
         // The MAC-side byte times: frames with exact gaps, then idle.
         let mut bytes = vec![WireByte::IDLE; 4];
@@ -571,13 +494,7 @@ mod tests {
             |u| &mut u.clock,
             |u| &mut u.phy_clock,
             nibbles,
-            |u, _| {
-                pins.push(PinSample {
-                    data: u.txd.val().to_u8(),
-                    dv: u.tx_en.val(),
-                    er: u.tx_er.val(),
-                })
-            },
+            |u, _| pins.push(PinSample { data: u.txd.val().to_u8(), dv: u.tx_en.val(), er: u.tx_er.val() }),
             // MAC side: present byte i; the adapter takes it on a clock edge with ready.
             |u| {
                 let b = bytes.get(i).copied().unwrap_or(WireByte::IDLE);

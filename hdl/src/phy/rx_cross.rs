@@ -202,9 +202,9 @@ impl Logic for RxCross {
 #[cfg(test)]
 pub(crate) mod tests {
     use crate::model::pins::{receive, receive_traced, PinReceiver, PinSample, RxEvent, RxFrameSpec};
+    use crate::sim::{ppm_period_ps, Domain, TwoClocks};
     use crate::verilog::vectors::{Qualified, VectorRecorder};
     use crate::verilog::{assert_replays, export::export, tools::tool_for_test};
-    use crate::sim::{ppm_period_ps, Domain, TwoClocks};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
@@ -220,42 +220,12 @@ pub(crate) mod tests {
         let mut frame = |n: usize| (0..n).map(|_| rng.gen::<u8>()).collect::<Vec<u8>>();
         let mut v = vec![(frame(64), spec.clone()), (frame(1518), spec.clone())];
         for (i, &preamble) in short_preambles.iter().enumerate() {
-            v.push((
-                frame(64 + i),
-                RxFrameSpec {
-                    preamble,
-                    ..spec.clone()
-                },
-            ));
+            v.push((frame(64 + i), RxFrameSpec { preamble, ..spec.clone() }));
         }
-        v.push((
-            frame(100),
-            RxFrameSpec {
-                error_at: Some(99),
-                ..spec.clone()
-            },
-        ));
-        v.push((
-            frame(64),
-            RxFrameSpec {
-                error_at: Some(0),
-                ..spec.clone()
-            },
-        ));
-        v.push((
-            frame(65),
-            RxFrameSpec {
-                gap: 2,
-                ..spec.clone()
-            },
-        ));
-        v.push((
-            frame(66),
-            RxFrameSpec {
-                gap: 1,
-                ..spec.clone()
-            },
-        ));
+        v.push((frame(100), RxFrameSpec { error_at: Some(99), ..spec.clone() }));
+        v.push((frame(64), RxFrameSpec { error_at: Some(0), ..spec.clone() }));
+        v.push((frame(65), RxFrameSpec { gap: 2, ..spec.clone() }));
+        v.push((frame(66), RxFrameSpec { gap: 1, ..spec.clone() }));
         v.push((frame(64), spec));
         v
     }
@@ -277,10 +247,7 @@ pub(crate) mod tests {
     }
 
     /// A fresh adapter fed `pins`: its PHY byte stream and overflow counter.
-    pub(crate) fn run_rx<B: PinReceiver + Default>(
-        pins: &[PinSample],
-        clocks: TwoClocks,
-    ) -> (Vec<RxEvent>, u32) {
+    pub(crate) fn run_rx<B: PinReceiver + Default>(pins: &[PinSample], clocks: TwoClocks) -> (Vec<RxEvent>, u32) {
         let mut uut = B::default();
         uut.connect_all();
         let got = receive(&mut uut, clocks, pins, 200);

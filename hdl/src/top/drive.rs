@@ -145,9 +145,11 @@ impl HostCollector {
         if last {
             let bytes = std::mem::take(&mut self.current);
             if bytes.len() != len as usize {
-                self.run
-                    .protocol_errors
-                    .push(format!("frame {}: out_len {len} but {} bytes", self.run.frames.len(), bytes.len()));
+                self.run.protocol_errors.push(format!(
+                    "frame {}: out_len {len} but {} bytes",
+                    self.run.frames.len(),
+                    bytes.len()
+                ));
             }
             self.run.frames.push(DeliveredFrame { bytes, verdict: Verdict::from_code(verdict) });
         }

@@ -83,13 +83,7 @@ impl RxPorts {
         e.set(allmc, cfg.all_multicast as u64);
         e.set(promisc, cfg.promisc as u64);
         e.set(reset, 1);
-        Ok(RxPorts {
-            clock,
-            reset,
-            out_ready,
-            host,
-            counters,
-        })
+        Ok(RxPorts { clock, reset, out_ready, host, counters })
     }
 }
 
@@ -127,9 +121,7 @@ impl EngineHost {
 
     fn finish<E: Engine + ?Sized>(mut self, e: &mut E, p: &RxPorts) -> RxRun {
         if !self.current.is_empty() {
-            self.run
-                .protocol_errors
-                .push(format!("{} bytes of an unfinished frame", self.current.len()));
+            self.run.protocol_errors.push(format!("{} bytes of an unfinished frame", self.current.len()));
         }
         let c: Vec<u32> = p.counters.iter().map(|&id| e.get(id) as u32).collect();
         self.run.counters = RxTopCounters {
@@ -161,10 +153,7 @@ pub fn run_manchester_rx_on<E: Engine + ?Sized>(
         edge(e, p.clock);
     }
     e.set(p.reset, 0);
-    let mut host = EngineHost {
-        current: Vec::new(),
-        run: RxRun::default(),
-    };
+    let mut host = EngineHost { current: Vec::new(), run: RxRun::default() };
     for i in 0..words.len() + tail {
         e.set(samples, words.get(i).copied().unwrap_or(0));
         host.before_edge(e, &p, ready(i as u64));
@@ -184,10 +173,7 @@ pub fn run_pin_rx_on<E: Engine + ?Sized>(
 ) -> Result<RxRun, EngineError> {
     let p = RxPorts::resolve(e, cfg, "cdc_overflows")?;
     let [phy_clock, rxd, rx_dv, rx_er] = resolve_ports(e, ["phy_clock", "rxd", "rx_dv", "rx_er"])?;
-    let mut host = EngineHost {
-        current: Vec::new(),
-        run: RxRun::default(),
-    };
+    let mut host = EngineHost { current: Vec::new(), run: RxRun::default() };
     let (mut core_edges, mut phy_edges) = (0usize, 0usize);
     let total = RESET_CYCLES * 2 + pins.len() + tail;
     while phy_edges < total {

@@ -43,11 +43,7 @@ pub fn export<B: Block>(name: &str, uut: &mut B) -> VerilogModule {
     let raw = generate_verilog(uut);
     let source = rename_top(&raw, name);
     let ports = parse_ports(&source, name);
-    VerilogModule {
-        name: name.to_string(),
-        source,
-        ports,
-    }
+    VerilogModule { name: name.to_string(), source, ports }
 }
 
 fn rename_top(raw: &str, name: &str) -> String {
@@ -76,8 +72,10 @@ fn rename_line(line: &str, name: &str) -> String {
             let after = bytes.get(i + 3).copied();
             let is_module_name = match after {
                 Some(b'$') | Some(b'(') | None => true,
-                Some(c) => !is_ident_char(c) && line.trim_start().starts_with("module")
-                    || line.trim_start().starts_with("endmodule"),
+                Some(c) => {
+                    !is_ident_char(c) && line.trim_start().starts_with("module")
+                        || line.trim_start().starts_with("endmodule")
+                }
             };
             if is_module_name {
                 out.push_str(name);
@@ -126,11 +124,7 @@ fn parse_ports(source: &str, name: &str) -> Vec<Port> {
             }
             _ => 1,
         };
-        ports.push(Port {
-            name: ident,
-            direction,
-            width,
-        });
+        ports.push(Port { name: ident, direction, width });
     }
     ports
 }

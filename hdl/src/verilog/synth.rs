@@ -115,9 +115,7 @@ pub fn synthesize(module: &VerilogModule, family: Family, dir: &Path) -> Result<
     let out = Command::new("yosys").args(["-q", "-p", &script]).output().map_err(SynthError::Io)?;
     if !out.status.success() {
         let log = String::from_utf8_lossy(&out.stdout).to_string();
-        return Err(SynthError::Yosys(
-            String::from_utf8_lossy(&out.stderr).to_string() + &tail(&log, 40),
-        ));
+        return Err(SynthError::Yosys(String::from_utf8_lossy(&out.stderr).to_string() + &tail(&log, 40)));
     }
     let stat = std::fs::read_to_string(&report).map_err(SynthError::Io)?;
     Ok(count_cells(&stat, family))
@@ -143,16 +141,9 @@ pub fn check(module: &VerilogModule, dir: &Path) -> Result<(), SynthError> {
     let out = Command::new("yosys").args(["-p", &script]).output().map_err(SynthError::Io)?;
     let log = String::from_utf8_lossy(&out.stdout).to_string();
     let err = String::from_utf8_lossy(&out.stderr).to_string();
-    let rejected = [
-        "Latch inferred for",
-        "is implicitly declared",
-        "is used but has no driver",
-        "Re-definition of module",
-    ];
-    let findings: Vec<&str> = log
-        .lines()
-        .filter(|l| rejected.iter().any(|r| l.contains(r)))
-        .collect();
+    let rejected =
+        ["Latch inferred for", "is implicitly declared", "is used but has no driver", "Re-definition of module"];
+    let findings: Vec<&str> = log.lines().filter(|l| rejected.iter().any(|r| l.contains(r))).collect();
     if !out.status.success() || !findings.is_empty() {
         return Err(SynthError::Yosys(format!("{err}{}\n{}", findings.join("\n"), tail(&log, 40))));
     }

@@ -92,24 +92,14 @@ pub fn signal_hex<B: Block>(uut: &B, path: &str) -> Option<String> {
 
 impl VectorRecorder {
     pub fn new(module: &VerilogModule) -> Self {
-        Self {
-            port_names: module.ports.iter().map(|p| p.name.clone()).collect(),
-            rows: Vec::new(),
-        }
+        Self { port_names: module.ports.iter().map(|p| p.name.clone()).collect(), rows: Vec::new() }
     }
 
     /// Record the current value of every port. Call after the inputs are set and settled.
     pub fn record<B: Block>(&mut self, uut: &B) {
-        let mut probe = TopLevelValues {
-            depth: 0,
-            values: HashMap::new(),
-        };
+        let mut probe = TopLevelValues { depth: 0, values: HashMap::new() };
         uut.accept("uut", &mut probe);
-        let row = self
-            .port_names
-            .iter()
-            .map(|n| probe.values.get(n).cloned().unwrap_or_else(|| "0".into()))
-            .collect();
+        let row = self.port_names.iter().map(|n| probe.values.get(n).cloned().unwrap_or_else(|| "0".into())).collect();
         self.rows.push(row);
     }
 
@@ -128,12 +118,7 @@ pub enum ReplayError {
     Tool(ToolError),
     Io(std::io::Error),
     Simulator(String),
-    Mismatch {
-        step: usize,
-        port: String,
-        rust_hdl: String,
-        verilog: String,
-    },
+    Mismatch { step: usize, port: String, rust_hdl: String, verilog: String },
 }
 
 impl std::fmt::Display for ReplayError {
@@ -142,10 +127,9 @@ impl std::fmt::Display for ReplayError {
             ReplayError::Tool(e) => write!(f, "{e}"),
             ReplayError::Io(e) => write!(f, "replay I/O: {e}"),
             ReplayError::Simulator(s) => write!(f, "Verilog simulator failed: {s}"),
-            ReplayError::Mismatch { step, port, rust_hdl, verilog } => write!(
-                f,
-                "step {step}: output `{port}` is {verilog} in Verilog but {rust_hdl} in Rust-HDL"
-            ),
+            ReplayError::Mismatch { step, port, rust_hdl, verilog } => {
+                write!(f, "step {step}: output `{port}` is {verilog} in Verilog but {rust_hdl} in Rust-HDL")
+            }
         }
     }
 }
@@ -232,10 +216,7 @@ pub fn replay(
         steps += 1;
     }
     if steps != rec.rows.len() {
-        return Err(ReplayError::Simulator(format!(
-            "the Verilog run produced {steps} steps of {}",
-            rec.rows.len()
-        )));
+        return Err(ReplayError::Simulator(format!("the Verilog run produced {steps} steps of {}", rec.rows.len())));
     }
     Ok(steps)
 }

@@ -74,7 +74,9 @@ impl FastRx {
         require_tool("verilator").map_err(FastError::Tool)?;
         std::fs::create_dir_all(dir)?;
         let (module, pins, phy_events): (VerilogModule, bool, &str) = match kind {
-            RxKind::Manchester => (export("nic_rx_manchester", &mut RxManchesterTop::default()), false, "code_violations"),
+            RxKind::Manchester => {
+                (export("nic_rx_manchester", &mut RxManchesterTop::default()), false, "code_violations")
+            }
             RxKind::Gmii => (export("nic_rx_gmii", &mut RxGmiiTop::default()), true, "cdc_overflows"),
             RxKind::Mii => (export("nic_rx_mii", &mut RxMiiTop::default()), true, "cdc_overflows"),
         };
@@ -132,7 +134,8 @@ impl FastRx {
         input.extend_from_slice(&records);
         input.extend_from_slice(&tail.to_le_bytes());
 
-        let mut child = Command::new(&self.exe).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+        let mut child =
+            Command::new(&self.exe).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
         let mut stdin = child.stdin.take().ok_or_else(|| FastError::Run("no stdin".into()))?;
         let writer = std::thread::spawn(move || stdin.write_all(&input));
         let out = child.wait_with_output()?;

@@ -107,11 +107,16 @@ impl TapLine {
         if !std::path::Path::new("/sys/class/net").join(name).exists() {
             return Err(format!("no interface {name} in this network namespace: create it with `ip tuntap add dev {name} mode tap && ip link set {name} up`"));
         }
-        let file = OpenOptions::new().read(true).write(true).custom_flags(libc::O_NONBLOCK).open("/dev/net/tun").map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "no /dev/net/tun: load the tun module (`modprobe tun`)".to_string(),
-            std::io::ErrorKind::PermissionDenied => "cannot open /dev/net/tun: permission denied (run as root or with CAP_NET_ADMIN)".to_string(),
-            _ => format!("cannot open /dev/net/tun: {e}"),
-        })?;
+        let file =
+            OpenOptions::new().read(true).write(true).custom_flags(libc::O_NONBLOCK).open("/dev/net/tun").map_err(
+                |e| match e.kind() {
+                    std::io::ErrorKind::NotFound => "no /dev/net/tun: load the tun module (`modprobe tun`)".to_string(),
+                    std::io::ErrorKind::PermissionDenied => {
+                        "cannot open /dev/net/tun: permission denied (run as root or with CAP_NET_ADMIN)".to_string()
+                    }
+                    _ => format!("cannot open /dev/net/tun: {e}"),
+                },
+            )?;
         let mut req = IfReq { name: [0; libc::IFNAMSIZ], flags: IFF_TAP | IFF_NO_PI, _pad: [0; 22] };
         req.name[..name.len()].copy_from_slice(name.as_bytes());
         // SAFETY: TUNSETIFF reads and writes one `struct ifreq` (name + flags, 40 bytes), which
@@ -120,9 +125,13 @@ impl TapLine {
         if rc < 0 {
             let e = std::io::Error::last_os_error();
             return Err(match e.raw_os_error() {
-                Some(libc::EPERM) => format!("cannot attach to TAP {name}: operation not permitted (run as root or with CAP_NET_ADMIN)"),
+                Some(libc::EPERM) => {
+                    format!("cannot attach to TAP {name}: operation not permitted (run as root or with CAP_NET_ADMIN)")
+                }
                 Some(libc::EBUSY) => format!("TAP {name} is in use by another process"),
-                Some(libc::EINVAL) => format!("{name} is not a TAP interface (create one with `ip tuntap add dev {name} mode tap`)"),
+                Some(libc::EINVAL) => {
+                    format!("{name} is not a TAP interface (create one with `ip tuntap add dev {name} mode tap`)")
+                }
                 _ => format!("cannot attach to TAP {name}: {e}"),
             });
         }

@@ -83,7 +83,9 @@ pub fn build(phy: Phy, choice: EngineChoice) -> Result<Box<dyn Engine>, String> 
         EngineChoice::Verilator => Ok(Box::new(verilated(phy)?.instantiate())),
         _ => {
             let e: Box<dyn Engine> = match phy {
-                Phy::Manchester => Box::new(NicManchesterEngine::new(NicManchesterTop::default()).map_err(|e| e.to_string())?),
+                Phy::Manchester => {
+                    Box::new(NicManchesterEngine::new(NicManchesterTop::default()).map_err(|e| e.to_string())?)
+                }
                 Phy::Gmii => Box::new(NicGmiiEngine::new(NicGmiiTop::default()).map_err(|e| e.to_string())?),
                 Phy::Mii => Box::new(NicMiiEngine::new(NicMiiTop::default()).map_err(|e| e.to_string())?),
             };

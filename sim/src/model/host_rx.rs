@@ -6,7 +6,10 @@ use super::axil::RegOp;
 use super::memory::SharedMemory;
 use super::nic::NicModel;
 use nic_regs::ring::{phase_for_index, slot, Completion, Descriptor, ENTRY_BYTES};
-use nic_regs::{Ring, CONTROL, CONTROL_RX_EN, FILTER, FILTER_ALL_MULTICAST, FILTER_PROMISC, MAC_HI, MAC_LO, MAX_LEN, MCAST_HASH_HI, MCAST_HASH_LO};
+use nic_regs::{
+    Ring, CONTROL, CONTROL_RX_EN, FILTER, FILTER_ALL_MULTICAST, FILTER_PROMISC, MAC_HI, MAC_LO, MAX_LEN, MCAST_HASH_HI,
+    MCAST_HASH_LO,
+};
 
 /// How the host sets the card up.
 #[derive(Clone, Debug)]
@@ -93,7 +96,8 @@ impl RxHost {
         };
         let (lo, hi) = nic_regs::mac_to_words(cfg.mac);
         let hash = nic_regs::net::multicast_hash(&cfg.multicast);
-        let filter = (u32::from(cfg.promisc) << FILTER_PROMISC.lsb) | (u32::from(cfg.all_multicast) << FILTER_ALL_MULTICAST.lsb);
+        let filter =
+            (u32::from(cfg.promisc) << FILTER_PROMISC.lsb) | (u32::from(cfg.all_multicast) << FILTER_ALL_MULTICAST.lsb);
         let rxd = nic_regs::ring(Ring::RxDesc);
         let rxc = nic_regs::ring(Ring::RxCpl);
         let mut w = |offset: u32, value: u32| {
@@ -123,7 +127,9 @@ impl RxHost {
         for _ in 0..count {
             let s = slot(self.producer, self.log2) as u64;
             let d = Descriptor { addr: self.buf_base + s * u64::from(self.buf_size), len: self.buf_size, flags: 0 };
-            self.mem.write_bytes(self.desc_base + s * ENTRY_BYTES as u64, &d.encode()).expect("ring inside host memory");
+            self.mem
+                .write_bytes(self.desc_base + s * ENTRY_BYTES as u64, &d.encode())
+                .expect("ring inside host memory");
             self.producer = self.producer.wrapping_add(1);
         }
     }
@@ -144,7 +150,9 @@ impl RxHost {
                 Ok(c) => {
                     let b = slot(c.desc_index, self.log2) as u64;
                     let mut bytes = vec![0; usize::from(c.len.min(self.buf_size))];
-                    self.mem.read_bytes(self.buf_base + b * u64::from(self.buf_size), &mut bytes).expect("buffer inside host memory");
+                    self.mem
+                        .read_bytes(self.buf_base + b * u64::from(self.buf_size), &mut bytes)
+                        .expect("buffer inside host memory");
                     self.received.push(Received { bytes, completion: c, cycle: nic.cycles });
                 }
                 Err(_) => self.bad_completions += 1,

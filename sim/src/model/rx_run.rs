@@ -115,7 +115,8 @@ impl<'a> Runner<'a> {
         let phy = nic.phy;
         // The integrated PHY's offset is in the line encoder; an external PHY's clock is the
         // far end's, so it carries the offset.
-        let clocks = Clocks::new(phy.core_period_ps(), phy.phy_period_ps().map(|p| nic_hdl::sim::ppm_period_ps(p, -ppm)));
+        let clocks =
+            Clocks::new(phy.core_period_ps(), phy.phy_period_ps().map(|p| nic_hdl::sim::ppm_period_ps(p, -ppm)));
         nic.reset(8);
         let host = RxHost::bring_up(nic, mem, cfg);
         let mut r = Runner { nic, host, clocks, poll_every: poll_every.max(1) };

@@ -60,7 +60,17 @@ pub struct WorldConfig {
 
 impl Default for WorldConfig {
     fn default() -> Self {
-        WorldConfig { phy: Phy::Gmii, engine: EngineChoice::Auto, ppm: 0.0, ber: 0.0, seed: 1, memory: 16 << 20, bus: None, capture: 0, vcd: None }
+        WorldConfig {
+            phy: Phy::Gmii,
+            engine: EngineChoice::Auto,
+            ppm: 0.0,
+            ber: 0.0,
+            seed: 1,
+            memory: 16 << 20,
+            bus: None,
+            capture: 0,
+            vcd: None,
+        }
     }
 }
 
@@ -354,11 +364,17 @@ fn run(mut cards: Vec<Card>, mut tap: Option<TapLine>, cfg: &WorldConfig, stop: 
     }
     let to_fs = |p: f64| if p.is_finite() { (p * 1000.0).round() as u64 } else { u64::MAX };
     let period_fs = period.map(to_fs);
-    let mut next = [period_fs[0], period_fs[1] + period_fs[1] / 3, period_fs[2], period_fs[3].saturating_add(period_fs[3] / 5)];
-    let mut wires = [0u64, 1].map(|i| Wire { ber: cfg.ber.clamp(0.0, 1.0), rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ (0x3E1 + i)) });
+    let mut next =
+        [period_fs[0], period_fs[1] + period_fs[1] / 3, period_fs[2], period_fs[3].saturating_add(period_fs[3] / 5)];
+    let mut wires = [0u64, 1]
+        .map(|i| Wire { ber: cfg.ber.clamp(0.0, 1.0), rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ (0x3E1 + i)) });
     let mii = phy == Phy::Mii;
-    let mut capture =
-        Capture { decoders: [PinDecoder::new(mii), PinDecoder::new(mii)], frames: Vec::new(), limit: cfg.capture, words: [Vec::new(), Vec::new()] };
+    let mut capture = Capture {
+        decoders: [PinDecoder::new(mii), PinDecoder::new(mii)],
+        frames: Vec::new(),
+        limit: cfg.capture,
+        words: [Vec::new(), Vec::new()],
+    };
     // Integrated PHY: line words in flight from each card to the other.
     let mut words = [0u64; 2];
     let data_bits = if mii { 4 } else { 8 };

@@ -4,8 +4,8 @@
 
 use super::connection::{rto_bounds, Connection, Negotiated, DEFAULT_PEER_MSS};
 use super::recv_buffer::Arrival;
-use super::send_buffer::BUFFER_LINGER_MS;
 use super::segment::{TcpHeader, ACK, FIN, RST, SYN};
+use super::send_buffer::BUFFER_LINGER_MS;
 use super::seq::Seq;
 use super::{Ctx, Owner, TcpConfig, TcpError, TcpState};
 use tracing::{debug, trace};

@@ -102,9 +102,8 @@ impl Connection {
         let spec = SegmentSpec { src: self.tuple.local(), dst: self.tuple.remote(), seq, ack, flags, window, options };
         let send_buf = &self.send_buf;
         // Only bytes the buffer holds (a range reaching past it is cut short, as before).
-        let (offset, len) = data.map_or((0, 0), |range| {
-            (range.offset, range.len.min(send_buf.len().saturating_sub(range.offset)))
-        });
+        let (offset, len) =
+            data.map_or((0, 0), |range| (range.offset, range.len.min(send_buf.len().saturating_sub(range.offset))));
         ctx.transmit(&spec, len, |buf| send_buf.copy_and_sum_into(offset, buf));
         if flags & ACK != 0 {
             self.last_ack_sent = self.rcv_nxt;

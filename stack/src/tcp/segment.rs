@@ -343,8 +343,15 @@ mod tests {
 
     #[test]
     fn the_header_sum_from_the_fields_is_the_sum_of_the_bytes() {
-        let all = TcpOptions { mss: Some(0xffff), window_scale: Some(14), sack_permitted: false, timestamps: Some((u32::MAX, 7)) };
-        for options in [TcpOptions::default(), all, TcpOptions { timestamps: Some((1, u32::MAX)), ..Default::default() }] {
+        let all = TcpOptions {
+            mss: Some(0xffff),
+            window_scale: Some(14),
+            sack_permitted: false,
+            timestamps: Some((u32::MAX, 7)),
+        };
+        for options in
+            [TcpOptions::default(), all, TcpOptions { timestamps: Some((1, u32::MAX)), ..Default::default() }]
+        {
             for flags in [SYN, ACK | PSH | FIN, RST] {
                 let spec = SegmentSpec { flags, window: 0xffff, ack: Seq(u32::MAX), ..spec(options) };
                 let mut header = vec![0xa5; header_len(&spec)];

@@ -142,7 +142,18 @@ mod tests {
 
     #[test]
     fn folding_keeps_the_value_modulo_0xffff_and_never_gives_0_for_a_nonzero_sum() {
-        for acc in [0u64, 1, 0xffff, 0x1_0000, 0x1fffe, 0xffff_ffff, 0x1_0000_0000, 0xffff_ffff_ffff_ffff, 0x8000_0000_8000_0000, 12_345_678_901] {
+        for acc in [
+            0u64,
+            1,
+            0xffff,
+            0x1_0000,
+            0x1fffe,
+            0xffff_ffff,
+            0x1_0000_0000,
+            0xffff_ffff_ffff_ffff,
+            0x8000_0000_8000_0000,
+            12_345_678_901,
+        ] {
             let folded = u64::from(fold64(acc));
             assert_eq!(folded % 0xffff, acc % 0xffff, "{acc:#x}");
             assert_eq!(folded == 0, acc == 0, "{acc:#x}");

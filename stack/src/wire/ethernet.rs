@@ -91,11 +91,8 @@ mod tests {
 
     #[test]
     fn emit_then_parse_round_trips() {
-        let repr = EthernetRepr {
-            dst: MacAddr::BROADCAST,
-            src: MacAddr([2, 0, 0, 0, 0, 1]),
-            ethertype: EtherType::Arp,
-        };
+        let repr =
+            EthernetRepr { dst: MacAddr::BROADCAST, src: MacAddr([2, 0, 0, 0, 0, 1]), ethertype: EtherType::Arp };
         let mut buf = [0u8; 14];
         repr.emit(&mut buf);
         assert_eq!(&buf[12..], &[0x08, 0x06]);

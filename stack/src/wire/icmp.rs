@@ -4,12 +4,24 @@ use super::{be16, checksum, WireError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IcmpRepr {
-    EchoRequest { ident: u16, seq: u16 },
-    EchoReply { ident: u16, seq: u16 },
+    EchoRequest {
+        ident: u16,
+        seq: u16,
+    },
+    EchoReply {
+        ident: u16,
+        seq: u16,
+    },
     /// Type 3. The body carries the offending IP header and 8 bytes of its payload.
-    DstUnreachable { code: u8, next_hop_mtu: u16 },
+    DstUnreachable {
+        code: u8,
+        next_hop_mtu: u16,
+    },
     /// A type we parse but do not act on (time exceeded, redirects, ...).
-    Other { kind: u8, code: u8 },
+    Other {
+        kind: u8,
+        code: u8,
+    },
 }
 
 pub mod unreachable {

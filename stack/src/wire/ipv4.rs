@@ -78,9 +78,8 @@ impl Ipv4Repr {
     /// written (a load right after narrower stores to the same bytes stalls the CPU).
     pub fn emit(&self, b: &mut [u8]) {
         let total = (Self::MIN_LEN + self.payload_len) as u16;
-        let flags_frag = (u16::from(self.dont_fragment) << 14)
-            | (u16::from(self.more_fragments) << 13)
-            | (self.frag_offset / 8);
+        let flags_frag =
+            (u16::from(self.dont_fragment) << 14) | (u16::from(self.more_fragments) << 13) | (self.frag_offset / 8);
         let (src, dst) = (u32::from(self.src), u32::from(self.dst));
         let words = [
             0x4500 | u32::from(self.tos),

@@ -106,7 +106,14 @@ pub fn udp_datagram(src: Ipv4Addr, dst: Ipv4Addr, src_port: u16, dst_port: u16, 
 }
 
 /// Runs until `done` or the deadline; panics with the seed if the deadline passes.
-pub fn run_until(net: &Network, hosts: &mut [Host], deadline: u64, seed: u64, what: &str, done: impl FnMut(u64, &mut [Host]) -> bool) {
+pub fn run_until(
+    net: &Network,
+    hosts: &mut [Host],
+    deadline: u64,
+    seed: u64,
+    what: &str,
+    done: impl FnMut(u64, &mut [Host]) -> bool,
+) {
     assert!(net.run(hosts, deadline, done), "{what}: not done by t={deadline} ms (seed {seed})");
 }
 

@@ -121,9 +121,8 @@ fn bench(seed: u64, bursts: usize, max_beats: u64, idle_percent: u32, cfg: AxiMe
             }
             writes.push(WriteBurst { addr, data, strb });
             let (addr, beats) = random_burst(&mut rng, READ_BASE, READ_LEN, max_beats);
-            let expect = (0..beats)
-                .map(|k| u64::from_le_bytes(mem.slice(addr + 8 * k as u64, 8).try_into().unwrap()))
-                .collect();
+            let expect =
+                (0..beats).map(|k| u64::from_le_bytes(mem.slice(addr + 8 * k as u64, 8).try_into().unwrap())).collect();
             reads.push(ReadBurst { addr, expect });
         }
         TrafficMaster::new(seed * 2 + p, idle_percent, writes, reads)

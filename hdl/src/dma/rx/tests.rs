@@ -177,7 +177,8 @@ impl Bench {
     }
 
     fn enable(&self) -> bool {
-        self.enable_override.unwrap_or_else(|| self.frames.get(self.undecided()).is_none_or(|f| f.kind != Kind::Disabled))
+        self.enable_override
+            .unwrap_or_else(|| self.frames.get(self.undecided()).is_none_or(|f| f.kind != Kind::Disabled))
     }
 
     fn post_one(&mut self) {
@@ -215,7 +216,9 @@ impl Bench {
         u.reset.next = false;
         u.enable.next = enable;
         let (valid, data, last, len, verdict) = match self.frames.get(self.head) {
-            Some(f) if self.presented => (true, f.bytes[self.byte], self.byte + 1 == f.bytes.len(), f.bytes.len(), f.verdict),
+            Some(f) if self.presented => {
+                (true, f.bytes[self.byte], self.byte + 1 == f.bytes.len(), f.bytes.len(), f.verdict)
+            }
             _ => (false, 0, false, 0, 0),
         };
         u.in_valid.next = valid;
@@ -288,9 +291,15 @@ impl Bench {
             if ring.contains(&addr) && self.w_beat == 0 && m.wstrb != 0 {
                 let d = self.descs[(m.wdata >> 32) as u16 as usize];
                 let len = (m.wdata & 0xFFFF) as u64;
-                let last_data = self.aws[..self.w_bursts].iter().rposition(|&(a, n)| a < d.addr + len && d.addr < a + n);
+                let last_data =
+                    self.aws[..self.w_bursts].iter().rposition(|&(a, n)| a < d.addr + len && d.addr < a + n);
                 let last_data = last_data.expect("a completion before any of its data");
-                assert!(self.b_seen > last_data, "clock {}: completion for {:#x} before its data was answered", self.now, d.addr);
+                assert!(
+                    self.b_seen > last_data,
+                    "clock {}: completion for {:#x} before its data was answered",
+                    self.now,
+                    d.addr
+                );
             }
         }
         if m.wvalid && o.wready {
@@ -340,7 +349,11 @@ impl Bench {
                 };
                 assert_eq!(c, want, "completion {} (frame {k})", self.reaped);
                 let d = self.descs[self.reaped];
-                assert_eq!(self.mem.mem.slice(d.addr, c.len as usize), &self.frames[k].bytes[..], "frame {k} in its buffer when its completion is seen");
+                assert_eq!(
+                    self.mem.mem.slice(d.addr, c.len as usize),
+                    &self.frames[k].bytes[..],
+                    "frame {k} in its buffer when its completion is seen"
+                );
                 self.reaped += 1;
             }
         }
@@ -401,8 +414,18 @@ impl Bench {
         assert!(!u.stopped.val());
         assert_eq!(u.rxc_producer.val().to_u32(), r.next as u32);
         let fetched = u.rxd_consumer.val().to_u32() as u16;
-        assert!((fetched.wrapping_sub(r.next)) <= (self.posted as u16).wrapping_sub(r.next), "rxd_consumer {fetched} between used {} and posted {}", r.next, self.posted);
-        assert!(self.reference.mem.bytes == self.mem.mem.bytes, "host memory differs from the reference at {:#x}", MEM_BASE + self.mem.mem.bytes.iter().zip(&self.reference.mem.bytes).position(|(a, b)| a != b).unwrap() as u64);
+        assert!(
+            (fetched.wrapping_sub(r.next)) <= (self.posted as u16).wrapping_sub(r.next),
+            "rxd_consumer {fetched} between used {} and posted {}",
+            r.next,
+            self.posted
+        );
+        assert!(
+            self.reference.mem.bytes == self.mem.mem.bytes,
+            "host memory differs from the reference at {:#x}",
+            MEM_BASE
+                + self.mem.mem.bytes.iter().zip(&self.reference.mem.bytes).position(|(a, b)| a != b).unwrap() as u64
+        );
     }
 }
 
@@ -443,7 +466,12 @@ fn plan_descriptors(rng: &mut ChaCha8Rng, frames: &mut [Frame], max_len: usize) 
 fn simple_frames(lens: &[usize], seed: u64) -> Vec<Frame> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     lens.iter()
-        .map(|&n| Frame { bytes: random_frame(&mut rng, n), verdict: rng.gen_range(0..4), kind: Kind::Deliver, arrival: 0 })
+        .map(|&n| Frame {
+            bytes: random_frame(&mut rng, n),
+            verdict: rng.gen_range(0..4),
+            kind: Kind::Deliver,
+            arrival: 0,
+        })
         .collect()
 }
 
@@ -452,7 +480,11 @@ fn rings(rxd_log2: u32, rxc_log2: u32) -> Rings {
 }
 
 fn descs_at(frames: &[Frame], addrs: impl Fn(usize) -> u64, slack: usize) -> Vec<Descriptor> {
-    frames.iter().enumerate().map(|(i, f)| Descriptor { addr: addrs(i), len: (f.bytes.len() + slack) as u16, flags: 0 }).collect()
+    frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Descriptor { addr: addrs(i), len: (f.bytes.len() + slack) as u16, flags: 0 })
+        .collect()
 }
 
 /// The checksum on the fly equals `nic_regs::net::rx_sum` (directed short/odd lengths), and
@@ -462,7 +494,11 @@ fn rx_dma_delivers_frames_byte_exact_at_any_alignment() {
     let lens = [1, 2, 7, 8, 9, 13, 14, 15, 16, 17, 60, 61, 64, 100, 1514, 1500, 255, 256, 257, 33];
     let frames = simple_frames(&lens, 1);
     // Fill the memory with a pattern so a stray byte written outside a buffer shows.
-    let descs = descs_at(&frames, |i| BUF_REGION + i as u64 * BUF_STRIDE + (i as u64 * 3) % 8 + if i > 10 { 4093 } else { 0 }, 0);
+    let descs = descs_at(
+        &frames,
+        |i| BUF_REGION + i as u64 * BUF_STRIDE + (i as u64 * 3) % 8 + if i > 10 { 4093 } else { 0 },
+        0,
+    );
     let mut b = Bench::new(rings(4, 4), AxiMemConfig::fast(), frames.clone(), descs, Host::eager(), 1);
     for i in 0..MEM_LEN {
         b.mem.mem.bytes[i] = (i * 7 + 3) as u8;
@@ -490,7 +526,8 @@ fn rx_dma_jumbo_frame_bursts_split_at_128_bytes() {
     b.run(100_000, 50);
     b.check_all();
     // One burst per 128-byte span a buffer touches, plus one per completion.
-    let spans: u64 = b.descs.iter().zip(&b.frames).map(|(d, f)| (d.addr + f.bytes.len() as u64 - 1) / 128 - d.addr / 128 + 1).sum();
+    let spans: u64 =
+        b.descs.iter().zip(&b.frames).map(|(d, f)| (d.addr + f.bytes.len() as u64 - 1) / 128 - d.addr / 128 + 1).sum();
     assert_eq!(b.mem.stats.write_bursts, spans + 4, "{:?}", b.mem.stats);
     // 9000 bytes from offset 4091: the first burst is the beat 4088..4095 alone.
     assert_eq!((4091 + 9000 - 1) / 128 - 4091 / 128 + 1, 72);
@@ -706,7 +743,12 @@ fn rx_dma_keeps_up_with_1g_line_rate() {
 /// Error test harness: `n` 200-byte frames planned as delivered, arriving from clock `delay`;
 /// `ranges` answer SLVERR; only the first `reference_upto` frames are expected delivered.
 /// Returns the bench after 20,000 clocks.
-fn error_bench(n: usize, ranges: impl Fn(&Rings, &[Descriptor]) -> Vec<std::ops::Range<u64>>, reference_upto: usize, delay: u64) -> Bench {
+fn error_bench(
+    n: usize,
+    ranges: impl Fn(&Rings, &[Descriptor]) -> Vec<std::ops::Range<u64>>,
+    reference_upto: usize,
+    delay: u64,
+) -> Bench {
     let mut frames = simple_frames(&vec![200; n], 9);
     for f in frames.iter_mut() {
         f.arrival = delay;
@@ -747,7 +789,11 @@ fn check_stopped(b: &Bench, first_lost: usize) {
     assert!(want == b.mem.mem.bytes, "memory outside the lost frames' buffers");
     // Whatever landed of a lost frame came before the stop; no later frame's buffer was touched.
     for d in &b.descs[first_lost + 2..] {
-        assert!(b.mem.mem.slice(d.addr, d.len as usize).iter().all(|&x| x == 0), "buffer at {:#x} written after the stop", d.addr);
+        assert!(
+            b.mem.mem.slice(d.addr, d.len as usize).iter().all(|&x| x == 0),
+            "buffer at {:#x} written after the stop",
+            d.addr
+        );
     }
 }
 

@@ -5,7 +5,9 @@ use super::*;
 use crate::dma::testbench::axi_port_fns;
 use crate::mac::tx::MacTx;
 use crate::model::axi_mem::{AxiMasterSignals, AxiMem, AxiMemConfig, AxiSlaveSignals, VecMemory};
-use crate::model::tx_reference::{check_transmission, split_frames, wire_bytes, WireByte, DEFAULT_IFG, DEFAULT_MAX_LEN};
+use crate::model::tx_reference::{
+    check_transmission, split_frames, wire_bytes, WireByte, DEFAULT_IFG, DEFAULT_MAX_LEN,
+};
 use crate::sim::{cycle, cycle_traced, settle};
 use crate::verilog::vectors::{Qualified, VectorRecorder};
 use nic_regs::ring::{phase_for_index, slot, Completion, Descriptor};
@@ -302,7 +304,11 @@ impl Bench {
                 }
             }
             Sink::Mac { mac, line } => {
-                line.push(WireByte { en: mac.phy_en.val(), er: mac.phy_er.val(), data: mac.phy_data.val().to_u64() as u8 });
+                line.push(WireByte {
+                    en: mac.phy_en.val(),
+                    er: mac.phy_er.val(),
+                    data: mac.phy_data.val().to_u64() as u8,
+                });
                 cycle(&mut **mac, |u| &mut u.clock);
             }
         }
@@ -322,7 +328,11 @@ impl Bench {
 
     fn run(&mut self, max_clocks: u64) {
         while !self.all_done() {
-            assert!(self.clocks < max_clocks, "not done after {max_clocks} clocks: {} completions", self.host.completions.len());
+            assert!(
+                self.clocks < max_clocks,
+                "not done after {max_clocks} clocks: {} completions",
+                self.host.completions.len()
+            );
             self.step();
         }
         // Let the last tx_event pulse and a trailing gap go by.
@@ -336,7 +346,10 @@ impl Bench {
             Sink::Bytes { frames, .. } => frames.clone(),
             Sink::Mac { line, .. } => {
                 let cap = split_frames(line);
-                cap.frames.iter().map(|f| crate::model::tx_reference::decode_frame(f).expect("frame on the line")).collect()
+                cap.frames
+                    .iter()
+                    .map(|f| crate::model::tx_reference::decode_frame(f).expect("frame on the line"))
+                    .collect()
             }
         }
     }
@@ -582,8 +595,7 @@ fn line_rate(len: u16, frames: usize) -> f64 {
     b.run(10_000_000);
     b.check();
     let Sink::Mac { line, .. } = &b.sink else { unreachable!() };
-    let starts: Vec<usize> =
-        (1..line.len()).filter(|&i| line[i].en && !line[i - 1].en).collect();
+    let starts: Vec<usize> = (1..line.len()).filter(|&i| line[i].en && !line[i - 1].en).collect();
     assert_eq!(starts.len(), frames);
     let wire = 8 + usize::from(len).max(60) + 4 + usize::from(DEFAULT_IFG);
     let primed = 3;

@@ -83,28 +83,18 @@ impl Network {
     }
 
     /// Runs `f` on one engine with an output that feeds the link.
-    pub fn with<R>(
-        &mut self,
-        side: usize,
-        f: impl FnOnce(&mut TcpEngine, u64, &mut crate::tcp::Output) -> R,
-    ) -> R {
+    pub fn with<R>(&mut self, side: usize, f: impl FnOnce(&mut TcpEngine, u64, &mut crate::tcp::Output) -> R) -> R {
         let mut outbox: Outbox = Vec::new();
         let result = f(&mut self.engines[side], self.now, &mut |s, d, b: &[u8]| outbox.push((s, d, b.to_vec())));
         self.transmit(outbox);
         result
     }
 
-    pub fn client<R>(
-        &mut self,
-        f: impl FnOnce(&mut TcpEngine, u64, &mut crate::tcp::Output) -> R,
-    ) -> R {
+    pub fn client<R>(&mut self, f: impl FnOnce(&mut TcpEngine, u64, &mut crate::tcp::Output) -> R) -> R {
         self.with(CLIENT, f)
     }
 
-    pub fn server<R>(
-        &mut self,
-        f: impl FnOnce(&mut TcpEngine, u64, &mut crate::tcp::Output) -> R,
-    ) -> R {
+    pub fn server<R>(&mut self, f: impl FnOnce(&mut TcpEngine, u64, &mut crate::tcp::Output) -> R) -> R {
         self.with(SERVER, f)
     }
 
