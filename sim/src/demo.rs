@@ -172,7 +172,7 @@ pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
         println!("  340 times slower: this takes minutes. `apt-get install verilator` (tests/run does it).\n");
     }
 
-    p.say("building the cards (a first Verilator build takes about a minute, then it is cached)");
+    p.say("building the cards (the first Verilator build of a card takes seconds, then it is cached)");
     let cfg = WorldConfig {
         phy: o.phy,
         engine: o.engine,

@@ -3,7 +3,7 @@
 //! * Rust-HDL: the gateware as written, stepped by Rust-HDL's own simulator. Always there;
 //!   slow (thousands of clocks per second for a whole card).
 //! * Verilator: the exported Verilog of the same top compiled into a shared library (cached
-//!   after the first build, about a minute): hundreds of times faster. `tests/engine.rs` in
+//!   after the first build, which takes seconds): hundreds of times faster. `tests/engine.rs` in
 //!   `nic-hdl` proves the two agree on every port on every clock.
 use super::Phy;
 use nic_hdl::engine::vcd::VcdRecorder;
