@@ -18,7 +18,7 @@ use nic_driver::VfioBackend;
 use nic_stack::threaded::UdpSocket;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const USAGE: &str = "usage: nic host --device sim|vfio:DDDD:BB:DD.F --ip A.B.C.D/N [--http DIR] [--echo PORT] [--duration SECS] [--engine auto|rust-hdl|verilator]";
 
@@ -76,21 +76,9 @@ pub fn parse_args(args: &[String]) -> Result<HostOptions, String> {
     })
 }
 
-fn mac_for(ip: Ipv4Addr) -> [u8; 6] {
-    let b = ip.octets();
-    [0x02, 0x4E, b[0], b[1], b[2], b[3]]
-}
-
-fn wait(duration: Option<Duration>) {
-    crate::signals::install();
-    let start = Instant::now();
-    while !crate::signals::stop_requested() && duration.is_none_or(|d| start.elapsed() < d) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 pub fn run(o: &HostOptions) -> Result<(), (u8, String)> {
-    let cfg = HostConfig { name: "host".into(), mac: mac_for(o.ip), ip: o.ip, prefix: o.prefix, seed: 0x4057 };
+    let cfg =
+        HostConfig { name: "host".into(), mac: HostConfig::mac_for_ip(o.ip), ip: o.ip, prefix: o.prefix, seed: 0x4057 };
     match &o.device {
         DeviceArg::Vfio(addr) => {
             let backend =
@@ -98,7 +86,7 @@ pub fn run(o: &HostOptions) -> Result<(), (u8, String)> {
             let host = Host::start(backend, cfg).map_err(|e| (1, e))?;
             let services = Services::start(&host, o.http.as_deref(), o.echo).map_err(|e| (2, e))?;
             println!("nic host: {} up on the board at {addr}; Ctrl-C stops", o.ip);
-            wait(o.duration);
+            crate::signals::wait_for_stop(o.duration);
             for line in stack_report(&host).into_iter().chain(services.report()) {
                 println!("  {line}");
             }
@@ -112,8 +100,13 @@ pub fn run(o: &HostOptions) -> Result<(), (u8, String)> {
             let host = Host::start(SimBackend::new(card, "host"), cfg).map_err(|e| (1, e))?;
             let services = Services::start(&host, o.http.as_deref(), o.echo).map_err(|e| (2, e))?;
             let peer_ip = Ipv4Addr::from(u32::from(o.ip).wrapping_add(1));
-            let peer_cfg =
-                HostConfig { name: "peer".into(), mac: mac_for(peer_ip), ip: peer_ip, prefix: o.prefix, seed: 0x9EE2 };
+            let peer_cfg = HostConfig {
+                name: "peer".into(),
+                mac: HostConfig::mac_for_ip(peer_ip),
+                ip: peer_ip,
+                prefix: o.prefix,
+                seed: 0x9EE2,
+            };
             let peer = Host::start(SimBackend::new(peer_card, "peer"), peer_cfg).map_err(|e| (1, e))?;
             println!("nic host: {}/{} up on a simulated card; the peer card's host is {peer_ip}", o.ip, o.prefix);
             if o.http.is_some() {
@@ -140,7 +133,7 @@ pub fn run(o: &HostOptions) -> Result<(), (u8, String)> {
                     }
                 );
             }
-            wait(o.duration);
+            crate::signals::wait_for_stop(o.duration);
             for line in card_report(&regs).into_iter().chain(stack_report(&host)).chain(services.report()) {
                 println!("  {line}");
             }

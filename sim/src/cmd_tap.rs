@@ -15,7 +15,7 @@ use crate::services::{card_report, stack_report, Services};
 use crate::sim_backend::SimBackend;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const USAGE: &str = "usage: nic tap --tap NAME --ip A.B.C.D/N [--http DIR] [--echo PORT] [--duration SECS] [--phy gmii|mii] [--mac MAC] [--loss P] [--reorder P] [--seed S] [--engine auto|rust-hdl|verilator]";
 
@@ -85,9 +85,7 @@ pub fn parse_args(args: &[String]) -> Result<TapOptions, String> {
     }
     o.tap = tap.ok_or("--tap NAME is required")?;
     (o.ip, o.prefix) = ip.ok_or("--ip A.B.C.D/N is required")?;
-    // A locally administered address from the IP, unless given.
-    let b = o.ip.octets();
-    o.mac = mac.unwrap_or([0x02, 0x4E, b[0], b[1], b[2], b[3]]);
+    o.mac = mac.unwrap_or(HostConfig::mac_for_ip(o.ip));
     if let Some(dir) = &o.http {
         if !dir.is_dir() {
             return Err(format!("--http {}: not a directory", dir.display()));
@@ -118,13 +116,10 @@ pub fn run(o: &TapOptions) -> Result<(), (u8, String)> {
         o.echo.map(|p| format!(", echo on TCP and UDP port {p}")).unwrap_or_default(),
         o.duration.map(|d| format!(" or wait {} s", d.as_secs_f64())).unwrap_or_default(),
     );
-    let start = Instant::now();
-    while !crate::signals::stop_requested() && o.duration.is_none_or(|d| start.elapsed() < d) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let waited = crate::signals::wait_for_stop(o.duration);
     println!(
         "nic tap: stopping after {:.1} s; simulated time {:.3} ms",
-        start.elapsed().as_secs_f64(),
+        waited.as_secs_f64(),
         regs.now_ns() as f64 / 1e6
     );
     for line in card_report(&regs).into_iter().chain(stack_report(&host)).chain(services.report()) {

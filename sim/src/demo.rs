@@ -144,11 +144,7 @@ fn write_pcap(path: &str, wire: &[WireFrame]) -> Result<usize, String> {
     let f = std::fs::File::create(path).map_err(|e| format!("cannot create {path}: {e}"))?;
     let mut w = PcapWriter::new(std::io::BufWriter::new(f)).map_err(|e| format!("{path}: {e}"))?;
     for frame in wire {
-        let bytes = match &frame.frame {
-            crate::line::frames::TxFrame::Good(b) => b,
-            crate::line::frames::TxFrame::Bad { bytes, .. } => bytes,
-        };
-        w.write_frame(frame.time_ns, bytes).map_err(|e| format!("{path}: {e}"))?;
+        w.write_frame(frame.time_ns, frame.frame.bytes()).map_err(|e| format!("{path}: {e}"))?;
     }
     let n = w.frames() as usize;
     w.finish().map_err(|e| format!("{path}: {e}"))?;

@@ -19,6 +19,12 @@ pub struct HostConfig {
 }
 
 impl HostConfig {
+    /// A locally administered MAC made from an IPv4 address: `02:4e:` and its four bytes.
+    pub fn mac_for_ip(ip: Ipv4Addr) -> [u8; 6] {
+        let b = ip.octets();
+        [0x02, 0x4E, b[0], b[1], b[2], b[3]]
+    }
+
     /// `198.18.0.<n>/24` with MAC `02:00:00:00:00:<n>`.
     pub fn numbered(name: &str, n: u8, seed: u64) -> HostConfig {
         HostConfig { name: name.into(), mac: [0x02, 0, 0, 0, 0, n], ip: Ipv4Addr::new(198, 18, 0, n), prefix: 24, seed }

@@ -3,9 +3,10 @@
 //! jitter and bit errors, and in through the receive path (PHY, MAC with FCS and filter,
 //! store-and-forward FIFO) of host B, whose host side is written to a pcap. Every frame is
 //! checked against the plain-Rust reference. (`nic demo` runs the whole system.)
+use crate::line::frames::{flip_bits, rx_pins};
 use crate::pcap::PcapWriter;
 use nic_hdl::model::line::{decode_samples, encode_frames, words_to_samples, LineConfig};
-use nic_hdl::model::pins::{gmii_rx_pins, mii_rx_pins, mii_tx_bytes, ppm_period_ps, PinSample, RxFrameSpec, TwoClocks};
+use nic_hdl::model::pins::{mii_tx_bytes, ppm_period_ps, PinSample, TwoClocks};
 use nic_hdl::model::rx_reference::{expected_rx, random_frame, DestClass, MacConfig, PhyBurst, PREAMBLE, SFD};
 use nic_hdl::model::tx_reference::{decode_frame, split_frames, WireByte};
 use nic_hdl::top::drive::{self, RxRun, TxTopCounters};
@@ -231,19 +232,8 @@ fn receive(opts: &DemoOptions, b: &MacConfig, on_line: &[Vec<u8>]) -> Result<(Rx
             let mut pins: Vec<PinSample> = Vec::new();
             for f in &with_fcs {
                 let mut bytes = f.clone();
-                let mut bad = false;
-                for bit in 0..bytes.len() * 8 {
-                    if rng.gen_bool(opts.ber.clamp(0.0, 1.0)) {
-                        bytes[bit / 8] ^= 1 << (bit % 8);
-                        bad = true;
-                    }
-                }
-                corrupted.push(bad);
-                if opts.phy == Phy::Gmii {
-                    pins.extend(gmii_rx_pins(&bytes, &RxFrameSpec::gmii()));
-                } else {
-                    pins.extend(mii_rx_pins(&bytes, &RxFrameSpec::mii()));
-                }
+                corrupted.push(flip_bits(&mut rng, &mut bytes, opts.ber));
+                pins.extend(rx_pins(opts.phy == Phy::Mii, &bytes));
             }
             let run = if opts.phy == Phy::Gmii {
                 let clocks = TwoClocks::new(8000.0, ppm_period_ps(8000.0, opts.ppm));

@@ -2,6 +2,7 @@
 //! the first signal asks for a clean stop (counters printed, devices released); the main
 //! loop polls [`stop_requested`].
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -23,4 +24,15 @@ pub fn install() {
 
 pub fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)
+}
+
+/// Route the signals to the flag and block until one comes or `duration` passes (`None`:
+/// only a signal). Returns how long it waited.
+pub fn wait_for_stop(duration: Option<Duration>) -> Duration {
+    install();
+    let start = Instant::now();
+    while !stop_requested() && duration.is_none_or(|d| start.elapsed() < d) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    start.elapsed()
 }

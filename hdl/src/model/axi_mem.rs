@@ -370,6 +370,14 @@ impl<M: HostMemory> AxiMem<M> {
     /// One rising edge: take what the master offers against [`Self::outputs`].
     pub fn clock(&mut self, m: &AxiMasterSignals) {
         let o = self.outputs();
+        self.clock_presented(&o, m);
+    }
+
+    /// [`Self::clock`] for a caller that kept what [`Self::outputs`] returned for this clock
+    /// (`o` must be exactly that), so the outputs, an R beat's memory read included, are not
+    /// computed twice per clock.
+    pub fn clock_presented(&mut self, o: &AxiSlaveSignals, m: &AxiMasterSignals) {
+        debug_assert_eq!(*o, self.outputs(), "clock_presented with outputs of another clock");
         self.check_stable(m);
         let aw_taken = m.awvalid && o.awready;
         let w_taken = m.wvalid && o.wready;

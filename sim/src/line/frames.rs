@@ -5,7 +5,38 @@
 //! returns each frame as it ends, checked: preamble and SFD, FCS, `tx_er`.
 use nic_hdl::model::pins::{gmii_rx_pins, mii_rx_pins, PinSample, RxFrameSpec};
 use nic_hdl::model::rx_reference::with_fcs;
+use rand::Rng;
 use std::collections::VecDeque;
+
+/// Receive pins for one frame (FCS included) as an external PHY delivers it: preamble, SFD,
+/// the bytes, then the minimum gap.
+pub fn rx_pins(mii: bool, frame: &[u8]) -> Vec<PinSample> {
+    if mii {
+        mii_rx_pins(frame, &RxFrameSpec::mii())
+    } else {
+        gmii_rx_pins(frame, &RxFrameSpec::gmii())
+    }
+}
+
+/// Flip each bit of `bytes` with probability `ber`, drawing from `rng`; whether any flipped.
+pub fn flip_bits(rng: &mut impl Rng, bytes: &mut [u8], ber: f64) -> bool {
+    let mut flipped = false;
+    if ber > 0.0 {
+        for bit in 0..bytes.len() * 8 {
+            if rng.gen_bool(ber.clamp(0.0, 1.0)) {
+                bytes[bit / 8] ^= 1 << (bit % 8);
+                flipped = true;
+            }
+        }
+    }
+    flipped
+}
+
+/// The frame in `body` (frame then FCS) when its FCS is right.
+pub fn strip_good_fcs(body: &[u8]) -> Option<&[u8]> {
+    let n = body.len();
+    (n >= 5 && crc32fast::hash(&body[..n - 4]).to_le_bytes() == body[n - 4..]).then(|| &body[..n - 4])
+}
 
 /// Receive pins from frames: one sample per `next()`, idle when nothing is queued.
 #[derive(Default)]
@@ -21,9 +52,7 @@ impl PinEncoder {
 
     /// Queue `frame` (without FCS; the FCS is computed here).
     pub fn push_frame(&mut self, frame: &[u8]) {
-        let f = with_fcs(frame);
-        let pins = if self.mii { mii_rx_pins(&f, &RxFrameSpec::mii()) } else { gmii_rx_pins(&f, &RxFrameSpec::gmii()) };
-        self.queue.extend(pins);
+        self.queue.extend(rx_pins(self.mii, &with_fcs(frame)));
     }
 
     /// Samples still queued (a frame and its gap take `8 + len + 4 + 12` on GMII).
@@ -43,6 +72,16 @@ pub enum TxFrame {
     Good(Vec<u8>),
     /// Anything else, with what was wrong.
     Bad { bytes: Vec<u8>, why: &'static str },
+}
+
+impl TxFrame {
+    /// The frame's bytes (for a bad one, what the pins carried).
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            TxFrame::Good(b) => b,
+            TxFrame::Bad { bytes, .. } => bytes,
+        }
+    }
 }
 
 /// Watches transmit pins; returns a frame when `tx_en` falls.
@@ -108,12 +147,10 @@ impl PinDecoder {
         if bytes[sfd] != 0xD5 {
             return TxFrame::Bad { bytes, why: "bad start-of-frame delimiter" };
         }
-        let body = &bytes[sfd + 1..];
-        let n = body.len();
-        if n < 5 || crc32fast::hash(&body[..n - 4]).to_le_bytes() != body[n - 4..] {
-            return TxFrame::Bad { bytes, why: "bad FCS" };
+        match strip_good_fcs(&bytes[sfd + 1..]) {
+            Some(frame) => TxFrame::Good(frame.to_vec()),
+            None => TxFrame::Bad { bytes, why: "bad FCS" },
         }
-        TxFrame::Good(body[..n - 4].to_vec())
     }
 }
 
@@ -140,7 +177,7 @@ mod tests {
             // A flipped bit is a bad FCS, not a frame.
             let mut f = with_fcs(&frames[0]);
             f[10] ^= 4;
-            let pins = if mii { mii_rx_pins(&f, &RxFrameSpec::mii()) } else { gmii_rx_pins(&f, &RxFrameSpec::gmii()) };
+            let pins = rx_pins(mii, &f);
             let got: Vec<TxFrame> = pins.into_iter().filter_map(|p| dec.push(p)).collect();
             assert!(matches!(&got[..], [TxFrame::Bad { why: "bad FCS", .. }]), "{got:?}");
         }

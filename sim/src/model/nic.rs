@@ -15,7 +15,7 @@ use super::memory::SharedMemory;
 use super::msi::Msi;
 use super::Phy;
 use nic_hdl::engine::Engine;
-use nic_hdl::model::axi_mem::{AxiMasterSignals, AxiMem, AxiMemConfig};
+use nic_hdl::model::axi_mem::{AxiMasterSignals, AxiMem, AxiMemConfig, AxiSlaveSignals};
 use nic_hdl::model::pins::PinSample;
 
 /// Port indices, resolved once by name.
@@ -182,7 +182,8 @@ impl NicModel {
         }
     }
 
-    fn present_host_side(&mut self) {
+    /// Present the host side's signals; returns the memory's, for its edge.
+    fn present_host_side(&mut self) -> AxiSlaveSignals {
         let p = &self.ports;
         let e = self.engine.as_mut();
         let s = self.mem.outputs();
@@ -218,6 +219,7 @@ impl NicModel {
             e.set(*id, v);
         }
         e.set(p.irq_ack, u64::from(self.msi.ack_bits()));
+        s
     }
 
     fn sample_masters(&mut self) -> (AxiMasterSignals, AxilSlaveSignals, u8) {
@@ -266,11 +268,11 @@ impl NicModel {
 
     /// One core clock (see the module documentation).
     pub fn core_cycle(&mut self) {
-        self.present_host_side();
+        let presented = self.present_host_side();
         self.engine.set(self.ports.clock, 0);
         self.engine.eval();
         let (m, s, req) = self.sample_masters();
-        self.mem.clock(&m);
+        self.mem.clock_presented(&presented, &m);
         self.axil.clock(&s);
         self.msi.clock(req);
         self.engine.set(self.ports.clock, 1);

@@ -6,10 +6,11 @@ use super::host_rx::{Received, RxHost, RxHostConfig};
 use super::memory::SharedMemory;
 use super::nic::NicModel;
 use super::Phy;
+use crate::line::frames::{flip_bits, rx_pins};
 use nic_hdl::model::line::{LineConfig, LineEncoder};
-use nic_hdl::model::pins::{gmii_rx_pins, mii_rx_pins, PinSample, RxFrameSpec};
+use nic_hdl::model::pins::PinSample;
 use nic_regs::Counter;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// What the line carries into the card's receive pins.
@@ -18,6 +19,13 @@ pub enum LineFeed {
     Pins(Vec<PinSample>),
     /// One word of samples per core clock (the integrated PHY).
     Words(Vec<u64>),
+}
+
+/// The line during one clock: an external PHY's pins, or the integrated PHY's samples.
+#[derive(Clone, Copy, Debug)]
+pub enum LineSample {
+    Pins(PinSample),
+    Word(u64),
 }
 
 impl LineFeed {
@@ -57,21 +65,8 @@ pub fn line_for(phy: Phy, frames: &[Vec<u8>], imp: &Impairments) -> (LineFeed, V
             let mut pins = vec![PinSample::IDLE; 32];
             for f in frames {
                 let mut bytes = f.clone();
-                let mut bad = false;
-                if imp.ber > 0.0 {
-                    for bit in 0..bytes.len() * 8 {
-                        if rng.gen_bool(imp.ber.clamp(0.0, 1.0)) {
-                            bytes[bit / 8] ^= 1 << (bit % 8);
-                            bad = true;
-                        }
-                    }
-                }
-                corrupted.push(bad);
-                if phy == Phy::Gmii {
-                    pins.extend(gmii_rx_pins(&bytes, &RxFrameSpec::gmii()));
-                } else {
-                    pins.extend(mii_rx_pins(&bytes, &RxFrameSpec::mii()));
-                }
+                corrupted.push(flip_bits(&mut rng, &mut bytes, imp.ber));
+                pins.extend(rx_pins(phy == Phy::Mii, &bytes));
             }
             (LineFeed::Pins(pins), corrupted)
         }
@@ -124,13 +119,13 @@ impl<'a> Runner<'a> {
         r
     }
 
-    /// One clock edge (core or PHY, whichever is next); `feed` gives the line sample for
-    /// it: a pin sample (`data | dv << 8 | er << 9`) for a PHY clock, a sample word for the
-    /// integrated PHY's core clock, or `None` to leave the pins as they are.
-    pub fn step(&mut self, feed: impl FnOnce(Tick) -> Option<u64>) {
+    /// One clock edge (core or PHY, whichever is next); `feed` gives the line for it: pins
+    /// for a PHY clock, a sample word for the integrated PHY's core clock, or `None` to leave
+    /// the line as it is.
+    pub fn step(&mut self, feed: impl FnOnce(Tick) -> Option<LineSample>) {
         match self.clocks.next_tick() {
             Tick::Core => {
-                if let Some(w) = feed(Tick::Core) {
+                if let Some(LineSample::Word(w)) = feed(Tick::Core) {
                     self.nic.set_rx_samples(w);
                 }
                 self.nic.core_cycle();
@@ -139,8 +134,8 @@ impl<'a> Runner<'a> {
                 }
             }
             Tick::Phy => {
-                if let Some(p) = feed(Tick::Phy) {
-                    self.nic.set_rx_pins(PinSample { data: p as u8, dv: p >> 8 & 1 == 1, er: p >> 9 & 1 == 1 });
+                if let Some(LineSample::Pins(p)) = feed(Tick::Phy) {
+                    self.nic.set_rx_pins(p);
                 }
                 self.nic.rx_clk_cycle();
                 self.nic.tx_clk_cycle();
@@ -167,13 +162,12 @@ impl<'a> Runner<'a> {
         while i < line.len() {
             self.step(|tick| match (line, tick) {
                 (LineFeed::Pins(p), Tick::Phy) => {
-                    let s = p[i];
                     i += 1;
-                    Some(u64::from(s.data) | u64::from(s.dv) << 8 | u64::from(s.er) << 9)
+                    Some(LineSample::Pins(p[i - 1]))
                 }
                 (LineFeed::Words(w), Tick::Core) => {
                     i += 1;
-                    Some(w[i - 1])
+                    Some(LineSample::Word(w[i - 1]))
                 }
                 _ => None,
             });

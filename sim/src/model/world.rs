@@ -20,7 +20,7 @@ use super::engines::{self, EngineChoice};
 use super::memory::SharedMemory;
 use super::nic::NicModel;
 use super::Phy;
-use crate::line::frames::{PinDecoder, TxFrame};
+use crate::line::frames::{strip_good_fcs, PinDecoder, TxFrame};
 use crate::line::tap::{TapLine, TapStats};
 use nic_hdl::model::axi_mem::AxiMemConfig;
 use nic_hdl::model::pins::PinSample;
@@ -318,11 +318,9 @@ impl Capture {
             match decode_samples(&words_to_samples(&words, w), samples_per_bit) {
                 Ok(line) => {
                     for f in line.frames {
-                        let n = f.bytes.len();
-                        let frame = if n >= 5 && crc32fast::hash(&f.bytes[..n - 4]).to_le_bytes() == f.bytes[n - 4..] {
-                            TxFrame::Good(f.bytes[..n - 4].to_vec())
-                        } else {
-                            TxFrame::Bad { bytes: f.bytes, why: "bad FCS" }
+                        let frame = match strip_good_fcs(&f.bytes) {
+                            Some(good) => TxFrame::Good(good.to_vec()),
+                            None => TxFrame::Bad { bytes: f.bytes, why: "bad FCS" },
                         };
                         let time_ns = (f.start_sample as f64 * core_ps / w as f64 / 1000.0) as u64;
                         self.frames.push(WireFrame { time_ns, from, frame });
