@@ -106,7 +106,7 @@ impl<B: Backend> Nic<B> {
         let csum = b.csum();
         drop(b); // the handle is spent: the storage now stands for the buffer
         let mut p = PacketBuf::from_external(storage, start, end).map_err(|_| Error::ForeignBuffer)?;
-        p.meta = RxMeta { l3_sum: Some(csum) };
+        p.set_meta(RxMeta { l3_sum: Some(csum) });
         Ok(p)
     }
 
@@ -115,7 +115,7 @@ impl<B: Backend> Nic<B> {
     pub fn alloc_packet(&mut self) -> Result<PacketBuf, Error> {
         let b = self.alloc()?;
         self.into_packet(b).map(|mut p| {
-            p.meta = RxMeta::default();
+            p.set_meta(RxMeta::default());
             p
         })
     }

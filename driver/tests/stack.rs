@@ -91,7 +91,7 @@ fn packetbufs_over_dma_buffers_go_back_to_the_pool_when_dropped() {
     let mut batch = Vec::new();
     assert_eq!(Device::receive(&mut nic, &mut batch, 64), 3);
     assert!(batch.iter().all(|p| p.is_external() && p.data() == &f[..]));
-    assert_eq!(batch[0].meta.l3_sum, Some(nic_regs::rx_sum(&f)), "the completion's CSUM");
+    assert_eq!(batch[0].meta().l3_sum, Some(nic_regs::rx_sum(&f)), "the completion's CSUM");
     check(&mut nic, 3);
 
     // One recycled through the trait, one dropped, one moved to another thread and dropped.

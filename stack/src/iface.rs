@@ -155,6 +155,10 @@ impl Interface {
             self.announced = true;
             self.send_arp(ArpOp::Request, MacAddr::BROADCAST, MacAddr::default(), self.cfg.ip);
         }
+        // Frame buffers the application has read out of TCP receive buffers.
+        for spent in self.tcp.spent_buffers() {
+            dev.recycle(spent);
+        }
         let mut batch = std::mem::take(&mut self.rx);
         // Stays true only if every batch came back full: the device may hold more.
         self.rx_backlog = true;
@@ -306,7 +310,7 @@ impl Interface {
             count_drop!(self.stats, ipv4_bad_source, src = %ip.src);
             return Some(packet);
         }
-        let sum_hint = match packet.meta.l3_sum {
+        let sum_hint = match packet.meta().l3_sum {
             Some(all) if self.caps.rx_l3_sum && !ip.is_fragment() => Some(transport_sum(all, packet.data(), &ip)),
             _ => None,
         };
@@ -354,11 +358,9 @@ impl Interface {
                 });
                 if verified {
                     self.stats.tcp_rx_checksum_assisted += 1;
-                    self.with_tcp(now, |tcp, out| tcp.on_verified_segment(now, src, dst, payload.data(), out));
-                } else {
-                    self.with_tcp(now, |tcp, out| tcp.on_segment(now, src, dst, payload.data(), out));
                 }
-                Some(payload)
+                // The connection may keep the buffer as received data (zero-copy receive).
+                self.with_tcp(now, |tcp, out| tcp.on_segment_in(now, src, dst, payload, verified, out))
             }
             other => {
                 count_drop!(self.stats, ipv4_unknown_protocol, protocol = other);
@@ -810,9 +812,12 @@ impl SegmentSink for TcpTx<'_> {
         }
     }
 
+    /// Built in a lent buffer too: allocating one per control segment (SYN, ACK, FIN) is
+    /// what limits the connection rate.
     fn send(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8]) {
-        let buf = PacketBuf::from_payload(segment, TX_HEADROOM);
-        self.queue.push(TcpSegment { src, dst, buf, framed: false });
+        let bytes = self.lend(segment.len()).expect("lend always gives a buffer");
+        bytes.copy_from_slice(segment);
+        self.send_lent(src, dst);
     }
 }
 
@@ -993,9 +998,9 @@ mod tests {
         let mut dev = TestDevice::default();
         let h = i.udp_bind(7).unwrap();
         let mut lying = udp_frame(7);
-        lying.meta.l3_sum = Some(0x1234); // a device sum that disagrees with the bytes
+        lying.set_meta(crate::buf::RxMeta { l3_sum: Some(0x1234) }); // a device sum that disagrees with the bytes
         let mut honest = udp_frame(7);
-        honest.meta.l3_sum = Some(checksum::sum(&honest.data()[14..]));
+        honest.set_meta(crate::buf::RxMeta { l3_sum: Some(checksum::sum(&honest.data()[14..])) });
         dev.rx.extend([lying, honest]);
         i.poll(0, &mut dev);
         assert_eq!(i.stats().udp_bad_checksum, 1, "the device's word was taken");

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::buf::PacketBuf;
+use crate::buf::{PacketBuf, RxMeta};
 use crate::device::{Device, DeviceCaps};
 use crate::iface::Interface;
 use crate::wire::checksum;
@@ -231,7 +231,13 @@ impl Network {
         wire.inboxes.push(VecDeque::new());
         wire.caps.push(caps);
         let frame_len = wire.cfg.mtu + EthernetRepr::LEN;
-        Port { wire: self.wire.clone(), index: wire.inboxes.len() - 1, frame_len, recycled: Vec::new() }
+        Port {
+            wire: self.wire.clone(),
+            index: wire.inboxes.len() - 1,
+            frame_len,
+            recycled: Vec::new(),
+            recycled_total: 0,
+        }
     }
 
     pub fn now(&self) -> u64 {
@@ -278,11 +284,18 @@ pub struct Port {
     frame_len: usize,
     /// Buffers given back since the last call that locked the hub.
     recycled: Vec<PacketBuf>,
+    /// Buffers given back in all (kept for the pool or not).
+    recycled_total: u64,
 }
 
 impl Port {
     pub fn index(&self) -> usize {
         self.index
+    }
+
+    /// How many buffers the stack has given back to this port (`Device::recycle`).
+    pub fn recycled(&self) -> u64 {
+        self.recycled_total
     }
 }
 
@@ -298,10 +311,10 @@ impl Device for Port {
         let inbox = &mut wire.inboxes[self.index];
         let n = inbox.len().min(max);
         for mut buf in inbox.drain(..n) {
-            buf.meta = Default::default();
+            buf.set_meta(Default::default());
             if assist && buf.len() >= EthernetRepr::LEN {
                 // What the card computes on the fly as the frame streams in.
-                buf.meta.l3_sum = Some(checksum::sum(&buf.data()[EthernetRepr::LEN..]));
+                buf.set_meta(RxMeta { l3_sum: Some(checksum::sum(&buf.data()[EthernetRepr::LEN..])) });
             }
             batch.push(buf);
         }
@@ -319,6 +332,7 @@ impl Device for Port {
     /// Keeps buffers that can hold a whole frame for the pool (without locking the hub:
     /// they join it at the port's next `receive`, `transmit` or `tx_buffers`).
     fn recycle(&mut self, buf: PacketBuf) {
+        self.recycled_total += 1;
         if buf.capacity() >= self.frame_len && self.recycled.len() < POOL_MAX {
             self.recycled.push(buf);
         }

@@ -2,11 +2,12 @@
 //! Segment arrival is in `input.rs`, segment departure in `output.rs`, timers in `timers.rs`.
 
 use super::congestion::CongestionControl;
-use super::recv_buffer::RecvBuffer;
+use super::recv_buffer::{RecvBuffer, SPENT_MAX};
 use super::rto::{RtoBounds, RtoEstimator};
 use super::send_buffer::{SendBuffer, BUFFER_LINGER_MS};
 use super::seq::Seq;
 use super::{Ctx, FourTuple, Instant, Owner, Readiness, TcpConfig, TcpError, TcpState};
+use crate::buf::PacketBuf;
 use tracing::debug;
 
 /// Peer MSS when its SYN carries none (RFC 9293 section 3.7.1).
@@ -315,11 +316,17 @@ impl Connection {
         Ok(taken)
     }
 
-    /// Moves received bytes to the user. Returns whether the window opened enough to tell the peer.
-    pub fn recv(&mut self, buf: &mut [u8], capacity: usize) -> Result<(usize, bool), TcpError> {
+    /// Moves received bytes to the user; drained frame buffers go to `spent` (see
+    /// `RecvBuffer::read`). Returns whether the window opened enough to tell the peer.
+    pub fn recv(
+        &mut self,
+        buf: &mut [u8],
+        capacity: usize,
+        spent: &mut Vec<PacketBuf>,
+    ) -> Result<(usize, bool), TcpError> {
         if self.recv_buf.readable_len() > 0 {
             let window_before = self.recv_buf.window(capacity);
-            let count = self.recv_buf.read(buf);
+            let count = self.recv_buf.read(buf, spent, SPENT_MAX);
             if self.recv_buf.lingering() && self.release_buffers_at.is_none() {
                 // `recv` has no clock: count from the last segment heard (a deadline in
                 // the past frees the storage at the next `poll_timers`).

@@ -5,16 +5,18 @@
 use super::connection::Connection;
 use super::demux::{Slab, SlotId};
 use super::listener::{reset_reply, SynEntry};
-use super::segment::{self, Checksum, ParseError};
+use super::payload::Payload;
+use super::segment::{self, Checksum, ParseError, TcpHeader};
 use super::timers::TimerOwner;
 use super::{FourTuple, Instant, Output, Owner, Readiness, TcpEngine, TcpError, TcpHandle, TcpState};
+use crate::buf::PacketBuf;
 use std::net::Ipv4Addr;
 use tracing::{debug, trace};
 
 impl TcpEngine {
     /// A TCP segment (header + payload, as in the IPv4 packet) from `src` to `dst`.
     pub fn on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut Output) {
-        self.receive(now, src, dst, segment, Checksum::Verify, out);
+        self.on_segment_with(now, src, dst, segment, Checksum::Verify, out);
     }
 
     /// Like `on_segment`, for a segment whose checksum the caller has already verified
@@ -27,10 +29,10 @@ impl TcpEngine {
         segment: &[u8],
         out: &mut Output,
     ) {
-        self.receive(now, src, dst, segment, Checksum::AlreadyVerified, out);
+        self.on_segment_with(now, src, dst, segment, Checksum::AlreadyVerified, out);
     }
 
-    fn receive(
+    fn on_segment_with(
         &mut self,
         now: Instant,
         src: Ipv4Addr,
@@ -40,19 +42,65 @@ impl TcpEngine {
         out: &mut Output,
     ) {
         self.shared.stats.segments_in += 1;
-        let (header, payload) = match segment::parse_checked(segment, src, dst, policy) {
-            Ok(parsed) => parsed,
+        match segment::parse_checked(segment, src, dst, policy) {
+            Ok((header, payload)) => self.receive(now, src, dst, &header, &mut Payload::borrowed(payload), out),
+            Err(error) => self.count_malformed(src, dst, segment.len(), error),
+        }
+    }
+
+    /// `on_segment` for a segment in its frame buffer (data window: the TCP segment). The
+    /// connection may keep the buffer as received data (zero-copy receive); the buffer is
+    /// handed back when it did not. `verified`: the device's checksum assist checked it.
+    pub fn on_segment_in(
+        &mut self,
+        now: Instant,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        mut buf: PacketBuf,
+        verified: bool,
+        out: &mut Output,
+    ) -> Option<PacketBuf> {
+        self.shared.stats.segments_in += 1;
+        let policy = if verified { Checksum::AlreadyVerified } else { Checksum::Verify };
+        let (header, header_len) = match segment::parse_checked(buf.data(), src, dst, policy) {
+            Ok((header, payload)) => (header, buf.len() - payload.len()),
             Err(error) => {
-                match error {
-                    ParseError::Truncated => self.shared.stats.truncated += 1,
-                    ParseError::BadDataOffset => self.shared.stats.bad_data_offset += 1,
-                    ParseError::BadChecksum => self.shared.stats.bad_checksum += 1,
-                    ParseError::BadOption => self.shared.stats.bad_options += 1,
-                }
-                debug!(?src, ?dst, len = segment.len(), ?error, "malformed TCP segment dropped");
-                return;
+                self.count_malformed(src, dst, buf.len(), error);
+                return Some(buf);
             }
         };
+        buf.pull(header_len).expect("the header was parsed from these bytes");
+        let mut payload = Payload::frame(buf);
+        self.receive(now, src, dst, &header, &mut payload, out);
+        payload.into_frame()
+    }
+
+    /// Drained receive buffers for the device to reuse (the interface recycles them).
+    pub fn spent_buffers(&mut self) -> std::vec::Drain<'_, PacketBuf> {
+        self.shared.spent.drain(..)
+    }
+
+    fn count_malformed(&mut self, src: Ipv4Addr, dst: Ipv4Addr, len: usize, error: ParseError) {
+        match error {
+            ParseError::Truncated => self.shared.stats.truncated += 1,
+            ParseError::BadDataOffset => self.shared.stats.bad_data_offset += 1,
+            ParseError::BadChecksum => self.shared.stats.bad_checksum += 1,
+            ParseError::BadOption => self.shared.stats.bad_options += 1,
+        }
+        debug!(?src, ?dst, len, ?error, "malformed TCP segment dropped");
+    }
+
+    /// A parsed segment: to its connection, its half-open entry or its listener, or
+    /// answered with a reset.
+    fn receive(
+        &mut self,
+        now: Instant,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        header: &TcpHeader,
+        payload: &mut Payload,
+        out: &mut Output,
+    ) {
         trace!(?src, ?dst, seq = ?header.seq, ack = ?header.ack, flags = header.flags, len = payload.len(), "tcp in");
         if header.src_port == 0 || header.dst_port == 0 {
             // Port 0 is reserved: no connection can have it, and no reply should go to it.
@@ -63,7 +111,7 @@ impl TcpEngine {
         let tuple = FourTuple::new((dst, header.dst_port), (src, header.src_port));
         if let Some(cid) = self.lookup_connection(&tuple) {
             let Some(conn) = self.conns.get_mut(cid) else { return };
-            if conn.syn_reopens_time_wait(&header) {
+            if conn.syn_reopens_time_wait(header) {
                 // RFC 6191 / RFC 9293 3.10.7.4 note: a new incarnation may start from
                 // TIME-WAIT when its SYN is provably newer; the listener takes it from here.
                 debug!(?tuple, "SYN reopens a TIME-WAIT connection");
@@ -71,7 +119,7 @@ impl TcpEngine {
                 self.after_conn_event(cid);
             } else {
                 let owed_before = conn.ack_at_batch_end;
-                conn.on_segment(&mut self.shared.ctx(now, out), &header, payload);
+                conn.on_segment(&mut self.shared.ctx(now, out), header, payload);
                 if conn.ack_at_batch_end && conn.state != TcpState::Closed {
                     // In-order data whose ACK waits for the batch's end: so does the
                     // bookkeeping (timers, readiness), once for the whole batch.
@@ -85,17 +133,17 @@ impl TcpEngine {
             }
         }
         if let Some(&sid) = self.syn_demux.get(&tuple) {
-            self.on_syn_entry_segment(now, sid, &header, payload, out);
+            self.on_syn_entry_segment(now, sid, header, payload, out);
             return;
         }
         if let Some(lid) = self.find_listener(dst, header.dst_port) {
-            self.on_listen_segment(now, lid, tuple, &header, out);
+            self.on_listen_segment(now, lid, tuple, header, out);
             return;
         }
         self.shared.stats.no_socket += 1;
         trace!(?tuple, "no socket");
         if !header.has(segment::RST) {
-            let spec = reset_reply(&tuple, &header, payload.len());
+            let spec = reset_reply(&tuple, header, payload.len());
             self.shared.ctx(now, out).transmit(&spec, 0, |_| 0);
         }
     }
@@ -316,7 +364,7 @@ impl TcpEngine {
     pub fn recv(&mut self, handle: TcpHandle, buf: &mut [u8]) -> Result<usize, TcpError> {
         let cid = self.conn_id(handle)?;
         let conn = self.conns.get_mut(cid).ok_or(TcpError::InvalidHandle)?;
-        let (count, window_update) = conn.recv(buf, self.shared.cfg.recv_buffer)?;
+        let (count, window_update) = conn.recv(buf, self.shared.cfg.recv_buffer, &mut self.shared.spent)?;
         if window_update {
             conn.window_update_owed = true;
         }

@@ -3,6 +3,7 @@
 //! and RFC 5681/6582 loss recovery on the ACK path.
 
 use super::connection::{rto_bounds, Connection, Negotiated, DEFAULT_PEER_MSS};
+use super::payload::Payload;
 use super::recv_buffer::Arrival;
 use super::segment::{TcpHeader, ACK, FIN, RST, SYN};
 use super::send_buffer::BUFFER_LINGER_MS;
@@ -35,7 +36,7 @@ pub const MAX_STRETCH_SEGMENTS: u8 = 44;
 
 impl Connection {
     /// Handles one segment addressed to this connection, then sends what it calls for.
-    pub fn on_segment(&mut self, ctx: &mut Ctx, header: &TcpHeader, payload: &[u8]) {
+    pub fn on_segment(&mut self, ctx: &mut Ctx, header: &TcpHeader, payload: &mut Payload) {
         match self.state {
             TcpState::SynSent => self.on_segment_syn_sent(ctx, header, payload),
             TcpState::Closed | TcpState::Listen => ctx.stats.ignored_segments += 1,
@@ -50,7 +51,7 @@ impl Connection {
         }
     }
 
-    fn on_segment_syn_sent(&mut self, ctx: &mut Ctx, header: &TcpHeader, payload: &[u8]) {
+    fn on_segment_syn_sent(&mut self, ctx: &mut Ctx, header: &TcpHeader, payload: &mut Payload) {
         if header.has(ACK) && (header.ack.le(self.iss) || header.ack.gt(self.snd_max)) {
             ctx.stats.out_of_window += 1;
             trace!(tuple = ?self.tuple, ack = ?header.ack, "SYN-SENT: unacceptable ACK");
@@ -97,7 +98,7 @@ impl Connection {
         }
     }
 
-    fn on_segment_synchronized(&mut self, ctx: &mut Ctx, header: &TcpHeader, payload: &[u8]) {
+    fn on_segment_synchronized(&mut self, ctx: &mut Ctx, header: &TcpHeader, payload: &mut Payload) {
         let mut seq = header.seq;
         let mut syn = header.has(SYN);
         if syn && seq == self.irs {
@@ -382,7 +383,7 @@ impl Connection {
         }
     }
 
-    fn on_data(&mut self, ctx: &mut Ctx, seq: Seq, payload: &[u8]) {
+    fn on_data(&mut self, ctx: &mut Ctx, seq: Seq, payload: &mut Payload) {
         if !matches!(self.state, TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2) {
             // After the peer's FIN there is no more data; a retransmission gets an ACK.
             ctx.stats.duplicate_data += 1;
@@ -400,6 +401,9 @@ impl Connection {
         let had_gaps = self.recv_buf.has_gaps();
         let arrival =
             self.recv_buf.insert(&mut self.rcv_nxt, seq, payload, ctx.cfg.recv_buffer, ctx.cfg.max_ooo_segments);
+        if payload.taken() {
+            ctx.stats.rx_frames_kept += 1;
+        }
         match arrival {
             // A hole filled (or one remains): tell the sender now (RFC 5681 section 4.2).
             Arrival::InOrder(_) if had_gaps || self.recv_buf.has_gaps() => self.ack_now = true,

@@ -10,6 +10,7 @@
 use super::connection::{Connection, Negotiated};
 use super::demux::SlotId;
 use super::input::negotiate;
+use super::payload::Payload;
 use super::segment::{SegmentSpec, TcpHeader, TcpOptions, ACK, FIN, RST, SYN};
 use super::seq::Seq;
 use super::timers::TimerOwner;
@@ -217,7 +218,7 @@ impl TcpEngine {
         now: Instant,
         sid: SlotId,
         header: &TcpHeader,
-        payload: &[u8],
+        payload: &mut Payload,
         out: &mut Output,
     ) {
         let Some(entry) = self.syn_queue.get(sid) else { return };

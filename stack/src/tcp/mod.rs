@@ -12,6 +12,8 @@
 //! // input, timers
 //! on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut Output)   // Output = dyn SegmentSink: a FnMut(src, dst, &segment) closure, or a sink lending buffers
 //! on_verified_segment(..same..)                          // checksum already verified by the device
+//! on_segment_in(&mut self, now, src, dst, buf: PacketBuf, verified: bool, out) -> Option<PacketBuf> // the segment in its frame: kept as received data (zero-copy) or handed back
+//! spent_buffers(&mut self) -> Drain<PacketBuf>          // kept frames the application has read, for the device to reuse
 //! begin_batch(&mut self); end_batch(&mut self, now, out) // around a batch of received segments: one ACK per connection at its end
 //! poll_timers(&mut self, now: Instant, out)            // due timers, and window updates queued by recv
 //! next_timer(&self) -> Option<Instant>                // earliest time poll_timers has work (may be in the past)
@@ -73,7 +75,8 @@
 //! | `timers.rs` | the engine's timer heap and what each connection does when a deadline comes |
 //! | `segment.rs` | header and options on the wire, checksum |
 //! | `seq.rs` | sequence arithmetic modulo 2^32 |
-//! | `send_buffer.rs`, `recv_buffer.rs` | lazily grown buffers; the bounded out-of-order queue |
+//! | `send_buffer.rs`, `recv_buffer.rs` | lazily grown buffers; received frames queued without a copy; the bounded out-of-order queue |
+//! | `payload.rs` | a received payload: borrowed bytes, or the frame the receive buffer may keep |
 //! | `rto.rs`, `congestion.rs` | RFC 6298 estimator; the congestion-control trait and NewReno |
 //! | `isn.rs`, `ports.rs`, `hash.rs` | RFC 6528 ISNs, RFC 6056 ports, the keyed SipHash behind both and the tables |
 //! | `demux.rs` | the 4-tuple and the generational slab |
@@ -93,6 +96,7 @@ mod input;
 mod isn;
 mod listener;
 mod output;
+mod payload;
 mod ports;
 mod recv_buffer;
 mod rto;
@@ -108,6 +112,7 @@ pub use congestion::{CongestionControl, NewReno};
 pub use demux::FourTuple;
 pub use seq::Seq;
 
+use crate::buf::PacketBuf;
 use connection::Connection;
 use demux::{Slab, SlotId};
 use hash::SeededState;
@@ -363,6 +368,8 @@ pub struct TcpStats {
     pub fast_retransmits: u64,
     pub rto_expirations: u64,
     pub dup_acks_received: u64,
+    /// In-order data segments queued in their frame buffer, without a copy.
+    pub rx_frames_kept: u64,
     // malformed input
     pub truncated: u64,
     pub bad_data_offset: u64,
@@ -451,6 +458,8 @@ pub(crate) struct Shared {
     pub scratch: Vec<u8>,
     pub challenge_acks: ChallengeAckLimit,
     pub batching: bool,
+    /// Frame buffers the receive buffers drained, for the device to reuse (`spent_buffers`).
+    pub spent: Vec<PacketBuf>,
 }
 
 impl Shared {
@@ -513,6 +522,7 @@ impl TcpEngine {
                 scratch: Vec::with_capacity(1600),
                 challenge_acks: ChallengeAckLimit::default(),
                 batching: false,
+                spent: Vec::new(),
             },
             isn: IsnGenerator::new(isn_key),
             ports: PortAllocator::new(port_key),
