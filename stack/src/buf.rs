@@ -119,6 +119,7 @@ impl PacketBuf {
     pub fn set_meta(&mut self, meta: RxMeta) {
         self.inner.meta = meta;
     }
+
     /// An empty buffer of `capacity` bytes whose data starts `headroom` bytes in.
     pub fn with_headroom(capacity: usize, headroom: usize) -> Self {
         let headroom = headroom.min(capacity);

@@ -241,8 +241,6 @@ impl Interface {
                 self.process_arp(now, &frame.data()[EthernetRepr::LEN..]);
                 Some(frame)
             }
-            // The frame is moved as it came: moving it right after changing its data
-            // window (a store the move reads back in wider loads) stalls the CPU.
             EtherType::Ipv4 => self.process_ipv4(now, frame),
             EtherType::Other(ethertype) => {
                 count_drop!(self.stats, eth_unknown_ethertype, ethertype);
@@ -668,25 +666,19 @@ impl Interface {
     pub fn with_tcp<R>(&mut self, now: u64, f: impl FnOnce(&mut TcpEngine, &mut Output) -> R) -> R {
         let result = f(&mut self.tcp, &mut TcpTx { queue: &mut self.tcp_out, pool: &mut self.tx_pool });
         // Routing needs `&mut self`, so the queue is moved out while it is emptied and put
-        // back afterwards, keeping its allocation for the next call. The headers go on
-        // where the segments lie, and only then are the buffers moved to the device's
-        // queue: a buffer moved right after its data window changed would stall the CPU.
+        // back afterwards, keeping its allocation for the next call.
         let mut segments = std::mem::take(&mut self.tcp_out);
         let mut last = None;
-        for segment in &mut segments {
-            segment.framed =
-                segment.src == self.cfg.ip && self.frame_tcp_in_place(now, segment.dst, &mut segment.buf, &mut last);
-        }
-        for segment in segments.drain(..) {
-            if segment.src != self.cfg.ip {
-                count_drop!(self.stats, ipv4_no_route, src = %segment.src, "tcp segment from a foreign address");
+        for TcpSegment { src, dst, mut buf } in segments.drain(..) {
+            if src != self.cfg.ip {
+                count_drop!(self.stats, ipv4_no_route, %src, "tcp segment from a foreign address");
                 continue;
             }
             self.stats.tcp_segments_tx += 1;
-            if segment.framed {
-                self.tx.push(segment.buf);
+            if self.frame_tcp_in_place(now, dst, &mut buf, &mut last) {
+                self.tx.push(buf);
             } else {
-                self.send_ipv4(now, segment.dst, protocol::TCP, segment.buf);
+                self.send_ipv4(now, dst, protocol::TCP, buf);
             }
         }
         self.tcp_out = segments;
@@ -775,8 +767,6 @@ struct TcpSegment {
     src: Ipv4Addr,
     dst: Ipv4Addr,
     buf: PacketBuf,
-    /// IPv4 and Ethernet headers pushed, ready for the device.
-    framed: bool,
 }
 
 /// The TCP engine's output inside `with_tcp`: lends room in transmit buffers (the
@@ -800,7 +790,7 @@ impl SegmentSink for TcpTx<'_> {
             None => PacketBuf::with_headroom(needed, TX_HEADROOM),
         };
         let unspecified = Ipv4Addr::UNSPECIFIED;
-        self.queue.push(TcpSegment { src: unspecified, dst: unspecified, buf, framed: false });
+        self.queue.push(TcpSegment { src: unspecified, dst: unspecified, buf });
         let buf = &mut self.queue.last_mut().expect("just queued").buf;
         buf.reset(TX_HEADROOM);
         buf.append_for_write(len)
@@ -842,6 +832,7 @@ fn transport_sum(l3_sum: u16, packet: &[u8], ip: &Ipv4Repr) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::buf::RxMeta;
 
     /// A device fed by hand that counts what comes back.
     #[derive(Default)]
@@ -998,9 +989,9 @@ mod tests {
         let mut dev = TestDevice::default();
         let h = i.udp_bind(7).unwrap();
         let mut lying = udp_frame(7);
-        lying.set_meta(crate::buf::RxMeta { l3_sum: Some(0x1234) }); // a device sum that disagrees with the bytes
+        lying.set_meta(RxMeta { l3_sum: Some(0x1234) }); // a device sum that disagrees with the bytes
         let mut honest = udp_frame(7);
-        honest.set_meta(crate::buf::RxMeta { l3_sum: Some(checksum::sum(&honest.data()[14..])) });
+        honest.set_meta(RxMeta { l3_sum: Some(checksum::sum(&honest.data()[14..])) });
         dev.rx.extend([lying, honest]);
         i.poll(0, &mut dev);
         assert_eq!(i.stats().udp_bad_checksum, 1, "the device's word was taken");

@@ -142,10 +142,9 @@ pub type Output<'a> = dyn SegmentSink + 'a;
 /// is written once, straight into the transmit buffer that goes to the device.
 pub trait SegmentSink {
     /// Room for the next segment, exactly `len` bytes, in a buffer the sink keeps: the
-    /// engine writes every byte of the segment there and then calls `send_lent`. The
-    /// buffer stays where it is (a buffer moved right after being written stalls the CPU
-    /// on store forwarding). `None`: the engine builds the segment in its scratch buffer
-    /// and calls `send`.
+    /// engine writes every byte of the segment there and then calls `send_lent`, so the
+    /// segment is never copied. `None`: the engine builds the segment in its scratch
+    /// buffer and calls `send`.
     fn lend(&mut self, _len: usize) -> Option<&mut [u8]> {
         None
     }

@@ -97,13 +97,8 @@ impl RecvBuffer {
         }
         match payload.take_frame() {
             Some(mut frame) => {
-                // Only a segment overlapping old data or the window's edge is trimmed. (A
-                // buffer moved right after its window changed would stall the CPU on the
-                // move: store forwarding fails when a wide load spans a narrow store.)
-                if (skip, len) != (0, frame.len()) {
-                    frame.pull(skip).expect("clipped inside the payload");
-                    frame.truncate(len);
-                }
+                frame.pull(skip).expect("clipped inside the payload");
+                frame.truncate(len);
                 self.push_chunk(frame);
             }
             None => self.push_copy(&payload.bytes()[skip..skip + len]),
@@ -195,8 +190,6 @@ impl RecvBuffer {
             }
             drained += 1;
         }
-        // Drained chunks leave together, their windows untouched: moving a buffer right
-        // after its window changed stalls the CPU (a wide load spanning a narrow store).
         let kept = drained.min(spent_max.saturating_sub(spent.len()));
         spent.extend(self.readable.drain(..kept));
         self.readable.drain(..drained - kept);
