@@ -4,6 +4,10 @@
 //! `cargo run --release -p nic-stack --example bench_vs_smoltcp`
 //!
 //! * bulk TCP throughput (one connection, clean link, 1 ms one-way delay), wall clock;
+//! * the payload floor: the same bytes through our four payload passes (write copy, copy
+//!   and checksum into frames, receive checksum, read copy) with no protocol at all, and
+//!   from it the time per segment ours spends beyond those passes, beside the time it
+//!   could spend at twice smoltcp's throughput (see `payload_floor_gbps`);
 //! * connection rate: connect + one request + one reply + close, 32 at a time;
 //! * our memory per idle connection and per SYN-queue entry (the engine's own accounting);
 //! * demux cost: time per packet of a bulk transfer with 100,000 other connections open,
@@ -439,6 +443,82 @@ fn smoltcp_conn_per_s_run(total: usize) -> f64 {
     total as f64 / clock.elapsed().as_secs_f64()
 }
 
+// ---- the payload floor --------------------------------------------------------------
+
+/// Our payload bytes per full segment (MSS 1460 less the 12-byte timestamps option).
+const OUR_SEGMENT_PAYLOAD: usize = 1448;
+
+/// Throughput of the payload passes alone, none of the protocol: the four passes our
+/// stack makes over each byte of a bulk transfer, in the same buffers and the same order,
+/// with the same window (256 KiB) in flight. The application's write copies into the send
+/// buffer; the sender copies and checksums each segment into a frame; the receiver
+/// checksums the frame; the application's read copies out of it. Any stack with a copying
+/// socket API and checksums in software makes these passes or more (smoltcp makes six:
+/// it checksums after copying, and copies into and out of a receive ring).
+///
+/// This bounds the bulk ratio: at twice smoltcp's throughput, each segment's headers,
+/// state, timers and frame moves (ours and the link's) must fit in the time left over
+/// after these passes.
+fn payload_floor_gbps(total: usize) -> f64 {
+    use nic_stack::wire::checksum::{add, copy_and_sum, sum};
+    const WINDOW: usize = 256 * 1024;
+    const HEADERS: usize = 14 + 20 + 32;
+    let chunk = vec![0x5a; 64 * 1024];
+    let mut scratch = vec![0; 64 * 1024];
+    let mut send = std::collections::VecDeque::<u8>::new();
+    let mut in_flight: Vec<(Vec<u8>, usize)> = Vec::new();
+    let mut pool: Vec<Vec<u8>> = Vec::new();
+    let (mut written, mut read, mut at, mut sums) = (0, 0, 0, 0u16);
+    let clock = std::time::Instant::now();
+    while read < total {
+        while written < total && send.len() < WINDOW {
+            let n = chunk.len().min(total - written).min(WINDOW - send.len());
+            send.extend(&chunk[..n]);
+            written += n;
+        }
+        // One window of segments out, each copied and summed from wherever it sits in the
+        // send buffer's ring (possibly across its wrap, as ours does).
+        let mut offset = 0;
+        while offset < send.len() {
+            let len = OUR_SEGMENT_PAYLOAD.min(send.len() - offset);
+            let mut frame = pool.pop().unwrap_or_else(|| vec![0; HEADERS + OUR_SEGMENT_PAYLOAD]);
+            let (front, back) = send.as_slices();
+            let payload = &mut frame[HEADERS..HEADERS + len];
+            let from_front = front.len().saturating_sub(offset).min(len);
+            let (head, tail) = payload.split_at_mut(from_front);
+            let front_part = &front[offset.min(front.len())..offset.min(front.len()) + from_front];
+            let back_start = (offset + from_front).saturating_sub(front.len());
+            let s = add(copy_and_sum(head, front_part), copy_and_sum(tail, &back[back_start..back_start + tail.len()]));
+            sums = add(sums, s);
+            in_flight.push((frame, len));
+            offset += len;
+        }
+        // The receiver verifies each frame, and the application reads it.
+        for (frame, len) in in_flight.drain(..) {
+            let payload = &frame[HEADERS..HEADERS + len];
+            sums = add(sums, sum(payload));
+            let mut copied = 0;
+            while copied < len {
+                at = if at == scratch.len() { 0 } else { at };
+                let n = (len - copied).min(scratch.len() - at);
+                scratch[at..at + n].copy_from_slice(&payload[copied..copied + n]);
+                (copied, at) = (copied + n, at + n);
+            }
+            read += len;
+            pool.push(frame);
+        }
+        // Everything acknowledged.
+        send.drain(..offset);
+    }
+    std::hint::black_box((sums, &scratch));
+    total as f64 * 8.0 / clock.elapsed().as_secs_f64() / 1e9
+}
+
+/// Nanoseconds per segment of `payload` bytes at `gbps`.
+fn ns_per_segment(gbps: f64, payload: usize) -> f64 {
+    payload as f64 * 8.0 / gbps
+}
+
 fn main() {
     let mib = env_usize("BENCH_MIB", 64);
     let idle = env_usize("BENCH_IDLE_CONNS", 100_000);
@@ -448,20 +528,30 @@ fn main() {
     // The stacks take turns, run after run, so both meet the same machine.
     let (mut ours_gbps, mut smoltcp_gbps, mut ours_conn_per_s, mut smoltcp_conn_per_s) =
         (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    let mut floor_gbps = 0.0f64;
     for _ in 0..runs {
         ours_gbps = ours_gbps.max(ours_bulk_gbps(bulk));
         smoltcp_gbps = smoltcp_gbps.max(smoltcp_bulk_gbps(bulk));
+        floor_gbps = floor_gbps.max(payload_floor_gbps(bulk));
         ours_conn_per_s = ours_conn_per_s.max(ours_conn_per_s_run(conns));
         smoltcp_conn_per_s = smoltcp_conn_per_s.max(smoltcp_conn_per_s_run(conns));
     }
     let (idle_conn_bytes, syn_queue_entry_bytes) = ours_memory();
     let demux_slowdown = ours_demux_slowdown(idle, 16 << 20, runs + 2);
+    // Per full segment: the time beyond the payload passes that ours takes now, and the
+    // time it could take at twice smoltcp's throughput.
+    let floor_ns = ns_per_segment(floor_gbps, OUR_SEGMENT_PAYLOAD);
+    let overhead_ns = ns_per_segment(ours_gbps, OUR_SEGMENT_PAYLOAD) - floor_ns;
+    let budget_ns = ns_per_segment(2.0 * smoltcp_gbps, OUR_SEGMENT_PAYLOAD) - floor_ns;
     let report = serde_json::json!({
         "runs": runs,
         "bulk_bytes": bulk,
         "ours_gbps": ours_gbps,
         "smoltcp_gbps": smoltcp_gbps,
         "ratio": ours_gbps / smoltcp_gbps,
+        "payload_floor_gbps": floor_gbps,
+        "ours_overhead_ns_per_segment": overhead_ns,
+        "overhead_budget_ns_per_segment_at_ratio_2": budget_ns,
         "connections": conns,
         "ours_conn_per_s": ours_conn_per_s,
         "smoltcp_conn_per_s": smoltcp_conn_per_s,
