@@ -152,7 +152,8 @@ impl<B: Backend> Device for Nic<B> {
     fn caps(&self) -> DeviceCaps {
         // Ethernet header + FCS + a VLAN tag are outside the IP MTU.
         let mtu = (self.config().max_len as usize).saturating_sub(22).min(1500);
-        DeviceCaps { mtu, rx_l3_sum: true }
+        // Transmitted frames are copied into DMA buffers: the stack's own are not kept.
+        DeviceCaps { mtu, rx_l3_sum: true, pools_tx_buffers: false }
     }
 
     fn receive(&mut self, batch: &mut Vec<PacketBuf>, max: usize) -> usize {

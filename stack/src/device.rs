@@ -21,11 +21,18 @@ pub struct DeviceCaps {
     /// The device fills `RxMeta::l3_sum` on every received frame (the card's RX checksum
     /// assist), so the stack need not sum UDP, ICMP or TCP payloads itself.
     pub rx_l3_sum: bool,
+    /// The device keeps the buffers of the frames it sends (and of received frames the
+    /// stack recycles) and lends them back through `Device::tx_buffers`, keeping only
+    /// those that hold a whole frame. The stack then allocates any new transmit buffer
+    /// whole (`TX_HEADROOM + mtu`) so that it can go round too; otherwise every small
+    /// segment (a SYN, an ACK) would allocate a buffer of its own size, which the device
+    /// could not keep.
+    pub pools_tx_buffers: bool,
 }
 
 impl Default for DeviceCaps {
     fn default() -> Self {
-        DeviceCaps { mtu: 1500, rx_l3_sum: false }
+        DeviceCaps { mtu: 1500, rx_l3_sum: false, pools_tx_buffers: false }
     }
 }
 

@@ -664,7 +664,9 @@ impl Interface {
     /// with `TX_HEADROOM` in front, and IPv4 and Ethernet are then pushed in front of it:
     /// the payload is written once, by the copy out of the send buffer.
     pub fn with_tcp<R>(&mut self, now: u64, f: impl FnOnce(&mut TcpEngine, &mut Output) -> R) -> R {
-        let result = f(&mut self.tcp, &mut TcpTx { queue: &mut self.tcp_out, pool: &mut self.tx_pool });
+        let new_capacity = if self.caps.pools_tx_buffers { TX_HEADROOM + self.caps.mtu } else { 0 };
+        let mut out = TcpTx { queue: &mut self.tcp_out, pool: &mut self.tx_pool, new_capacity };
+        let result = f(&mut self.tcp, &mut out);
         // Routing needs `&mut self`, so the queue is moved out while it is emptied and put
         // back afterwards, keeping its allocation for the next call.
         let mut segments = std::mem::take(&mut self.tcp_out);
@@ -775,6 +777,9 @@ struct TcpSegment {
 struct TcpTx<'a> {
     queue: &'a mut Vec<TcpSegment>,
     pool: &'a mut Vec<PacketBuf>,
+    /// The least capacity of a buffer allocated when the pool has none that fits: a whole
+    /// frame's if the device keeps sent buffers for lending (`DeviceCaps::pools_tx_buffers`).
+    new_capacity: usize,
 }
 
 impl SegmentSink for TcpTx<'_> {
@@ -787,7 +792,7 @@ impl SegmentSink for TcpTx<'_> {
         // the cache). One too small for this segment is dropped rather than kept.
         let buf = match self.pool.pop().filter(|buf| buf.capacity() >= needed) {
             Some(buf) => buf,
-            None => PacketBuf::with_headroom(needed, TX_HEADROOM),
+            None => PacketBuf::with_headroom(needed.max(self.new_capacity), TX_HEADROOM),
         };
         let unspecified = Ipv4Addr::UNSPECIFIED;
         self.queue.push(TcpSegment { src: unspecified, dst: unspecified, buf });
@@ -951,6 +956,25 @@ mod tests {
         // A lent buffer too small for the segment is not used.
         let small = run(vec![PacketBuf::from_frame(vec![0xa5; 64])]);
         assert_eq!(data(&small), data(&new));
+    }
+
+    #[test]
+    fn a_device_that_pools_its_buffers_gets_whole_ones_even_for_a_syn() {
+        let syn_capacity = |pools_tx_buffers: bool| {
+            let caps = DeviceCaps { pools_tx_buffers, ..DeviceCaps::default() };
+            let mut i = Interface::new(InterfaceConfig::new(MacAddr([2, 0, 0, 0, 0, 1]), US, 24), caps, 7);
+            let mut dev = TestDevice::default();
+            dev.rx.push_back(arp_request_from_peer());
+            i.poll(0, &mut dev);
+            i.with_tcp(0, |tcp, out| tcp.connect(0, US, (PEER, 80), out)).unwrap();
+            i.poll(1, &mut dev);
+            assert_eq!(dev.tx.len(), 3, "gratuitous ARP, ARP reply, SYN");
+            dev.tx[2].capacity()
+        };
+        // Big enough for any segment the MTU allows, so the device can lend it again.
+        assert_eq!(syn_capacity(true), TX_HEADROOM + 1500);
+        // A device that copies frames out gets no more than the SYN needs.
+        assert!(syn_capacity(false) < TX_HEADROOM + 100);
     }
 
     #[test]

@@ -227,7 +227,7 @@ impl Network {
     /// Plugs in a new port. Its MTU is the link's; `rx_l3_sum` turns on the checksum assist.
     pub fn add_port(&self, rx_l3_sum: bool) -> Port {
         let mut wire = self.lock();
-        let caps = DeviceCaps { mtu: wire.cfg.mtu, rx_l3_sum };
+        let caps = DeviceCaps { mtu: wire.cfg.mtu, rx_l3_sum, pools_tx_buffers: true };
         wire.inboxes.push(VecDeque::new());
         wire.caps.push(caps);
         let frame_len = wire.cfg.mtu + EthernetRepr::LEN;

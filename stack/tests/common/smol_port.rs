@@ -11,7 +11,9 @@ use smoltcp::time::Instant as SmolInstant;
 /// smoltcp pays one lock of the hub per batch, not per frame. Buffers go round as they do
 /// for our interface: received frames smoltcp is done with go back to the port
 /// (`Device::recycle`), and frames are built in buffers the port lends
-/// (`Device::tx_buffers`), a new one allocated only when it has none.
+/// (`Device::tx_buffers`), a new one allocated only when it has none, and then whole
+/// (a frame of the port's MTU), so that it can go round too, as our interface does for a
+/// device that pools its buffers (`DeviceCaps::pools_tx_buffers`).
 pub struct SmolPort {
     port: Port,
     rx: std::collections::VecDeque<PacketBuf>,
@@ -21,10 +23,13 @@ pub struct SmolPort {
     spare: Vec<PacketBuf>,
     /// Received frames smoltcp has consumed, recycled at the next call.
     consumed: Vec<PacketBuf>,
+    /// The capacity of a newly allocated transmit buffer: a whole frame.
+    frame_len: usize,
 }
 
 impl SmolPort {
     pub fn new(port: Port) -> Self {
+        let frame_len = port.caps().mtu + 14;
         SmolPort {
             port,
             rx: Default::default(),
@@ -32,6 +37,7 @@ impl SmolPort {
             tx: Vec::with_capacity(1),
             spare: Vec::with_capacity(RX_BATCH),
             consumed: Vec::with_capacity(RX_BATCH),
+            frame_len,
         }
     }
 
@@ -56,6 +62,7 @@ pub struct SmolTx<'a> {
     port: &'a mut Port,
     batch: &'a mut Vec<PacketBuf>,
     spare: &'a mut Vec<PacketBuf>,
+    frame_len: usize,
 }
 
 impl phy::RxToken for SmolRx<'_> {
@@ -76,7 +83,7 @@ impl phy::TxToken for SmolTx<'_> {
                 buf.reset(0);
                 buf
             }
-            None => PacketBuf::with_headroom(len, 0),
+            None => PacketBuf::with_headroom(len.max(self.frame_len), 0),
         };
         let r = f(frame.append_for_write(len).expect("sized for the frame"));
         self.batch.push(frame);
@@ -97,13 +104,14 @@ impl phy::Device for SmolPort {
         }
         let frame = self.rx.pop_front()?;
         let rx = SmolRx { frame, consumed: &mut self.consumed };
-        let tx = SmolTx { port: &mut self.port, batch: &mut self.tx, spare: &mut self.spare };
+        let tx =
+            SmolTx { port: &mut self.port, batch: &mut self.tx, spare: &mut self.spare, frame_len: self.frame_len };
         Some((rx, tx))
     }
 
     fn transmit(&mut self, _: SmolInstant) -> Option<SmolTx<'_>> {
         self.recycle_consumed();
-        Some(SmolTx { port: &mut self.port, batch: &mut self.tx, spare: &mut self.spare })
+        Some(SmolTx { port: &mut self.port, batch: &mut self.tx, spare: &mut self.spare, frame_len: self.frame_len })
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
