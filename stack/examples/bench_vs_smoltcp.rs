@@ -521,6 +521,19 @@ fn ns_per_segment(gbps: f64, payload: usize) -> f64 {
 
 fn main() {
     let mib = env_usize("BENCH_MIB", 64);
+    // `BENCH_ONLY=ours|smoltcp` runs only that stack's bulk transfer, `BENCH_RUNS` times,
+    // and prints its best figure: a loop to run under a profiler.
+    if let Ok(only) = std::env::var("BENCH_ONLY") {
+        let runs = env_usize("BENCH_RUNS", 5).max(1);
+        let bulk: fn(usize) -> f64 = match only.as_str() {
+            "ours" => ours_bulk_gbps,
+            "smoltcp" => smoltcp_bulk_gbps,
+            other => panic!("BENCH_ONLY={other}: expected ours or smoltcp"),
+        };
+        let best = (0..runs).map(|_| bulk(mib << 20)).fold(0.0, f64::max);
+        println!("{}", serde_json::json!({ "only": only, "runs": runs, "gbps": best }));
+        return;
+    }
     let idle = env_usize("BENCH_IDLE_CONNS", 100_000);
     let conns = env_usize("BENCH_CONNS", 2000);
     let bulk = mib << 20;
