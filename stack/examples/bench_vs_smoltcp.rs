@@ -4,8 +4,8 @@
 //! `cargo run --release -p nic-stack --example bench_vs_smoltcp`
 //!
 //! * bulk TCP throughput (one connection, clean link, 1 ms one-way delay), wall clock;
-//! * the payload floor: the same bytes through our four payload passes (write copy, copy
-//!   and checksum into frames, receive checksum, read copy) with no protocol at all, and
+//! * the payload floor: the same bytes through our three payload passes (write copy and
+//!   checksum into frames, receive checksum, read copy) with no protocol at all, and
 //!   from it the time per segment ours spends beyond those passes, beside the time it
 //!   could spend at twice smoltcp's throughput (see `payload_floor_gbps`);
 //! * connection rate: connect + one request + one reply + close, 32 at a time;
@@ -448,54 +448,43 @@ fn smoltcp_conn_per_s_run(total: usize) -> f64 {
 /// Our payload bytes per full segment (MSS 1460 less the 12-byte timestamps option).
 const OUR_SEGMENT_PAYLOAD: usize = 1448;
 
-/// Throughput of the payload passes alone, none of the protocol: the four passes our
+/// Throughput of the payload passes alone, none of the protocol: the three passes our
 /// stack makes over each byte of a bulk transfer, in the same buffers and the same order,
-/// with the same window (256 KiB) in flight. The application's write copies into the send
-/// buffer; the sender copies and checksums each segment into a frame; the receiver
-/// checksums the frame; the application's read copies out of it. Any stack with a copying
-/// socket API and checksums in software makes these passes or more (smoltcp makes six:
-/// it checksums after copying, and copies into and out of a receive ring).
+/// with the same window (256 KiB) in flight. The application's write copies each
+/// segment's bytes into a frame and sums them in the same pass; the frame itself goes on
+/// the wire; the receiver checksums it; the application's read copies out of it. Any
+/// stack with a copying socket API and checksums in software makes these passes or more
+/// (smoltcp makes six: it copies into a send ring, copies each segment out of it and sums
+/// it after copying, sums on receive, and copies into and out of a receive ring).
 ///
 /// This bounds the bulk ratio: at twice smoltcp's throughput, each segment's headers,
 /// state, timers and frame moves (ours and the link's) must fit in the time left over
 /// after these passes.
 fn payload_floor_gbps(total: usize) -> f64 {
+    use nic_stack::device::TX_HEADROOM;
     use nic_stack::wire::checksum::{add, copy_and_sum, sum};
     const WINDOW: usize = 256 * 1024;
-    const HEADERS: usize = 14 + 20 + 32;
     let chunk = vec![0x5a; 64 * 1024];
     let mut scratch = vec![0; 64 * 1024];
-    let mut send = std::collections::VecDeque::<u8>::new();
     let mut in_flight: Vec<(Vec<u8>, usize)> = Vec::new();
     let mut pool: Vec<Vec<u8>> = Vec::new();
     let (mut written, mut read, mut at, mut sums) = (0, 0, 0, 0u16);
+    let mut from = 0; // where the next write starts in the application's chunk
     let clock = std::time::Instant::now();
     while read < total {
-        while written < total && send.len() < WINDOW {
-            let n = chunk.len().min(total - written).min(WINDOW - send.len());
-            send.extend(&chunk[..n]);
-            written += n;
-        }
-        // One window of segments out, each copied and summed from wherever it sits in the
-        // send buffer's ring (possibly across its wrap, as ours does).
-        let mut offset = 0;
-        while offset < send.len() {
-            let len = OUR_SEGMENT_PAYLOAD.min(send.len() - offset);
-            let mut frame = pool.pop().unwrap_or_else(|| vec![0; HEADERS + OUR_SEGMENT_PAYLOAD]);
-            let (front, back) = send.as_slices();
-            let payload = &mut frame[HEADERS..HEADERS + len];
-            let from_front = front.len().saturating_sub(offset).min(len);
-            let (head, tail) = payload.split_at_mut(from_front);
-            let front_part = &front[offset.min(front.len())..offset.min(front.len()) + from_front];
-            let back_start = (offset + from_front).saturating_sub(front.len());
-            let s = add(copy_and_sum(head, front_part), copy_and_sum(tail, &back[back_start..back_start + tail.len()]));
-            sums = add(sums, s);
+        // One window of writes, each segment's bytes copied and summed into a frame.
+        let mut queued = 0;
+        while written < total && queued < WINDOW {
+            let len = OUR_SEGMENT_PAYLOAD.min(total - written).min(chunk.len() - from);
+            let mut frame = pool.pop().unwrap_or_else(|| vec![0; TX_HEADROOM + 1500]);
+            sums = add(sums, copy_and_sum(&mut frame[TX_HEADROOM..TX_HEADROOM + len], &chunk[from..from + len]));
+            from = if from + len == chunk.len() { 0 } else { from + len };
             in_flight.push((frame, len));
-            offset += len;
+            (written, queued) = (written + len, queued + len);
         }
         // The receiver verifies each frame, and the application reads it.
         for (frame, len) in in_flight.drain(..) {
-            let payload = &frame[HEADERS..HEADERS + len];
+            let payload = &frame[TX_HEADROOM..TX_HEADROOM + len];
             sums = add(sums, sum(payload));
             let mut copied = 0;
             while copied < len {
@@ -507,8 +496,6 @@ fn payload_floor_gbps(total: usize) -> f64 {
             read += len;
             pool.push(frame);
         }
-        // Everything acknowledged.
-        send.drain(..offset);
     }
     std::hint::black_box((sums, &scratch));
     total as f64 * 8.0 / clock.elapsed().as_secs_f64() / 1e9
@@ -521,14 +508,15 @@ fn ns_per_segment(gbps: f64, payload: usize) -> f64 {
 
 fn main() {
     let mib = env_usize("BENCH_MIB", 64);
-    // `BENCH_ONLY=ours|smoltcp` runs only that stack's bulk transfer, `BENCH_RUNS` times,
-    // and prints its best figure: a loop to run under a profiler.
+    // `BENCH_ONLY=ours|smoltcp|floor` runs only that stack's bulk transfer (or the payload
+    // floor), `BENCH_RUNS` times, and prints its best figure: a loop to run under a profiler.
     if let Ok(only) = std::env::var("BENCH_ONLY") {
         let runs = env_usize("BENCH_RUNS", 5).max(1);
         let bulk: fn(usize) -> f64 = match only.as_str() {
             "ours" => ours_bulk_gbps,
             "smoltcp" => smoltcp_bulk_gbps,
-            other => panic!("BENCH_ONLY={other}: expected ours or smoltcp"),
+            "floor" => payload_floor_gbps,
+            other => panic!("BENCH_ONLY={other}: expected ours, smoltcp or floor"),
         };
         let best = (0..runs).map(|_| bulk(mib << 20)).fold(0.0, f64::max);
         println!("{}", serde_json::json!({ "only": only, "runs": runs, "gbps": best }));

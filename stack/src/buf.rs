@@ -6,12 +6,21 @@
 //! register it for DMA once and reuse it, so every operation that needs more room than the
 //! buffer has fails instead of reallocating.
 //!
-//! The storage is either an owned `Vec<u8>` or an [`ExternalStorage`] that someone else
-//! owns (a driver's DMA buffer): a received frame is parsed where the card wrote it, and a
-//! driver hands out buffers for frames to be built in place. Dropping a `PacketBuf` drops
-//! its storage, so an external storage's own `Drop` gives the buffer back to its owner.
+//! The storage is either the stack's own, reference-counted, or an [`ExternalStorage`]
+//! that someone else owns (a driver's DMA buffer): a received frame is parsed where the
+//! card wrote it, and a driver hands out buffers for frames to be built in place. Dropping
+//! a `PacketBuf` drops its storage, so an external storage's own `Drop` gives the buffer
+//! back to its owner.
+//!
+//! The stack's own storage can be shared: `clone` gives a second handle on the same bytes
+//! (each with its own data window), and the first write through a handle whose bytes are
+//! shared copies them first (copy on write, `Arc::make_mut`). That is how a TCP sender
+//! transmits a segment without copying its payload: the frame it keeps for retransmission
+//! and the frame on the wire are two handles on one buffer (as Linux clones an sk_buff),
+//! and neither can see the other write.
 
 use std::any::Any;
+use std::sync::Arc;
 
 /// Bytes that live outside the stack, typically a driver's DMA buffer.
 ///
@@ -25,11 +34,17 @@ pub trait ExternalStorage: Any + Send {
 
 /// Where a `PacketBuf`'s bytes live.
 enum Storage {
-    Owned(Vec<u8>),
+    /// The stack's own bytes, possibly shared with other handles (see the module doc).
+    Owned(Arc<[u8]>),
     External(Box<dyn ExternalStorage>),
 }
 
 impl Storage {
+    /// `len` zero bytes of the stack's own.
+    fn zeroed(len: usize) -> Self {
+        Storage::Owned(std::iter::repeat_n(0u8, len).collect())
+    }
+
     #[inline]
     fn bytes(&self) -> &[u8] {
         match self {
@@ -38,11 +53,20 @@ impl Storage {
         }
     }
 
+    /// The bytes for writing; shared bytes are copied first, so the other handles keep
+    /// what they had.
     #[inline]
     fn bytes_mut(&mut self) -> &mut [u8] {
         match self {
-            Storage::Owned(v) => v,
+            Storage::Owned(v) => Arc::make_mut(v),
             Storage::External(e) => e.bytes_mut(),
+        }
+    }
+
+    fn is_shared(&self) -> bool {
+        match self {
+            Storage::Owned(v) => Arc::strong_count(v) > 1,
+            Storage::External(_) => false,
         }
     }
 
@@ -52,19 +76,44 @@ impl Storage {
     }
 }
 
-/// A clone of an external buffer is an owned copy: the external storage is one buffer with
-/// one owner, and a duplicate (a wire that duplicates frames, a retransmit queue) must not
-/// alias it.
+/// A clone of the stack's own bytes shares them (until either side writes); a clone of an
+/// external buffer is a copy: the external storage is one buffer with one owner, and a
+/// duplicate (a wire that duplicates frames) must not alias it.
 impl Clone for Storage {
     fn clone(&self) -> Self {
         match self {
             Storage::Owned(v) => Storage::Owned(v.clone()),
-            Storage::External(e) => Storage::Owned(e.bytes().to_vec()),
+            Storage::External(e) => Storage::Owned(e.bytes().into()),
         }
     }
 }
 
+/// The bytes of a `PacketBuf`'s own storage without the buffer around them: a reference
+/// that keeps them alive and readable while the buffer itself is elsewhere (a TCP sender
+/// keeps one for each frame on the wire, for retransmission). While it exists, writes
+/// through the buffer copy first, as for a clone.
+pub struct SharedBytes(Arc<[u8]>);
+
+impl SharedBytes {
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Whether this is the last reference (the buffer it came from is gone).
+    pub fn is_unique(&self) -> bool {
+        Arc::strong_count(&self.0) == 1
+    }
+}
+
+impl std::fmt::Debug for SharedBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SharedBytes(len {})", self.0.len())
+    }
+}
+
 /// A frame under construction or being parsed: `storage[start..end]` is the live data.
+/// A clone is a second handle on the same bytes with a window of its own (see the module
+/// doc: copy on write).
 ///
 /// The fields live behind one pointer, so a `PacketBuf` moves as a single word. Frames
 /// move a lot (device batches, queues, pools, socket buffers), and moving a wider struct
@@ -124,7 +173,7 @@ impl PacketBuf {
     pub fn with_headroom(capacity: usize, headroom: usize) -> Self {
         let headroom = headroom.min(capacity);
         PacketBuf::new(Inner {
-            storage: Storage::Owned(vec![0; capacity]),
+            storage: Storage::zeroed(capacity),
             start: headroom,
             end: headroom,
             meta: RxMeta::default(),
@@ -134,15 +183,13 @@ impl PacketBuf {
     /// A buffer holding exactly `frame` (a received frame), with no headroom.
     pub fn from_frame(frame: Vec<u8>) -> Self {
         let end = frame.len();
-        PacketBuf::new(Inner { storage: Storage::Owned(frame), start: 0, end, meta: RxMeta::default() })
+        PacketBuf::new(Inner { storage: Storage::Owned(frame.into()), start: 0, end, meta: RxMeta::default() })
     }
 
     /// A transmit buffer holding a copy of `payload`, with `headroom` bytes free in front.
     pub fn from_payload(payload: &[u8], headroom: usize) -> Self {
         // Only the headroom is zeroed: the payload bytes are written once, by the copy.
-        let mut storage = Vec::with_capacity(headroom + payload.len());
-        storage.resize(headroom, 0);
-        storage.extend_from_slice(payload);
+        let storage: Arc<[u8]> = std::iter::repeat_n(0, headroom).chain(payload.iter().copied()).collect();
         let end = storage.len();
         PacketBuf::new(Inner { storage: Storage::Owned(storage), start: headroom, end, meta: RxMeta::default() })
     }
@@ -158,6 +205,28 @@ impl PacketBuf {
             return Err(storage);
         }
         Ok(PacketBuf::new(Inner { storage: Storage::External(storage), start, end, meta: RxMeta::default() }))
+    }
+
+    /// A reference to the bytes that outlives this buffer (see `SharedBytes`); `None` for
+    /// an external storage, which has one owner.
+    pub fn share_bytes(&self) -> Option<SharedBytes> {
+        match &self.inner.storage {
+            Storage::Owned(v) => Some(SharedBytes(v.clone())),
+            Storage::External(_) => None,
+        }
+    }
+
+    /// A buffer over `bytes` with the data window `start..end` (clamped to the bytes).
+    pub fn from_shared(bytes: SharedBytes, start: usize, end: usize) -> Self {
+        let end = end.min(bytes.0.len());
+        PacketBuf::new(Inner { storage: Storage::Owned(bytes.0), start: start.min(end), end, meta: RxMeta::default() })
+    }
+
+    /// Whether another handle (a clone) holds the same bytes: a write through this one
+    /// would copy them first. A device that pools buffers keeps only those nobody else
+    /// holds (the last handle given back is the one that counts).
+    pub fn is_shared(&self) -> bool {
+        self.inner.storage.is_shared()
     }
 
     /// Whether the bytes live in an external storage.
@@ -326,6 +395,33 @@ mod tests {
         buf.reset(4);
         assert!(buf.is_empty());
         assert_eq!((buf.headroom(), buf.tailroom(), buf.capacity()), (4, 2, 6));
+    }
+
+    #[test]
+    fn a_clone_shares_the_bytes_until_one_side_writes() {
+        let mut kept = PacketBuf::from_payload(b"payload", 4);
+        assert!(!kept.is_shared());
+        let mut sent = kept.clone();
+        assert!(kept.is_shared() && sent.is_shared());
+        // Each handle has its own window: headers pushed on one are not on the other...
+        sent.pull(3).unwrap();
+        assert_eq!((kept.data(), sent.data()), (&b"payload"[..], &b"load"[..]));
+        // ...and a write copies the bytes first, so the other handle keeps what it had.
+        sent.push(3).unwrap().copy_from_slice(b"HDR");
+        assert_eq!((kept.data(), sent.data()), (&b"payload"[..], &b"HDRload"[..]));
+        assert!(!kept.is_shared() && !sent.is_shared(), "the write gave `sent` bytes of its own");
+        // The bytes can outlive the buffer, and become a buffer again.
+        let bytes = sent.share_bytes().unwrap();
+        assert!(sent.is_shared() && !bytes.is_unique());
+        drop(sent);
+        assert!(bytes.is_unique());
+        assert_eq!(PacketBuf::from_shared(bytes, 4, 11).data(), b"HDRload");
+        // Once the other handle is gone, writes happen in place.
+        let other = kept.clone();
+        drop(other);
+        assert!(!kept.is_shared());
+        kept.data_mut()[0] = b'P';
+        assert_eq!(kept.data(), b"Payload");
     }
 
     /// A stand-in for a driver's DMA buffer that counts how often it was given back.

@@ -47,13 +47,17 @@ pub trait Device {
     /// whose ring is full drops and counts what it cannot take.
     fn transmit(&mut self, batch: &mut Vec<PacketBuf>);
 
-    /// Returns a received buffer the stack is done with, for the device to refill.
+    /// Returns a buffer the stack is done with (a received frame, or a transmitted one the
+    /// peer acknowledged), for the device to reuse. Its bytes may still be shared
+    /// (`PacketBuf::is_shared`: a sender keeps the bytes of each frame on the wire until
+    /// they are acknowledged); a write through it copies them first.
     fn recycle(&mut self, _buf: PacketBuf) {}
 
     /// Moves up to `max` empty buffers of the device's own into `pool`, for the stack to
     /// build frames in (a driver's transmit buffers, a test link's recycled frames), and
     /// returns how many. Their contents are arbitrary: the stack writes every byte of a
-    /// frame it builds. A buffer too small for a frame is dropped, not used. The default
+    /// frame it builds. A buffer too small for a frame, or whose bytes are still shared,
+    /// is dropped, not used. The default
     /// has none, and the stack allocates its transmit buffers.
     fn tx_buffers(&mut self, _pool: &mut Vec<PacketBuf>, _max: usize) -> usize {
         0

@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::arp_cache::{ArpCache, ArpConfig, Enqueued};
-use crate::buf::PacketBuf;
+use crate::buf::{PacketBuf, SharedBytes};
 use crate::device::{Device, DeviceCaps, TX_HEADROOM};
 use crate::ratelimit::TokenBucket;
 use crate::reassembly::{FragmentDrop, Reassembled, Reassembler, ReassemblyConfig};
@@ -66,6 +66,55 @@ impl InterfaceConfig {
             echo_reply_queue: 32,
         }
     }
+}
+
+/// Routing on the one subnet, and the IPv4 header of what we send.
+impl InterfaceConfig {
+    fn netmask(&self) -> u32 {
+        u32::MAX.checked_shl(32 - u32::from(self.prefix_len.min(32))).unwrap_or(0)
+    }
+
+    fn on_link(&self, ip: Ipv4Addr) -> bool {
+        (u32::from(ip) ^ u32::from(self.ip)) & self.netmask() == 0
+    }
+
+    /// The limited broadcast or our subnet's directed broadcast.
+    pub fn is_broadcast(&self, ip: Ipv4Addr) -> bool {
+        ip.is_broadcast() || (self.prefix_len < 31 && self.on_link(ip) && u32::from(ip) | self.netmask() == u32::MAX)
+    }
+
+    /// Where a packet for `dst` goes first: `dst` itself on the subnet, else the gateway.
+    fn next_hop(&self, dst: Ipv4Addr) -> Option<Ipv4Addr> {
+        if self.on_link(dst) || dst.is_broadcast() {
+            Some(dst)
+        } else {
+            self.gateway
+        }
+    }
+
+    /// The header of a datagram we send with IP ident `ident`. TCP goes with DF set (the
+    /// engine does path MTU discovery).
+    fn ipv4_header(&self, ident: u16, dst: Ipv4Addr, proto: u8, payload_len: usize) -> Ipv4Repr {
+        Ipv4Repr {
+            src: self.ip,
+            dst,
+            protocol: proto,
+            ttl: self.ttl,
+            tos: 0,
+            ident,
+            dont_fragment: proto == protocol::TCP,
+            more_fragments: false,
+            frag_offset: 0,
+            header_len: Ipv4Repr::MIN_LEN,
+            payload_len,
+        }
+    }
+}
+
+/// The next IP ident (one counter for everything we send).
+fn next_ident(counter: &mut u16) -> u16 {
+    *counter = counter.wrapping_add(1);
+    *counter
 }
 
 /// An ICMP echo reply that came back to us (what `ping` prints).
@@ -500,11 +549,6 @@ impl Interface {
         self.send_ipv4(now, ip.src, protocol::ICMP, msg);
     }
 
-    fn next_ident(&mut self) -> u16 {
-        self.next_ident = self.next_ident.wrapping_add(1);
-        self.next_ident
-    }
-
     /// Puts an IPv4 header in front of `payload` and sends it toward `dst`. TCP goes
     /// with DF set (the engine does path MTU discovery); anything else larger than the
     /// MTU is fragmented.
@@ -546,58 +590,7 @@ impl Interface {
 
     /// The header of the next datagram we send (a new ident).
     fn ipv4_header(&mut self, dst: Ipv4Addr, proto: u8, payload_len: usize) -> Ipv4Repr {
-        Ipv4Repr {
-            src: self.cfg.ip,
-            dst,
-            protocol: proto,
-            ttl: self.cfg.ttl,
-            tos: 0,
-            ident: self.next_ident(),
-            dont_fragment: proto == protocol::TCP,
-            more_fragments: false,
-            frag_offset: 0,
-            header_len: Ipv4Repr::MIN_LEN,
-            payload_len,
-        }
-    }
-
-    /// `send_ipv4` for a TCP segment that needs nothing but its two headers (it fits the
-    /// MTU, the next hop's MAC is known): pushes them in place and returns true; false,
-    /// with the segment untouched, otherwise. `last` remembers the last destination's
-    /// MAC for the next segment of the same batch (a batch usually goes to one peer).
-    fn frame_tcp_in_place(
-        &mut self,
-        now: u64,
-        dst: Ipv4Addr,
-        segment: &mut PacketBuf,
-        last: &mut Option<(Ipv4Addr, MacAddr)>,
-    ) -> bool {
-        let room = segment.headroom() >= Ipv4Repr::MIN_LEN + EthernetRepr::LEN;
-        if !room || Ipv4Repr::MIN_LEN + segment.len() > self.caps.mtu {
-            return false;
-        }
-        let mac = match *last {
-            Some((ip, mac)) if ip == dst => mac,
-            _ => {
-                let Some(next_hop) = self.next_hop(dst) else { return false };
-                let mac = if self.is_broadcast(next_hop) {
-                    MacAddr::BROADCAST
-                } else {
-                    match self.arp.lookup(now, next_hop) {
-                        Some(mac) => mac,
-                        None => return false,
-                    }
-                };
-                *last = Some((dst, mac));
-                mac
-            }
-        };
-        let ip = self.ipv4_header(dst, protocol::TCP, segment.len());
-        ip.emit(segment.push(Ipv4Repr::MIN_LEN).expect("room checked"));
-        self.stats.ipv4_tx += 1;
-        let eth = EthernetRepr { dst: mac, src: self.cfg.mac, ethertype: EtherType::Ipv4 };
-        eth.emit(segment.push(EthernetRepr::LEN).expect("room checked"));
-        true
+        self.cfg.ipv4_header(next_ident(&mut self.next_ident), dst, proto, payload_len)
     }
 
     fn send_to_next_hop(&mut self, now: u64, next_hop: Ipv4Addr, packet: PacketBuf) {
@@ -635,53 +628,45 @@ impl Interface {
         self.push_ethernet(packet, eth_dst, EtherType::Arp);
     }
 
-    fn netmask(&self) -> u32 {
-        u32::MAX.checked_shl(32 - u32::from(self.cfg.prefix_len.min(32))).unwrap_or(0)
-    }
-
-    fn on_link(&self, ip: Ipv4Addr) -> bool {
-        (u32::from(ip) ^ u32::from(self.cfg.ip)) & self.netmask() == 0
-    }
-
     /// The limited broadcast or our subnet's directed broadcast.
     pub fn is_broadcast(&self, ip: Ipv4Addr) -> bool {
-        ip.is_broadcast()
-            || (self.cfg.prefix_len < 31 && self.on_link(ip) && u32::from(ip) | self.netmask() == u32::MAX)
+        self.cfg.is_broadcast(ip)
     }
 
     fn next_hop(&self, dst: Ipv4Addr) -> Option<Ipv4Addr> {
-        if self.on_link(dst) || dst.is_broadcast() {
-            Some(dst)
-        } else {
-            self.cfg.gateway
-        }
+        self.cfg.next_hop(dst)
     }
 
     // ---- what the socket layer calls ------------------------------------------------
 
-    /// Runs `f` on the TCP engine with an output that routes every segment it emits. The
-    /// engine builds each segment straight into a transmit buffer this output lends it,
-    /// with `TX_HEADROOM` in front, and IPv4 and Ethernet are then pushed in front of it:
-    /// the payload is written once, by the copy out of the send buffer.
+    /// Runs `f` on the TCP engine with an output that frames every segment it emits as it
+    /// is sent: the engine builds each segment straight into a transmit buffer the output
+    /// lends it, or hands over a send-buffer frame with the header to put in front (see
+    /// `SegmentSink::send_frame`), and IPv4 and Ethernet are pushed in front of it there,
+    /// in the `TX_HEADROOM`. Segments that need more (an ARP resolution, a foreign source
+    /// address) are routed the ordinary way once `f` returns.
     pub fn with_tcp<R>(&mut self, now: u64, f: impl FnOnce(&mut TcpEngine, &mut Output) -> R) -> R {
         let new_capacity = if self.caps.pools_tx_buffers { TX_HEADROOM + self.caps.mtu } else { 0 };
-        let mut out = TcpTx { queue: &mut self.tcp_out, pool: &mut self.tx_pool, new_capacity };
+        let mut out = TcpTx {
+            now,
+            cfg: &self.cfg,
+            mtu: self.caps.mtu,
+            arp: &self.arp,
+            stats: &mut self.stats,
+            next_ident: &mut self.next_ident,
+            tx: &mut self.tx,
+            unrouted: &mut self.tcp_out,
+            pool: &mut self.tx_pool,
+            new_capacity,
+            last: None,
+            lent: None,
+        };
         let result = f(&mut self.tcp, &mut out);
         // Routing needs `&mut self`, so the queue is moved out while it is emptied and put
         // back afterwards, keeping its allocation for the next call.
         let mut segments = std::mem::take(&mut self.tcp_out);
-        let mut last = None;
-        for TcpSegment { src, dst, mut buf } in segments.drain(..) {
-            if src != self.cfg.ip {
-                count_drop!(self.stats, ipv4_no_route, %src, "tcp segment from a foreign address");
-                continue;
-            }
-            self.stats.tcp_segments_tx += 1;
-            if self.frame_tcp_in_place(now, dst, &mut buf, &mut last) {
-                self.tx.push(buf);
-            } else {
-                self.send_ipv4(now, dst, protocol::TCP, buf);
-            }
+        for TcpSegment { dst, buf } in segments.drain(..) {
+            self.send_ipv4(now, dst, protocol::TCP, buf);
         }
         self.tcp_out = segments;
         result
@@ -764,46 +749,108 @@ impl Interface {
 /// receive batch sets off (each ACK of a bulk transfer opens the window by tens of them).
 const TX_POOL: usize = 128;
 
-/// A TCP segment on its way from the engine to the device, inside `with_tcp`.
+/// A TCP segment that needs more than its two headers (see `with_tcp`).
 struct TcpSegment {
-    src: Ipv4Addr,
     dst: Ipv4Addr,
     buf: PacketBuf,
 }
 
 /// The TCP engine's output inside `with_tcp`: lends room in transmit buffers (the
-/// device's if it lent some, else new ones) and queues the segments built there for
-/// routing.
+/// device's if it lent some, else new ones), takes send-buffer frames, and puts the IPv4
+/// and Ethernet headers in front of each segment as it comes.
 struct TcpTx<'a> {
-    queue: &'a mut Vec<TcpSegment>,
+    now: u64,
+    cfg: &'a InterfaceConfig,
+    mtu: usize,
+    arp: &'a ArpCache,
+    stats: &'a mut Stats,
+    next_ident: &'a mut u16,
+    /// Frames ready for the device.
+    tx: &'a mut Vec<PacketBuf>,
+    /// Segments for `send_ipv4`, once the engine returns.
+    unrouted: &'a mut Vec<TcpSegment>,
     pool: &'a mut Vec<PacketBuf>,
     /// The least capacity of a buffer allocated when the pool has none that fits: a whole
     /// frame's if the device keeps sent buffers for lending (`DeviceCaps::pools_tx_buffers`).
     new_capacity: usize,
+    /// The last destination and the MAC of its next hop (a batch usually goes to one peer).
+    last: Option<(Ipv4Addr, MacAddr)>,
+    /// The buffer `lend` lent, until `send_lent`.
+    lent: Option<PacketBuf>,
+}
+
+impl TcpTx<'_> {
+    /// An empty buffer of at least `capacity` bytes with `TX_HEADROOM` in front: the last
+    /// one the device lent (the one it most recently had back, warm in the cache), or a
+    /// new one. A lent buffer too small, or still held elsewhere, is dropped, not kept.
+    fn buffer(&mut self, capacity: usize) -> PacketBuf {
+        let mut buf = match self.pool.pop().filter(|buf| buf.capacity() >= capacity && !buf.is_shared()) {
+            Some(buf) => buf,
+            None => PacketBuf::with_headroom(capacity.max(self.new_capacity), TX_HEADROOM),
+        };
+        buf.reset(TX_HEADROOM);
+        buf
+    }
+
+    /// The MAC of the next hop towards `dst`, if it is known.
+    fn next_hop_mac(&mut self, dst: Ipv4Addr) -> Option<MacAddr> {
+        if let Some((_, mac)) = self.last.filter(|(ip, _)| *ip == dst) {
+            return Some(mac);
+        }
+        let next_hop = self.cfg.next_hop(dst)?;
+        let mac =
+            if self.cfg.is_broadcast(next_hop) { MacAddr::BROADCAST } else { self.arp.lookup(self.now, next_hop)? };
+        self.last = Some((dst, mac));
+        Some(mac)
+    }
+
+    /// Pushes Ethernet, IPv4 and `tcp_header` (empty when the segment in `buf` has its
+    /// own) in front of `buf`'s data, in one write. False, with `buf` untouched, when the
+    /// segment needs more: it is larger than the MTU, or the next hop's MAC is unknown.
+    fn frame_in_place(&mut self, dst: Ipv4Addr, buf: &mut PacketBuf, tcp_header: &[u8]) -> bool {
+        let headers = EthernetRepr::LEN + Ipv4Repr::MIN_LEN + tcp_header.len();
+        let ip_payload = tcp_header.len() + buf.len();
+        if buf.headroom() < headers || Ipv4Repr::MIN_LEN + ip_payload > self.mtu {
+            return false;
+        }
+        let Some(mac) = self.next_hop_mac(dst) else { return false };
+        let ip = self.cfg.ipv4_header(next_ident(self.next_ident), dst, protocol::TCP, ip_payload);
+        let room = buf.push(headers).expect("room checked");
+        let (eth, rest) = room.split_at_mut(EthernetRepr::LEN);
+        EthernetRepr { dst: mac, src: self.cfg.mac, ethertype: EtherType::Ipv4 }.emit(eth);
+        let (ip_header, tcp) = rest.split_at_mut(Ipv4Repr::MIN_LEN);
+        ip.emit(ip_header);
+        tcp.copy_from_slice(tcp_header);
+        self.stats.ipv4_tx += 1;
+        true
+    }
+
+    /// Whether a segment from `src` may leave (counted either way).
+    fn may_leave(&mut self, src: Ipv4Addr) -> bool {
+        if src != self.cfg.ip {
+            count_drop!(self.stats, ipv4_no_route, %src, "tcp segment from a foreign address");
+            return false;
+        }
+        self.stats.tcp_segments_tx += 1;
+        true
+    }
 }
 
 impl SegmentSink for TcpTx<'_> {
-    /// The buffer joins the queue at once, with no addresses yet: `send_lent` gives them.
-    /// (One lent and never sent keeps the unspecified source and is dropped, counted, by
-    /// the routing in `with_tcp`.)
     fn lend(&mut self, len: usize) -> Option<&mut [u8]> {
-        let needed = TX_HEADROOM + len;
-        // The last buffer the device lent is the one it most recently had back (warm in
-        // the cache). One too small for this segment is dropped rather than kept.
-        let buf = match self.pool.pop().filter(|buf| buf.capacity() >= needed) {
-            Some(buf) => buf,
-            None => PacketBuf::with_headroom(needed.max(self.new_capacity), TX_HEADROOM),
-        };
-        let unspecified = Ipv4Addr::UNSPECIFIED;
-        self.queue.push(TcpSegment { src: unspecified, dst: unspecified, buf });
-        let buf = &mut self.queue.last_mut().expect("just queued").buf;
-        buf.reset(TX_HEADROOM);
-        buf.append_for_write(len)
+        let buf = self.buffer(TX_HEADROOM + len);
+        self.lent.insert(buf).append_for_write(len)
     }
 
     fn send_lent(&mut self, src: Ipv4Addr, dst: Ipv4Addr) {
-        if let Some(segment) = self.queue.last_mut() {
-            (segment.src, segment.dst) = (src, dst);
+        let Some(mut buf) = self.lent.take() else { return };
+        if !self.may_leave(src) {
+            return;
+        }
+        if self.frame_in_place(dst, &mut buf, &[]) {
+            self.tx.push(buf);
+        } else {
+            self.unrouted.push(TcpSegment { dst, buf });
         }
     }
 
@@ -813,6 +860,29 @@ impl SegmentSink for TcpTx<'_> {
         let bytes = self.lend(segment.len()).expect("lend always gives a buffer");
         bytes.copy_from_slice(segment);
         self.send_lent(src, dst);
+    }
+
+    /// The headers go in front of the frame's payload and the buffer goes to the device;
+    /// the send buffer keeps a reference to its bytes. A segment that needs more than two
+    /// headers in front (ARP, a foreign source) goes back to be copied the ordinary way.
+    fn send_frame(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        header: &[u8],
+        mut frame: PacketBuf,
+    ) -> Result<SharedBytes, PacketBuf> {
+        if src != self.cfg.ip || frame.is_external() || !self.frame_in_place(dst, &mut frame, header) {
+            return Err(frame);
+        }
+        self.stats.tcp_segments_tx += 1;
+        let bytes = frame.share_bytes().expect("not external: checked above");
+        self.tx.push(frame);
+        Ok(bytes)
+    }
+
+    fn new_frame(&mut self, payload: usize) -> PacketBuf {
+        self.buffer(TX_HEADROOM + payload)
     }
 }
 

@@ -308,7 +308,19 @@ impl Connection {
         if !matches!(self.state, SynSent | SynReceived | Established | CloseWait) {
             return Err(TcpError::InvalidState);
         }
-        let taken = self.send_buf.push(data, ctx.cfg.send_buffer);
+        // One segment's payload per frame, so that each goes out in its frame (see
+        // send_buffer). Before the handshake completes the peer's MSS is not known: guess
+        // it is at least ours (a smaller one means those frames are copied into segments).
+        let frame_payload = match self.state {
+            SynSent | SynReceived => {
+                let options = if ctx.cfg.timestamps { TIMESTAMP_OPTION_LEN } else { 0 };
+                usize::from(self.our_mss.saturating_sub(options).max(1))
+            }
+            _ => self.max_payload() as usize,
+        };
+        let out = &mut *ctx.out;
+        let sent = (self.snd_max.diff(self.data_start()).max(0) as usize).min(self.send_buf.len());
+        let taken = self.send_buf.push(data, ctx.cfg.send_buffer, frame_payload, sent, |n| out.new_frame(n));
         if taken == 0 && !data.is_empty() {
             return Err(TcpError::WouldBlock);
         }

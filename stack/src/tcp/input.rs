@@ -4,7 +4,7 @@
 
 use super::connection::{rto_bounds, Connection, Negotiated, DEFAULT_PEER_MSS};
 use super::payload::Payload;
-use super::recv_buffer::Arrival;
+use super::recv_buffer::{Arrival, SPENT_MAX};
 use super::segment::{TcpHeader, ACK, FIN, RST, SYN};
 use super::send_buffer::BUFFER_LINGER_MS;
 use super::seq::Seq;
@@ -314,7 +314,7 @@ impl Connection {
         let acked = ack - self.snd_una;
         self.take_rtt_sample(ctx, header);
         let data_acked = (ack.diff(self.data_start()).max(0) as usize).min(self.send_buf.len());
-        if self.send_buf.consume(data_acked) && self.release_buffers_at.is_none() {
+        if self.send_buf.consume(data_acked, ctx.spent, SPENT_MAX) && self.release_buffers_at.is_none() {
             self.release_buffers_at = Some(ctx.now + BUFFER_LINGER_MS);
         }
         self.snd_una = ack;

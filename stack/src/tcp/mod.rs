@@ -13,7 +13,7 @@
 //! on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut Output)   // Output = dyn SegmentSink: a FnMut(src, dst, &segment) closure, or a sink lending buffers
 //! on_verified_segment(..same..)                          // checksum already verified by the device
 //! on_segment_in(&mut self, now, src, dst, buf: PacketBuf, verified: bool, out) -> Option<PacketBuf> // the segment in its frame: kept as received data (zero-copy) or handed back
-//! spent_buffers(&mut self) -> Drain<PacketBuf>          // kept frames the application has read, for the device to reuse
+//! spent_buffers(&mut self) -> Drain<PacketBuf>          // frames read by the application or acknowledged by the peer, for the device to reuse
 //! begin_batch(&mut self); end_batch(&mut self, now, out) // around a batch of received segments: one ACK per connection at its end
 //! poll_timers(&mut self, now: Instant, out)            // due timers, and window updates queued by recv
 //! next_timer(&self) -> Option<Instant>                // earliest time poll_timers has work (may be in the past)
@@ -75,7 +75,7 @@
 //! | `timers.rs` | the engine's timer heap and what each connection does when a deadline comes |
 //! | `segment.rs` | header and options on the wire, checksum |
 //! | `seq.rs` | sequence arithmetic modulo 2^32 |
-//! | `send_buffer.rs`, `recv_buffer.rs` | lazily grown buffers; received frames queued without a copy; the bounded out-of-order queue |
+//! | `send_buffer.rs`, `recv_buffer.rs` | lazily grown buffers: application bytes kept in the frames they are sent in, received frames queued without a copy; the bounded out-of-order queue |
 //! | `payload.rs` | a received payload: borrowed bytes, or the frame the receive buffer may keep |
 //! | `rto.rs`, `congestion.rs` | RFC 6298 estimator; the congestion-control trait and NewReno |
 //! | `isn.rs`, `ports.rs`, `hash.rs` | RFC 6528 ISNs, RFC 6056 ports, the keyed SipHash behind both and the tables |
@@ -154,6 +154,30 @@ pub trait SegmentSink {
 
     /// One finished segment (checksum included) from `src` to `dst`.
     fn send(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8]);
+
+    /// A segment whose payload is `frame`'s data window (a frame of the send buffer, with
+    /// at least `TX_HEADROOM` in front), to go out behind `header` (the TCP header,
+    /// checksum included) without copying the payload: the sink writes the headers in
+    /// front of the data, sends the buffer, and returns a reference to its bytes
+    /// (`PacketBuf::share_bytes`, taken after the headers are written), which the send
+    /// buffer keeps for retransmission. `Err` gives the buffer back, untouched, when the
+    /// sink does not take frames (the default) or cannot send this one as it is: the
+    /// engine then copies the segment out through `lend` or `send`.
+    fn send_frame(
+        &mut self,
+        _src: Ipv4Addr,
+        _dst: Ipv4Addr,
+        _header: &[u8],
+        frame: PacketBuf,
+    ) -> Result<crate::buf::SharedBytes, PacketBuf> {
+        Err(frame)
+    }
+
+    /// An empty buffer for the send buffer to copy application bytes into: `TX_HEADROOM`
+    /// bytes in front of the data, room for `payload` bytes after it.
+    fn new_frame(&mut self, payload: usize) -> PacketBuf {
+        PacketBuf::with_headroom(crate::device::TX_HEADROOM + payload, crate::device::TX_HEADROOM)
+    }
 }
 
 impl<F: FnMut(Ipv4Addr, Ipv4Addr, &[u8])> SegmentSink for F {
@@ -369,6 +393,8 @@ pub struct TcpStats {
     pub dup_acks_received: u64,
     /// In-order data segments queued in their frame buffer, without a copy.
     pub rx_frames_kept: u64,
+    /// Data segments sent in their send-buffer frame, without a copy.
+    pub tx_frames_in_place: u64,
     // malformed input
     pub truncated: u64,
     pub bad_data_offset: u64,
@@ -423,6 +449,9 @@ pub(crate) struct Ctx<'a, 'o> {
     pub out: &'a mut Output<'o>,
     /// Inside `begin_batch` .. `end_batch`: ACKs for in-order data wait for the end.
     pub batching: bool,
+    /// Frame buffers the connection is done with (acknowledged, or read by the
+    /// application), for the device to reuse.
+    pub spent: &'a mut Vec<PacketBuf>,
 }
 
 /// RFC 5961 section 7: at most this many challenge ACKs per second for the whole engine,
@@ -457,7 +486,8 @@ pub(crate) struct Shared {
     pub scratch: Vec<u8>,
     pub challenge_acks: ChallengeAckLimit,
     pub batching: bool,
-    /// Frame buffers the receive buffers drained, for the device to reuse (`spent_buffers`).
+    /// Frame buffers the receive buffers drained and the send buffers' acknowledged
+    /// frames, for the device to reuse (`spent_buffers`).
     pub spent: Vec<PacketBuf>,
 }
 
@@ -471,6 +501,7 @@ impl Shared {
             challenge_acks: &mut self.challenge_acks,
             out,
             batching: self.batching,
+            spent: &mut self.spent,
         }
     }
 }

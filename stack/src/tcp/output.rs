@@ -1,9 +1,12 @@
 //! Segment departure: what to send and when (RFC 9293 sections 3.8.6 and 3.10.4).
 
 use super::connection::Connection;
-use super::segment::{SegmentSpec, TcpOptions, ACK, FIN, PSH, RST, SYN};
+use super::segment::{
+    checksum_from_sums, write_header_into, SegmentSpec, TcpOptions, ACK, FIN, MAX_HEADER_LEN, PSH, RST, SYN,
+};
 use super::seq::Seq;
 use super::{Ctx, TcpState};
+use crate::buf::{PacketBuf, SharedBytes};
 use tracing::trace;
 
 /// Payload of an outgoing segment: `len` bytes starting `offset` bytes into the send buffer.
@@ -40,6 +43,29 @@ impl Ctx<'_, '_> {
         if spec.flags & RST != 0 {
             self.stats.rst_sent += 1;
         }
+    }
+}
+
+impl Ctx<'_, '_> {
+    /// Hands the output a segment whose payload is `frame` (a send-buffer frame summing to
+    /// `payload_sum`) with its header built here, so the payload is not copied. Returns the
+    /// output's reference to the frame's bytes, or the frame if the output did not take it.
+    pub fn transmit_frame(
+        &mut self,
+        spec: &SegmentSpec,
+        frame: PacketBuf,
+        payload_sum: u16,
+    ) -> Result<SharedBytes, PacketBuf> {
+        let mut header = [0u8; MAX_HEADER_LEN];
+        let header_len = write_header_into(&mut header, spec);
+        let len = header_len + frame.len();
+        let checksum = checksum_from_sums(spec, len, payload_sum);
+        header[16..18].copy_from_slice(&checksum.to_be_bytes());
+        let bytes = self.out.send_frame(spec.src.0, spec.dst.0, &header[..header_len], frame)?;
+        trace!(src = ?spec.src, dst = ?spec.dst, seq = ?spec.seq, ack = ?spec.ack, flags = spec.flags, len, "tcp out (in its frame)");
+        self.stats.segments_out += 1;
+        self.stats.tx_frames_in_place += 1;
+        Ok(bytes)
     }
 }
 
@@ -100,11 +126,14 @@ impl Connection {
         }
         let ack = if flags & ACK != 0 { self.rcv_nxt } else { Seq(0) };
         let spec = SegmentSpec { src: self.tuple.local(), dst: self.tuple.remote(), seq, ack, flags, window, options };
-        let send_buf = &self.send_buf;
+        let send_buf = &mut self.send_buf;
         // Only bytes the buffer holds (a range reaching past it is cut short, as before).
         let (offset, len) =
             data.map_or((0, 0), |range| (range.offset, range.len.min(send_buf.len().saturating_sub(range.offset))));
-        ctx.transmit(&spec, len, |buf| send_buf.copy_and_sum_into(offset, buf));
+        // A segment that is one whole frame goes out in it; any other is copied.
+        if !send_buf.send_in_frame(offset, len, |frame, sum| ctx.transmit_frame(&spec, frame, sum)) {
+            ctx.transmit(&spec, len, |buf| send_buf.copy_and_sum_into(offset, buf));
+        }
         if flags & ACK != 0 {
             self.last_ack_sent = self.rcv_nxt;
             self.delack_at = None;
@@ -204,6 +233,13 @@ impl Connection {
                 }
             }
             force = false;
+            // The segment ends where its frame does, so the next starts at a frame's start
+            // and can go out in that frame (frames hold one segment each; a segment crosses
+            // frames only after an MSS change or a write to a frame already on the wire).
+            // Whether to send was decided on the whole length above.
+            let offset = (self.snd_nxt - self.data_start()) as usize;
+            let len = self.send_buf.within_frame(offset, len as usize) as u32;
+            let fin = self.fin_queued && len == unsent;
             let mut flags = ACK;
             if len > 0 && len == unsent {
                 flags |= PSH;
@@ -217,7 +253,6 @@ impl Connection {
             } else if self.rtt_probe.is_none() && !self.ts_enabled {
                 self.rtt_probe = Some((seq + len, ctx.now));
             }
-            let offset = (seq - self.data_start()) as usize;
             self.emit(ctx, seq, flags, Some(DataRange { offset, len: len as usize }));
             if fin {
                 self.fin_seq = Some(seq + len);
@@ -254,6 +289,7 @@ impl Connection {
             return; // everything including our FIN is acknowledged
         }
         let len = (data_end - self.snd_una).min(self.max_payload());
+        let len = self.send_buf.within_frame(0, len as usize) as u32;
         let fin = self.fin_sent() && self.snd_una + len == data_end;
         if len == 0 && !fin {
             return;

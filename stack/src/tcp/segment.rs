@@ -10,7 +10,7 @@ use crate::wire::checksum as wire_sum;
 use std::net::Ipv4Addr;
 
 pub const HEADER_LEN: usize = 20;
-const MAX_HEADER_LEN: usize = 60;
+pub const MAX_HEADER_LEN: usize = 60;
 
 pub const FIN: u8 = 0x01;
 pub const SYN: u8 = 0x02;
@@ -251,9 +251,14 @@ pub fn write_header_into(out: &mut [u8], spec: &SegmentSpec) -> usize {
 /// `spec` and whose payload (after the header, a multiple of four bytes) has the
 /// ones'-complement sum `payload_sum`: no byte of `buf` is read.
 pub fn finish_with_payload_sum(buf: &mut [u8], spec: &SegmentSpec, payload_sum: u16) {
-    let sum = wire_sum::add(header_sum(spec), payload_sum);
-    let sum = checksum_with_sum(spec.src.0, spec.dst.0, buf.len(), sum);
+    let sum = checksum_from_sums(spec, buf.len(), payload_sum);
     buf[16..18].copy_from_slice(&sum.to_be_bytes());
+}
+
+/// The checksum field of the segment of `len` bytes (header and payload) whose header
+/// `write_header_into` writes for `spec` and whose payload sums to `payload_sum`.
+pub fn checksum_from_sums(spec: &SegmentSpec, len: usize, payload_sum: u16) -> u16 {
+    checksum_with_sum(spec.src.0, spec.dst.0, len, wire_sum::add(header_sum(spec), payload_sum))
 }
 
 /// The ones'-complement sum of the header `write_header_into` writes for `spec` (checksum

@@ -1,6 +1,7 @@
-//! The two ways out of the engine give the same bytes: segments built in a buffer the
-//! output lends (what the interface does, no copy) equal, byte for byte, those built in
-//! the engine's scratch buffer and handed to a closure.
+//! The three ways out of the engine give the same bytes: segments built in a buffer the
+//! output lends, and data segments sent in the send buffer's own frames (what the
+//! interface does, no copy), equal, byte for byte, those built in the engine's scratch
+//! buffer and handed to a closure.
 
 use super::super::{SegmentSink, TcpConfig, TcpEngine};
 use crate::buf::PacketBuf;
@@ -14,11 +15,16 @@ type Wire = Vec<(Ipv4Addr, Ipv4Addr, Vec<u8>)>;
 
 /// With `lend`, lends room in buffers full of junk (so a byte the engine forgot to write
 /// would show) with more room than asked for, and keeps only the segment; without, lends
-/// nothing and takes slices of the engine's scratch buffer, as a closure does.
+/// nothing and takes slices of the engine's scratch buffer, as a closure does. With
+/// `frames` (and `lend`), takes send-buffer frames too, as the interface does.
 struct Out<'a> {
     lend: bool,
+    frames: bool,
+    /// Frames on the "wire": their buffers are held a while, as a device does.
+    held: &'a mut Vec<PacketBuf>,
     wire: &'a mut Wire,
     lent: &'a mut usize,
+    sent_in_frames: &'a mut usize,
     /// The buffer last lent, until `send_lent`.
     pending: Option<PacketBuf>,
 }
@@ -42,20 +48,49 @@ impl SegmentSink for Out<'_> {
         assert!(!self.lend, "a lending output gets every segment in its own buffer");
         self.wire.push((src, dst, segment.to_vec()));
     }
+    fn send_frame(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        header: &[u8],
+        mut frame: PacketBuf,
+    ) -> Result<crate::buf::SharedBytes, PacketBuf> {
+        if !self.frames {
+            return Err(frame);
+        }
+        assert!(frame.headroom() >= TX_HEADROOM, "room for every header in front");
+        *self.sent_in_frames += 1;
+        frame.push(header.len()).unwrap().copy_from_slice(header);
+        self.wire.push((src, dst, frame.data().to_vec()));
+        let bytes = frame.share_bytes().unwrap();
+        self.held.push(frame);
+        if self.held.len() > 8 {
+            self.held.remove(0); // the device is done with the oldest
+        }
+        Ok(bytes)
+    }
 }
 
-/// A handshake, 300 kB one way with a small send buffer (its ring wraps), a few bytes
-/// back, and both closes; every segment either engine sent, in order, and how many
-/// buffers were lent.
-fn conversation(lend: bool) -> (Wire, usize) {
+/// A handshake, 300 kB one way with a small send buffer, a few bytes back, and both
+/// closes; every segment either engine sent, in order, how many buffers were lent and how
+/// many segments went out in their frames.
+fn conversation(lend: bool, frames: bool) -> (Wire, usize, usize) {
     let cfg = TcpConfig { send_buffer: 10_000, recv_buffer: 30_000, ..TcpConfig::default() };
     let mut engines = [TcpEngine::new(cfg.clone(), 1), TcpEngine::new(cfg, 2)];
     let mut log = Wire::new();
-    let mut lent = 0;
+    let (mut lent, mut sent_in_frames, mut held) = (0, 0, Vec::new());
     let mut wire = Wire::new();
     macro_rules! out {
         () => {
-            &mut Out { lend, wire: &mut wire, lent: &mut lent, pending: None }
+            &mut Out {
+                lend,
+                frames,
+                held: &mut held,
+                wire: &mut wire,
+                lent: &mut lent,
+                sent_in_frames: &mut sent_in_frames,
+                pending: None,
+            }
         };
     }
     let listener = engines[1].listen((B, 80), 4).unwrap();
@@ -104,18 +139,24 @@ fn conversation(lend: bool) -> (Wire, usize) {
     }
     assert_eq!(got, data, "the transfer completed");
     assert!(closed);
-    (log, lent)
+    (log, lent, sent_in_frames)
 }
 
 #[test]
-fn segments_built_in_lent_buffers_equal_those_built_in_the_scratch_buffer() {
-    let (copied, lent_none) = conversation(false);
-    let (in_place, lent) = conversation(true);
+fn segments_built_in_lent_buffers_or_sent_in_their_frames_equal_those_built_in_the_scratch_buffer() {
+    let (copied, lent_none, _) = conversation(false, false);
+    let (in_place, lent, _) = conversation(true, false);
+    let (framed, lent_for_control, in_frames) = conversation(true, true);
     assert_eq!(lent_none, 0);
     assert_eq!(lent, in_place.len(), "one lent buffer per segment");
-    assert!(copied.iter().filter(|(_, _, seg)| seg.len() > 1000).count() > 200, "full-sized segments went out");
-    assert_eq!(copied.len(), in_place.len());
-    for (i, (x, y)) in copied.iter().zip(&in_place).enumerate() {
-        assert_eq!(x, y, "segment {i} differs");
+    let full = copied.iter().filter(|(_, _, seg)| seg.len() > 1000).count();
+    assert!(full > 200, "full-sized segments went out: {full}");
+    assert!(in_frames >= full, "every full segment went out in its frame: {in_frames} of {full}");
+    assert_eq!(lent_for_control + in_frames, framed.len(), "the rest in lent buffers");
+    for other in [&in_place, &framed] {
+        assert_eq!(copied.len(), other.len());
+        for (i, (x, y)) in copied.iter().zip(other).enumerate() {
+            assert_eq!(x, y, "segment {i} differs");
+        }
     }
 }

@@ -654,8 +654,10 @@ fn into_time_wait() -> (Scripted, TcpHandle, u32) {
 #[test]
 fn a_large_drained_send_buffer_lingers_then_is_freed_by_the_timer() {
     use crate::tcp::send_buffer::{BUFFER_LINGER_MS, LINGER_ABOVE};
-    let (mut t, h, iss) = opened(TcpConfig { send_buffer: 4 * LINGER_ABOVE, ..plain_config() });
-    let data = vec![7u8; 2 * LINGER_ABOVE];
+    // More frames than LINGER_ABOVE at once: the drained queue keeps its slots.
+    let frames = 2 * LINGER_ABOVE;
+    let (mut t, h, iss) = opened(TcpConfig { send_buffer: 2 * frames * 1460, ..plain_config() });
+    let data = vec![7u8; frames * 1460];
     assert_eq!(t.send(h, &data), data.len());
     let mut acked = 0u32;
     while (acked as usize) < data.len() {
@@ -667,7 +669,7 @@ fn a_large_drained_send_buffer_lingers_then_is_freed_by_the_timer() {
         acked = highest;
         t.inject(t.peer(p(1), iss.wrapping_add(1 + acked), ACK).window(65_535));
     }
-    assert!(t.engine.buffer_bytes(h).unwrap() > LINGER_ABOVE, "a bulk buffer keeps its storage when drained");
+    assert!(t.engine.buffer_bytes(h).unwrap() > 0, "a bulk buffer keeps its storage when drained");
     t.advance(BUFFER_LINGER_MS - 1);
     assert!(t.engine.buffer_bytes(h).unwrap() > 0);
     t.advance(1);
