@@ -658,7 +658,7 @@ impl Interface {
             unrouted: &mut self.tcp_out,
             pool: &mut self.tx_pool,
             new_capacity,
-            last: None,
+            lower: None,
             lent: None,
         };
         let result = f(&mut self.tcp, &mut out);
@@ -755,6 +755,40 @@ struct TcpSegment {
     buf: PacketBuf,
 }
 
+/// The Ethernet and IPv4 headers of TCP segments to one destination, written and summed
+/// once: each segment's differ only in the IP total length, ident and checksum.
+struct LowerHeaders {
+    dst: Ipv4Addr,
+    bytes: [u8; LowerHeaders::LEN],
+    /// The sum of the IPv4 header without its total length, ident and checksum.
+    sum: u16,
+}
+
+impl LowerHeaders {
+    const LEN: usize = EthernetRepr::LEN + Ipv4Repr::MIN_LEN;
+
+    fn new(cfg: &InterfaceConfig, mac: MacAddr, dst: Ipv4Addr) -> Self {
+        let mut bytes = [0; Self::LEN];
+        let (eth, ip) = bytes.split_at_mut(EthernetRepr::LEN);
+        EthernetRepr { dst: mac, src: cfg.mac, ethertype: EtherType::Ipv4 }.emit(eth);
+        cfg.ipv4_header(0, dst, protocol::TCP, 0).emit(ip);
+        ip[2..4].fill(0); // total length
+        ip[10..12].fill(0); // checksum
+        LowerHeaders { dst, sum: checksum::sum(ip), bytes }
+    }
+
+    /// The headers of a datagram with `ident` and `ip_payload` bytes of payload.
+    fn write(&self, out: &mut [u8], ident: u16, ip_payload: usize) {
+        out.copy_from_slice(&self.bytes);
+        let total = (Ipv4Repr::MIN_LEN + ip_payload) as u16; // under the MTU
+        let ip = &mut out[EthernetRepr::LEN..];
+        ip[2..4].copy_from_slice(&total.to_be_bytes());
+        ip[4..6].copy_from_slice(&ident.to_be_bytes());
+        let sum = checksum::add(checksum::add(self.sum, total), ident);
+        ip[10..12].copy_from_slice(&(!sum).to_be_bytes());
+    }
+}
+
 /// The TCP engine's output inside `with_tcp`: lends room in transmit buffers (the
 /// device's if it lent some, else new ones), takes send-buffer frames, and puts the IPv4
 /// and Ethernet headers in front of each segment as it comes.
@@ -773,8 +807,8 @@ struct TcpTx<'a> {
     /// The least capacity of a buffer allocated when the pool has none that fits: a whole
     /// frame's if the device keeps sent buffers for lending (`DeviceCaps::pools_tx_buffers`).
     new_capacity: usize,
-    /// The last destination and the MAC of its next hop (a batch usually goes to one peer).
-    last: Option<(Ipv4Addr, MacAddr)>,
+    /// The lower headers towards the last destination (a batch usually goes to one peer).
+    lower: Option<LowerHeaders>,
     /// The buffer `lend` lent, until `send_lent`.
     lent: Option<PacketBuf>,
 }
@@ -792,35 +826,35 @@ impl TcpTx<'_> {
         buf
     }
 
-    /// The MAC of the next hop towards `dst`, if it is known.
-    fn next_hop_mac(&mut self, dst: Ipv4Addr) -> Option<MacAddr> {
-        if let Some((_, mac)) = self.last.filter(|(ip, _)| *ip == dst) {
-            return Some(mac);
+    /// The Ethernet and IPv4 headers towards `dst`, if the next hop's MAC is known.
+    fn lower_headers(&mut self, dst: Ipv4Addr) -> Option<&LowerHeaders> {
+        if self.lower.as_ref().is_none_or(|lower| lower.dst != dst) {
+            let next_hop = self.cfg.next_hop(dst)?;
+            let mac = if self.cfg.is_broadcast(next_hop) {
+                MacAddr::BROADCAST
+            } else {
+                self.arp.lookup(self.now, next_hop)?
+            };
+            self.lower = Some(LowerHeaders::new(self.cfg, mac, dst));
         }
-        let next_hop = self.cfg.next_hop(dst)?;
-        let mac =
-            if self.cfg.is_broadcast(next_hop) { MacAddr::BROADCAST } else { self.arp.lookup(self.now, next_hop)? };
-        self.last = Some((dst, mac));
-        Some(mac)
+        self.lower.as_ref()
     }
 
     /// Pushes Ethernet, IPv4 and `tcp_header` (empty when the segment in `buf` has its
     /// own) in front of `buf`'s data, in one write. False, with `buf` untouched, when the
     /// segment needs more: it is larger than the MTU, or the next hop's MAC is unknown.
     fn frame_in_place(&mut self, dst: Ipv4Addr, buf: &mut PacketBuf, tcp_header: &[u8]) -> bool {
-        let headers = EthernetRepr::LEN + Ipv4Repr::MIN_LEN + tcp_header.len();
+        let headers = LowerHeaders::LEN + tcp_header.len();
         let ip_payload = tcp_header.len() + buf.len();
         if buf.headroom() < headers || Ipv4Repr::MIN_LEN + ip_payload > self.mtu {
             return false;
         }
-        let Some(mac) = self.next_hop_mac(dst) else { return false };
-        let ip = self.cfg.ipv4_header(next_ident(self.next_ident), dst, protocol::TCP, ip_payload);
+        let ident = self.next_ident.wrapping_add(1);
+        let Some(lower) = self.lower_headers(dst) else { return false };
         let room = buf.push(headers).expect("room checked");
-        let (eth, rest) = room.split_at_mut(EthernetRepr::LEN);
-        EthernetRepr { dst: mac, src: self.cfg.mac, ethertype: EtherType::Ipv4 }.emit(eth);
-        let (ip_header, tcp) = rest.split_at_mut(Ipv4Repr::MIN_LEN);
-        ip.emit(ip_header);
-        tcp.copy_from_slice(tcp_header);
+        lower.write(&mut room[..LowerHeaders::LEN], ident, ip_payload);
+        room[LowerHeaders::LEN..].copy_from_slice(tcp_header);
+        *self.next_ident = ident;
         self.stats.ipv4_tx += 1;
         true
     }
@@ -1026,6 +1060,22 @@ mod tests {
         // A lent buffer too small for the segment is not used.
         let small = run(vec![PacketBuf::from_frame(vec![0xa5; 64])]);
         assert_eq!(data(&small), data(&new));
+    }
+
+    #[test]
+    fn the_lower_headers_template_writes_what_the_reprs_emit() {
+        let cfg = InterfaceConfig::new(MacAddr([2, 0, 0, 0, 0, 1]), US, 24);
+        let peer_mac = MacAddr([2, 0, 0, 0, 0, 9]);
+        let lower = LowerHeaders::new(&cfg, peer_mac, PEER);
+        for (ident, len) in [(0u16, 0usize), (1, 1480), (0xffff, 32), (0x8000, 1)] {
+            let mut from_template = [0u8; LowerHeaders::LEN];
+            lower.write(&mut from_template, ident, len);
+            let mut emitted = [0u8; LowerHeaders::LEN];
+            EthernetRepr { dst: peer_mac, src: cfg.mac, ethertype: EtherType::Ipv4 }.emit(&mut emitted[..14]);
+            cfg.ipv4_header(ident, PEER, protocol::TCP, len).emit(&mut emitted[14..]);
+            assert_eq!(from_template, emitted, "ident {ident} len {len}");
+            assert!(Ipv4Repr::parse(&[&emitted[14..], &vec![0; len][..]].concat()).is_ok());
+        }
     }
 
     #[test]

@@ -1,9 +1,7 @@
 //! Segment departure: what to send and when (RFC 9293 sections 3.8.6 and 3.10.4).
 
 use super::connection::Connection;
-use super::segment::{
-    checksum_from_sums, write_header_into, SegmentSpec, TcpOptions, ACK, FIN, MAX_HEADER_LEN, PSH, RST, SYN,
-};
+use super::segment::{HeaderTemplate, SegmentSpec, TcpOptions, ACK, FIN, MAX_HEADER_LEN, PSH, RST, SYN};
 use super::seq::Seq;
 use super::{Ctx, TcpState};
 use crate::buf::{PacketBuf, SharedBytes};
@@ -22,58 +20,65 @@ impl Ctx<'_, '_> {
     /// the `payload_len` bytes after the header and returns their ones'-complement sum
     /// (`wire::checksum::sum`), so the checksum needs no second pass over them.
     pub fn transmit(&mut self, spec: &SegmentSpec, payload_len: usize, payload: impl FnOnce(&mut [u8]) -> u16) {
-        let len = super::segment::header_len(spec) + payload_len;
-        let (src, dst) = (spec.src.0, spec.dst.0);
+        self.transmit_copied(&HeaderTemplate::new(spec), spec.seq, spec.flags, payload_len, payload);
+    }
+
+    /// `transmit` for one segment of a run, its header from `template`.
+    pub fn transmit_copied(
+        &mut self,
+        template: &HeaderTemplate,
+        seq: Seq,
+        flags: u8,
+        payload_len: usize,
+        payload: impl FnOnce(&mut [u8]) -> u16,
+    ) {
+        let header_len = template.len();
+        let len = header_len + payload_len;
+        let build = |segment: &mut [u8]| {
+            let payload_sum = payload(&mut segment[header_len..]);
+            template.write(segment, seq, flags, payload_len, payload_sum);
+        };
         match self.out.lend(len) {
             Some(segment) => {
-                build(segment, spec, payload);
-                self.out.send_lent(src, dst);
+                build(segment);
+                self.out.send_lent(template.src, template.dst);
             }
             None => {
                 if self.scratch.len() < len {
                     self.scratch.resize(len, 0);
                 }
                 let segment = &mut self.scratch[..len];
-                build(segment, spec, payload);
-                self.out.send(src, dst, segment);
+                build(segment);
+                self.out.send(template.src, template.dst, segment);
             }
         }
-        trace!(src = ?spec.src, dst = ?spec.dst, seq = ?spec.seq, ack = ?spec.ack, flags = spec.flags, len, "tcp out");
+        trace!(src = ?template.src, dst = ?template.dst, ?seq, flags, len, "tcp out");
         self.stats.segments_out += 1;
-        if spec.flags & RST != 0 {
+        if flags & RST != 0 {
             self.stats.rst_sent += 1;
         }
     }
-}
 
-impl Ctx<'_, '_> {
     /// Hands the output a segment whose payload is `frame` (a send-buffer frame summing to
-    /// `payload_sum`) with its header built here, so the payload is not copied. Returns the
-    /// output's reference to the frame's bytes, or the frame if the output did not take it.
+    /// `payload_sum`), its header from `template`, so the payload is not copied. Returns
+    /// the output's reference to the frame's bytes, or the frame if the output did not take it.
     pub fn transmit_frame(
         &mut self,
-        spec: &SegmentSpec,
+        template: &HeaderTemplate,
+        seq: Seq,
+        flags: u8,
         frame: PacketBuf,
         payload_sum: u16,
     ) -> Result<SharedBytes, PacketBuf> {
         let mut header = [0u8; MAX_HEADER_LEN];
-        let header_len = write_header_into(&mut header, spec);
-        let len = header_len + frame.len();
-        let checksum = checksum_from_sums(spec, len, payload_sum);
-        header[16..18].copy_from_slice(&checksum.to_be_bytes());
-        let bytes = self.out.send_frame(spec.src.0, spec.dst.0, &header[..header_len], frame)?;
-        trace!(src = ?spec.src, dst = ?spec.dst, seq = ?spec.seq, ack = ?spec.ack, flags = spec.flags, len, "tcp out (in its frame)");
+        let len = template.len() + frame.len();
+        template.write(&mut header, seq, flags, frame.len(), payload_sum);
+        let bytes = self.out.send_frame(template.src, template.dst, &header[..template.len()], frame)?;
+        trace!(src = ?template.src, dst = ?template.dst, ?seq, flags, len, "tcp out (in its frame)");
         self.stats.segments_out += 1;
         self.stats.tx_frames_in_place += 1;
         Ok(bytes)
     }
-}
-
-/// Header, payload and checksum of one segment, in place.
-fn build(segment: &mut [u8], spec: &SegmentSpec, payload: impl FnOnce(&mut [u8]) -> u16) {
-    let header_len = super::segment::write_header_into(segment, spec);
-    let payload_sum = payload(&mut segment[header_len..]);
-    super::segment::finish_with_payload_sum(segment, spec, payload_sum);
 }
 
 impl Connection {
@@ -97,7 +102,8 @@ impl Connection {
         window as u16
     }
 
-    fn emit(&mut self, ctx: &mut Ctx, seq: Seq, flags: u8, data: Option<DataRange>) {
+    /// The segment with `seq` and `flags` as it goes out now: window, options, ACK.
+    fn spec(&mut self, ctx: &Ctx, seq: Seq, flags: u8) -> SegmentSpec {
         let mut options = TcpOptions::default();
         let window = if flags & SYN != 0 {
             // The window in a SYN is never scaled (RFC 7323 section 2.2).
@@ -125,14 +131,24 @@ impl Connection {
             options.timestamps = Some((self.tsval(ctx), self.ts_recent));
         }
         let ack = if flags & ACK != 0 { self.rcv_nxt } else { Seq(0) };
-        let spec = SegmentSpec { src: self.tuple.local(), dst: self.tuple.remote(), seq, ack, flags, window, options };
+        SegmentSpec { src: self.tuple.local(), dst: self.tuple.remote(), seq, ack, flags, window, options }
+    }
+
+    fn emit(&mut self, ctx: &mut Ctx, seq: Seq, flags: u8, data: Option<DataRange>) {
+        let template = HeaderTemplate::new(&self.spec(ctx, seq, flags));
+        self.emit_with(ctx, &template, seq, flags, data);
+    }
+
+    /// Sends the segment with `seq`, `flags` and `data`, its header from `template`: in
+    /// its send-buffer frame when the data is one whole frame, else copied.
+    fn emit_with(&mut self, ctx: &mut Ctx, template: &HeaderTemplate, seq: Seq, flags: u8, data: Option<DataRange>) {
         let send_buf = &mut self.send_buf;
         // Only bytes the buffer holds (a range reaching past it is cut short, as before).
         let (offset, len) =
             data.map_or((0, 0), |range| (range.offset, range.len.min(send_buf.len().saturating_sub(range.offset))));
-        // A segment that is one whole frame goes out in it; any other is copied.
-        if !send_buf.send_in_frame(offset, len, |frame, sum| ctx.transmit_frame(&spec, frame, sum)) {
-            ctx.transmit(&spec, len, |buf| send_buf.copy_and_sum_into(offset, buf));
+        let in_frame = |frame, sum| ctx.transmit_frame(template, seq, flags, frame, sum);
+        if !send_buf.send_in_frame(offset, len, in_frame) {
+            ctx.transmit_copied(template, seq, flags, len, |buf| send_buf.copy_and_sum_into(offset, buf));
         }
         if flags & ACK != 0 {
             self.last_ack_sent = self.rcv_nxt;
@@ -210,6 +226,9 @@ impl Connection {
             return;
         }
         let max_payload = self.max_payload();
+        // Every data segment this call sends carries the same header but for its sequence
+        // number and flags: built once, on the first.
+        let mut template: Option<HeaderTemplate> = None;
         loop {
             let data_end = self.data_end();
             if self.snd_nxt.gt(data_end) {
@@ -253,7 +272,11 @@ impl Connection {
             } else if self.rtt_probe.is_none() && !self.ts_enabled {
                 self.rtt_probe = Some((seq + len, ctx.now));
             }
-            self.emit(ctx, seq, flags, Some(DataRange { offset, len: len as usize }));
+            let template = match &template {
+                Some(template) => template,
+                None => template.insert(HeaderTemplate::new(&self.spec(ctx, seq, flags))),
+            };
+            self.emit_with(ctx, template, seq, flags, Some(DataRange { offset, len: len as usize }));
             if fin {
                 self.fin_seq = Some(seq + len);
             }

@@ -247,20 +247,6 @@ pub fn write_header_into(out: &mut [u8], spec: &SegmentSpec) -> usize {
     header_len
 }
 
-/// Stores the checksum of the segment in `buf`, whose header `write_header_into` wrote for
-/// `spec` and whose payload (after the header, a multiple of four bytes) has the
-/// ones'-complement sum `payload_sum`: no byte of `buf` is read.
-pub fn finish_with_payload_sum(buf: &mut [u8], spec: &SegmentSpec, payload_sum: u16) {
-    let sum = checksum_from_sums(spec, buf.len(), payload_sum);
-    buf[16..18].copy_from_slice(&sum.to_be_bytes());
-}
-
-/// The checksum field of the segment of `len` bytes (header and payload) whose header
-/// `write_header_into` writes for `spec` and whose payload sums to `payload_sum`.
-pub fn checksum_from_sums(spec: &SegmentSpec, len: usize, payload_sum: u16) -> u16 {
-    checksum_with_sum(spec.src.0, spec.dst.0, len, wire_sum::add(header_sum(spec), payload_sum))
-}
-
 /// The ones'-complement sum of the header `write_header_into` writes for `spec` (checksum
 /// field zero), from the field values: reading back the bytes just written, in wider
 /// loads than the stores that wrote them, would stall the CPU.
@@ -291,6 +277,51 @@ pub fn header_sum(spec: &SegmentSpec) -> u16 {
             + low(ecr);
     }
     wire_sum::fold(acc)
+}
+
+/// The TCP header of a run of segments that differ only in sequence number, flags and
+/// payload (what one call of the output loop sends): written and summed once, then copied
+/// and patched for each segment, as a NIC's segmentation offload does with its template.
+#[derive(Clone, Debug)]
+pub struct HeaderTemplate {
+    bytes: [u8; MAX_HEADER_LEN],
+    len: usize,
+    /// The ones'-complement sum of the header without its sequence number and flags and of
+    /// the pseudo-header without its length.
+    sum: u16,
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+}
+
+impl HeaderTemplate {
+    /// The template for the segments `spec` describes (its sequence number and flags are
+    /// the first segment's; `header` sets each one's).
+    pub fn new(spec: &SegmentSpec) -> Self {
+        let base = SegmentSpec { seq: Seq(0), flags: 0, ..*spec };
+        let mut bytes = [0u8; MAX_HEADER_LEN];
+        let len = write_header_into(&mut bytes, &base);
+        let sum = wire_sum::add(header_sum(&base), wire_sum::pseudo_header(spec.src.0, spec.dst.0, 6, 0));
+        HeaderTemplate { bytes, len, sum, src: spec.src.0, dst: spec.dst.0 }
+    }
+
+    /// Bytes of the header.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Writes the header of the segment with `seq` and `flags` whose payload of
+    /// `payload_len` bytes sums to `payload_sum` into `out[..len()]`, checksum included.
+    pub fn write(&self, out: &mut [u8], seq: Seq, flags: u8, payload_len: usize, payload_sum: u16) {
+        let out = &mut out[..self.len];
+        out.copy_from_slice(&self.bytes[..self.len]);
+        out[4..8].copy_from_slice(&seq.0.to_be_bytes());
+        out[13] = flags;
+        // A segment carried in IPv4 is shorter than 2^16 bytes.
+        let seg_len = (self.len + payload_len) as u32;
+        let acc = u32::from(self.sum) + (seq.0 >> 16) + (seq.0 & 0xffff) + u32::from(flags) + seg_len;
+        let sum = wire_sum::add(wire_sum::fold(acc), payload_sum);
+        out[16..18].copy_from_slice(&(!sum).to_be_bytes());
+    }
 }
 
 /// Computes and stores the checksum of the complete segment in `buf` (the tests' way).
@@ -363,6 +394,26 @@ mod tests {
                 write_header_into(&mut header, &spec);
                 assert_eq!(header_sum(&spec), crate::wire::checksum::sum(&header), "{spec:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_header_from_the_template_is_the_header_written_and_checksummed_from_its_spec() {
+        let payload: Vec<u8> = (0..1449u32).map(|i| (i * 31) as u8).collect();
+        let options = TcpOptions { timestamps: Some((0xfedc_ba98, 7)), ..Default::default() };
+        for (seq, flags, len) in [(0, ACK, 1448), (u32::MAX, ACK | PSH, 1449), (0x8000_ffff, ACK | FIN, 0), (5, ACK, 1)]
+        {
+            let first = SegmentSpec { seq: Seq(12345), flags: ACK, ack: Seq(0xffff_0001), ..spec(options) };
+            let template = HeaderTemplate::new(&first);
+            let mut from_template = vec![0xa5; template.len() + len];
+            from_template[template.len()..].copy_from_slice(&payload[..len]);
+            template.write(&mut from_template, Seq(seq), flags, len, crate::wire::checksum::sum(&payload[..len]));
+            let mut written = Vec::new();
+            write_header(&mut written, &SegmentSpec { seq: Seq(seq), flags, ..first });
+            written.extend_from_slice(&payload[..len]);
+            finish(&mut written, A, B);
+            assert_eq!(from_template, written, "seq {seq:#x} flags {flags:#x} len {len}");
+            assert_eq!(checksum(A, B, &from_template), 0);
         }
     }
 

@@ -17,6 +17,13 @@ pub fn sum(data: &[u8]) -> u16 {
     sum_wide(data)
 }
 
+/// `sum` of a header whose length is known at compile time (an IPv4 header without
+/// options): the loop unrolls into a handful of additions, with no call and no tail.
+#[inline]
+pub fn sum_fixed<const N: usize>(bytes: &[u8; N]) -> u16 {
+    finish(0, bytes)
+}
+
 /// From this many bytes on, the sum and the copy run in the clone built for the widest
 /// vectors the CPU has: a payload. Headers (20 to 60 bytes) stay on the baseline build,
 /// which needs no dispatch.
@@ -227,6 +234,14 @@ mod tests {
             }
         }
         assert_eq!(sum(&[0xff; 64]), 0xffff);
+    }
+
+    #[test]
+    fn a_fixed_length_sum_is_the_sum() {
+        let hdr = [0x45, 0, 0, 0x54, 0, 0, 0x40, 0, 0x40, 1, 0x12, 0x34, 10, 0, 0, 1, 10, 0, 0, 2];
+        assert_eq!(sum_fixed(&hdr), reference_sum(&hdr));
+        assert_eq!(sum_fixed(&[0xff; 60]), reference_sum(&[0xff; 60]));
+        assert_eq!(sum_fixed(&[0x01, 0x02, 0x03]), reference_sum(&[1, 2, 3]));
     }
 
     #[test]

@@ -50,7 +50,11 @@ impl Ipv4Repr {
         if b.len() < header_len || b.len() < total_len {
             return Err(WireError::Truncated);
         }
-        if checksum::sum(&b[..header_len]) != 0xffff {
+        let sum = match b.first_chunk::<{ Self::MIN_LEN }>() {
+            Some(fixed) if header_len == Self::MIN_LEN => checksum::sum_fixed(fixed),
+            _ => checksum::sum(&b[..header_len]),
+        };
+        if sum != 0xffff {
             return Err(WireError::BadChecksum);
         }
         let flags_frag = be16(b, 6);
