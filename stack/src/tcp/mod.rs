@@ -395,6 +395,8 @@ pub struct TcpStats {
     pub rx_frames_kept: u64,
     /// Data segments sent in their send-buffer frame, without a copy.
     pub tx_frames_in_place: u64,
+    /// Segments handled by header prediction (in-order data, nothing else new).
+    pub header_predicted: u64,
     // malformed input
     pub truncated: u64,
     pub bad_data_offset: u64,

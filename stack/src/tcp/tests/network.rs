@@ -65,6 +65,9 @@ pub struct Network {
     wire: BinaryHeap<Reverse<InFlight>>,
     order: u64,
     pub packets: u64,
+    /// A hash of every segment sent (source, destination, bytes), in order: two runs
+    /// that sent the same traffic have the same.
+    pub traffic: u64,
 }
 
 type Outbox = Vec<(Ipv4Addr, Ipv4Addr, Vec<u8>)>;
@@ -79,6 +82,7 @@ impl Network {
             wire: BinaryHeap::new(),
             order: 0,
             packets: 0,
+            traffic: 0xcbf2_9ce4_8422_2325,
         }
     }
 
@@ -101,6 +105,10 @@ impl Network {
     fn transmit(&mut self, outbox: Outbox) {
         for (src, dst, mut bytes) in outbox {
             self.packets += 1;
+            for byte in src.octets().iter().chain(&dst.octets()).chain(&bytes) {
+                self.traffic = (self.traffic ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3);
+                // FNV-1a
+            }
             let to = if dst == SERVER_IP { SERVER } else { CLIENT };
             if self.rng.gen_bool(self.link.loss) {
                 continue;
@@ -240,6 +248,20 @@ fn four_mib_arrive_byte_exact_at_5_percent_loss_with_reordering() {
     assert!(server.ooo_queued > 0, "reordering reached the receiver: {server:?}");
     assert!(server.bad_checksum + client.bad_checksum > 0, "corruption was caught by the checksum");
     assert_eq!(client.time_wait_expired, 1);
+}
+
+#[test]
+fn header_prediction_changes_no_byte_sent_on_a_lossy_link() {
+    let seed = test_seed(21);
+    let predicted = bulk_transfer(seed, 2 << 20, lossy());
+    crate::tcp::input::HEADER_PREDICTION.set(false);
+    let general = bulk_transfer(seed, 2 << 20, lossy());
+    crate::tcp::input::HEADER_PREDICTION.set(true);
+    let hits = predicted.engines[SERVER].stats().header_predicted;
+    assert!(hits > 500, "in-order data took the predicted path: {hits}");
+    assert_eq!(general.engines[SERVER].stats().header_predicted, 0);
+    assert!(predicted.engines[CLIENT].stats().retransmissions > 10, "the link was lossy");
+    assert_eq!((predicted.packets, predicted.traffic), (general.packets, general.traffic), "seed {seed}");
 }
 
 #[test]

@@ -143,6 +143,18 @@ fn conversation(lend: bool, frames: bool) -> (Wire, usize, usize) {
 }
 
 #[test]
+fn header_prediction_sends_what_the_general_path_sends() {
+    let (predicted, _, _) = conversation(true, true);
+    super::super::input::HEADER_PREDICTION.set(false);
+    let (general, _, _) = conversation(true, true);
+    super::super::input::HEADER_PREDICTION.set(true);
+    assert_eq!(predicted.len(), general.len());
+    for (i, (x, y)) in predicted.iter().zip(&general).enumerate() {
+        assert_eq!(x, y, "segment {i} differs");
+    }
+}
+
+#[test]
 fn segments_built_in_lent_buffers_or_sent_in_their_frames_equal_those_built_in_the_scratch_buffer() {
     let (copied, lent_none, _) = conversation(false, false);
     let (in_place, lent, _) = conversation(true, false);
