@@ -140,6 +140,8 @@ pub struct Interface {
     tx: Vec<PacketBuf>,
     /// Segments the TCP engine emitted during one call, routed right after it.
     tcp_out: Vec<TcpSegment>,
+    /// TCP segments of the current receive batch, for `deliver_tcp`.
+    tcp_rx: Vec<TcpArrival>,
     /// The receive batch, kept to reuse its allocation.
     rx: Vec<PacketBuf>,
     /// Transmit buffers the device lent (`Device::tx_buffers`), taken by TCP segments
@@ -171,6 +173,7 @@ impl Interface {
             next_ident: rng.gen(),
             tx: Vec::new(),
             tcp_out: Vec::new(),
+            tcp_rx: Vec::new(),
             rx: Vec::new(),
             tx_pool: Vec::new(),
             echo_replies: VecDeque::new(),
@@ -233,6 +236,7 @@ impl Interface {
                     dev.recycle(spent);
                 }
             }
+            self.deliver_tcp(now, |spent| dev.recycle(spent));
         }
         self.rx = batch;
         self.with_tcp(now, |tcp, out| tcp.end_batch(now, out));
@@ -296,6 +300,25 @@ impl Interface {
                 Some(frame)
             }
         }
+    }
+
+    /// Hands the TCP segments of the receive batch to the engine in one call (its code and
+    /// the connection stay hot from one to the next); `recycle` gets the buffers it did
+    /// not keep.
+    fn deliver_tcp(&mut self, now: u64, mut recycle: impl FnMut(PacketBuf)) {
+        if self.tcp_rx.is_empty() {
+            return;
+        }
+        let mut arrivals = std::mem::take(&mut self.tcp_rx);
+        self.with_tcp(now, |tcp, out| {
+            for TcpArrival { src, dst, buf, verified } in arrivals.drain(..) {
+                // The connection may keep the buffer as received data (zero-copy receive).
+                if let Some(spent) = tcp.on_segment_in(now, src, dst, buf, verified, out) {
+                    recycle(spent);
+                }
+            }
+        });
+        self.tcp_rx = arrivals;
     }
 
     fn process_arp(&mut self, now: u64, packet: &[u8]) {
@@ -406,8 +429,9 @@ impl Interface {
                 if verified {
                     self.stats.tcp_rx_checksum_assisted += 1;
                 }
-                // The connection may keep the buffer as received data (zero-copy receive).
-                self.with_tcp(now, |tcp, out| tcp.on_segment_in(now, src, dst, payload, verified, out))
+                // To the engine at the end of the receive batch, with the batch's others.
+                self.tcp_rx.push(TcpArrival { src, dst, buf: payload, verified });
+                None
             }
             other => {
                 count_drop!(self.stats, ipv4_unknown_protocol, protocol = other);
@@ -748,6 +772,15 @@ impl Interface {
 /// Transmit buffers the interface keeps from the device: enough for the segments one
 /// receive batch sets off (each ACK of a bulk transfer opens the window by tens of them).
 const TX_POOL: usize = 128;
+
+/// A received TCP segment (its IP header pulled) waiting for the engine.
+struct TcpArrival {
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    buf: PacketBuf,
+    /// The device's checksum assist verified it.
+    verified: bool,
+}
 
 /// A TCP segment that needs more than its two headers (see `with_tcp`).
 struct TcpSegment {
