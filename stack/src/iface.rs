@@ -14,7 +14,7 @@ use crate::device::{Device, DeviceCaps, TX_HEADROOM};
 use crate::ratelimit::TokenBucket;
 use crate::reassembly::{FragmentDrop, Reassembled, Reassembler, ReassemblyConfig};
 use crate::stats::{count_drop, Stats};
-use crate::tcp::{Output, SegmentSink, TcpConfig, TcpEngine};
+use crate::tcp::{Output, RunHeader, SegmentSink, TcpConfig, TcpEngine};
 use crate::udp::{UdpConfig, UdpError, UdpHandle, UdpTable, Undelivered};
 use crate::wire::arp::{ArpOp, ArpRepr};
 use crate::wire::checksum;
@@ -873,20 +873,25 @@ impl TcpTx<'_> {
         self.lower.as_ref()
     }
 
-    /// Pushes Ethernet, IPv4 and `tcp_header` (empty when the segment in `buf` has its
-    /// own) in front of `buf`'s data, in one write. False, with `buf` untouched, when the
-    /// segment needs more: it is larger than the MTU, or the next hop's MAC is unknown.
-    fn frame_in_place(&mut self, dst: Ipv4Addr, buf: &mut PacketBuf, tcp_header: &[u8]) -> bool {
-        let headers = LowerHeaders::LEN + tcp_header.len();
-        let ip_payload = tcp_header.len() + buf.len();
+    /// Pushes Ethernet and IPv4, and `tcp` when the segment in `buf` is only its payload,
+    /// in front of `buf`'s data, in one write. False, with `buf` untouched, when the segment
+    /// needs more: it is larger than the MTU, or the next hop's MAC is unknown.
+    fn frame_in_place(&mut self, dst: Ipv4Addr, buf: &mut PacketBuf, tcp: Option<&RunHeader>) -> bool {
+        let tcp_len = tcp.map_or(0, |tcp| tcp.len());
+        let headers = LowerHeaders::LEN + tcp_len;
+        let ip_payload = tcp_len + buf.len();
         if buf.headroom() < headers || Ipv4Repr::MIN_LEN + ip_payload > self.mtu {
             return false;
         }
         let ident = self.next_ident.wrapping_add(1);
+        let payload_len = buf.len();
         let Some(lower) = self.lower_headers(dst) else { return false };
         let room = buf.push(headers).expect("room checked");
-        lower.write(&mut room[..LowerHeaders::LEN], ident, ip_payload);
-        room[LowerHeaders::LEN..].copy_from_slice(tcp_header);
+        let (lower_room, tcp_room) = room.split_at_mut(LowerHeaders::LEN);
+        lower.write(lower_room, ident, ip_payload);
+        if let Some(tcp) = tcp {
+            tcp.write(tcp_room, payload_len);
+        }
         *self.next_ident = ident;
         self.stats.ipv4_tx += 1;
         true
@@ -914,7 +919,7 @@ impl SegmentSink for TcpTx<'_> {
         if !self.may_leave(src) {
             return;
         }
-        if self.frame_in_place(dst, &mut buf, &[]) {
+        if self.frame_in_place(dst, &mut buf, None) {
             self.tx.push(buf);
         } else {
             self.unrouted.push(TcpSegment { dst, buf });
@@ -932,14 +937,9 @@ impl SegmentSink for TcpTx<'_> {
     /// The headers go in front of the frame's payload and the buffer goes to the device;
     /// the send buffer keeps a reference to its bytes. A segment that needs more than two
     /// headers in front (ARP, a foreign source) goes back to be copied the ordinary way.
-    fn send_frame(
-        &mut self,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
-        header: &[u8],
-        mut frame: PacketBuf,
-    ) -> Result<SharedBytes, PacketBuf> {
-        if src != self.cfg.ip || frame.is_external() || !self.frame_in_place(dst, &mut frame, header) {
+    fn send_frame(&mut self, header: &RunHeader, mut frame: PacketBuf) -> Result<SharedBytes, PacketBuf> {
+        let (src, dst) = (header.template.src, header.template.dst);
+        if src != self.cfg.ip || frame.is_external() || !self.frame_in_place(dst, &mut frame, Some(header)) {
             return Err(frame);
         }
         self.stats.tcp_segments_tx += 1;

@@ -110,6 +110,7 @@ mod tests;
 
 pub use congestion::{CongestionControl, NewReno};
 pub use demux::FourTuple;
+pub use segment::{HeaderTemplate, RunHeader};
 pub use seq::Seq;
 
 use crate::buf::PacketBuf;
@@ -156,20 +157,14 @@ pub trait SegmentSink {
     fn send(&mut self, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8]);
 
     /// A segment whose payload is `frame`'s data window (a frame of the send buffer, with
-    /// at least `TX_HEADROOM` in front), to go out behind `header` (the TCP header,
-    /// checksum included) without copying the payload: the sink writes the headers in
-    /// front of the data, sends the buffer, and returns a reference to its bytes
+    /// at least `TX_HEADROOM` in front), to go out behind `header` (the TCP header, from
+    /// `header.template.src` to `.dst`) without copying the payload: the sink writes the
+    /// headers in front of the data, sends the buffer, and returns a reference to its bytes
     /// (`PacketBuf::share_bytes`, taken after the headers are written), which the send
     /// buffer keeps for retransmission. `Err` gives the buffer back, untouched, when the
     /// sink does not take frames (the default) or cannot send this one as it is: the
     /// engine then copies the segment out through `lend` or `send`.
-    fn send_frame(
-        &mut self,
-        _src: Ipv4Addr,
-        _dst: Ipv4Addr,
-        _header: &[u8],
-        frame: PacketBuf,
-    ) -> Result<crate::buf::SharedBytes, PacketBuf> {
+    fn send_frame(&mut self, _header: &RunHeader, frame: PacketBuf) -> Result<crate::buf::SharedBytes, PacketBuf> {
         Err(frame)
     }
 

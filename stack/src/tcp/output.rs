@@ -1,7 +1,7 @@
 //! Segment departure: what to send and when (RFC 9293 sections 3.8.6 and 3.10.4).
 
 use super::connection::Connection;
-use super::segment::{HeaderTemplate, SegmentSpec, TcpOptions, ACK, FIN, MAX_HEADER_LEN, PSH, RST, SYN};
+use super::segment::{HeaderTemplate, RunHeader, SegmentSpec, TcpOptions, ACK, FIN, PSH, RST, SYN};
 use super::seq::Seq;
 use super::{Ctx, TcpState};
 use crate::buf::{PacketBuf, SharedBytes};
@@ -70,10 +70,8 @@ impl Ctx<'_, '_> {
         frame: PacketBuf,
         payload_sum: u16,
     ) -> Result<SharedBytes, PacketBuf> {
-        let mut header = [0u8; MAX_HEADER_LEN];
         let len = template.len() + frame.len();
-        template.write(&mut header, seq, flags, frame.len(), payload_sum);
-        let bytes = self.out.send_frame(template.src, template.dst, &header[..template.len()], frame)?;
+        let bytes = self.out.send_frame(&RunHeader { template, seq, flags, payload_sum }, frame)?;
         trace!(src = ?template.src, dst = ?template.dst, ?seq, flags, len, "tcp out (in its frame)");
         self.stats.segments_out += 1;
         self.stats.tx_frames_in_place += 1;
@@ -141,6 +139,7 @@ impl Connection {
 
     /// Sends the segment with `seq`, `flags` and `data`, its header from `template`: in
     /// its send-buffer frame when the data is one whole frame, else copied.
+    #[inline]
     fn emit_with(&mut self, ctx: &mut Ctx, template: &HeaderTemplate, seq: Seq, flags: u8, data: Option<DataRange>) {
         let send_buf = &mut self.send_buf;
         // Only bytes the buffer holds (a range reaching past it is cut short, as before).
@@ -151,13 +150,18 @@ impl Connection {
             ctx.transmit_copied(template, seq, flags, len, |buf| send_buf.copy_and_sum_into(offset, buf));
         }
         if flags & ACK != 0 {
-            self.last_ack_sent = self.rcv_nxt;
-            self.delack_at = None;
-            self.unacked_segments = 0;
-            self.ack_now = false;
-            self.ack_at_batch_end = false;
-            self.window_update_owed = false;
+            self.ack_sent();
         }
+    }
+
+    /// A segment carrying our ACK (and window) went out: no ACK is owed any more.
+    fn ack_sent(&mut self) {
+        self.last_ack_sent = self.rcv_nxt;
+        self.delack_at = None;
+        self.unacked_segments = 0;
+        self.ack_now = false;
+        self.ack_at_batch_end = false;
+        self.window_update_owed = false;
     }
 
     pub fn send_ack(&mut self, ctx: &mut Ctx) {
@@ -226,17 +230,45 @@ impl Connection {
             return;
         }
         let max_payload = self.max_payload();
+        // What bounds this call's segments does not change while it sends them: where the
+        // data starts and ends, and the windows.
+        let data_start = self.data_start();
+        let data_end = data_start + self.send_buf.len() as u32;
+        let window = self.snd_wnd.min(self.cc.window());
         // Every data segment this call sends carries the same header but for its sequence
         // number and flags: built once, on the first.
         let mut template: Option<HeaderTemplate> = None;
+        let mut sent = false;
         loop {
-            let data_end = self.data_end();
             if self.snd_nxt.gt(data_end) {
                 break; // the FIN is out
             }
             let unsent = data_end - self.snd_nxt;
             let flight = self.snd_nxt - self.snd_una;
-            let usable = self.snd_wnd.min(self.cc.window()).saturating_sub(flight);
+            let usable = window.saturating_sub(flight);
+            // New data in whole frames of full segments, none of them the last of the data
+            // (it carries PSH, maybe FIN): a run of them goes out in one tight loop.
+            let timed = self.ts_enabled || self.rtt_probe.is_some();
+            if self.snd_nxt == self.snd_max && timed && usable >= max_payload && unsent > max_payload {
+                let seq = self.snd_nxt;
+                let template = match &template {
+                    Some(template) => template,
+                    None => template.insert(HeaderTemplate::new(&self.spec(ctx, seq, ACK))),
+                };
+                let offset = (seq - data_start) as usize;
+                let max = usable.min(unsent - 1) as usize;
+                let in_frame =
+                    |frame, sum, at: usize| ctx.transmit_frame(template, data_start + at as u32, ACK, frame, sum);
+                let run = self.send_buf.send_whole_frames(offset, max, max_payload as usize, in_frame) as u32;
+                if run > 0 {
+                    force = false;
+                    self.snd_nxt = seq + run;
+                    self.snd_max = self.snd_nxt;
+                    self.ack_sent();
+                    sent = true;
+                    continue;
+                }
+            }
             let len = unsent.min(usable).min(max_payload);
             let fin = self.fin_queued && len == unsent;
             if len == 0 && !fin {
@@ -256,7 +288,7 @@ impl Connection {
             // and can go out in that frame (frames hold one segment each; a segment crosses
             // frames only after an MSS change or a write to a frame already on the wire).
             // Whether to send was decided on the whole length above.
-            let offset = (self.snd_nxt - self.data_start()) as usize;
+            let offset = (self.snd_nxt - data_start) as usize;
             let len = self.send_buf.within_frame(offset, len as usize) as u32;
             let fin = self.fin_queued && len == unsent;
             let mut flags = ACK;
@@ -282,6 +314,9 @@ impl Connection {
             }
             self.snd_nxt = seq + len + u32::from(fin);
             self.snd_max = self.snd_max.max(self.snd_nxt);
+            sent = true;
+        }
+        if sent {
             self.persist_at = None;
             self.rtx_at.get_or_insert(ctx.now + u64::from(self.rto.rto_ms()));
         }

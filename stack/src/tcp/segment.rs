@@ -324,6 +324,28 @@ impl HeaderTemplate {
     }
 }
 
+/// The TCP header of one segment of a run: its template and what differs.
+#[derive(Clone, Copy, Debug)]
+pub struct RunHeader<'a> {
+    pub template: &'a HeaderTemplate,
+    pub seq: Seq,
+    pub flags: u8,
+    /// The ones'-complement sum of the segment's payload.
+    pub payload_sum: u16,
+}
+
+impl RunHeader<'_> {
+    pub fn len(&self) -> usize {
+        self.template.len()
+    }
+
+    /// Writes the header, checksum included, into `out[..len()]`, for a payload of
+    /// `payload_len` bytes.
+    pub fn write(&self, out: &mut [u8], payload_len: usize) {
+        self.template.write(out, self.seq, self.flags, payload_len, self.payload_sum);
+    }
+}
+
 /// Computes and stores the checksum of the complete segment in `buf` (the tests' way).
 #[cfg(test)]
 pub fn finish(buf: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) {

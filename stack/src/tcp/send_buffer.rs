@@ -245,6 +245,45 @@ impl SendBuffer {
         }
     }
 
+    /// `send_in_frame` for a run: sends the frames from `offset` bytes after SND.UNA on,
+    /// one after the other, while each is `frame_len` bytes not sent before and the run
+    /// stays within `max` bytes. `send` gets each buffer, the sum of its bytes and its
+    /// offset. Returns how many bytes went out (a multiple of `frame_len`); the run stops
+    /// at the first frame `send` gives back.
+    pub fn send_whole_frames(
+        &mut self,
+        offset: usize,
+        max: usize,
+        frame_len: usize,
+        mut send: impl FnMut(PacketBuf, u16, usize) -> Result<SharedBytes, PacketBuf>,
+    ) -> usize {
+        let (mut index, at) = self.find(offset);
+        if at != offset {
+            return 0;
+        }
+        let mut sent = 0;
+        while sent + frame_len <= max {
+            let Some(frame) = self.frames.get_mut(index) else { break };
+            let (Some(sum), true) = (frame.sum, frame.len == frame_len) else { break };
+            if !matches!(frame.held, Held::Buffer(_)) {
+                break;
+            }
+            let Held::Buffer(buf) = std::mem::replace(&mut frame.held, Held::Taken) else {
+                unreachable!("matched above")
+            };
+            match send(buf, sum, offset + sent) {
+                Ok(bytes) => frame.held = Held::OnWire(bytes),
+                Err(buf) => {
+                    frame.held = Held::Buffer(buf);
+                    break;
+                }
+            }
+            sent += frame_len;
+            index += 1;
+        }
+        sent
+    }
+
     /// Fills `out` with the bytes starting `offset` bytes after SND.UNA (they must all be
     /// in the buffer: `offset + out.len() <= len()`) and returns their ones'-complement sum
     /// (as `wire::checksum::sum` of `out` afterwards would), taken while they are copied.
@@ -386,6 +425,24 @@ mod tests {
                     let offset = if in_order { sent } else { rng.gen_range(0..model.len()) };
                     let len = rng.gen_range(0..=(model.len() - offset).min(2000));
                     let len = if in_order || rng.gen_bool(0.5) { buf.within_frame(offset, len) } else { len };
+                    if in_order && rng.gen_bool(0.3) {
+                        // A run of whole frames of one size, as the output loop sends them.
+                        let frame_len = buf.within_frame(offset, usize::MAX);
+                        let run = buf.send_whole_frames(offset, len.max(frame_len * 3), frame_len, |frame, sum, at| {
+                            assert_eq!(sum, checksum::sum(frame.data()));
+                            assert!(
+                                frame.data().iter().eq(model.range(at..at + frame_len)),
+                                "step {step}: run at {at}"
+                            );
+                            let bytes = frame.share_bytes().unwrap();
+                            wire.push(frame);
+                            Ok(bytes)
+                        });
+                        assert_eq!(run % frame_len, 0);
+                        in_frames += run / frame_len;
+                        sent = sent.max(offset + run);
+                        continue;
+                    }
                     let in_frame = buf.send_in_frame(offset, len, |frame, sum| {
                         assert_eq!(sum, checksum::sum(frame.data()));
                         let bytes = frame.share_bytes().unwrap();

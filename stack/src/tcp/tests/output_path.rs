@@ -50,17 +50,17 @@ impl SegmentSink for Out<'_> {
     }
     fn send_frame(
         &mut self,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
-        header: &[u8],
+        header: &crate::tcp::RunHeader,
         mut frame: PacketBuf,
     ) -> Result<crate::buf::SharedBytes, PacketBuf> {
+        let (src, dst) = (header.template.src, header.template.dst);
         if !self.frames {
             return Err(frame);
         }
         assert!(frame.headroom() >= TX_HEADROOM, "room for every header in front");
         *self.sent_in_frames += 1;
-        frame.push(header.len()).unwrap().copy_from_slice(header);
+        let payload_len = frame.len();
+        header.write(frame.push(header.len()).unwrap(), payload_len);
         self.wire.push((src, dst, frame.data().to_vec()));
         let bytes = frame.share_bytes().unwrap();
         self.held.push(frame);
