@@ -877,7 +877,7 @@ impl TcpTx<'_> {
     /// in front of `buf`'s data, in one write. False, with `buf` untouched, when the segment
     /// needs more: it is larger than the MTU, or the next hop's MAC is unknown.
     fn frame_in_place(&mut self, dst: Ipv4Addr, buf: &mut PacketBuf, tcp: Option<&RunHeader>) -> bool {
-        let tcp_len = tcp.map_or(0, |tcp| tcp.len());
+        let tcp_len = tcp.map_or(0, |tcp| tcp.header_len());
         let headers = LowerHeaders::LEN + tcp_len;
         let ip_payload = tcp_len + buf.len();
         if buf.headroom() < headers || Ipv4Repr::MIN_LEN + ip_payload > self.mtu {

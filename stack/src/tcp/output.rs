@@ -32,7 +32,7 @@ impl Ctx<'_, '_> {
         payload_len: usize,
         payload: impl FnOnce(&mut [u8]) -> u16,
     ) {
-        let header_len = template.len();
+        let header_len = template.header_len();
         let len = header_len + payload_len;
         let build = |segment: &mut [u8]| {
             let payload_sum = payload(&mut segment[header_len..]);
@@ -70,7 +70,7 @@ impl Ctx<'_, '_> {
         frame: PacketBuf,
         payload_sum: u16,
     ) -> Result<SharedBytes, PacketBuf> {
-        let len = template.len() + frame.len();
+        let len = template.header_len() + frame.len();
         let bytes = self.out.send_frame(&RunHeader { template, seq, flags, payload_sum }, frame)?;
         trace!(src = ?template.src, dst = ?template.dst, ?seq, flags, len, "tcp out (in its frame)");
         self.stats.segments_out += 1;

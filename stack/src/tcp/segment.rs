@@ -305,7 +305,7 @@ impl HeaderTemplate {
     }
 
     /// Bytes of the header.
-    pub fn len(&self) -> usize {
+    pub fn header_len(&self) -> usize {
         self.len
     }
 
@@ -335,8 +335,8 @@ pub struct RunHeader<'a> {
 }
 
 impl RunHeader<'_> {
-    pub fn len(&self) -> usize {
-        self.template.len()
+    pub fn header_len(&self) -> usize {
+        self.template.header_len()
     }
 
     /// Writes the header, checksum included, into `out[..len()]`, for a payload of
@@ -427,8 +427,8 @@ mod tests {
         {
             let first = SegmentSpec { seq: Seq(12345), flags: ACK, ack: Seq(0xffff_0001), ..spec(options) };
             let template = HeaderTemplate::new(&first);
-            let mut from_template = vec![0xa5; template.len() + len];
-            from_template[template.len()..].copy_from_slice(&payload[..len]);
+            let mut from_template = vec![0xa5; template.header_len() + len];
+            from_template[template.header_len()..].copy_from_slice(&payload[..len]);
             template.write(&mut from_template, Seq(seq), flags, len, crate::wire::checksum::sum(&payload[..len]));
             let mut written = Vec::new();
             write_header(&mut written, &SegmentSpec { seq: Seq(seq), flags, ..first });

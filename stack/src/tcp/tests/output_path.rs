@@ -60,7 +60,7 @@ impl SegmentSink for Out<'_> {
         assert!(frame.headroom() >= TX_HEADROOM, "room for every header in front");
         *self.sent_in_frames += 1;
         let payload_len = frame.len();
-        header.write(frame.push(header.len()).unwrap(), payload_len);
+        header.write(frame.push(header.header_len()).unwrap(), payload_len);
         self.wire.push((src, dst, frame.data().to_vec()));
         let bytes = frame.share_bytes().unwrap();
         self.held.push(frame);
