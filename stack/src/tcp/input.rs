@@ -102,7 +102,12 @@ impl Connection {
         }
         self.last_heard = ctx.now;
         self.keepalive_probes_sent = 0;
-        self.on_data(ctx, header.seq, payload);
+        // What `on_data` does with in-order data that fits, with nothing out of order.
+        self.recv_buf.append_in_order(&mut self.rcv_nxt, payload);
+        if payload.taken() {
+            ctx.stats.rx_frames_kept += 1;
+        }
+        self.in_order_data_arrived(ctx);
         // Nothing the output waits for changed (no ACK, same window): only an ACK may be due.
         if self.ack_now {
             self.send_ack(ctx);
@@ -466,19 +471,7 @@ impl Connection {
         match arrival {
             // A hole filled (or one remains): tell the sender now (RFC 5681 section 4.2).
             Arrival::InOrder(_) if had_gaps || self.recv_buf.has_gaps() => self.ack_now = true,
-            Arrival::InOrder(_) => {
-                self.unacked_segments = self.unacked_segments.saturating_add(1);
-                if self.unacked_segments >= 2 && ctx.batching && self.unacked_segments < MAX_STRETCH_SEGMENTS {
-                    // Inside a receive batch: one ACK at its end covers every segment the
-                    // batch brought (the stretch ACK of Linux's GRO), up to a bound.
-                    self.ack_at_batch_end = true;
-                } else if self.unacked_segments >= 2 {
-                    self.ack_now = true;
-                } else if self.delack_at.is_none() {
-                    ctx.stats.delayed_acks += 1;
-                    self.delack_at = Some(ctx.now + ctx.cfg.delayed_ack_ms);
-                }
-            }
+            Arrival::InOrder(_) => self.in_order_data_arrived(ctx),
             Arrival::OutOfOrder => {
                 ctx.stats.ooo_queued += 1;
                 self.ack_now = true; // the duplicate ACK that drives fast retransmit
@@ -491,6 +484,22 @@ impl Connection {
                 ctx.stats.ooo_dropped += 1;
                 self.ack_now = true;
             }
+        }
+    }
+
+    /// In-order data arrived with nothing out of order: acknowledge every second segment
+    /// (RFC 9293 3.8.6.3), or once at the end of the receive batch, or after the delay.
+    fn in_order_data_arrived(&mut self, ctx: &mut Ctx) {
+        self.unacked_segments = self.unacked_segments.saturating_add(1);
+        if self.unacked_segments >= 2 && ctx.batching && self.unacked_segments < MAX_STRETCH_SEGMENTS {
+            // Inside a receive batch: one ACK at its end covers every segment the batch
+            // brought (the stretch ACK of Linux's GRO), up to a bound.
+            self.ack_at_batch_end = true;
+        } else if self.unacked_segments >= 2 {
+            self.ack_now = true;
+        } else if self.delack_at.is_none() {
+            ctx.stats.delayed_acks += 1;
+            self.delack_at = Some(ctx.now + ctx.cfg.delayed_ack_ms);
         }
     }
 

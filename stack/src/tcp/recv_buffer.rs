@@ -123,6 +123,17 @@ impl RecvBuffer {
         Arrival::InOrder(delivered)
     }
 
+    /// `insert` for the payload of the segment at RCV.NXT that fits the window, with no
+    /// out-of-order data waiting: appended whole, nothing to clip or to pull in.
+    pub fn append_in_order(&mut self, rcv_nxt: &mut Seq, payload: &mut Payload) {
+        debug_assert!(!self.has_gaps());
+        match payload.take_frame() {
+            Some(frame) => self.push_chunk(frame),
+            None => self.push_copy(payload.bytes()),
+        }
+        *rcv_nxt += payload.len() as u32;
+    }
+
     fn push_chunk(&mut self, chunk: PacketBuf) {
         self.readable_len += chunk.len();
         self.readable.push_back(chunk);
