@@ -71,8 +71,50 @@ impl TcpEngine {
         };
         buf.pull(header_len).expect("the header was parsed from these bytes");
         let mut payload = Payload::frame(buf);
-        self.receive(now, src, dst, &header, &mut payload, out);
+        if !self.takes_predicted(now, src, dst, &header, &mut payload, out) {
+            self.receive(now, src, dst, &header, &mut payload, out);
+        }
         payload.into_frame()
+    }
+
+    /// Header prediction at the engine's door: in-order data for the connection the last
+    /// segment went to goes straight to its predicted path (`Connection::on_segment`'s
+    /// first step), without the general demultiplexing. False if it is not such a segment.
+    fn takes_predicted(
+        &mut self,
+        now: Instant,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        header: &TcpHeader,
+        payload: &mut Payload,
+        out: &mut Output,
+    ) -> bool {
+        let Some((last, cid)) = self.last_demux else { return false };
+        let same = last.remote_ip == src
+            && last.local_ip == dst
+            && last.remote_port == header.src_port
+            && last.local_port == header.dst_port;
+        if !same {
+            return false;
+        }
+        let Some(conn) = self.conns.get_mut(cid) else { return false };
+        if conn.tuple != last {
+            return false; // the slot holds another connection now
+        }
+        let owed_before = conn.ack_at_batch_end;
+        if !conn.takes_predicted_data(&mut self.shared.ctx(now, out), header, payload) {
+            return false;
+        }
+        trace!(?src, ?dst, seq = ?header.seq, len = payload.len(), "tcp in (predicted)");
+        // As `receive` does after a segment whose ACK waits for the batch's end.
+        if conn.ack_at_batch_end {
+            if !owed_before {
+                self.batch_acks.push(cid);
+            }
+        } else {
+            self.after_conn_event(cid);
+        }
+        true
     }
 
     /// Drained receive buffers for the device to reuse (the interface recycles them).

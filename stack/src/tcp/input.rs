@@ -66,7 +66,7 @@ impl Connection {
     /// For it, every check of the general path has a known outcome and only the data
     /// moves: the same state results as from `on_segment_synchronized`, with a fraction of
     /// the work. Any other segment takes the general path (false).
-    fn takes_predicted_data(&mut self, ctx: &mut Ctx, header: &TcpHeader, payload: &mut Payload) -> bool {
+    pub fn takes_predicted_data(&mut self, ctx: &mut Ctx, header: &TcpHeader, payload: &mut Payload) -> bool {
         #[cfg(test)]
         if !HEADER_PREDICTION.get() {
             return false;
