@@ -69,6 +69,7 @@ pub struct EthernetRepr {
 impl EthernetRepr {
     pub const LEN: usize = 14;
 
+    #[inline]
     pub fn parse(frame: &[u8]) -> Result<Self, WireError> {
         if frame.len() < Self::LEN {
             return Err(WireError::Truncated);

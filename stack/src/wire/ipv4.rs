@@ -35,6 +35,7 @@ impl Ipv4Repr {
     /// Validates version, IHL, total length against the bytes present and the header
     /// checksum. TTL is not judged here: a datagram addressed to us is delivered whatever
     /// its TTL (we do not forward), the interface decides what TTL 0 means.
+    #[inline]
     pub fn parse(b: &[u8]) -> Result<Self, WireError> {
         if b.len() < Self::MIN_LEN {
             return Err(WireError::Truncated);
