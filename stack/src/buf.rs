@@ -284,6 +284,22 @@ impl PacketBuf {
         Some(())
     }
 
+    /// The bytes in front of the data: on receive, the headers pulled off it.
+    pub fn headroom_bytes(&self) -> &[u8] {
+        &self.inner.storage.bytes()[..self.inner.start]
+    }
+
+    /// Undoes `pull(n)`: the `n` bytes in front of the data belong to it again, as they
+    /// are (no write, so shared bytes are not copied). `None` (and no change) if the
+    /// headroom is shorter than `n`.
+    pub fn unpull(&mut self, n: usize) -> Option<()> {
+        if n > self.inner.start {
+            return None;
+        }
+        self.inner.start -= n;
+        Some(())
+    }
+
     /// Transmit: makes room for an `n`-byte header in front of the data and returns it.
     /// `None` if the headroom is too small (the buffer never reallocates).
     pub fn push(&mut self, n: usize) -> Option<&mut [u8]> {
@@ -377,6 +393,11 @@ mod tests {
         assert_eq!(buf.data(), b"payload");
         assert!(buf.pull(8).is_none());
         assert_eq!(buf.data(), b"payload", "a failed pull leaves the data alone");
+        assert_eq!(buf.headroom_bytes(), b"ETHIP");
+        buf.unpull(2).unwrap();
+        assert_eq!(buf.data(), b"IPpayload");
+        assert!(buf.unpull(4).is_none());
+        buf.pull(2).unwrap();
         buf.truncate(3);
         assert_eq!(buf.data(), b"pay");
         buf.truncate(10);

@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::arp_cache::{ArpCache, ArpConfig, Enqueued};
 use crate::buf::{PacketBuf, SharedBytes};
 use crate::device::{Device, DeviceCaps, TX_HEADROOM};
+use crate::gro::Run;
 use crate::ratelimit::TokenBucket;
 use crate::reassembly::{FragmentDrop, Reassembled, Reassembler, ReassemblyConfig};
 use crate::stats::{count_drop, Stats};
@@ -45,6 +46,9 @@ pub struct InterfaceConfig {
     pub rx_batches_per_poll: usize,
     /// Echo replies kept for `take_echo_reply` (oldest dropped first).
     pub echo_reply_queue: usize,
+    /// Receive coalescing (`gro`): the TCP segments of a run in one receive batch skip the
+    /// per-frame work of the lower layers. Off, each frame goes the whole way.
+    pub rx_coalescing: bool,
 }
 
 impl InterfaceConfig {
@@ -64,6 +68,7 @@ impl InterfaceConfig {
             rx_batch: 32,
             rx_batches_per_poll: 8,
             echo_reply_queue: 32,
+            rx_coalescing: true,
         }
     }
 }
@@ -142,6 +147,8 @@ pub struct Interface {
     tcp_out: Vec<TcpSegment>,
     /// TCP segments of the current receive batch, for `deliver_tcp`.
     tcp_rx: Vec<TcpArrival>,
+    /// The run the last TCP segment of the batch started, if the next frames may join it.
+    rx_run: Option<Run>,
     /// The receive batch, kept to reuse its allocation.
     rx: Vec<PacketBuf>,
     /// Transmit buffers the device lent (`Device::tx_buffers`), taken by TCP segments
@@ -174,6 +181,7 @@ impl Interface {
             tx: Vec::new(),
             tcp_out: Vec::new(),
             tcp_rx: Vec::new(),
+            rx_run: None,
             rx: Vec::new(),
             tx_pool: Vec::new(),
             echo_replies: VecDeque::new(),
@@ -231,11 +239,17 @@ impl Interface {
                 break;
             }
             activity = true;
-            for frame in batch.drain(..) {
+            for mut frame in batch.drain(..) {
+                if self.rx_run.as_mut().is_some_and(|run| run.join(&mut frame)) {
+                    self.joined_run(frame);
+                    continue;
+                }
+                self.rx_run = None;
                 if let Some(spent) = self.process_frame(now, frame) {
                     dev.recycle(spent);
                 }
             }
+            self.rx_run = None;
             self.deliver_tcp(now, |spent| dev.recycle(spent));
         }
         self.rx = batch;
@@ -302,6 +316,16 @@ impl Interface {
         }
     }
 
+    /// A frame that continues the TCP segment last received (see `gro`): it joins that
+    /// segment's run, its Ethernet and IPv4 layers done.
+    fn joined_run(&mut self, segment: PacketBuf) {
+        self.stats.eth_rx_frames += 1;
+        self.stats.ipv4_rx += 1;
+        self.stats.tcp_segments_rx += 1;
+        self.stats.tcp_rx_coalesced += 1;
+        self.tcp_rx.last_mut().expect("a run follows its first segment").run.push(segment);
+    }
+
     /// Hands the TCP segments of the receive batch to the engine in one call (its code and
     /// the connection stay hot from one to the next); `recycle` gets the buffers it did
     /// not keep.
@@ -311,10 +335,14 @@ impl Interface {
         }
         let mut arrivals = std::mem::take(&mut self.tcp_rx);
         self.with_tcp(now, |tcp, out| {
-            for TcpArrival { src, dst, buf, verified } in arrivals.drain(..) {
-                // The connection may keep the buffer as received data (zero-copy receive).
-                if let Some(spent) = tcp.on_segment_in(now, src, dst, buf, verified, out) {
-                    recycle(spent);
+            for TcpArrival { src, dst, buf, verified, mut run } in arrivals.drain(..) {
+                // The connection may keep the buffers as received data (zero-copy receive).
+                if run.is_empty() {
+                    if let Some(spent) = tcp.on_segment_in(now, src, dst, buf, verified, out) {
+                        recycle(spent);
+                    }
+                } else {
+                    tcp.on_run_in(now, src, dst, buf, &mut run, out, &mut recycle);
                 }
             }
         });
@@ -387,7 +415,7 @@ impl Interface {
         packet.truncate(ip.header_len + ip.payload_len);
         packet.pull(ip.header_len).expect("parse checked the length");
         if !ip.is_fragment() {
-            return self.dispatch(now, &ip, packet, sum_hint);
+            return self.dispatch(now, &ip, packet, sum_hint, true);
         }
         self.stats.reasm_fragments_rx += 1;
         match self.reassembler.push(now, &ip, packet.data()) {
@@ -395,7 +423,7 @@ impl Interface {
             Reassembled::Complete(whole, datagram) => {
                 self.stats.reasm_ok += 1;
                 tracing::trace!(src = %whole.src, ident = whole.ident, len = whole.payload_len, "reassembled");
-                self.dispatch(now, &whole, datagram, None);
+                self.dispatch(now, &whole, datagram, None, false);
             }
             Reassembled::Dropped(FragmentDrop::Invalid) => count_drop!(self.stats, reasm_invalid),
             Reassembled::Dropped(FragmentDrop::Overlap) => count_drop!(self.stats, reasm_overlap, ident = ip.ident),
@@ -407,8 +435,16 @@ impl Interface {
         Some(packet)
     }
 
-    /// `payload` is the IP payload, with the IP header still in its headroom.
-    fn dispatch(&mut self, now: u64, ip: &Ipv4Repr, payload: PacketBuf, sum_hint: Option<u16>) -> Option<PacketBuf> {
+    /// `payload` is the IP payload, with the IP header still in its headroom. `from_wire`:
+    /// it came in one frame (not reassembled), its Ethernet header in front of the IP one.
+    fn dispatch(
+        &mut self,
+        now: u64,
+        ip: &Ipv4Repr,
+        payload: PacketBuf,
+        sum_hint: Option<u16>,
+        from_wire: bool,
+    ) -> Option<PacketBuf> {
         match ip.protocol {
             protocol::ICMP => self.process_icmp(now, ip, payload, sum_hint),
             protocol::UDP => self.process_udp(now, ip, payload, sum_hint),
@@ -429,8 +465,12 @@ impl Interface {
                 if verified {
                     self.stats.tcp_rx_checksum_assisted += 1;
                 }
+                // Without the device's sum, the segments that follow may join this one's run.
+                if from_wire && sum_hint.is_none() && self.cfg.rx_coalescing {
+                    self.rx_run = Run::start(&payload);
+                }
                 // To the engine at the end of the receive batch, with the batch's others.
-                self.tcp_rx.push(TcpArrival { src, dst, buf: payload, verified });
+                self.tcp_rx.push(TcpArrival { src, dst, buf: payload, verified, run: Vec::new() });
                 None
             }
             other => {
@@ -780,6 +820,8 @@ struct TcpArrival {
     buf: PacketBuf,
     /// The device's checksum assist verified it.
     verified: bool,
+    /// The segments that followed it in its run (`gro`), windows at their TCP headers.
+    run: Vec<PacketBuf>,
 }
 
 /// A TCP segment that needs more than its two headers (see `with_tcp`).

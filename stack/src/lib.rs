@@ -19,6 +19,7 @@
 pub mod arp_cache;
 pub mod buf;
 pub mod device;
+pub mod gro;
 pub mod iface;
 pub mod memnet;
 pub mod ratelimit;

@@ -97,5 +97,7 @@ pub struct Stats {
     /// Received TCP segments whose checksum the device's sum (`DeviceCaps::rx_l3_sum`)
     /// verified, so the engine did not sum them again.
     pub tcp_rx_checksum_assisted: u64,
+    /// TCP segments that joined the run of the one before them (`gro`).
+    pub tcp_rx_coalesced: u64,
     pub tcp_segments_tx: u64,
 }

@@ -76,6 +76,38 @@ fn one_way_transfer(
     (data, received)
 }
 
+/// The whole exchange of a lossy, reordering, duplicating, corrupting transfer, frame by
+/// frame, with receive coalescing on or off at both hosts; and the frames coalesced.
+fn capture_lossy_transfer(seed: u64, coalescing: bool) -> (Vec<(usize, Vec<u8>)>, u64) {
+    let net = Network::new(seed, quiet_link());
+    let mut hosts: Vec<Host<Stack>> = (1..=2)
+        .map(|n| {
+            let port = net.add_port(false);
+            let cfg = nic_stack::InterfaceConfig { rx_coalescing: coalescing, ..config(n) };
+            Host { stack: Stack::new(Interface::new(cfg, port.caps(), seed + u64::from(n))), port }
+        })
+        .collect();
+    net.start_capture();
+    let link = LinkConfig { delay_ms: 2, jitter_ms: 2, loss: 0.03, duplicate: 0.01, corrupt: 0.01, mtu: 1500 };
+    let (data, received) = one_way_transfer(&net, &mut hosts, link, seed, 2 << 20);
+    assert!(received == data, "bytes differ (seed {seed})");
+    (net.take_capture(), hosts[1].stack.iface().stats().tcp_rx_coalesced)
+}
+
+#[test]
+fn receive_coalescing_changes_no_frame_sent_on_a_bad_link() {
+    for seed in seeds() {
+        let (coalesced, runs) = capture_lossy_transfer(seed, true);
+        let (plain, none) = capture_lossy_transfer(seed, false);
+        assert!(runs > 100, "segments joined runs: {runs} (seed {seed})");
+        assert_eq!(none, 0);
+        assert_eq!(coalesced.len(), plain.len(), "seed {seed}");
+        for (i, (a, b)) in coalesced.iter().zip(&plain).enumerate() {
+            assert!(a == b, "frame {i} differs (seed {seed})");
+        }
+    }
+}
+
 #[test]
 fn sent_segments_go_out_in_the_frames_the_application_wrote_into() {
     let seed = 7;
@@ -88,6 +120,9 @@ fn sent_segments_go_out_in_the_frames_the_application_wrote_into() {
     // frame `write` copied it into, none was copied again.
     assert!(sender.tx_frames_in_place >= 725, "segments sent in their frames: {}", sender.tx_frames_in_place);
     assert_eq!(sender.retransmissions, 0);
+    // On a clean link most segments continue the one before them in the receive batch.
+    let coalesced = hosts[1].stack.iface().stats().tcp_rx_coalesced;
+    assert!(coalesced > 600, "segments that joined a run at the receiver: {coalesced}");
 }
 
 #[test]

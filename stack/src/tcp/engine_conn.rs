@@ -7,6 +7,7 @@ use super::demux::{Slab, SlotId};
 use super::listener::{reset_reply, SynEntry};
 use super::payload::Payload;
 use super::segment::{self, Checksum, ParseError, TcpHeader};
+use super::seq::Seq;
 use super::timers::TimerOwner;
 use super::{FourTuple, Instant, Output, Owner, Readiness, TcpEngine, TcpError, TcpHandle, TcpState};
 use crate::buf::PacketBuf;
@@ -56,57 +57,128 @@ impl TcpEngine {
         now: Instant,
         src: Ipv4Addr,
         dst: Ipv4Addr,
-        mut buf: PacketBuf,
+        buf: PacketBuf,
         verified: bool,
         out: &mut Output,
     ) -> Option<PacketBuf> {
+        self.segment_in(now, src, dst, buf, verified, out).0
+    }
+
+    /// `on_segment_in` for a run of segments (`gro::Run`): `first`, then those of `rest`,
+    /// each the next segment of the same flow, with the first's headers but for the
+    /// sequence number and the checksum (not verified yet). Each is taken exactly as
+    /// `on_segment_in` would take it; while header prediction holds for them, without
+    /// parsing or demultiplexing again. Buffers not kept go to `recycle`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_run_in(
+        &mut self,
+        now: Instant,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        first: PacketBuf,
+        rest: &mut Vec<PacketBuf>,
+        out: &mut Output,
+        recycle: &mut dyn FnMut(PacketBuf),
+    ) {
+        let (spent, predicted) = self.segment_in(now, src, dst, first, false, out);
+        if let Some(spent) = spent {
+            recycle(spent);
+        }
+        let mut rest = rest.drain(..);
+        if let Some((cid, mut header, header_len)) = predicted {
+            for mut buf in rest.by_ref() {
+                if segment::checksum(src, dst, buf.data()) != 0 {
+                    // After it, the run has a gap: the general path takes the rest.
+                    self.shared.stats.segments_in += 1;
+                    self.count_malformed(src, dst, buf.len(), ParseError::BadChecksum);
+                    recycle(buf);
+                    break;
+                }
+                let seq = buf.data()[4..8].try_into().expect("the run checked the header's length");
+                header.seq = Seq(u32::from_be_bytes(seq));
+                buf.pull(header_len).expect("the run checked the header's length");
+                let mut payload = Payload::frame(buf);
+                if !self.take_predicted(now, cid, &header, &mut payload, out) {
+                    let mut buf = payload.into_frame().expect("not taken");
+                    buf.unpull(header_len).expect("pulled above");
+                    if let Some(spent) = self.on_segment_in(now, src, dst, buf, false, out) {
+                        recycle(spent);
+                    }
+                    break;
+                }
+                self.shared.stats.segments_in += 1;
+                if let Some(spent) = payload.into_frame() {
+                    recycle(spent);
+                }
+            }
+        }
+        for buf in rest {
+            if let Some(spent) = self.on_segment_in(now, src, dst, buf, false, out) {
+                recycle(spent);
+            }
+        }
+    }
+
+    /// `on_segment_in`, and, when header prediction took the segment, its connection and
+    /// header (and the header's length) for the segments of its run.
+    fn segment_in(
+        &mut self,
+        now: Instant,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        mut buf: PacketBuf,
+        verified: bool,
+        out: &mut Output,
+    ) -> (Option<PacketBuf>, Option<(SlotId, TcpHeader, usize)>) {
         self.shared.stats.segments_in += 1;
         let policy = if verified { Checksum::AlreadyVerified } else { Checksum::Verify };
         let (header, header_len) = match segment::parse_checked(buf.data(), src, dst, policy) {
             Ok((header, payload)) => (header, buf.len() - payload.len()),
             Err(error) => {
                 self.count_malformed(src, dst, buf.len(), error);
-                return Some(buf);
+                return (Some(buf), None);
             }
         };
         buf.pull(header_len).expect("the header was parsed from these bytes");
         let mut payload = Payload::frame(buf);
-        if !self.takes_predicted(now, src, dst, &header, &mut payload, out) {
-            self.receive(now, src, dst, &header, &mut payload, out);
+        if let Some(cid) = self.predicted_connection(src, dst, &header) {
+            if self.take_predicted(now, cid, &header, &mut payload, out) {
+                return (payload.into_frame(), Some((cid, header, header_len)));
+            }
         }
-        payload.into_frame()
+        self.receive(now, src, dst, &header, &mut payload, out);
+        (payload.into_frame(), None)
     }
 
-    /// Header prediction at the engine's door: in-order data for the connection the last
-    /// segment went to goes straight to its predicted path (`Connection::on_segment`'s
-    /// first step), without the general demultiplexing. False if it is not such a segment.
-    fn takes_predicted(
-        &mut self,
-        now: Instant,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
-        header: &TcpHeader,
-        payload: &mut Payload,
-        out: &mut Output,
-    ) -> bool {
-        let Some((last, cid)) = self.last_demux else { return false };
+    /// Header prediction at the engine's door: the connection the last segment went to,
+    /// if this one is for it too; its in-order data then goes straight to the predicted
+    /// path (`take_predicted`), without the general demultiplexing.
+    fn predicted_connection(&self, src: Ipv4Addr, dst: Ipv4Addr, header: &TcpHeader) -> Option<SlotId> {
+        let (last, cid) = self.last_demux?;
         let same = last.remote_ip == src
             && last.local_ip == dst
             && last.remote_port == header.src_port
             && last.local_port == header.dst_port;
-        if !same {
-            return false;
-        }
+        // The slot may hold another connection by now.
+        (same && self.conns.get(cid)?.tuple == last).then_some(cid)
+    }
+
+    /// `Connection::takes_predicted_data` on connection `cid`, and what `receive` does
+    /// after a segment (the bookkeeping waits for the batch's end with the ACK it owes).
+    fn take_predicted(
+        &mut self,
+        now: Instant,
+        cid: SlotId,
+        header: &TcpHeader,
+        payload: &mut Payload,
+        out: &mut Output,
+    ) -> bool {
         let Some(conn) = self.conns.get_mut(cid) else { return false };
-        if conn.tuple != last {
-            return false; // the slot holds another connection now
-        }
         let owed_before = conn.ack_at_batch_end;
         if !conn.takes_predicted_data(&mut self.shared.ctx(now, out), header, payload) {
             return false;
         }
-        trace!(?src, ?dst, seq = ?header.seq, len = payload.len(), "tcp in (predicted)");
-        // As `receive` does after a segment whose ACK waits for the batch's end.
+        trace!(seq = ?header.seq, len = payload.len(), tuple = ?conn.tuple, "tcp in (predicted)");
         if conn.ack_at_batch_end {
             if !owed_before {
                 self.batch_acks.push(cid);
