@@ -853,6 +853,7 @@ impl LowerHeaders {
     }
 
     /// The headers of a datagram with `ident` and `ip_payload` bytes of payload.
+    #[inline]
     fn write(&self, out: &mut [u8], ident: u16, ip_payload: usize) {
         out.copy_from_slice(&self.bytes);
         let total = (Ipv4Repr::MIN_LEN + ip_payload) as u16; // under the MTU
@@ -902,6 +903,7 @@ impl TcpTx<'_> {
     }
 
     /// The Ethernet and IPv4 headers towards `dst`, if the next hop's MAC is known.
+    #[inline]
     fn lower_headers(&mut self, dst: Ipv4Addr) -> Option<&LowerHeaders> {
         if self.lower.as_ref().is_none_or(|lower| lower.dst != dst) {
             let next_hop = self.cfg.next_hop(dst)?;
@@ -918,6 +920,7 @@ impl TcpTx<'_> {
     /// Pushes Ethernet and IPv4, and `tcp` when the segment in `buf` is only its payload,
     /// in front of `buf`'s data, in one write. False, with `buf` untouched, when the segment
     /// needs more: it is larger than the MTU, or the next hop's MAC is unknown.
+    #[inline]
     fn frame_in_place(&mut self, dst: Ipv4Addr, buf: &mut PacketBuf, tcp: Option<&RunHeader>) -> bool {
         let tcp_len = tcp.map_or(0, |tcp| tcp.header_len());
         let headers = LowerHeaders::LEN + tcp_len;

@@ -62,6 +62,7 @@ impl Ctx<'_, '_> {
     /// Hands the output a segment whose payload is `frame` (a send-buffer frame summing to
     /// `payload_sum`), its header from `template`, so the payload is not copied. Returns
     /// the output's reference to the frame's bytes, or the frame if the output did not take it.
+    #[inline]
     pub fn transmit_frame(
         &mut self,
         template: &HeaderTemplate,

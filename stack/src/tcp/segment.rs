@@ -311,6 +311,7 @@ impl HeaderTemplate {
 
     /// Writes the header of the segment with `seq` and `flags` whose payload of
     /// `payload_len` bytes sums to `payload_sum` into `out[..len()]`, checksum included.
+    #[inline]
     pub fn write(&self, out: &mut [u8], seq: Seq, flags: u8, payload_len: usize, payload_sum: u16) {
         let out = &mut out[..self.len];
         out.copy_from_slice(&self.bytes[..self.len]);
