@@ -508,18 +508,22 @@ fn ns_per_segment(gbps: f64, payload: usize) -> f64 {
 
 fn main() {
     let mib = env_usize("BENCH_MIB", 64);
-    // `BENCH_ONLY=ours|smoltcp|floor` runs only that stack's bulk transfer (or the payload
-    // floor), `BENCH_RUNS` times, and prints its best figure: a loop to run under a profiler.
+    // `BENCH_ONLY=ours|smoltcp|floor|ours_conn|smoltcp_conn` runs only that stack's bulk
+    // transfer (Gb/s), the payload floor, or a connection-rate run (per s), `BENCH_RUNS`
+    // times, and prints its best figure: a loop to run under a profiler.
     if let Ok(only) = std::env::var("BENCH_ONLY") {
         let runs = env_usize("BENCH_RUNS", 5).max(1);
-        let bulk: fn(usize) -> f64 = match only.as_str() {
-            "ours" => ours_bulk_gbps,
-            "smoltcp" => smoltcp_bulk_gbps,
-            "floor" => payload_floor_gbps,
-            other => panic!("BENCH_ONLY={other}: expected ours, smoltcp or floor"),
+        let conns = env_usize("BENCH_CONNS", 2000);
+        let (run, size): (fn(usize) -> f64, usize) = match only.as_str() {
+            "ours" => (ours_bulk_gbps, mib << 20),
+            "smoltcp" => (smoltcp_bulk_gbps, mib << 20),
+            "floor" => (payload_floor_gbps, mib << 20),
+            "ours_conn" => (ours_conn_per_s_run, conns),
+            "smoltcp_conn" => (smoltcp_conn_per_s_run, conns),
+            other => panic!("BENCH_ONLY={other}: expected ours, smoltcp, floor, ours_conn or smoltcp_conn"),
         };
-        let best = (0..runs).map(|_| bulk(mib << 20)).fold(0.0, f64::max);
-        println!("{}", serde_json::json!({ "only": only, "runs": runs, "gbps": best }));
+        let best = (0..runs).map(|_| run(size)).fold(0.0, f64::max);
+        println!("{}", serde_json::json!({ "only": only, "runs": runs, "best": best }));
         return;
     }
     let idle = env_usize("BENCH_IDLE_CONNS", 100_000);

@@ -53,6 +53,10 @@ impl Run {
     /// right in front of it.
     pub fn start(segment: &PacketBuf) -> Option<Run> {
         let tcp = segment.data();
+        // Most segments that cannot start a run say so in their flags.
+        if tcp.get(13) != Some(&ACK_ONLY) {
+            return None;
+        }
         let before = segment.headroom_bytes();
         if before.len() < LOWER || tcp.len() < 20 {
             return None;

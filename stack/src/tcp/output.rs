@@ -1,10 +1,14 @@
 //! Segment departure: what to send and when (RFC 9293 sections 3.8.6 and 3.10.4).
 
 use super::connection::Connection;
-use super::segment::{HeaderTemplate, RunHeader, SegmentSpec, TcpOptions, ACK, FIN, PSH, RST, SYN};
+use super::segment::{
+    checksum_from_sums, header_len, write_header_into, HeaderTemplate, RunHeader, SegmentSpec, TcpOptions, ACK, FIN,
+    PSH, RST, SYN,
+};
 use super::seq::Seq;
 use super::{Ctx, TcpState};
 use crate::buf::{PacketBuf, SharedBytes};
+use std::net::Ipv4Addr;
 use tracing::trace;
 
 /// Payload of an outgoing segment: `len` bytes starting `offset` bytes into the send buffer.
@@ -20,7 +24,13 @@ impl Ctx<'_, '_> {
     /// the `payload_len` bytes after the header and returns their ones'-complement sum
     /// (`wire::checksum::sum`), so the checksum needs no second pass over them.
     pub fn transmit(&mut self, spec: &SegmentSpec, payload_len: usize, payload: impl FnOnce(&mut [u8]) -> u16) {
-        self.transmit_copied(&HeaderTemplate::new(spec), spec.seq, spec.flags, payload_len, payload);
+        let header_len = header_len(spec);
+        self.transmit_built(spec.src.0, spec.dst.0, spec.seq, spec.flags, header_len + payload_len, |segment| {
+            write_header_into(segment, spec);
+            let payload_sum = payload(&mut segment[header_len..]);
+            let sum = checksum_from_sums(spec, segment.len(), payload_sum);
+            segment[16..18].copy_from_slice(&sum.to_be_bytes());
+        });
     }
 
     /// `transmit` for one segment of a run, its header from `template`.
@@ -33,15 +43,27 @@ impl Ctx<'_, '_> {
         payload: impl FnOnce(&mut [u8]) -> u16,
     ) {
         let header_len = template.header_len();
-        let len = header_len + payload_len;
-        let build = |segment: &mut [u8]| {
+        self.transmit_built(template.src, template.dst, seq, flags, header_len + payload_len, |segment| {
             let payload_sum = payload(&mut segment[header_len..]);
             template.write(segment, seq, flags, payload_len, payload_sum);
-        };
+        });
+    }
+
+    /// A segment of `len` bytes that `build` writes whole (checksum included), in room the
+    /// output lends or in the scratch buffer, handed to the output.
+    fn transmit_built(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        seq: Seq,
+        flags: u8,
+        len: usize,
+        build: impl FnOnce(&mut [u8]),
+    ) {
         match self.out.lend(len) {
             Some(segment) => {
                 build(segment);
-                self.out.send_lent(template.src, template.dst);
+                self.out.send_lent(src, dst);
             }
             None => {
                 if self.scratch.len() < len {
@@ -49,10 +71,10 @@ impl Ctx<'_, '_> {
                 }
                 let segment = &mut self.scratch[..len];
                 build(segment);
-                self.out.send(template.src, template.dst, segment);
+                self.out.send(src, dst, segment);
             }
         }
-        trace!(src = ?template.src, dst = ?template.dst, ?seq, flags, len, "tcp out");
+        trace!(?src, ?dst, ?seq, flags, len, "tcp out");
         self.stats.segments_out += 1;
         if flags & RST != 0 {
             self.stats.rst_sent += 1;
@@ -134,8 +156,16 @@ impl Connection {
     }
 
     fn emit(&mut self, ctx: &mut Ctx, seq: Seq, flags: u8, data: Option<DataRange>) {
-        let template = HeaderTemplate::new(&self.spec(ctx, seq, flags));
-        self.emit_with(ctx, &template, seq, flags, data);
+        let spec = self.spec(ctx, seq, flags);
+        if data.is_none_or(|range| range.len == 0) {
+            // A control segment: its header written straight from the spec.
+            ctx.transmit(&spec, 0, |_| 0);
+            if flags & ACK != 0 {
+                self.ack_sent();
+            }
+            return;
+        }
+        self.emit_with(ctx, &HeaderTemplate::new(&spec), seq, flags, data);
     }
 
     /// Sends the segment with `seq`, `flags` and `data`, its header from `template`: in

@@ -247,6 +247,12 @@ pub fn write_header_into(out: &mut [u8], spec: &SegmentSpec) -> usize {
     header_len
 }
 
+/// The checksum field of the segment of `len` bytes (header and payload) whose header
+/// `write_header_into` writes for `spec` and whose payload sums to `payload_sum`.
+pub fn checksum_from_sums(spec: &SegmentSpec, len: usize, payload_sum: u16) -> u16 {
+    checksum_with_sum(spec.src.0, spec.dst.0, len, wire_sum::add(header_sum(spec), payload_sum))
+}
+
 /// The ones'-complement sum of the header `write_header_into` writes for `spec` (checksum
 /// field zero), from the field values: reading back the bytes just written, in wider
 /// loads than the stores that wrote them, would stall the CPU.

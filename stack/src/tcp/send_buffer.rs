@@ -37,6 +37,12 @@ enum Held {
     Taken,
 }
 
+/// Whether a frame is sent in its own buffer: at least half of it is payload (the rule
+/// the receive side keeps frames by, `tcp::payload`).
+fn worth_sending_in(buf: &PacketBuf) -> bool {
+    buf.len() * 2 >= buf.capacity()
+}
+
 /// One frame of the queue: `len` bytes not yet acknowledged, starting `start` bytes into
 /// the storage (the buffer's data window while it is held).
 #[derive(Debug)]
@@ -225,8 +231,14 @@ impl SendBuffer {
     ) -> bool {
         let (index, at) = self.find(offset);
         let Some(frame) = self.frames.get_mut(index) else { return false };
-        if at != offset || frame.len != len || len == 0 || !matches!(frame.held, Held::Buffer(_)) {
+        if at != offset || frame.len != len || len == 0 {
             return false;
+        }
+        match &frame.held {
+            // A frame mostly empty (a small write) is copied into a segment instead: on
+            // the wire it would keep a whole buffer from the device's pool until the ACK.
+            Held::Buffer(buf) if worth_sending_in(buf) => {}
+            _ => return false,
         }
         let sum = match frame.sum {
             Some(sum) => sum,
