@@ -315,6 +315,7 @@ impl SmolHost {
     fn poll(&mut self, now: u64) {
         for _ in 0..poll_rounds() {
             let result = self.iface.poll(SmolInstant::from_millis(now as i64), &mut self.dev, &mut self.sockets);
+            self.dev.flush();
             if result == smoltcp::iface::PollResult::None {
                 break;
             }

@@ -50,6 +50,7 @@ impl Pair {
             let now = self.net.now();
             self.ours.poll(now, &mut self.our_port);
             self.smol.poll(SmolInstant::from_millis(now as i64), &mut self.smol_dev, &mut self.sockets);
+            self.smol_dev.flush();
             if done(self, now) {
                 return true;
             }

@@ -1,5 +1,6 @@
 //! smoltcp's `phy::Device` on a port of our in-memory hub, so smoltcp and our stack share
-//! one network. Used by the interop tests and by `examples/bench_vs_smoltcp.rs`.
+//! one network. Used by the interop tests and by `examples/bench_vs_smoltcp.rs`, which call
+//! `SmolPort::flush` after each of smoltcp's polls.
 
 use nic_stack::memnet::Port;
 use nic_stack::{Device, PacketBuf};
@@ -7,7 +8,8 @@ use smoltcp::phy::{self, DeviceCapabilities, Medium};
 use smoltcp::time::Instant as SmolInstant;
 
 /// smoltcp's device on a port of our hub. smoltcp takes one frame per `receive` call;
-/// the port hands them over in batches of up to 32, as it does to our interface, so
+/// the port hands them over in batches of up to 32, as it does to our interface, and the
+/// frames smoltcp sends go to the port together after its poll (`flush`), as ours do, so
 /// smoltcp pays one lock of the hub per batch, not per frame. Buffers go round as they do
 /// for our interface: received frames smoltcp is done with go back to the port
 /// (`Device::recycle`), and frames are built in buffers the port lends
@@ -41,6 +43,15 @@ impl SmolPort {
         }
     }
 
+    /// Hands the frames smoltcp built since the last call to the port, in one batch (one
+    /// lock of the hub), as our interface does at the end of its poll. Call it after each
+    /// `Interface::poll` of smoltcp's.
+    pub fn flush(&mut self) {
+        if !self.tx.is_empty() {
+            self.port.transmit(&mut self.tx);
+        }
+    }
+
     fn recycle_consumed(&mut self) {
         for frame in self.consumed.drain(..) {
             self.port.recycle(frame);
@@ -57,7 +68,7 @@ pub struct SmolRx<'a> {
     consumed: &'a mut Vec<PacketBuf>,
 }
 
-/// Sends through the port, reusing one batch vector and the port's buffers.
+/// Queues frames for the port (`SmolPort::flush` sends them), reusing the port's buffers.
 pub struct SmolTx<'a> {
     port: &'a mut Port,
     batch: &'a mut Vec<PacketBuf>,
@@ -86,8 +97,11 @@ impl phy::TxToken for SmolTx<'_> {
             None => PacketBuf::with_headroom(len.max(self.frame_len), 0),
         };
         let r = f(frame.append_for_write(len).expect("sized for the frame"));
+        // Sent at `SmolPort::flush`, with the rest of the poll's frames.
         self.batch.push(frame);
-        self.port.transmit(self.batch);
+        if self.batch.len() >= RX_BATCH {
+            self.port.transmit(self.batch);
+        }
         r
     }
 }
