@@ -9,7 +9,7 @@ use super::payload::Payload;
 use super::segment::{self, Checksum, ParseError, TcpHeader};
 use super::seq::Seq;
 use super::timers::TimerOwner;
-use super::{FourTuple, Instant, Output, Owner, Readiness, TcpEngine, TcpError, TcpHandle, TcpState};
+use super::{Ctx, FourTuple, Instant, Output, Owner, Readiness, TcpEngine, TcpError, TcpHandle, TcpState};
 use crate::buf::PacketBuf;
 use std::net::Ipv4Addr;
 use tracing::{debug, trace};
@@ -98,7 +98,7 @@ impl TcpEngine {
                 header.seq = Seq(u32::from_be_bytes(seq));
                 buf.pull(header_len).expect("the run checked the header's length");
                 let mut payload = Payload::frame(buf);
-                if !self.take_predicted(now, cid, &header, &mut payload, out) {
+                if !self.take_predicted(now, cid, &header, &mut payload, out, Connection::takes_next_in_run) {
                     let mut buf = payload.into_frame().expect("not taken");
                     buf.unpull(header_len).expect("pulled above");
                     if let Some(spent) = self.on_segment_in(now, src, dst, buf, false, out) {
@@ -142,7 +142,7 @@ impl TcpEngine {
         buf.pull(header_len).expect("the header was parsed from these bytes");
         let mut payload = Payload::frame(buf);
         if let Some(cid) = self.predicted_connection(src, dst, &header) {
-            if self.take_predicted(now, cid, &header, &mut payload, out) {
+            if self.take_predicted(now, cid, &header, &mut payload, out, Connection::takes_predicted_data) {
                 return (payload.into_frame(), Some((cid, header, header_len)));
             }
         }
@@ -163,8 +163,9 @@ impl TcpEngine {
         (same && self.conns.get(cid)?.tuple == last).then_some(cid)
     }
 
-    /// `Connection::takes_predicted_data` on connection `cid`, and what `receive` does
-    /// after a segment (the bookkeeping waits for the batch's end with the ACK it owes).
+    /// `takes` (`Connection::takes_predicted_data`, or `takes_next_in_run`) on connection
+    /// `cid`, and what `receive` does after a segment (the bookkeeping waits for the
+    /// batch's end with the ACK it owes).
     fn take_predicted(
         &mut self,
         now: Instant,
@@ -172,10 +173,11 @@ impl TcpEngine {
         header: &TcpHeader,
         payload: &mut Payload,
         out: &mut Output,
+        takes: fn(&mut Connection, &mut Ctx, &TcpHeader, &mut Payload) -> bool,
     ) -> bool {
         let Some(conn) = self.conns.get_mut(cid) else { return false };
         let owed_before = conn.ack_at_batch_end;
-        if !conn.takes_predicted_data(&mut self.shared.ctx(now, out), header, payload) {
+        if !takes(conn, &mut self.shared.ctx(now, out), header, payload) {
             return false;
         }
         trace!(seq = ?header.seq, len = payload.len(), tuple = ?conn.tuple, "tcp in (predicted)");

@@ -91,28 +91,53 @@ impl Connection {
             (true, _) => return false,
             (false, _) => None,
         };
-        ctx.stats.header_predicted += 1;
-        // What `process_ack` does for an ACK of nothing new with an unchanged window.
-        if self.snd_wl1.lt(header.seq) || (self.snd_wl1 == header.seq && self.snd_wl2.le(header.ack)) {
-            self.snd_wl1 = header.seq;
-            self.snd_wl2 = header.ack;
+        self.take_predicted(ctx, header.seq, header.ack, tsval, payload);
+        true
+    }
+
+    /// `takes_predicted_data` for the next segment of a run (`gro`) whose first segment
+    /// it took: the same headers but for the sequence number, so of its checks only those
+    /// on the sequence number and the length are left.
+    pub fn takes_next_in_run(&mut self, ctx: &mut Ctx, header: &TcpHeader, payload: &mut Payload) -> bool {
+        #[cfg(test)]
+        if !HEADER_PREDICTION.get() {
+            return false;
         }
-        if let Some(tsval) = tsval.filter(|_| header.seq.le(self.last_ack_sent)) {
+        let fits = header.seq == self.rcv_nxt
+            && !payload.is_empty()
+            && payload.len() <= self.recv_buf.window(ctx.cfg.recv_buffer)
+            && self.state == TcpState::Established; // an ACK sent mid-run changes none of this
+        if !fits {
+            return false;
+        }
+        let tsval = header.options.timestamps.filter(|_| self.ts_enabled).map(|(tsval, _)| tsval);
+        self.take_predicted(ctx, header.seq, header.ack, tsval, payload);
+        true
+    }
+
+    /// What the general path does with a predicted segment: `process_ack` for an ACK of
+    /// nothing new with an unchanged window, the timestamp, `on_data` for in-order data that
+    /// fits with nothing out of order; then the ACK that may be due (nothing the output
+    /// waits for changed).
+    fn take_predicted(&mut self, ctx: &mut Ctx, seq: Seq, ack: Seq, tsval: Option<u32>, payload: &mut Payload) {
+        ctx.stats.header_predicted += 1;
+        if self.snd_wl1.lt(seq) || (self.snd_wl1 == seq && self.snd_wl2.le(ack)) {
+            self.snd_wl1 = seq;
+            self.snd_wl2 = ack;
+        }
+        if let Some(tsval) = tsval.filter(|_| seq.le(self.last_ack_sent)) {
             self.ts_recent = tsval;
         }
         self.last_heard = ctx.now;
         self.keepalive_probes_sent = 0;
-        // What `on_data` does with in-order data that fits, with nothing out of order.
         self.recv_buf.append_in_order(&mut self.rcv_nxt, payload);
         if payload.taken() {
             ctx.stats.rx_frames_kept += 1;
         }
         self.in_order_data_arrived(ctx);
-        // Nothing the output waits for changed (no ACK, same window): only an ACK may be due.
         if self.ack_now {
             self.send_ack(ctx);
         }
-        true
     }
 
     fn on_segment_syn_sent(&mut self, ctx: &mut Ctx, header: &TcpHeader, payload: &mut Payload) {

@@ -388,9 +388,12 @@ mod tests {
         assert!(!buf.send_in_frame(0, 1448, &mut send), "sent in it once: a retransmission is copied");
         assert!(buf.send_in_frame(1448, 1448, &mut send));
         assert!(!buf.send_in_frame(2896, 100, &mut send), "the last frame holds 105 bytes");
-        assert!(!buf.send_in_frame(2896, 105, |frame, _| Err(frame)), "a sink that refuses gives it back...");
-        assert!(matches!(buf.frames[2].held, Held::Buffer(_)), "...and the frame keeps its buffer");
+        assert!(!buf.send_in_frame(2896, 105, &mut send), "mostly empty: copied into a segment instead");
         assert_eq!(wire.len(), 2);
+        let mut other = SendBuffer::default();
+        other.push(&data[..1448], 10_000, 1448, 0, new_frame);
+        assert!(!other.send_in_frame(0, 1448, |frame, _| Err(frame)), "a sink that refuses gives it back...");
+        assert!(matches!(other.frames[0].held, Held::Buffer(_)), "...and the frame keeps its buffer");
         assert_eq!(wire[0].data(), &data[..1448]);
         // The bytes of frames on the wire are still here, for retransmission.
         let (bytes, sum) = copy(&mut buf, 1000, 2001);
