@@ -149,6 +149,8 @@ pub struct Interface {
     tcp_rx: Vec<TcpArrival>,
     /// The run the last TCP segment of the batch started, if the next frames may join it.
     rx_run: Option<Run>,
+    /// The segments that joined runs, in order: each arrival's `run` are next.
+    tcp_rx_runs: Vec<PacketBuf>,
     /// The receive batch, kept to reuse its allocation.
     rx: Vec<PacketBuf>,
     /// Transmit buffers the device lent (`Device::tx_buffers`), taken by TCP segments
@@ -182,6 +184,7 @@ impl Interface {
             tcp_out: Vec::new(),
             tcp_rx: Vec::new(),
             rx_run: None,
+            tcp_rx_runs: Vec::new(),
             rx: Vec::new(),
             tx_pool: Vec::new(),
             echo_replies: VecDeque::new(),
@@ -323,7 +326,8 @@ impl Interface {
         self.stats.ipv4_rx += 1;
         self.stats.tcp_segments_rx += 1;
         self.stats.tcp_rx_coalesced += 1;
-        self.tcp_rx.last_mut().expect("a run follows its first segment").run.push(segment);
+        self.tcp_rx.last_mut().expect("a run follows its first segment").run += 1;
+        self.tcp_rx_runs.push(segment);
     }
 
     /// Hands the TCP segments of the receive batch to the engine in one call (its code and
@@ -333,20 +337,21 @@ impl Interface {
         if self.tcp_rx.is_empty() {
             return;
         }
-        let mut arrivals = std::mem::take(&mut self.tcp_rx);
+        let (mut arrivals, mut runs) = (std::mem::take(&mut self.tcp_rx), std::mem::take(&mut self.tcp_rx_runs));
         self.with_tcp(now, |tcp, out| {
-            for TcpArrival { src, dst, buf, verified, mut run } in arrivals.drain(..) {
+            let mut runs = runs.drain(..);
+            for TcpArrival { src, dst, buf, verified, run } in arrivals.drain(..) {
                 // The connection may keep the buffers as received data (zero-copy receive).
-                if run.is_empty() {
+                if run == 0 {
                     if let Some(spent) = tcp.on_segment_in(now, src, dst, buf, verified, out) {
                         recycle(spent);
                     }
                 } else {
-                    tcp.on_run_in(now, src, dst, buf, &mut run, out, &mut recycle);
+                    tcp.on_run_in(now, src, dst, buf, runs.by_ref().take(run), out, &mut recycle);
                 }
             }
         });
-        self.tcp_rx = arrivals;
+        (self.tcp_rx, self.tcp_rx_runs) = (arrivals, runs);
     }
 
     fn process_arp(&mut self, now: u64, packet: &[u8]) {
@@ -470,7 +475,7 @@ impl Interface {
                     self.rx_run = Run::start(&payload);
                 }
                 // To the engine at the end of the receive batch, with the batch's others.
-                self.tcp_rx.push(TcpArrival { src, dst, buf: payload, verified, run: Vec::new() });
+                self.tcp_rx.push(TcpArrival { src, dst, buf: payload, verified, run: 0 });
                 None
             }
             other => {
@@ -820,8 +825,9 @@ struct TcpArrival {
     buf: PacketBuf,
     /// The device's checksum assist verified it.
     verified: bool,
-    /// The segments that followed it in its run (`gro`), windows at their TCP headers.
-    run: Vec<PacketBuf>,
+    /// How many segments followed it in its run (`gro`): the next ones of `tcp_rx_runs`,
+    /// windows at their TCP headers.
+    run: usize,
 }
 
 /// A TCP segment that needs more than its two headers (see `with_tcp`).

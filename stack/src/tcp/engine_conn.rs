@@ -76,7 +76,7 @@ impl TcpEngine {
         src: Ipv4Addr,
         dst: Ipv4Addr,
         first: PacketBuf,
-        rest: &mut Vec<PacketBuf>,
+        rest: impl Iterator<Item = PacketBuf>,
         out: &mut Output,
         recycle: &mut dyn FnMut(PacketBuf),
     ) {
@@ -84,7 +84,7 @@ impl TcpEngine {
         if let Some(spent) = spent {
             recycle(spent);
         }
-        let mut rest = rest.drain(..);
+        let mut rest = rest;
         if let Some((cid, mut header, header_len)) = predicted {
             for mut buf in rest.by_ref() {
                 if segment::checksum(src, dst, buf.data()) != 0 {
