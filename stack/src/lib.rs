@@ -9,6 +9,13 @@
 //!                                                                           └─► TcpEngine
 //! ```
 //!
+//! Within a receive batch, a TCP segment that continues the one before it (same flow, next
+//! sequence number, same headers) skips Ethernet, IPv4 and the demultiplexer: `gro::Run`
+//! recognises it from the headers and the engine takes the run together
+//! (`TcpEngine::on_run_in`), each segment still checked and acknowledged as alone.
+//! On transmit, the send buffer keeps application bytes in frame buffers and sends them as
+//! they are, headers pushed in front (`tcp::RunHeader`, `iface::LowerHeaders`).
+//!
 //! `Interface::poll(now, device)` drives all of it; `socket::Stack` puts small integer
 //! descriptors and an epoll-like `wait` on top; `threaded` runs a stack on its own thread
 //! behind `TcpListener` / `TcpStream` / `UdpSocket`. Time (milliseconds, `u64`) and

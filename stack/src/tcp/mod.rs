@@ -13,6 +13,7 @@
 //! on_segment(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], out: &mut Output)   // Output = dyn SegmentSink: a FnMut(src, dst, &segment) closure, or a sink lending buffers
 //! on_verified_segment(..same..)                          // checksum already verified by the device
 //! on_segment_in(&mut self, now, src, dst, buf: PacketBuf, verified: bool, out) -> Option<PacketBuf> // the segment in its frame: kept as received data (zero-copy) or handed back
+//! on_run_in(&mut self, now, src, dst, first: PacketBuf, rest: impl Iterator<Item = PacketBuf>, out, recycle) // a run of segments of one flow (gro::Run): each taken as on_segment_in would, the predicted ones without parsing or demux again
 //! spent_buffers(&mut self) -> Drain<PacketBuf>          // frames read by the application or acknowledged by the peer, for the device to reuse
 //! begin_batch(&mut self); end_batch(&mut self, now, out) // around a batch of received segments: one ACK per connection at its end
 //! poll_timers(&mut self, now: Instant, out)            // due timers, and window updates queued by recv
@@ -67,13 +68,13 @@
 //! | file | what |
 //! |---|---|
 //! | `mod.rs` | the API types: config, handle, states, errors, readiness, counters; the engine's tables |
-//! | `engine_conn.rs` | entry points: demultiplexing, handle checks, after-event bookkeeping |
+//! | `engine_conn.rs` | entry points: demultiplexing, header prediction at the door (the last connection's in-order data), runs of segments, handle checks, after-event bookkeeping |
 //! | `listener.rs` | listeners, the SYN queue (small `SynEntry`s) and the accept queue |
 //! | `connection.rs` | the TCB and the user's operations on it |
-//! | `input.rs` | segment arrival: RFC 9293 3.10.7, RFC 5961 checks, PAWS, ACK processing, data, FIN |
-//! | `output.rs` | segment departure: windows, Nagle, SWS avoidance, persist, retransmission |
+//! | `input.rs` | segment arrival: header prediction (`takes_predicted_data`, `takes_next_in_run`), RFC 9293 3.10.7, RFC 5961 checks, PAWS, ACK processing, data, FIN |
+//! | `output.rs` | segment departure: windows, Nagle, SWS avoidance, persist, retransmission; whole frames of the send buffer sent as they are (zero-copy transmit) |
 //! | `timers.rs` | the engine's timer heap and what each connection does when a deadline comes |
-//! | `segment.rs` | header and options on the wire, checksum |
+//! | `segment.rs` | header and options on the wire, checksum; `HeaderTemplate` / `RunHeader`: a connection's header written per segment from fields fixed once |
 //! | `seq.rs` | sequence arithmetic modulo 2^32 |
 //! | `send_buffer.rs`, `recv_buffer.rs` | lazily grown buffers: application bytes kept in the frames they are sent in, received frames queued without a copy; the bounded out-of-order queue |
 //! | `payload.rs` | a received payload: borrowed bytes, or the frame the receive buffer may keep |
