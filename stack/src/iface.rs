@@ -116,6 +116,16 @@ impl InterfaceConfig {
     }
 }
 
+/// The MAC address `next_hop` is reached at, if known without asking: the broadcast
+/// address for a broadcast, else what the ARP cache holds.
+fn known_mac(cfg: &InterfaceConfig, arp: &ArpCache, now: u64, next_hop: Ipv4Addr) -> Option<MacAddr> {
+    if cfg.is_broadcast(next_hop) {
+        Some(MacAddr::BROADCAST)
+    } else {
+        arp.lookup(now, next_hop)
+    }
+}
+
 /// The next IP ident (one counter for everything we send).
 fn next_ident(counter: &mut u16) -> u16 {
     *counter = counter.wrapping_add(1);
@@ -622,7 +632,7 @@ impl Interface {
     /// with DF set (the engine does path MTU discovery); anything else larger than the
     /// MTU is fragmented.
     fn send_ipv4(&mut self, now: u64, dst: Ipv4Addr, proto: u8, mut payload: PacketBuf) {
-        let Some(next_hop) = self.next_hop(dst) else {
+        let Some(next_hop) = self.cfg.next_hop(dst) else {
             return count_drop!(self.stats, ipv4_no_route, %dst);
         };
         let ip = self.ipv4_header(dst, proto, payload.len());
@@ -663,10 +673,7 @@ impl Interface {
     }
 
     fn send_to_next_hop(&mut self, now: u64, next_hop: Ipv4Addr, packet: PacketBuf) {
-        if self.is_broadcast(next_hop) {
-            return self.push_ethernet(packet, MacAddr::BROADCAST, EtherType::Ipv4);
-        }
-        if let Some(mac) = self.arp.lookup(now, next_hop) {
+        if let Some(mac) = known_mac(&self.cfg, &self.arp, now, next_hop) {
             return self.push_ethernet(packet, mac, EtherType::Ipv4);
         }
         match self.arp.enqueue(now, next_hop, packet) {
@@ -700,10 +707,6 @@ impl Interface {
     /// The limited broadcast or our subnet's directed broadcast.
     pub fn is_broadcast(&self, ip: Ipv4Addr) -> bool {
         self.cfg.is_broadcast(ip)
-    }
-
-    fn next_hop(&self, dst: Ipv4Addr) -> Option<Ipv4Addr> {
-        self.cfg.next_hop(dst)
     }
 
     // ---- what the socket layer calls ------------------------------------------------
@@ -769,7 +772,7 @@ impl Interface {
         if data.len() > usize::from(u16::MAX) - Ipv4Repr::MIN_LEN - UdpRepr::HEADER_LEN {
             return Err(UdpError::TooBig);
         }
-        if self.next_hop(*dst.ip()).is_none() {
+        if self.cfg.next_hop(*dst.ip()).is_none() {
             return Err(UdpError::Dropped);
         }
         let mut dgram = outgoing(UdpRepr::HEADER_LEN, data);
@@ -912,12 +915,7 @@ impl TcpTx<'_> {
     #[inline]
     fn lower_headers(&mut self, dst: Ipv4Addr) -> Option<&LowerHeaders> {
         if self.lower.as_ref().is_none_or(|lower| lower.dst != dst) {
-            let next_hop = self.cfg.next_hop(dst)?;
-            let mac = if self.cfg.is_broadcast(next_hop) {
-                MacAddr::BROADCAST
-            } else {
-                self.arp.lookup(self.now, next_hop)?
-            };
+            let mac = known_mac(self.cfg, self.arp, self.now, self.cfg.next_hop(dst)?)?;
             self.lower = Some(LowerHeaders::new(self.cfg, mac, dst));
         }
         self.lower.as_ref()

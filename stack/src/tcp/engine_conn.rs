@@ -76,7 +76,7 @@ impl TcpEngine {
         src: Ipv4Addr,
         dst: Ipv4Addr,
         first: PacketBuf,
-        rest: impl Iterator<Item = PacketBuf>,
+        mut rest: impl Iterator<Item = PacketBuf>,
         out: &mut Output,
         recycle: &mut dyn FnMut(PacketBuf),
     ) {
@@ -84,32 +84,29 @@ impl TcpEngine {
         if let Some(spent) = spent {
             recycle(spent);
         }
-        let mut rest = rest;
         if let Some((cid, mut header, header_len)) = predicted {
             for mut buf in rest.by_ref() {
-                if segment::checksum(src, dst, buf.data()) != 0 {
-                    // After it, the run has a gap: the general path takes the rest.
-                    self.shared.stats.segments_in += 1;
-                    self.count_malformed(src, dst, buf.len(), ParseError::BadChecksum);
-                    recycle(buf);
-                    break;
-                }
-                let seq = buf.data()[4..8].try_into().expect("the run checked the header's length");
-                header.seq = Seq(u32::from_be_bytes(seq));
-                buf.pull(header_len).expect("the run checked the header's length");
-                let mut payload = Payload::frame(buf);
-                if !self.take_predicted(now, cid, &header, &mut payload, out, Connection::takes_next_in_run) {
-                    let mut buf = payload.into_frame().expect("not taken");
-                    buf.unpull(header_len).expect("pulled above");
-                    if let Some(spent) = self.on_segment_in(now, src, dst, buf, false, out) {
-                        recycle(spent);
+                if segment::checksum(src, dst, buf.data()) == 0 {
+                    let seq = buf.data()[4..8].try_into().expect("the run checked the header's length");
+                    header.seq = Seq(u32::from_be_bytes(seq));
+                    buf.pull(header_len).expect("the run checked the header's length");
+                    let mut payload = Payload::frame(buf);
+                    if self.take_predicted(now, cid, &header, &mut payload, out, Connection::takes_next_in_run) {
+                        self.shared.stats.segments_in += 1;
+                        if let Some(spent) = payload.into_frame() {
+                            recycle(spent);
+                        }
+                        continue;
                     }
-                    break;
+                    buf = payload.into_frame().expect("not taken");
+                    buf.unpull(header_len).expect("pulled above");
                 }
-                self.shared.stats.segments_in += 1;
-                if let Some(spent) = payload.into_frame() {
+                // A bad checksum (counted there) or a segment prediction does not take: it
+                // and the rest of the run go the general way.
+                if let Some(spent) = self.on_segment_in(now, src, dst, buf, false, out) {
                     recycle(spent);
                 }
+                break;
             }
         }
         for buf in rest {

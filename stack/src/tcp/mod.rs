@@ -111,7 +111,7 @@ mod tests;
 
 pub use congestion::{CongestionControl, NewReno};
 pub use demux::FourTuple;
-pub use segment::{HeaderTemplate, RunHeader};
+pub use segment::{HeaderTemplate, RunHeader, MAX_HEADER_LEN};
 pub use seq::Seq;
 
 use crate::buf::PacketBuf;

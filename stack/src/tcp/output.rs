@@ -282,10 +282,7 @@ impl Connection {
             let timed = self.ts_enabled || self.rtt_probe.is_some();
             if self.snd_nxt == self.snd_max && timed && usable >= max_payload && unsent > max_payload {
                 let seq = self.snd_nxt;
-                let template = match &template {
-                    Some(template) => template,
-                    None => template.insert(HeaderTemplate::new(&self.spec(ctx, seq, ACK))),
-                };
+                let template = &*template.get_or_insert_with(|| HeaderTemplate::new(&self.spec(ctx, seq, ACK)));
                 let offset = (seq - data_start) as usize;
                 let max = usable.min(unsent - 1) as usize;
                 let in_frame =
@@ -335,10 +332,7 @@ impl Connection {
             } else if self.rtt_probe.is_none() && !self.ts_enabled {
                 self.rtt_probe = Some((seq + len, ctx.now));
             }
-            let template = match &template {
-                Some(template) => template,
-                None => template.insert(HeaderTemplate::new(&self.spec(ctx, seq, flags))),
-            };
+            let template = &*template.get_or_insert_with(|| HeaderTemplate::new(&self.spec(ctx, seq, flags)));
             self.emit_with(ctx, template, seq, flags, Some(DataRange { offset, len: len as usize }));
             if fin {
                 self.fin_seq = Some(seq + len);

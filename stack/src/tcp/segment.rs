@@ -10,6 +10,7 @@ use crate::wire::checksum as wire_sum;
 use std::net::Ipv4Addr;
 
 pub const HEADER_LEN: usize = 20;
+/// The longest TCP header: a data offset of 15 words.
 pub const MAX_HEADER_LEN: usize = 60;
 
 pub const FIN: u8 = 0x01;

@@ -33,7 +33,7 @@ enum Held {
     Buffer(PacketBuf),
     /// The buffer went to the device, in a segment: the bytes are still readable here.
     OnWire(SharedBytes),
-    /// Out for `send_in_frame`'s call, for a moment.
+    /// Out for `send`'s call in `Frame::send_in`, for a moment.
     Taken,
 }
 
@@ -56,11 +56,33 @@ struct Frame {
 }
 
 impl Frame {
+    /// Sends the frame in its own buffer, its bytes summing to `sum`: `send` gets the
+    /// buffer and gives back a reference to its bytes (the buffer went to the device) or
+    /// the buffer (it was not sent). False if it was not sent, or had gone already.
+    fn send_in(&mut self, sum: u16, send: impl FnOnce(PacketBuf, u16) -> Result<SharedBytes, PacketBuf>) -> bool {
+        match std::mem::replace(&mut self.held, Held::Taken) {
+            Held::Buffer(buf) => match send(buf, sum) {
+                Ok(bytes) => {
+                    self.held = Held::OnWire(bytes);
+                    true
+                }
+                Err(buf) => {
+                    self.held = Held::Buffer(buf);
+                    false
+                }
+            },
+            other => {
+                self.held = other;
+                false
+            }
+        }
+    }
+
     fn bytes(&self) -> &[u8] {
         match &self.held {
             Held::Buffer(buf) => buf.data(),
             Held::OnWire(bytes) => &bytes.bytes()[self.start..self.start + self.len],
-            Held::Taken => unreachable!("a frame is taken only inside send_in_frame"),
+            Held::Taken => unreachable!("a frame is taken only inside Frame::send_in"),
         }
     }
 }
@@ -244,17 +266,7 @@ impl SendBuffer {
             Some(sum) => sum,
             None => *frame.sum.insert(checksum::sum(frame.bytes())),
         };
-        let Held::Buffer(buf) = std::mem::replace(&mut frame.held, Held::Taken) else { unreachable!("matched above") };
-        match send(buf, sum) {
-            Ok(bytes) => {
-                frame.held = Held::OnWire(bytes);
-                true
-            }
-            Err(buf) => {
-                frame.held = Held::Buffer(buf);
-                false
-            }
-        }
+        frame.send_in(sum, send)
     }
 
     /// `send_in_frame` for a run: sends the frames from `offset` bytes after SND.UNA on,
@@ -277,18 +289,8 @@ impl SendBuffer {
         while sent + frame_len <= max {
             let Some(frame) = self.frames.get_mut(index) else { break };
             let (Some(sum), true) = (frame.sum, frame.len == frame_len) else { break };
-            if !matches!(frame.held, Held::Buffer(_)) {
+            if !frame.send_in(sum, |buf, sum| send(buf, sum, offset + sent)) {
                 break;
-            }
-            let Held::Buffer(buf) = std::mem::replace(&mut frame.held, Held::Taken) else {
-                unreachable!("matched above")
-            };
-            match send(buf, sum, offset + sent) {
-                Ok(bytes) => frame.held = Held::OnWire(bytes),
-                Err(buf) => {
-                    frame.held = Held::Buffer(buf);
-                    break;
-                }
             }
             sent += frame_len;
             index += 1;
