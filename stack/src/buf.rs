@@ -351,6 +351,12 @@ impl PacketBuf {
         Some(&mut self.inner.storage.bytes_mut()[self.inner.end - n..self.inner.end])
     }
 
+    /// Starts loading the whole storage into the cache (`prefetch`): for a buffer about
+    /// to be filled.
+    pub fn prefetch_storage(&self) {
+        crate::prefetch::prefetch(self.inner.storage.bytes());
+    }
+
     /// Empties the buffer for reuse, leaving `headroom` bytes in front.
     pub fn reset(&mut self, headroom: usize) {
         self.inner.start = headroom.min(self.inner.storage.len());

@@ -907,6 +907,10 @@ impl TcpTx<'_> {
             Some(buf) => buf,
             None => PacketBuf::with_headroom(capacity.max(self.new_capacity), TX_HEADROOM),
         };
+        // The next one is likely filled next: its lines start coming while this one is.
+        if let Some(next) = self.pool.last() {
+            next.prefetch_storage();
+        }
         buf.reset(TX_HEADROOM);
         buf
     }

@@ -29,6 +29,7 @@ pub mod device;
 pub mod gro;
 pub mod iface;
 pub mod memnet;
+pub mod prefetch;
 pub mod ratelimit;
 pub mod reassembly;
 pub mod socket;

@@ -11,6 +11,7 @@ use super::seq::Seq;
 use super::timers::TimerOwner;
 use super::{Ctx, FourTuple, Instant, Output, Owner, Readiness, TcpEngine, TcpError, TcpHandle, TcpState};
 use crate::buf::PacketBuf;
+use crate::prefetch::prefetch;
 use std::net::Ipv4Addr;
 use tracing::{debug, trace};
 
@@ -76,16 +77,25 @@ impl TcpEngine {
         src: Ipv4Addr,
         dst: Ipv4Addr,
         first: PacketBuf,
-        mut rest: impl Iterator<Item = PacketBuf>,
+        rest: impl Iterator<Item = PacketBuf>,
         out: &mut Output,
         recycle: &mut dyn FnMut(PacketBuf),
     ) {
+        // Each segment's payload is summed for its checksum right away; the next one's
+        // lines load meanwhile (`prefetch`), since its sender wrote them a round trip ago.
+        let mut rest = rest.peekable();
+        if let Some(next) = rest.peek() {
+            prefetch(next.data());
+        }
         let (spent, predicted) = self.segment_in(now, src, dst, first, false, out);
         if let Some(spent) = spent {
             recycle(spent);
         }
         if let Some((cid, mut header, header_len)) = predicted {
-            for mut buf in rest.by_ref() {
+            while let Some(mut buf) = rest.next() {
+                if let Some(next) = rest.peek() {
+                    prefetch(next.data());
+                }
                 if segment::checksum(src, dst, buf.data()) == 0 {
                     let seq = buf.data()[4..8].try_into().expect("the run checked the header's length");
                     header.seq = Seq(u32::from_be_bytes(seq));
