@@ -78,16 +78,25 @@ impl CongestionControl for NewReno {
     }
 
     fn on_ack(&mut self, acked: u32, mss: u32) {
+        let mut acked = acked;
         if self.cwnd < self.ssthresh {
-            // Slow start: one MSS per ACK at most (RFC 5681 (2)), so a stretch ACK
-            // does not blow the window up in one step.
-            self.cwnd = self.cwnd.saturating_add(acked.min(mss));
-        } else {
-            self.acked_in_avoidance = self.acked_in_avoidance.saturating_add(acked);
-            if self.acked_in_avoidance >= self.cwnd {
-                self.acked_in_avoidance -= self.cwnd;
-                self.cwnd = self.cwnd.saturating_add(mss);
+            // Slow start counts the bytes acknowledged, up to ssthresh (RFC 3465's byte
+            // counting without its per-ACK limit L, as Linux's tcp_slow_start). RFC 5681's
+            // one MSS per ACK assumes an ACK every segment or two; a receiver that
+            // acknowledges a whole receive batch at once (ours, or Linux's after GRO)
+            // would hold the window to one MSS more per round trip instead of doubling it.
+            let grow = acked.min(self.ssthresh - self.cwnd);
+            self.cwnd = self.cwnd.saturating_add(grow);
+            acked -= grow;
+            if acked == 0 {
+                return;
             }
+        }
+        // Congestion avoidance, by byte counting: one MSS per window's worth acknowledged.
+        self.acked_in_avoidance = self.acked_in_avoidance.saturating_add(acked);
+        if self.acked_in_avoidance >= self.cwnd {
+            self.acked_in_avoidance -= self.cwnd;
+            self.cwnd = self.cwnd.saturating_add(mss);
         }
     }
 
@@ -136,8 +145,8 @@ mod tests {
         let mut cc = NewReno::new();
         cc.reset(MSS);
         assert_eq!(cc.window(), 10 * MSS);
-        cc.on_ack(5 * MSS, MSS); // a stretch ACK grows by one MSS only
-        assert_eq!(cc.window(), 11 * MSS);
+        cc.on_ack(5 * MSS, MSS); // a stretch ACK grows the window by what it acknowledges
+        assert_eq!(cc.window(), 15 * MSS);
         cc.on_timeout(20 * MSS, MSS);
         assert_eq!((cc.window(), cc.ssthresh()), (MSS, 10 * MSS));
         for _ in 0..9 {
@@ -151,6 +160,26 @@ mod tests {
         assert_eq!(cc.window(), 10 * MSS);
         cc.on_ack(MSS, MSS);
         assert_eq!(cc.window(), 11 * MSS);
+    }
+
+    /// One ACK per receive batch: the window still doubles every round trip, and a
+    /// stretch ACK that crosses ssthresh takes only the rest into congestion avoidance.
+    #[test]
+    fn stretch_acks_double_the_window_per_round_trip_up_to_ssthresh() {
+        let mut cc = NewReno::new();
+        cc.reset(MSS);
+        for round_trip in 0..3 {
+            let window = cc.window();
+            cc.on_ack(window, MSS); // the whole window acknowledged in one ACK
+            assert_eq!(cc.window(), 2 * window, "round trip {round_trip}");
+        }
+        assert_eq!(cc.window(), 80 * MSS);
+        cc.on_timeout(60 * MSS, MSS);
+        assert_eq!(cc.ssthresh(), 30 * MSS);
+        cc.on_ack(25 * MSS, MSS); // from 1 MSS: 24 to reach 25, all of it slow start
+        assert_eq!(cc.window(), 26 * MSS);
+        cc.on_ack(4 * MSS + 30 * MSS, MSS); // 4 to ssthresh, then a whole window of 30 beyond it
+        assert_eq!(cc.window(), 31 * MSS, "up to 30, then one MSS for the window after");
     }
 
     #[test]
