@@ -35,8 +35,9 @@ pub fn negotiate(cfg: &TcpConfig, header: &TcpHeader) -> Negotiated {
 }
 
 /// In a receive batch, in-order segments wait for one ACK at the batch's end, but no more
-/// than this many: the sender's window keeps moving (and its slow start, which grows by one
-/// MSS per ACK, keeps growing) even when a poll brings a whole window at once. 44 segments
+/// than this many: the sender's window keeps moving (and a sender whose slow start grows by
+/// one MSS per ACK, as RFC 5681 has it, keeps growing; ours counts the bytes acknowledged)
+/// even when a poll brings a whole window at once. 44 segments
 /// of 1448 bytes are what Linux's GRO merges into one 64 KiB packet, acknowledged at once.
 pub const MAX_STRETCH_SEGMENTS: u8 = 44;
 
