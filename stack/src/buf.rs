@@ -351,10 +351,11 @@ impl PacketBuf {
         Some(&mut self.inner.storage.bytes_mut()[self.inner.end - n..self.inner.end])
     }
 
-    /// Starts loading the whole storage into the cache (`prefetch`): for a buffer about
-    /// to be filled.
-    pub fn prefetch_storage(&self) {
-        crate::prefetch::prefetch(self.inner.storage.bytes());
+    /// Starts loading the first `len` bytes of the storage into the cache (`prefetch`):
+    /// for a buffer about to be filled that far.
+    pub fn prefetch_storage(&self, len: usize) {
+        let bytes = self.inner.storage.bytes();
+        crate::prefetch::prefetch(&bytes[..len.min(bytes.len())]);
     }
 
     /// Empties the buffer for reuse, leaving `headroom` bytes in front.

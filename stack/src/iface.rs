@@ -907,9 +907,10 @@ impl TcpTx<'_> {
             Some(buf) => buf,
             None => PacketBuf::with_headroom(capacity.max(self.new_capacity), TX_HEADROOM),
         };
-        // The next one is likely filled next: its lines start coming while this one is.
+        // The next one is likely filled next, as far as this one (a run of full frames,
+        // or of control segments): its lines start coming while this one is filled.
         if let Some(next) = self.pool.last() {
-            next.prefetch_storage();
+            next.prefetch_storage(capacity);
         }
         buf.reset(TX_HEADROOM);
         buf
