@@ -402,6 +402,7 @@ impl Connection {
     fn on_new_ack(&mut self, ctx: &mut Ctx, header: &TcpHeader) {
         let ack = header.ack;
         let acked = ack - self.snd_una;
+        let flight_before = self.bytes_in_flight();
         self.take_rtt_sample(ctx, header);
         let data_acked = (ack.diff(self.data_start()).max(0) as usize).min(self.send_buf.len());
         if self.send_buf.consume(data_acked, ctx.spent, SPENT_MAX) && self.release_buffers_at.is_none() {
@@ -422,7 +423,11 @@ impl Connection {
                 self.cc.on_partial_ack(acked, mss);
                 self.retransmit_first(ctx);
             }
-        } else {
+        } else if flight_before.saturating_mul(2) >= self.cc.window() {
+            // The window grows only while it is in use (RFC 7661's rule; Linux's
+            // tcp_is_cwnd_limited takes half the window in slow start, as here): a sender
+            // held back by the receive window or the application would otherwise double a
+            // window it never fills, every round trip, and burst it out when it can.
             self.cc.on_ack(acked, mss);
         }
         // RFC 6298 (5.2) and (5.3).
