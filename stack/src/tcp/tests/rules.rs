@@ -740,19 +740,26 @@ fn a_newer_syn_reopens_a_tuple_in_time_wait() {
     assert!(t.engine.accept(listener).unwrap().is_some());
 }
 
-/// A controller that never leaves a fixed window: proves the engine asks the trait.
+/// A controller that never leaves a fixed window of `SEGMENTS` segments, and counts the
+/// ACKs the engine asks it to grow on (per thread: the tests run in parallel).
 #[derive(Debug)]
-struct FixedWindow;
+struct FixedWindow<const SEGMENTS: u32>;
 
-impl crate::tcp::CongestionControl for FixedWindow {
+thread_local! {
+    static GROWTH_ASKED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+impl<const SEGMENTS: u32> crate::tcp::CongestionControl for FixedWindow<SEGMENTS> {
     fn reset(&mut self, _: u32) {}
     fn window(&self) -> u32 {
-        2 * 1460
+        SEGMENTS * 1460
     }
     fn ssthresh(&self) -> u32 {
         u32::MAX
     }
-    fn on_ack(&mut self, _: u32, _: u32) {}
+    fn on_ack(&mut self, _: u32, _: u32) {
+        GROWTH_ASKED.with(|n| n.set(n.get() + 1));
+    }
     fn on_fast_retransmit(&mut self, _: u32, _: u32) {}
     fn on_recovery_dup_ack(&mut self, _: u32) {}
     fn on_partial_ack(&mut self, _: u32, _: u32) {}
@@ -762,7 +769,7 @@ impl crate::tcp::CongestionControl for FixedWindow {
 
 #[test]
 fn the_congestion_controller_is_pluggable() {
-    let fixed: fn() -> Box<dyn crate::tcp::CongestionControl> = || Box::new(FixedWindow);
+    let fixed: fn() -> Box<dyn crate::tcp::CongestionControl> = || Box::new(FixedWindow::<2>);
     let (mut t, h, iss) = opened(TcpConfig { congestion: fixed, ..plain_config() });
     t.send(h, &[0; 5 * 1460]);
     assert_eq!(total_payload(&mut t).len(), 2 * 1460, "two segments in flight, as the controller says");
@@ -770,46 +777,22 @@ fn the_congestion_controller_is_pluggable() {
     assert_eq!(total_payload(&mut t).len(), 1460, "one more per segment acknowledged");
 }
 
-/// Counts the ACKs the engine lets the window grow on.
-#[derive(Debug)]
-struct CountsGrowth(u32);
-
-static GROWTH_ASKED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-
-impl crate::tcp::CongestionControl for CountsGrowth {
-    fn reset(&mut self, _: u32) {}
-    fn window(&self) -> u32 {
-        self.0
-    }
-    fn ssthresh(&self) -> u32 {
-        u32::MAX
-    }
-    fn on_ack(&mut self, _: u32, _: u32) {
-        GROWTH_ASKED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-    fn on_fast_retransmit(&mut self, _: u32, _: u32) {}
-    fn on_recovery_dup_ack(&mut self, _: u32) {}
-    fn on_partial_ack(&mut self, _: u32, _: u32) {}
-    fn on_recovery_exit(&mut self, _: u32, _: u32) {}
-    fn on_timeout(&mut self, _: u32, _: u32) {}
-}
-
 #[test]
 fn the_window_grows_only_while_it_is_in_use() {
-    use std::sync::atomic::Ordering::Relaxed;
     // A window of 8 segments; the application sends 3 of them (under half of it) and
     // then 5 (over half): only the ACK of the second flight may grow the window.
-    let wide: fn() -> Box<dyn crate::tcp::CongestionControl> = || Box::new(CountsGrowth(8 * 1460));
+    let wide: fn() -> Box<dyn crate::tcp::CongestionControl> = || Box::new(FixedWindow::<8>);
     let (mut t, h, iss) = opened(TcpConfig { congestion: wide, ..plain_config() });
-    let before = GROWTH_ASKED.load(Relaxed);
+    let asked = || GROWTH_ASKED.with(|n| n.get());
+    let before = asked();
     t.send(h, &[0; 3 * 1460]);
     assert_eq!(total_payload(&mut t).len(), 3 * 1460);
     t.inject(t.peer(p(1), iss.wrapping_add(1 + 3 * 1460), ACK));
-    assert_eq!(GROWTH_ASKED.load(Relaxed) - before, 0, "3 of 8 segments in flight: the window was not in use");
+    assert_eq!(asked() - before, 0, "3 of 8 segments in flight: the window was not in use");
     t.send(h, &[0; 5 * 1460]);
     assert_eq!(total_payload(&mut t).len(), 5 * 1460);
     t.inject(t.peer(p(1), iss.wrapping_add(1 + 8 * 1460), ACK));
-    assert_eq!(GROWTH_ASKED.load(Relaxed) - before, 1, "5 of 8 in flight: it was");
+    assert_eq!(asked() - before, 1, "5 of 8 in flight: it was");
 }
 
 #[test]
