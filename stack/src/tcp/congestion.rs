@@ -77,8 +77,7 @@ impl CongestionControl for NewReno {
         self.ssthresh
     }
 
-    fn on_ack(&mut self, acked: u32, mss: u32) {
-        let mut acked = acked;
+    fn on_ack(&mut self, mut acked: u32, mss: u32) {
         if self.cwnd < self.ssthresh {
             // Slow start counts the bytes acknowledged, up to ssthresh (RFC 3465's byte
             // counting without its per-ACK limit L, as Linux's tcp_slow_start). RFC 5681's
