@@ -10,7 +10,7 @@ use nic_apps::echo::{EchoConfig, EchoServer};
 use nic_apps::http::{HttpClient, HttpConfig, HttpServer};
 use nic_apps::transfer::{fetch_verified, write_demo_site};
 use nic_stack::device::DeviceCaps;
-use nic_stack::threaded::{channel_pair, NetThread, SystemClock, UdpSocket};
+use nic_stack::threaded::{channel_pair, NetThread, Runtime, UdpSocket};
 use nic_stack::{Interface, InterfaceConfig, MacAddr, Stack};
 
 fn main() -> std::io::Result<()> {
@@ -21,8 +21,8 @@ fn main() -> std::io::Result<()> {
         let cfg = InterfaceConfig::new(MacAddr([2, 0, 0, 0, 0, n]), ip(n), 24);
         Stack::new(Interface::new(cfg, DeviceCaps::default(), u64::from(n)))
     };
-    let client_net = NetThread::spawn(stack(1), dev_a, SystemClock::new());
-    let server_net = NetThread::spawn(stack(2), dev_b, SystemClock::new());
+    let client_net = NetThread::spawn(stack(1), dev_a, Runtime::os()).expect("start the stack thread");
+    let server_net = NetThread::spawn(stack(2), dev_b, Runtime::os()).expect("start the stack thread");
 
     let docroot = std::env::temp_dir().join(format!("nic-apps-loopback-{}", std::process::id()));
     write_demo_site(&docroot, big, 42)?;

@@ -8,10 +8,9 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddrV4;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use nic_stack::threaded::{NetHandle, TcpListener, TcpStream, UdpSocket};
+use nic_stack::threaded::{NetHandle, Runtime, Task, TcpListener, TcpStream, UdpSocket};
 
 #[derive(Clone, Debug)]
 pub struct EchoConfig {
@@ -71,6 +70,7 @@ impl std::fmt::Display for EchoStats {
 const STOP_POLL: Duration = Duration::from_millis(100);
 
 struct Shared {
+    rt: Runtime,
     config: EchoConfig,
     stats: Arc<EchoStats>,
     stop: AtomicBool,
@@ -80,7 +80,7 @@ struct Shared {
 /// A running TCP + UDP echo server; `stop` (or dropping it) shuts it down.
 pub struct EchoServer {
     shared: Arc<Shared>,
-    threads: Vec<JoinHandle<()>>,
+    threads: Vec<Task<()>>,
 }
 
 impl EchoServer {
@@ -94,6 +94,7 @@ impl EchoServer {
         let mut udp = UdpSocket::bind(net, addr)?;
         udp.set_read_timeout(Some(STOP_POLL));
         let shared = Arc::new(Shared {
+            rt: net.runtime().clone(),
             config,
             stats: Arc::new(EchoStats::default()),
             stop: AtomicBool::new(false),
@@ -101,11 +102,10 @@ impl EchoServer {
         });
         let tcp_shared = shared.clone();
         let udp_shared = shared.clone();
+        let rt = net.runtime();
         let threads = vec![
-            std::thread::Builder::new()
-                .name("echo-tcp".into())
-                .spawn(move || tcp_accept_loop(&tcp_shared, listener))?,
-            std::thread::Builder::new().name("echo-udp".into()).spawn(move || udp_loop(&udp_shared, udp))?,
+            rt.spawn("echo-tcp", move || tcp_accept_loop(&tcp_shared, listener))?,
+            rt.spawn("echo-udp", move || udp_loop(&udp_shared, udp))?,
         ];
         Ok(EchoServer { shared, threads })
     }
@@ -134,7 +134,7 @@ impl Drop for EchoServer {
 }
 
 fn tcp_accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
-    let mut conns: Vec<JoinHandle<()>> = Vec::new();
+    let mut conns: Vec<Task<()>> = Vec::new();
     while !shared.stop.load(Ordering::Relaxed) {
         conns.retain(|t| !t.is_finished());
         let stream = match listener.accept() {
@@ -142,7 +142,7 @@ fn tcp_accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
             Err(e) if e.kind() == ErrorKind::TimedOut => continue,
             Err(e) => {
                 tracing::warn!(error = %e, "echo accept failed");
-                std::thread::sleep(STOP_POLL);
+                shared.rt.sleep(STOP_POLL);
                 continue;
             }
         };
@@ -153,7 +153,7 @@ fn tcp_accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
         shared.active.fetch_add(1, Ordering::Relaxed);
         shared.stats.tcp_connections.fetch_add(1, Ordering::Relaxed);
         let conn_shared = shared.clone();
-        let spawned = std::thread::Builder::new().name("echo-conn".into()).spawn(move || {
+        let spawned = shared.rt.spawn("echo-conn", move || {
             let mut stream = stream;
             echo_connection(&conn_shared, &mut stream);
             // The slot is free before the close goes out, so a client that saw the close
@@ -179,9 +179,10 @@ fn tcp_accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
 fn echo_connection(shared: &Shared, stream: &mut TcpStream) {
     stream.set_write_timeout(Some(shared.config.write_timeout));
     let mut buf = vec![0u8; 16 * 1024];
-    let mut deadline = Instant::now() + shared.config.idle_timeout;
+    let rt = &shared.rt;
+    let mut deadline = rt.deadline(shared.config.idle_timeout);
     while !shared.stop.load(Ordering::Relaxed) {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = rt.until(deadline);
         if left.is_zero() {
             shared.stats.tcp_idle_timeouts.fetch_add(1, Ordering::Relaxed);
             return;
@@ -195,7 +196,7 @@ fn echo_connection(shared: &Shared, stream: &mut TcpStream) {
                     return;
                 }
                 shared.stats.tcp_bytes.fetch_add(n as u64, Ordering::Relaxed);
-                deadline = Instant::now() + shared.config.idle_timeout;
+                deadline = rt.deadline(shared.config.idle_timeout);
             }
             Err(e) if e.kind() == ErrorKind::TimedOut => {}
             Err(_) => return,
@@ -217,7 +218,7 @@ fn udp_loop(shared: &Shared, sock: UdpSocket) {
             Err(e) if e.kind() == ErrorKind::TimedOut => {}
             Err(e) => {
                 tracing::warn!(error = %e, "udp echo receive failed");
-                std::thread::sleep(STOP_POLL);
+                shared.rt.sleep(STOP_POLL);
             }
         }
     }

@@ -5,7 +5,7 @@
 use std::io::{self, ErrorKind};
 use std::net::SocketAddrV4;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nic_stack::threaded::NetHandle;
 
@@ -95,9 +95,10 @@ pub fn fetch_verified(net: &NetHandle, addr: SocketAddrV4, path: &str, timeout: 
         .ok()
         .and_then(|s| u32::from_str_radix(s.trim(), 16).ok())
         .ok_or_else(|| io::Error::new(ErrorKind::InvalidData, "the checksum file is not 8 hex digits"))?;
-    let start = Instant::now();
+    let rt = net.runtime();
+    let start = rt.now_ns();
     let file = client.get(path)?;
-    let elapsed = start.elapsed();
+    let elapsed = Duration::from_nanos(rt.now_ns() - start);
     if file.status != 200 {
         return Err(io::Error::other(format!("GET {path} answered {}", file.status)));
     }

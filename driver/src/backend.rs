@@ -18,8 +18,10 @@
 use std::ptr::NonNull;
 use std::sync::Arc;
 
+use nic_stack::runtime::Runtime;
 use vmm_sys_util::eventfd::EventFd;
 
+use crate::interrupts::{EventFdWaiter, IrqWait};
 use crate::Error;
 
 /// Number of MSI vectors.
@@ -55,6 +57,20 @@ pub trait Backend: Send {
     fn irq_eventfd(&self, vector: usize) -> &EventFd;
     /// A short description for logs ("vfio:0000:03:00.0", "model").
     fn describe(&self) -> String;
+    /// A waiter for the interrupts of `vectors`, for any thread. By default epoll on the
+    /// vectors' eventfds.
+    fn irq_waiter(&self, vectors: &[usize]) -> Result<Box<dyn IrqWait>, Error> {
+        if let Some(&v) = vectors.iter().find(|&&v| v >= IRQ_VECTORS) {
+            return Err(Error::Irq(format!("no MSI vector {v}")));
+        }
+        let fds: Vec<(usize, &EventFd)> = vectors.iter().map(|&v| (v, self.irq_eventfd(v))).collect();
+        Ok(Box::new(EventFdWaiter::new(&fds)?))
+    }
+    /// The clock, waits and threads of the host software on this card: the OS runtime for a
+    /// board (the default), the simulated cards' runtime for a simulated card.
+    fn runtime(&self) -> Runtime {
+        Runtime::os()
+    }
 }
 
 impl<T: Backend + ?Sized> Backend for Box<T> {
@@ -72,6 +88,12 @@ impl<T: Backend + ?Sized> Backend for Box<T> {
     }
     fn describe(&self) -> String {
         (**self).describe()
+    }
+    fn irq_waiter(&self, vectors: &[usize]) -> Result<Box<dyn IrqWait>, Error> {
+        (**self).irq_waiter(vectors)
+    }
+    fn runtime(&self) -> Runtime {
+        (**self).runtime()
     }
 }
 

@@ -6,7 +6,8 @@
 //!                           Nic (nic.rs): bring-up, rx_burst / tx_burst, NAPI, counters
 //!                            │        ├── ring.rs: descriptor and completion rings (phase bit)
 //!                            │        └── pool.rs: fixed-size DMA buffers, ownership tracked
-//!                           Backend (backend.rs): read32 / write32, DMA regions, eventfds
+//!                           Backend (backend.rs): read32 / write32, DMA regions, interrupts
+//!                            │        (interrupts.rs), the runtime (clock, waits, threads)
 //!                            ├── vfio.rs:  a board through Linux VFIO
 //!                            ├── model.rs: a zero-latency functional model (tests, bench)
 //!                            └── nic-sim:  the cycle-accurate simulation of the gateware
@@ -17,6 +18,7 @@
 //! (`vfio.rs`), each block with a `SAFETY:` comment.
 pub mod backend;
 pub mod device;
+pub mod interrupts;
 pub mod irq_device;
 pub mod model;
 pub mod nic;
@@ -26,6 +28,7 @@ pub mod vfio;
 
 pub use backend::{Backend, DmaRegion, IRQ_VECTORS, VEC_ERR, VEC_RX, VEC_TX};
 pub use device::DmaStorage;
+pub use interrupts::{EventFdWaiter, IrqWait};
 pub use irq_device::IrqDevice;
 pub use model::{ModelBackend, ModelNic};
 pub use nic::{Buf, DriverStats, LinkStatus, Nic, NicConfig, MAX_BURST};

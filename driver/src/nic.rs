@@ -15,13 +15,13 @@
 //! for every header the stack pushes. A [`Buf`] is a handle to a buffer the host owns; the
 //! pool (see `pool.rs`) knows where every buffer is.
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nic_regs::{self as regs, ring as ring_regs, Counter, Descriptor, Ring};
 use tracing::{debug, info, trace, warn};
-use vmm_sys_util::epoll::{ControlOperation, Epoll, EpollEvent, EventSet};
 
 use crate::backend::{Backend, IRQ_VECTORS, VECTOR_CAUSES, VEC_RX};
+use crate::interrupts::IrqWait;
 use crate::device::Returns;
 use crate::pool::{BufState, Pool, PoolCounts};
 use crate::ring::{CplRing, DescRing};
@@ -207,7 +207,7 @@ pub struct Nic<B: Backend> {
     pool: Pool,
     pub(crate) returns: Arc<Returns>,
     irq_mask: u32,
-    epoll: [Option<Epoll>; IRQ_VECTORS],
+    waiters: [Option<Box<dyn IrqWait>>; IRQ_VECTORS],
     stats: DriverStats,
     cfg: NicConfig,
     /// Scratch for the stack `Device` path (kept to avoid an allocation per call).
@@ -263,7 +263,7 @@ impl<B: Backend> Nic<B> {
             pool,
             returns,
             irq_mask: all,
-            epoll: [None, None, None],
+            waiters: [None, None, None],
             stats: DriverStats::default(),
             cfg,
             scratch: Vec::with_capacity(MAX_BURST),
@@ -557,29 +557,13 @@ impl<B: Backend> Nic<B> {
         if v >= IRQ_VECTORS {
             return Err(Error::Irq(format!("no MSI vector {v}")));
         }
-        if self.epoll[v].is_none() {
-            let ep = Epoll::new().map_err(|e| Error::Irq(format!("epoll_create: {e}")))?;
-            let fd = std::os::fd::AsRawFd::as_raw_fd(self.backend.irq_eventfd(v));
-            ep.ctl(ControlOperation::Add, fd, EpollEvent::new(EventSet::IN, v as u64))
-                .map_err(|e| Error::Irq(format!("epoll_ctl: {e}")))?;
-            self.epoll[v] = Some(ep);
+        if self.waiters[v].is_none() {
+            self.waiters[v] = Some(self.backend.irq_waiter(&[v])?);
         }
-        let ep = self.epoll[v].as_ref().expect("created above");
-        let mut events = [EpollEvent::default()];
-        // Rounded up: a wait never ends before its timeout.
-        let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
-        let n = loop {
-            match ep.wait(ms, &mut events) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::Irq(format!("epoll_wait: {e}"))),
-            }
-        };
-        if n == 0 {
+        let waiter = self.waiters[v].as_mut().expect("created above");
+        if waiter.wait(timeout)? == 0 {
             return Ok(false);
         }
-        // Consume the count (the eventfd is readable, so this does not block).
-        let _ = self.backend.irq_eventfd(v).read();
         self.stats.irqs += 1;
         Ok(true)
     }
@@ -590,7 +574,8 @@ impl<B: Backend> Nic<B> {
     /// the frames received (0 after `timeout` with nothing). While frames keep coming the
     /// vector stays masked and no interrupt is taken, as in Linux NAPI.
     pub fn napi_rx(&mut self, out: &mut Vec<Buf>, budget: usize, timeout: Duration) -> Result<usize, Error> {
-        let deadline = Instant::now() + timeout;
+        let rt = self.backend.runtime();
+        let deadline = rt.deadline(timeout);
         loop {
             let n = self.rx_burst(out, budget);
             if n > 0 {
@@ -601,12 +586,12 @@ impl<B: Backend> Nic<B> {
                 self.mask_vector(VEC_RX);
                 continue;
             }
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = rt.until(deadline);
             let fired = self.wait_irq(VEC_RX, left)?;
             self.mask_vector(VEC_RX);
             let causes = self.ack_vector(VEC_RX);
             debug!(fired, causes, "rx interrupt");
-            if !fired && !self.rx_pending() && Instant::now() >= deadline {
+            if !fired && !self.rx_pending() && rt.now_ns() >= deadline {
                 return Ok(0);
             }
         }

@@ -4,7 +4,7 @@
 use nic_driver::{Backend, IrqDevice, Nic, NicConfig};
 use nic_stack::device::Device;
 use nic_stack::tcp::TcpStats;
-use nic_stack::threaded::{NetHandle, NetThread, SystemClock};
+use nic_stack::threaded::{NetHandle, NetThread};
 use nic_stack::{Interface, InterfaceConfig, MacAddr, Stack, Stats};
 use std::net::Ipv4Addr;
 
@@ -46,6 +46,8 @@ impl Host {
     /// Bring the card up with the driver and start the stack on it.
     pub fn start<B: Backend + 'static>(backend: B, config: HostConfig) -> Result<Host, String> {
         let nic_cfg = Self::nic_config(&config);
+        // The card brings its clock: simulated time on the simulated runtime, else the OS's.
+        let rt = backend.runtime();
         let nic = Nic::new(backend, nic_cfg).map_err(|e| format!("{}: bring-up: {e}", config.name))?;
         let dev = IrqDevice::new(nic).map_err(|e| format!("{}: {e}", config.name))?;
         let iface = Interface::new(
@@ -53,7 +55,8 @@ impl Host {
             dev.caps(),
             config.seed,
         );
-        let net = NetThread::spawn(Stack::new(iface), dev, SystemClock::new());
+        let net = NetThread::spawn(Stack::new(iface), dev, rt)
+            .map_err(|e| format!("{}: cannot start the stack thread: {e}", config.name))?;
         Ok(Host { config, net })
     }
 

@@ -10,6 +10,7 @@ pub mod line_demo;
 pub mod model;
 pub mod pcap;
 pub mod replay;
+pub mod runtime;
 pub mod services;
 pub mod signals;
 pub mod sim_backend;

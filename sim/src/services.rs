@@ -65,6 +65,11 @@ impl Services {
         out
     }
 
+    /// HTTP responses sent, `(status, count)`, for each status sent at least once.
+    pub fn http_by_status(&self) -> Vec<(u16, u64)> {
+        self.http.as_ref().map(|h| h.stats().snapshot().by_status).unwrap_or_default()
+    }
+
     pub fn stop(self) {
         if let Some(h) = self.http {
             h.stop();

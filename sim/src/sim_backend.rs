@@ -2,10 +2,13 @@
 //!
 //! Register accesses go over the card's modeled AXI4-Lite bus (a read blocks until the
 //! gateware's register slave answers), DMA memory is the card's [`SharedMemory`], which the
-//! gateware's DMA really reads and writes, and each MSI writes the vector's eventfd, which
-//! the driver waits on exactly as on a board.
+//! gateware's DMA really reads and writes, and each MSI wakes the driver's interrupt wait:
+//! on the simulated runtime directly, on a free-running world through the vector's eventfd,
+//! exactly as on a board.
 use crate::model::world::CardHandle;
 use nic_driver::backend::{Backend, DmaRegion};
+use nic_driver::interrupts::{EventFdWaiter, IrqWait};
+use nic_stack::runtime::Runtime;
 use nic_driver::Error;
 use vmm_sys_util::eventfd::EventFd;
 
@@ -62,5 +65,24 @@ impl Backend for SimBackend {
 
     fn describe(&self) -> String {
         format!("sim:{}", self.name)
+    }
+
+    fn irq_waiter(&self, vectors: &[usize]) -> Result<Box<dyn IrqWait>, Error> {
+        match self.card.regs.sim_runtime() {
+            Some((rt, card)) => Ok(rt.irq_waiter(card, vectors)),
+            None => {
+                let fds: Vec<(usize, &EventFd)> = vectors.iter().map(|&v| (v, self.card.eventfd(v))).collect();
+                Ok(Box::new(EventFdWaiter::new(&fds)?))
+            }
+        }
+    }
+
+    /// The simulated runtime when the card is on one; the OS runtime when its world runs
+    /// freely (`nic tap`).
+    fn runtime(&self) -> Runtime {
+        match self.card.regs.sim_runtime() {
+            Some((rt, _)) => rt.runtime(),
+            None => Runtime::os(),
+        }
     }
 }

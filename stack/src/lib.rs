@@ -32,6 +32,7 @@ pub mod memnet;
 pub mod prefetch;
 pub mod ratelimit;
 pub mod reassembly;
+pub mod runtime;
 pub mod socket;
 pub mod stats;
 pub mod tcp;

@@ -3,93 +3,59 @@
 //!
 //! The stack thread sleeps until the device rings its `Wakeup` (frames arrived: the
 //! driver does this from its interrupt), an application call queued something to send,
-//! or the stack's next timer is due. Application threads block on a condition variable
-//! that the stack thread signals after every poll. Everything is behind one mutex: the
-//! stack is single-threaded by design, and the lock is held only for short calls.
+//! or the stack's next timer is due. Application threads wait on an event that the stack
+//! thread notifies after every poll. Everything is behind one mutex: the stack is
+//! single-threaded by design, the lock is held only for short calls and never across a
+//! wait.
 //!
-//! Time comes from a `Clock`: `SystemClock` reads the OS monotonic clock (the only place
-//! the stack's time comes from the OS); tests can supply their own.
+//! Time, waiting and threads come from the [`Runtime`] the stack thread is given: the OS
+//! runtime on a board or a TAP, the simulated one on simulated cards. Nothing here reads
+//! the OS clock.
 
 use std::io;
 use std::net::SocketAddrV4;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::device::Device;
+pub use crate::runtime::{Event, Runtime, Task};
 use crate::socket::{Fd, SocketError, SocketType, Stack};
 use crate::tcp::TcpError;
 use crate::udp::UdpError;
 
-/// Milliseconds since an arbitrary start, for the stack's timers.
-pub trait Clock: Send + Sync + 'static {
-    fn now_ms(&self) -> u64;
-}
-
-/// The OS monotonic clock, counted from when this value was made.
-pub struct SystemClock {
-    start: std::time::Instant,
-}
-
-impl SystemClock {
-    pub fn new() -> Self {
-        SystemClock { start: std::time::Instant::now() }
-    }
-}
-
-impl Default for SystemClock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
-    }
-}
-
-/// A doorbell: `notify` wakes one sleeper (or the next one to sleep).
-#[derive(Clone, Default)]
+/// A doorbell: `notify` wakes the stack thread (or makes its next sleep return at once).
+#[derive(Clone)]
 pub struct Wakeup {
-    inner: Arc<(Mutex<bool>, Condvar)>,
+    event: Event,
 }
 
 impl Wakeup {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(rt: &Runtime) -> Self {
+        Wakeup { event: rt.event() }
     }
 
     pub fn notify(&self) {
-        let (rung, cv) = &*self.inner;
-        *rung.lock().unwrap_or_else(|p| p.into_inner()) = true;
-        cv.notify_one();
-    }
-
-    /// Sleeps until notified or `timeout` passes; clears the bell.
-    fn wait(&self, timeout: Duration) {
-        let (rung, cv) = &*self.inner;
-        let guard = rung.lock().unwrap_or_else(|p| p.into_inner());
-        let (mut guard, _) = cv.wait_timeout_while(guard, timeout, |rung| !*rung).unwrap_or_else(|p| p.into_inner());
-        *guard = false;
+        self.event.notify()
     }
 }
 
 /// A device that can ring the stack thread when frames arrive.
 pub trait NotifyingDevice: Device + Send + 'static {
-    fn set_wakeup(&mut self, wakeup: Wakeup);
+    /// `rt` is the stack thread's runtime: a device that needs a thread of its own (an
+    /// interrupt thread) starts it there.
+    fn set_wakeup(&mut self, wakeup: Wakeup, rt: &Runtime);
 }
 
-/// The stack thread never sleeps longer than this, so a lost wakeup costs at most this.
+/// The stack thread never sleeps longer than this, so a lost interrupt costs at most this.
 const MAX_SLEEP: Duration = Duration::from_millis(50);
 
 struct Shared {
     stack: Mutex<Stack>,
-    /// Signalled after every poll: application threads re-check their sockets.
-    changed: Condvar,
+    /// Notified after every poll: application threads re-check their sockets.
+    changed: Event,
     wakeup: Wakeup,
-    clock: Box<dyn Clock>,
+    rt: Runtime,
     stop: AtomicBool,
 }
 
@@ -102,26 +68,24 @@ pub struct NetHandle {
 /// Owns the stack thread; dropping it stops the thread.
 pub struct NetThread {
     handle: NetHandle,
-    thread: Option<JoinHandle<()>>,
+    thread: Option<Task<()>>,
 }
 
 impl NetThread {
-    pub fn spawn<D: NotifyingDevice>(stack: Stack, mut device: D, clock: impl Clock) -> Self {
-        let wakeup = Wakeup::new();
-        device.set_wakeup(wakeup.clone());
+    /// Starts the stack thread on `rt`, polling `device`.
+    pub fn spawn<D: NotifyingDevice>(stack: Stack, mut device: D, rt: Runtime) -> io::Result<Self> {
+        let wakeup = Wakeup::new(&rt);
+        device.set_wakeup(wakeup.clone(), &rt);
         let shared = Arc::new(Shared {
             stack: Mutex::new(stack),
-            changed: Condvar::new(),
+            changed: rt.event(),
             wakeup,
-            clock: Box::new(clock),
+            rt: rt.clone(),
             stop: AtomicBool::new(false),
         });
         let thread_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("nic-stack".into())
-            .spawn(move || run(&thread_shared, &mut device))
-            .expect("spawn the stack thread");
-        NetThread { handle: NetHandle { shared }, thread: Some(thread) }
+        let thread = rt.spawn("nic-stack", move || run(&thread_shared, device))?;
+        Ok(NetThread { handle: NetHandle { shared }, thread: Some(thread) })
     }
 
     pub fn handle(&self) -> NetHandle {
@@ -139,18 +103,23 @@ impl Drop for NetThread {
     }
 }
 
-fn run<D: Device>(shared: &Shared, device: &mut D) {
+/// The stack thread: poll, tell the applications, sleep until rung or the next timer. The
+/// device is dropped here, on the runtime, when the thread stops.
+fn run<D: Device>(shared: &Shared, mut device: D) {
+    let bell = &shared.wakeup.event;
     while !shared.stop.load(Ordering::Relaxed) {
-        let now = shared.clock.now_ms();
+        // Read before polling: a ring during the poll makes the sleep below return at once.
+        let seen = bell.generation();
+        let now = shared.rt.now_ms();
         let next = {
             let mut stack = lock(&shared.stack);
-            stack.poll(now, device);
-            shared.changed.notify_all();
+            stack.poll(now, &mut device);
             stack.poll_at()
         };
+        shared.changed.notify();
         let sleep = next.map_or(MAX_SLEEP, |t| Duration::from_millis(t.saturating_sub(now)).min(MAX_SLEEP));
         if !sleep.is_zero() {
-            shared.wakeup.wait(sleep);
+            bell.wait(seen, Some(shared.rt.deadline(sleep)));
         }
     }
 }
@@ -188,8 +157,14 @@ impl NetHandle {
         r
     }
 
+    /// The runtime the stack runs on: applications take their clock, waits and threads
+    /// from it.
+    pub fn runtime(&self) -> &Runtime {
+        &self.shared.rt
+    }
+
     fn now(&self) -> u64 {
-        self.shared.clock.now_ms()
+        self.shared.rt.now_ms()
     }
 
     /// Retries `op` until it stops saying `WouldBlock`, sleeping between tries until the
@@ -199,25 +174,24 @@ impl NetHandle {
         timeout: Option<Duration>,
         mut op: impl FnMut(&mut Stack, u64) -> Result<R, SocketError>,
     ) -> io::Result<R> {
-        let deadline = timeout.map(|t| self.now() + t.as_millis() as u64);
-        let mut stack = lock(&self.shared.stack);
+        let rt = &self.shared.rt;
+        let deadline = timeout.map(|t| rt.deadline(t));
         loop {
-            let now = self.now();
-            match op(&mut stack, now) {
+            let seen = self.shared.changed.generation();
+            let result = op(&mut lock(&self.shared.stack), self.now());
+            match result {
                 Err(SocketError::WouldBlock) => {}
                 result => {
-                    drop(stack);
                     // Whatever the call queued goes out on the stack thread's next poll.
                     self.shared.wakeup.notify();
                     return result.map_err(io_error);
                 }
             }
-            let wait = match deadline {
-                Some(d) if now >= d => return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out")),
-                Some(d) => Duration::from_millis(d - now).min(MAX_SLEEP),
-                None => MAX_SLEEP,
-            };
-            stack = self.shared.changed.wait_timeout(stack, wait).unwrap_or_else(|p| p.into_inner()).0;
+            if deadline.is_some_and(|d| rt.now_ns() >= d) {
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
+            }
+            // The lock is not held here: on the simulated runtime another thread runs now.
+            self.shared.changed.wait(seen, deadline);
         }
     }
 
@@ -442,7 +416,7 @@ impl Device for ChannelDevice {
 }
 
 impl NotifyingDevice for ChannelDevice {
-    fn set_wakeup(&mut self, wakeup: Wakeup) {
+    fn set_wakeup(&mut self, wakeup: Wakeup, _rt: &Runtime) {
         self.rx.lock().unwrap_or_else(|p| p.into_inner()).wakeup = Some(wakeup);
     }
 }

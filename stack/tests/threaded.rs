@@ -9,15 +9,15 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use nic_stack::device::DeviceCaps;
-use nic_stack::threaded::{channel_pair, NetThread, SystemClock, TcpListener, TcpStream, UdpSocket};
+use nic_stack::threaded::{channel_pair, NetThread, Runtime, TcpListener, TcpStream, UdpSocket};
 use nic_stack::{Interface, Stack};
 
 fn two_stacks() -> (NetThread, NetThread) {
     let (dev_a, dev_b) = channel_pair(DeviceCaps::default());
     let a =
-        NetThread::spawn(Stack::new(Interface::new(config(1), DeviceCaps::default(), 31)), dev_a, SystemClock::new());
+        NetThread::spawn(Stack::new(Interface::new(config(1), DeviceCaps::default(), 31)), dev_a, Runtime::os()).expect("start the stack thread");
     let b =
-        NetThread::spawn(Stack::new(Interface::new(config(2), DeviceCaps::default(), 32)), dev_b, SystemClock::new());
+        NetThread::spawn(Stack::new(Interface::new(config(2), DeviceCaps::default(), 32)), dev_b, Runtime::os()).expect("start the stack thread");
     (a, b)
 }
 

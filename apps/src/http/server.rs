@@ -9,11 +9,10 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddrV4;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use nic_stack::threaded::{NetHandle, TcpListener, TcpStream};
+use nic_stack::threaded::{Event, NetHandle, Runtime, Task, TcpListener, TcpStream};
 
 use super::request::{self, find_head_end, leading_blank_lines, Method, Request};
 use super::response::{self, Connection};
@@ -137,14 +136,17 @@ struct Shared {
     stats: Arc<HttpStats>,
     stop: AtomicBool,
     queue: Mutex<VecDeque<TcpStream>>,
-    queued: Condvar,
+    /// Notified when a connection is queued, and on stop.
+    queued: Event,
+    /// The stack's runtime: the server's clock, waits and threads.
+    rt: Runtime,
 }
 
 /// A running server. `stop` (or dropping it) shuts it down.
 pub struct HttpServer {
     shared: Arc<Shared>,
     addr: SocketAddrV4,
-    threads: Vec<JoinHandle<()>>,
+    threads: Vec<Task<()>>,
 }
 
 impl HttpServer {
@@ -174,16 +176,16 @@ impl HttpServer {
             stats: Arc::new(HttpStats::default()),
             stop: AtomicBool::new(false),
             queue: Mutex::new(VecDeque::new()),
-            queued: Condvar::new(),
+            queued: net.runtime().event(),
+            rt: net.runtime().clone(),
         });
         let mut server = HttpServer { shared: shared.clone(), addr, threads: Vec::new() };
         for n in 0..workers {
             let shared = shared.clone();
-            let t = std::thread::Builder::new().name(format!("http-worker-{n}")).spawn(move || worker(&shared))?;
+            let t = net.runtime().spawn(format!("http-worker-{n}"), move || worker(&shared))?;
             server.threads.push(t);
         }
-        let t =
-            std::thread::Builder::new().name("http-listener".into()).spawn(move || accept_loop(&shared, listener))?;
+        let t = net.runtime().spawn("http-listener", move || accept_loop(&shared, listener))?;
         server.threads.push(t);
         Ok(server)
     }
@@ -206,7 +208,7 @@ impl HttpServer {
 
     fn shutdown(&mut self) {
         self.shared.stop.store(true, Ordering::Relaxed);
-        self.shared.queued.notify_all();
+        self.shared.queued.notify();
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
@@ -231,7 +233,7 @@ fn accept_loop(shared: &Shared, listener: TcpListener) {
             Err(e) if e.kind() == ErrorKind::TimedOut => continue,
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");
-                std::thread::sleep(STOP_POLL);
+                shared.rt.sleep(STOP_POLL);
                 continue;
             }
         };
@@ -246,7 +248,7 @@ fn accept_loop(shared: &Shared, listener: TcpListener) {
             }
         };
         match rejected {
-            None => shared.queued.notify_one(),
+            None => shared.queued.notify(),
             Some(stream) => reject_busy(shared, stream),
         }
     }
@@ -259,20 +261,20 @@ fn reject_busy(shared: &Shared, mut stream: TcpStream) {
     if stream.write_all(&msg).is_ok() {
         shared.stats.count_response(503, msg.len());
     }
-    linger_close(stream, REJECT_LINGER);
+    linger_close(&shared.rt, stream, REJECT_LINGER);
 }
 
 /// Sends FIN, then reads and discards what the client still sends until it closes or
 /// `linger` passes, so that closing does not reset the connection under the response.
-fn linger_close(mut stream: TcpStream, linger: Duration) {
+fn linger_close(rt: &Runtime, mut stream: TcpStream, linger: Duration) {
     if stream.shutdown_write().is_err() {
         return;
     }
-    let deadline = Instant::now() + linger;
+    let deadline = rt.deadline(linger);
     let mut scratch = [0u8; 4096];
     let mut drained = 0usize;
     while drained < 1 << 20 {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = rt.until(deadline);
         if left.is_zero() {
             break;
         }
@@ -286,17 +288,15 @@ fn linger_close(mut stream: TcpStream, linger: Duration) {
 
 fn worker(shared: &Shared) {
     loop {
-        let stream = {
-            let mut queue = lock(&shared.queue);
-            loop {
-                if shared.stop.load(Ordering::Relaxed) {
-                    return;
-                }
-                if let Some(s) = queue.pop_front() {
-                    break s;
-                }
-                queue = shared.queued.wait_timeout(queue, STOP_POLL).unwrap_or_else(|p| p.into_inner()).0;
+        let stream = loop {
+            let seen = shared.queued.generation();
+            if shared.stop.load(Ordering::Relaxed) {
+                return;
             }
+            if let Some(s) = lock(&shared.queue).pop_front() {
+                break s;
+            }
+            shared.queued.wait(seen, None);
         };
         // A bug in serving one connection must not cost the pool a worker.
         let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ClientConn::new(shared, stream).serve()));
@@ -362,7 +362,7 @@ impl<'a> ClientConn<'a> {
             };
             match after {
                 After::KeepAlive if !self.shared.stop.load(Ordering::Relaxed) => continue,
-                After::KeepAlive | After::Close => return linger_close(self.stream, LINGER),
+                After::KeepAlive | After::Close => return linger_close(&self.shared.rt, self.stream, LINGER),
                 After::Drop => return,
             }
         }
@@ -371,7 +371,8 @@ impl<'a> ClientConn<'a> {
     /// Reads until `buf` holds a whole request head, in slices short enough to notice
     /// the stop flag.
     fn wait_head(&mut self) -> HeadWait {
-        let deadline = Instant::now() + self.shared.config.idle_timeout;
+        let rt = &self.shared.rt;
+        let deadline = rt.deadline(self.shared.config.idle_timeout);
         let mut chunk = [0u8; 4096];
         loop {
             let blank = leading_blank_lines(&self.buf);
@@ -389,7 +390,7 @@ impl<'a> ClientConn<'a> {
             if self.shared.stop.load(Ordering::Relaxed) {
                 return HeadWait::Gone;
             }
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = rt.until(deadline);
             if left.is_zero() {
                 return if self.buf.is_empty() { HeadWait::Idle } else { HeadWait::Partial };
             }
@@ -509,6 +510,11 @@ impl<'a> ClientConn<'a> {
         };
         let head = response::head(200, request::content_type(rel), len, connection_header(keep, Some(req)), &[]);
         self.shared.stats.count_response(200, 0);
+        // The head and the first chunk in one write (as a server's writev): written apart,
+        // a small head and a small body would be two small segments, and Nagle would hold
+        // the body until the client's delayed ACK of the head.
+        let mut head = head;
+        head.extend_from_slice(&chunk[..first]);
         if !self.write(&head) {
             return After::Drop;
         }
@@ -516,9 +522,6 @@ impl<'a> ClientConn<'a> {
             return if keep { After::KeepAlive } else { After::Close };
         }
         let mut sent = first as u64;
-        if !self.write(&chunk[..first]) {
-            return After::Drop;
-        }
         while sent < len {
             let want = (len - sent).min(chunk.len() as u64) as usize;
             let n = read_full(&mut file, &mut chunk[..want]);

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use nic_stack::device::DeviceCaps;
-use nic_stack::threaded::{channel_pair, NetThread, SystemClock};
+use nic_stack::threaded::{channel_pair, NetThread, Runtime};
 use nic_stack::{Interface, InterfaceConfig, MacAddr, Stack};
 
 /// Every socket operation in the tests waits at most this long.
@@ -25,8 +25,8 @@ pub fn two_stacks() -> (NetThread, NetThread) {
         let cfg = InterfaceConfig::new(MacAddr([2, 0, 0, 0, 0, n]), ip(n), 24);
         Stack::new(Interface::new(cfg, DeviceCaps::default(), 40 + u64::from(n)))
     };
-    let a = NetThread::spawn(stack(1), dev_a, SystemClock::new());
-    let b = NetThread::spawn(stack(2), dev_b, SystemClock::new());
+    let a = NetThread::spawn(stack(1), dev_a, Runtime::os()).expect("start the stack thread");
+    let b = NetThread::spawn(stack(2), dev_b, Runtime::os()).expect("start the stack thread");
     (a, b)
 }
 

@@ -13,6 +13,8 @@ pub struct Msi {
     ack: u8,
     /// MSIs sent per vector.
     pub sent: [u64; VECTORS],
+    /// Vectors that sent an MSI since the last [`Msi::take_fired`] (bit v).
+    fired: u8,
     eventfds: [Option<EventFd>; VECTORS],
 }
 
@@ -26,12 +28,18 @@ impl Msi {
         self.eventfds[vector] = Some(fd);
     }
 
+    /// The vectors that fired since the last call (bit v), cleared.
+    pub fn take_fired(&mut self) -> u8 {
+        std::mem::take(&mut self.fired)
+    }
+
     /// One rising edge; `req` is `usr_irq_req` sampled before it.
     pub fn clock(&mut self, req: u8) {
         let acked = req & self.ack;
         for v in 0..VECTORS {
             if acked >> v & 1 == 1 {
                 self.sent[v] += 1;
+                self.fired |= 1 << v;
                 if let Some(fd) = &self.eventfds[v] {
                     // The counter cannot fill while a reader drains it; an error is ignored,
                     // as a lost MSI would be.

@@ -1,12 +1,18 @@
-//! Cards on a wire, running on their own thread: what host software (the driver, the stack,
-//! applications) runs against.
+//! Cards on a wire: what host software (the driver, the stack, applications) runs against.
 //!
-//! The world thread steps every card's clocks in simulated-time order, forever, like the
-//! hardware it models; host threads talk to their card through a [`CardHandle`]: register
-//! accesses go over a channel to the card's AXI4-Lite master (a read blocks until the
-//! modeled bus answers; a write is posted, as on PCIe), DMA memory is the card's
-//! [`SharedMemory`], and each MSI writes the vector's eventfd. Nothing the host does is
-//! special-cased: it sees the card exactly as a driver sees a board through VFIO.
+//! [`Cards`] steps every card's clocks in simulated-time order, one edge at a time. Two
+//! ways drive it:
+//! * the simulated runtime ([`crate::runtime::SimRuntime`], `demo`, `host --device sim`,
+//!   the system tests): the cards advance only while every host thread waits, and host
+//!   time is the cards' time, so a run is reproducible from its seed;
+//! * [`World`], a thread that steps them freely, as hardware runs (`nic tap`, where Linux
+//!   on the far side lives in real time, and the driver's raw tests).
+//!
+//! Host threads talk to their card through a [`CardHandle`]: register accesses go to the
+//! card's AXI4-Lite master (a read blocks until the modeled bus answers; a write is posted,
+//! as on PCIe), DMA memory is the card's [`SharedMemory`], and each MSI wakes the driver's
+//! interrupt wait. Nothing the host does is special-cased: it sees the card exactly as a
+//! driver sees a board through VFIO.
 //!
 //! # The wire
 //! Two cards are joined back to back, as by a cable between their PHYs: on GMII, card A's
@@ -22,6 +28,7 @@ use super::nic::NicModel;
 use super::Phy;
 use crate::line::frames::{strip_good_fcs, PinDecoder, TxFrame};
 use crate::line::tap::{TapLine, TapStats};
+use crate::runtime::SimRuntime;
 use nic_hdl::model::axi_mem::AxiMemConfig;
 use nic_hdl::model::pins::PinSample;
 use nic_hdl::sim::ppm_period_ps;
@@ -78,24 +85,53 @@ impl Default for WorldConfig {
 /// driver runs).
 #[derive(Clone)]
 pub struct Registers {
-    requests: Sender<Request>,
+    path: RegPath,
     cycles: Arc<AtomicU64>,
     phy: Phy,
 }
 
+/// How register accesses reach the card.
+#[derive(Clone)]
+enum RegPath {
+    /// Over a channel to the free-running [`World`] thread.
+    Thread(Sender<Request>),
+    /// Straight into card `.1` on the simulated runtime, which steps the cards until a read
+    /// is answered.
+    Runtime(SimRuntime, usize),
+}
+
 impl Registers {
-    /// Read a register; blocks until the card's register slave answers.
+    /// Read a register; blocks until the card's register slave answers. A card that is off
+    /// (its world stopped) reads as all ones, as a dead PCIe device does.
     pub fn read32(&self, offset: u32) -> u32 {
-        let (tx, rx) = channel();
-        if self.requests.send(Request::Read { offset, reply: tx }).is_err() {
-            return u32::MAX; // the world has stopped: reads of a dead device return all ones
+        match &self.path {
+            RegPath::Thread(requests) => {
+                let (tx, rx) = channel();
+                if requests.send(Request::Read { offset, reply: tx }).is_err() {
+                    return u32::MAX;
+                }
+                rx.recv().unwrap_or(u32::MAX)
+            }
+            RegPath::Runtime(rt, card) => rt.read32(*card, offset),
         }
-        rx.recv().unwrap_or(u32::MAX)
     }
 
     /// Write a register (posted: returns at once; accesses stay in order).
     pub fn write32(&self, offset: u32, value: u32) {
-        let _ = self.requests.send(Request::Write { offset, value });
+        match &self.path {
+            RegPath::Thread(requests) => {
+                let _ = requests.send(Request::Write { offset, value });
+            }
+            RegPath::Runtime(rt, card) => rt.write32(*card, offset, value),
+        }
+    }
+
+    /// The simulated runtime this card is on, if it is on one.
+    pub fn sim_runtime(&self) -> Option<(&SimRuntime, usize)> {
+        match &self.path {
+            RegPath::Runtime(rt, card) => Some((rt, *card)),
+            RegPath::Thread(_) => None,
+        }
     }
 
     /// Every device counter, by name (`nic_regs` order). Reads LO then HI per counter, the
@@ -110,9 +146,12 @@ impl Registers {
             .collect()
     }
 
-    /// Simulated time of this card, ns.
+    /// Simulated time, ns.
     pub fn now_ns(&self) -> u64 {
-        (self.cycles.load(Ordering::Relaxed) as f64 * self.phy.core_period_ps() / 1000.0) as u64
+        match &self.path {
+            RegPath::Runtime(rt, _) => rt.now_ns(),
+            RegPath::Thread(_) => (self.cycles.load(Ordering::Relaxed) as f64 * self.phy.core_period_ps() / 1000.0) as u64,
+        }
     }
 }
 
@@ -163,34 +202,40 @@ pub struct WorldReport {
     pub tap: Option<TapStats>,
 }
 
-/// Two cards on one wire, running until dropped or [`World::stop`].
+/// Cards on a wire stepped freely by a thread of their own, until dropped or
+/// [`World::stop`].
 pub struct World {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<WorldReport>>,
 }
 
-struct Card {
-    nic: NicModel,
-    requests: Receiver<Request>,
-    /// Replies owed, in the order the reads were submitted.
-    replies: std::collections::VecDeque<Sender<u32>>,
+/// One card of [`Cards`].
+pub(crate) struct Card {
+    pub(crate) nic: NicModel,
     cycles: Arc<AtomicU64>,
 }
 
-impl Card {
-    fn service(&mut self) {
+/// A card's host-side channel on the free-running [`World`].
+struct Port {
+    requests: Receiver<Request>,
+    /// Replies owed, in the order the reads were submitted.
+    replies: std::collections::VecDeque<Sender<u32>>,
+}
+
+impl Port {
+    fn service(&mut self, nic: &mut NicModel) {
         while let Ok(r) = self.requests.try_recv() {
             match r {
                 Request::Read { offset, reply } => {
-                    self.nic.submit(RegOp::Read { offset });
+                    nic.submit(RegOp::Read { offset });
                     self.replies.push_back(reply);
                 }
                 Request::Write { offset, value } => {
-                    self.nic.submit(RegOp::Write { offset, value });
+                    nic.submit(RegOp::Write { offset, value });
                 }
             }
         }
-        while let Some(done) = self.nic.take_done() {
+        while let Some(done) = nic.take_done() {
             if let Some(reply) = self.replies.pop_front() {
                 let _ = reply.send(done.value);
             }
@@ -198,8 +243,26 @@ impl Card {
     }
 }
 
-/// Build card `i` with its host handle.
-fn build_card(cfg: &WorldConfig, i: u64) -> Result<(Card, CardHandle), String> {
+/// What a card's host handle is made of, before it knows how its registers are reached.
+struct HandleParts {
+    memory: SharedMemory,
+    eventfds: [EventFd; nic_hdl::irq::VECTORS],
+    cycles: Arc<AtomicU64>,
+    phy: Phy,
+}
+
+impl HandleParts {
+    fn into_handle(self, path: RegPath) -> CardHandle {
+        CardHandle {
+            regs: Registers { path, cycles: self.cycles, phy: self.phy },
+            memory: self.memory,
+            eventfds: self.eventfds,
+        }
+    }
+}
+
+/// Build card `i`.
+fn build_card(cfg: &WorldConfig, i: u64) -> Result<(Card, HandleParts), String> {
     let phy = cfg.phy;
     let bus = cfg.bus.clone().unwrap_or_else(|| AxiMemConfig::pcie_gen2_x4(phy.clocks_per_us()));
     let memory = SharedMemory::new(super::memory::DEFAULT_BASE + (i << 36), cfg.memory);
@@ -214,19 +277,32 @@ fn build_card(cfg: &WorldConfig, i: u64) -> Result<(Card, CardHandle), String> {
         nic.msi.attach_eventfd(v, fd.try_clone().map_err(|e| format!("eventfd: {e}"))?);
     }
     nic.reset(8);
-    let (tx, rx) = channel();
     let cycles = Arc::new(AtomicU64::new(0));
-    let handle = CardHandle { regs: Registers { requests: tx, cycles: cycles.clone(), phy }, memory, eventfds };
-    Ok((Card { nic, requests: rx, replies: Default::default(), cycles }, handle))
+    Ok((Card { nic, cycles: cycles.clone() }, HandleParts { memory, eventfds, cycles, phy }))
+}
+
+/// Two cards back to back on the simulated runtime: the runtime that steps them, and the
+/// host handles of A and B. Host threads must run on the runtime (see
+/// [`SimRuntime::enter`]).
+pub fn start_simulated(cfg: &WorldConfig) -> Result<(SimRuntime, [CardHandle; 2]), String> {
+    let (a, pa) = build_card(cfg, 0)?;
+    let (b, pb) = build_card(cfg, 1)?;
+    let rt = SimRuntime::new(Cards::new(vec![a, b], None, cfg));
+    let handles = [pa.into_handle(RegPath::Runtime(rt.clone(), 0)), pb.into_handle(RegPath::Runtime(rt.clone(), 1))];
+    Ok((rt, handles))
 }
 
 impl World {
     /// Two cards back to back; starts the world thread and returns the host handles of A
     /// and B.
     pub fn start(cfg: &WorldConfig) -> Result<(World, [CardHandle; 2]), String> {
-        let (a, ha) = build_card(cfg, 0)?;
-        let (b, hb) = build_card(cfg, 1)?;
-        Ok((Self::spawn(vec![a, b], None, cfg)?, [ha, hb]))
+        let (a, pa) = build_card(cfg, 0)?;
+        let (b, pb) = build_card(cfg, 1)?;
+        let (ta, ra) = channel();
+        let (tb, rb) = channel();
+        let ports = vec![Port { requests: ra, replies: Default::default() }, Port { requests: rb, replies: Default::default() }];
+        let world = Self::spawn(Cards::new(vec![a, b], None, cfg), ports)?;
+        Ok((world, [pa.into_handle(RegPath::Thread(ta)), pb.into_handle(RegPath::Thread(tb))]))
     }
 
     /// One card whose line is the TAP interface `tap` (GMII or MII).
@@ -234,17 +310,18 @@ impl World {
         if cfg.phy == Phy::Manchester {
             return Err("the TAP bridge drives an external PHY's pins: use --phy gmii or mii".into());
         }
-        let (a, ha) = build_card(cfg, 0)?;
-        Ok((Self::spawn(vec![a], Some(tap), cfg)?, ha))
+        let (a, pa) = build_card(cfg, 0)?;
+        let (ta, ra) = channel();
+        let world = Self::spawn(Cards::new(vec![a], Some(tap), cfg), vec![Port { requests: ra, replies: Default::default() }])?;
+        Ok((world, pa.into_handle(RegPath::Thread(ta))))
     }
 
-    fn spawn(cards: Vec<Card>, tap: Option<TapLine>, cfg: &WorldConfig) -> Result<World, String> {
+    fn spawn(cards: Cards, ports: Vec<Port>) -> Result<World, String> {
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
-        let cfg2 = cfg.clone();
         let thread = std::thread::Builder::new()
             .name("nic-world".into())
-            .spawn(move || run(cards, tap, &cfg2, &stop2))
+            .spawn(move || run_freely(cards, ports, &stop2))
             .map_err(|e| format!("cannot start the world thread: {e}"))?;
         Ok(World { stop, thread: Some(thread) })
     }
@@ -264,6 +341,23 @@ impl Drop for World {
     fn drop(&mut self) {
         self.stop_inner();
     }
+}
+
+/// The world thread: the cards' clocks in time order, register requests serviced every
+/// few clocks.
+fn run_freely(mut cards: Cards, mut ports: Vec<Port>, stop: &AtomicBool) -> WorldReport {
+    let mut steps = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        cards.step();
+        steps += 1;
+        if steps.is_multiple_of(8) {
+            for (c, port) in cards.cards.iter_mut().zip(ports.iter_mut()) {
+                port.service(&mut c.nic);
+                c.cycles.store(c.nic.cycles, Ordering::Relaxed);
+            }
+        }
+    }
+    cards.finish()
 }
 
 /// A line between one card's transmitter and the other's receiver: bit errors on the data.
@@ -346,41 +440,92 @@ impl Capture {
     }
 }
 
-/// The world thread: the clocks of every card in time order, requests serviced every few
-/// clocks.
-fn run(mut cards: Vec<Card>, mut tap: Option<TapLine>, cfg: &WorldConfig, stop: &AtomicBool) -> WorldReport {
-    let phy = cfg.phy;
-    let core = phy.core_period_ps();
-    let two = cards.len() == 2;
-    // Clocks: 0 the core of A; 1 the core of B, or with a TAP the clock Linux's frames
-    // arrive on (GMII); 2, 3 the PHY clocks of A and B (MII; with a TAP, 3 is Linux's).
-    let mut period = [core, ppm_period_ps(core, cfg.ppm), f64::INFINITY, f64::INFINITY];
-    if phy == Phy::Mii {
-        let p = phy.phy_period_ps().expect("MII has a PHY clock");
-        period[2] = p;
-        period[3] = ppm_period_ps(p, cfg.ppm);
+/// The cards, their wire (or TAP) and the capture, stepped one clock edge at a time in
+/// simulated-time order.
+pub struct Cards {
+    pub(crate) cards: Vec<Card>,
+    tap: Option<TapLine>,
+    phy: Phy,
+    two: bool,
+    /// The clocks: 0 the core of A; 1 the core of B, or with a TAP the clock Linux's frames
+    /// arrive on (GMII); 2, 3 the PHY clocks of A and B (MII; with a TAP, 3 is Linux's).
+    period_fs: [u64; 4],
+    next: [u64; 4],
+    /// Time of the last edge, fs.
+    now_fs: u64,
+    wires: [Wire; 2],
+    capture: Capture,
+    /// Integrated PHY: line words in flight from each card to the other.
+    words: [u64; 2],
+    data_bits: u32,
+}
+
+impl Cards {
+    fn new(cards: Vec<Card>, tap: Option<TapLine>, cfg: &WorldConfig) -> Cards {
+        let phy = cfg.phy;
+        let core = phy.core_period_ps();
+        let mut period = [core, ppm_period_ps(core, cfg.ppm), f64::INFINITY, f64::INFINITY];
+        if phy == Phy::Mii {
+            let p = phy.phy_period_ps().expect("MII has a PHY clock");
+            period[2] = p;
+            period[3] = ppm_period_ps(p, cfg.ppm);
+        }
+        let to_fs = |p: f64| if p.is_finite() { (p * 1000.0).round() as u64 } else { u64::MAX };
+        let period_fs = period.map(to_fs);
+        let next =
+            [period_fs[0], period_fs[1] + period_fs[1] / 3, period_fs[2], period_fs[3].saturating_add(period_fs[3] / 5)];
+        let wires = [0u64, 1]
+            .map(|i| Wire { ber: cfg.ber.clamp(0.0, 1.0), rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ (0x3E1 + i)) });
+        let mii = phy == Phy::Mii;
+        let capture = Capture {
+            decoders: [PinDecoder::new(mii), PinDecoder::new(mii)],
+            frames: Vec::new(),
+            limit: cfg.capture,
+            words: [Vec::new(), Vec::new()],
+        };
+        let two = cards.len() == 2;
+        Cards {
+            cards,
+            tap,
+            phy,
+            two,
+            period_fs,
+            next,
+            now_fs: 0,
+            wires,
+            capture,
+            words: [0; 2],
+            data_bits: if mii { 4 } else { 8 },
+        }
     }
-    let to_fs = |p: f64| if p.is_finite() { (p * 1000.0).round() as u64 } else { u64::MAX };
-    let period_fs = period.map(to_fs);
-    let mut next =
-        [period_fs[0], period_fs[1] + period_fs[1] / 3, period_fs[2], period_fs[3].saturating_add(period_fs[3] / 5)];
-    let mut wires = [0u64, 1]
-        .map(|i| Wire { ber: cfg.ber.clamp(0.0, 1.0), rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ (0x3E1 + i)) });
-    let mii = phy == Phy::Mii;
-    let mut capture = Capture {
-        decoders: [PinDecoder::new(mii), PinDecoder::new(mii)],
-        frames: Vec::new(),
-        limit: cfg.capture,
-        words: [Vec::new(), Vec::new()],
-    };
-    // Integrated PHY: line words in flight from each card to the other.
-    let mut words = [0u64; 2];
-    let data_bits = if mii { 4 } else { 8 };
-    let mut steps = 0u64;
-    while !stop.load(Ordering::Relaxed) {
-        let (i, &t) = next.iter().enumerate().min_by_key(|(_, t)| **t).expect("four clocks");
-        next[i] = t.saturating_add(period_fs[i]);
-        match (phy, i, tap.as_mut()) {
+
+    /// Time of the last edge stepped, fs.
+    pub fn now_fs(&self) -> u64 {
+        self.now_fs
+    }
+
+    /// Time of the next edge, fs.
+    pub fn next_edge_fs(&self) -> u64 {
+        *self.next.iter().min().expect("four clocks")
+    }
+
+    pub(crate) fn nic(&mut self, card: usize) -> &mut NicModel {
+        &mut self.cards[card].nic
+    }
+
+    /// The MSI vectors each card fired since the last call (bit v), cleared.
+    pub(crate) fn take_msis(&mut self) -> impl Iterator<Item = (usize, u8)> + '_ {
+        self.cards.iter_mut().enumerate().map(|(i, c)| (i, c.nic.msi.take_fired())).filter(|(_, f)| *f != 0)
+    }
+
+    /// One clock edge: the earliest of the clocks.
+    pub fn step(&mut self) {
+        let (i, &t) = self.next.iter().enumerate().min_by_key(|(_, t)| **t).expect("four clocks");
+        self.next[i] = t.saturating_add(self.period_fs[i]);
+        self.now_fs = t;
+        let (cards, wires, capture, words, data_bits) =
+            (&mut self.cards, &mut self.wires, &mut self.capture, &mut self.words, self.data_bits);
+        match (self.phy, i, self.tap.as_mut()) {
             (Phy::Manchester, 0 | 1, _) => {
                 cards[i].nic.set_rx_samples(words[1 - i]);
                 cards[i].nic.core_cycle();
@@ -408,7 +553,7 @@ fn run(mut cards: Vec<Card>, mut tap: Option<TapLine>, cfg: &WorldConfig, stop: 
                 cards[1 - i].nic.rx_clk_cycle();
             }
             (Phy::Mii, 0, _) => cards[0].nic.core_cycle(),
-            (Phy::Mii, 1, _) if two => cards[1].nic.core_cycle(),
+            (Phy::Mii, 1, _) if self.two => cards[1].nic.core_cycle(),
             (Phy::Mii, 1, _) => {}
             (Phy::Mii, 2, Some(line)) => {
                 cards[0].nic.tx_clk_cycle();
@@ -432,20 +577,19 @@ fn run(mut cards: Vec<Card>, mut tap: Option<TapLine>, cfg: &WorldConfig, stop: 
             }
             _ => unreachable!("no such clock"),
         }
-        steps += 1;
-        if steps.is_multiple_of(8) {
-            for c in cards.iter_mut() {
-                c.service();
-                c.cycles.store(c.nic.cycles, Ordering::Relaxed);
-            }
+    }
+
+    /// Stop: the capture decoded, the cards' counts and the bus checker's findings.
+    pub fn finish(self) -> WorldReport {
+        let core = self.phy.core_period_ps();
+        let mut report =
+            WorldReport { wire: self.capture.finish(core), tap: self.tap.map(|t| t.stats), ..Default::default() };
+        for (k, c) in self.cards.iter().enumerate() {
+            report.cycles[k] = c.nic.cycles;
+            report.msi_sent[k] = c.nic.msi.sent;
+            report.bus_violations.extend(c.nic.mem.violations.iter().map(|v| format!("card {k}: {v}")));
+            report.register_errors += c.nic.axil.errors;
         }
+        report
     }
-    let mut report = WorldReport { wire: capture.finish(core), tap: tap.map(|t| t.stats), ..Default::default() };
-    for (k, c) in cards.iter().enumerate() {
-        report.cycles[k] = c.nic.cycles;
-        report.msi_sent[k] = c.nic.msi.sent;
-        report.bus_violations.extend(c.nic.mem.violations.iter().map(|v| format!("card {k}: {v}")));
-        report.register_errors += c.nic.axil.errors;
-    }
-    report
 }

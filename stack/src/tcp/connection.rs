@@ -37,6 +37,10 @@ pub struct Connection {
     pub snd_una: Seq,
     pub snd_nxt: Seq,
     pub snd_max: Seq,
+    /// The end of the last small (less than full-sized) data segment sent: Nagle holds
+    /// another small one only while this is unacknowledged (Minshall's rule, as Linux's
+    /// `snd_sml`).
+    pub snd_sml: Seq,
     pub snd_wnd: u32,
     pub snd_wl1: Seq,
     pub snd_wl2: Seq,
@@ -130,6 +134,7 @@ impl Connection {
             snd_una: iss,
             snd_nxt: iss,
             snd_max: iss,
+            snd_sml: iss,
             snd_wnd: 0,
             snd_wl1: Seq(0),
             snd_wl2: iss,

@@ -307,8 +307,11 @@ impl Connection {
                 if window_limited && len < self.max_snd_wnd / 2 {
                     break; // sender SWS avoidance
                 }
-                if !window_limited && !self.nodelay && flight > 0 {
-                    break; // Nagle: one small segment in flight at a time
+                if !window_limited && !self.nodelay && flight > 0 && self.snd_sml.gt(self.snd_una) {
+                    // Nagle with Minshall's rule: one small segment in flight at a time. A
+                    // small tail after full segments goes at once, so the peer's delayed
+                    // ACK of an odd segment does not hold it back.
+                    break;
                 }
             }
             force = false;
@@ -339,6 +342,9 @@ impl Connection {
             }
             self.snd_nxt = seq + len + u32::from(fin);
             self.snd_max = self.snd_max.max(self.snd_nxt);
+            if len > 0 && len < max_payload {
+                self.snd_sml = seq + len;
+            }
             sent = true;
         }
         if sent {

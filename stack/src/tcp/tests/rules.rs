@@ -317,6 +317,21 @@ fn nagle_holds_small_segments_while_data_is_in_flight() {
 }
 
 #[test]
+fn nagle_lets_a_small_tail_follow_full_segments_at_once() {
+    // Minshall's rule (Linux's): only an unacknowledged *small* segment holds the next one.
+    let (mut t, h, _) = opened(plain_config());
+    t.send(h, &[b'x'; 3000]);
+    let mut lens = Vec::new();
+    while let Some(seg) = t.take() {
+        lens.push(seg.payload.len());
+    }
+    assert_eq!(lens.iter().sum::<usize>(), 3000, "the tail is not held: {lens:?}");
+    assert!(lens.len() >= 2 && lens[..lens.len() - 1].iter().all(|&l| l == lens[0]), "{lens:?}");
+    t.send(h, b"more");
+    t.expect_silence(); // the 10-byte tail is unacknowledged: this one waits
+}
+
+#[test]
 fn nodelay_sends_small_segments_at_once() {
     let (mut t, h, _) = opened(plain_config());
     t.engine.set_nodelay(h, true).unwrap();
