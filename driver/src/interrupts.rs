@@ -17,7 +17,14 @@ pub trait IrqWait: Send {
     /// Waits until one of the vectors fires or `timeout` passes. Returns the vectors that
     /// fired (bit `v` for vector `v`), 0 on timeout, and takes the interrupts it returns.
     fn wait(&mut self, timeout: Duration) -> Result<u32, Error>;
+
+    /// Something any thread can call to end a wait in progress (or make the next one
+    /// return at once, as if an interrupt came): how the waiting thread is stopped promptly.
+    fn waker(&self) -> Result<Waker, Error>;
 }
+
+/// Ends an [`IrqWait::wait`] from another thread.
+pub type Waker = Box<dyn Fn() + Send + Sync>;
 
 /// An [`IrqWait`] on eventfds: epoll over duplicates of each vector's eventfd.
 pub struct EventFdWaiter {
@@ -62,5 +69,13 @@ impl IrqWait for EventFdWaiter {
             fired |= 1 << v;
         }
         Ok(fired)
+    }
+
+    fn waker(&self) -> Result<Waker, Error> {
+        let (_, fd) = self.fds.first().ok_or_else(|| Error::Irq("no vector to wake".into()))?;
+        let fd = fd.try_clone().map_err(|e| Error::Irq(format!("dup eventfd: {e}")))?;
+        Ok(Box::new(move || {
+            let _ = fd.write(1);
+        }))
     }
 }

@@ -16,17 +16,19 @@ use nic_stack::device::{Device, DeviceCaps};
 use nic_stack::threaded::{NotifyingDevice, Runtime, Task, Wakeup};
 
 use crate::backend::{Backend, VEC_RX, VEC_TX};
-use crate::interrupts::IrqWait;
+use crate::interrupts::{IrqWait, Waker};
 use crate::nic::Nic;
 use crate::Error;
 
-/// How long the interrupt thread waits before looking at its stop flag again.
+/// The interrupt thread's longest wait (its stop is also signalled through the waiter).
 const POLL_STOP: Duration = Duration::from_millis(50);
 
 pub struct IrqDevice<B: Backend> {
     nic: Nic<B>,
     /// The RX and TX vectors' waiter, for the interrupt thread.
     waiter: Option<Box<dyn IrqWait>>,
+    /// Ends the interrupt thread's wait when the device is dropped.
+    waker: Waker,
     stop: Arc<AtomicBool>,
     thread: Option<Task<()>>,
 }
@@ -35,9 +37,10 @@ impl<B: Backend> IrqDevice<B> {
     /// Unmask the RX and TX vectors of `nic` and make it a device the stack can sleep on.
     pub fn new(mut nic: Nic<B>) -> Result<Self, Error> {
         let waiter = nic.backend().irq_waiter(&[VEC_RX, VEC_TX])?;
+        let waker = waiter.waker()?;
         nic.unmask_vector(VEC_RX);
         nic.unmask_vector(VEC_TX);
-        Ok(IrqDevice { nic, waiter: Some(waiter), stop: Arc::new(AtomicBool::new(false)), thread: None })
+        Ok(IrqDevice { nic, waiter: Some(waiter), waker, stop: Arc::new(AtomicBool::new(false)), thread: None })
     }
 
     pub fn nic(&mut self) -> &mut Nic<B> {
@@ -48,6 +51,7 @@ impl<B: Backend> IrqDevice<B> {
 impl<B: Backend> Drop for IrqDevice<B> {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        (self.waker)();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

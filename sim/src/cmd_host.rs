@@ -6,12 +6,13 @@
 //! * `--device sim`: the simulated card, its wire joined to a second simulated card whose
 //!   host (the next address up) checks this one: an HTTP `GET /` when `--http` is given, and
 //!   echo over UDP when `--echo` is. Then both keep running until SIGINT/SIGTERM or
-//!   `--duration`.
+//!   `--duration` (wall time). Host software runs on the cards' simulated time (see
+//!   `crate::runtime`).
 use crate::cli::Args;
 use crate::cmd_tap::parse_cidr;
 use crate::host::{Host, HostConfig};
 use crate::model::engines::EngineChoice;
-use crate::model::world::{World, WorldConfig};
+use crate::model::world::{start_simulated, WorldConfig};
 use crate::services::{card_report, stack_report, Services};
 use crate::sim_backend::SimBackend;
 use nic_driver::VfioBackend;
@@ -78,7 +79,7 @@ pub fn parse_args(args: &[String]) -> Result<HostOptions, String> {
 
 pub fn run(o: &HostOptions) -> Result<(), (u8, String)> {
     let cfg =
-        HostConfig { name: "host".into(), mac: HostConfig::mac_for_ip(o.ip), ip: o.ip, prefix: o.prefix, seed: 0x4057 };
+        HostConfig { name: "host".into(), mac: HostConfig::mac_for_ip(o.ip), ip: o.ip, prefix: o.prefix, seed: 0x4057, tcp: Default::default() };
     match &o.device {
         DeviceArg::Vfio(addr) => {
             let backend =
@@ -93,54 +94,79 @@ pub fn run(o: &HostOptions) -> Result<(), (u8, String)> {
             services.stop();
             Ok(())
         }
-        DeviceArg::Sim => {
-            let (world, [card, peer_card]) =
-                World::start(&WorldConfig { engine: o.engine, ..WorldConfig::default() }).map_err(|e| (1, e))?;
-            let regs = card.regs.clone();
-            let host = Host::start(SimBackend::new(card, "host"), cfg).map_err(|e| (1, e))?;
-            let services = Services::start(&host, o.http.as_deref(), o.echo).map_err(|e| (2, e))?;
-            let peer_ip = Ipv4Addr::from(u32::from(o.ip).wrapping_add(1));
-            let peer_cfg = HostConfig {
-                name: "peer".into(),
-                mac: HostConfig::mac_for_ip(peer_ip),
-                ip: peer_ip,
-                prefix: o.prefix,
-                seed: 0x9EE2,
-            };
-            let peer = Host::start(SimBackend::new(peer_card, "peer"), peer_cfg).map_err(|e| (1, e))?;
-            println!("nic host: {}/{} up on a simulated card; the peer card's host is {peer_ip}", o.ip, o.prefix);
-            if o.http.is_some() {
-                match nic_apps::http::http_get(&peer.net(), SocketAddrV4::new(o.ip, 80), "/", Duration::from_secs(30)) {
-                    Ok(r) => println!("  peer: GET / → {} ({} bytes)", r.status, r.body.len()),
-                    Err(e) => println!("  peer: GET / failed: {e}"),
-                }
-            }
-            if let Some(port) = o.echo {
-                let check = || -> std::io::Result<bool> {
-                    let mut u = UdpSocket::bind(&peer.net(), SocketAddrV4::new(peer_ip, 0))?;
-                    u.set_read_timeout(Some(Duration::from_secs(30)));
-                    u.send_to(b"hello card", SocketAddrV4::new(o.ip, port))?;
-                    let mut buf = [0u8; 32];
-                    let (n, _) = u.recv_from(&mut buf)?;
-                    Ok(&buf[..n] == b"hello card")
-                };
-                println!(
-                    "  peer: UDP echo → {}",
-                    match check() {
-                        Ok(true) => "byte-exact".to_string(),
-                        Ok(false) => "different".to_string(),
-                        Err(e) => format!("failed: {e}"),
-                    }
-                );
-            }
-            crate::signals::wait_for_stop(o.duration);
-            for line in card_report(&regs).into_iter().chain(stack_report(&host)).chain(services.report()) {
-                println!("  {line}");
-            }
-            services.stop();
-            drop((host, peer));
-            world.stop();
-            Ok(())
+        DeviceArg::Sim => run_simulated(o, cfg),
+    }
+}
+
+/// The host and its checking peer on two simulated cards, on the simulated runtime: host
+/// time is the cards' time. `--duration` is wall time (how long to keep the simulation
+/// going); meanwhile simulated time advances a millisecond at a time.
+fn run_simulated(o: &HostOptions, cfg: HostConfig) -> Result<(), (u8, String)> {
+    let (rt, [card, peer_card]) =
+        start_simulated(&WorldConfig { engine: o.engine, ..WorldConfig::default() }).map_err(|e| (1, e))?;
+    let regs = card.regs.clone();
+    let peer_ip = Ipv4Addr::from(u32::from(o.ip).wrapping_add(1));
+    let peer_cfg = HostConfig {
+        name: "peer".into(),
+        mac: HostConfig::mac_for_ip(peer_ip),
+        ip: peer_ip,
+        prefix: o.prefix,
+        seed: 0x9EE2,
+        tcp: Default::default(),
+    };
+    rt.enter("nic host");
+    let started = Host::start(SimBackend::new(card, "host"), cfg).map_err(|e| (1, e)).and_then(|host| {
+        let services = Services::start(&host, o.http.as_deref(), o.echo).map_err(|e| (2, e))?;
+        let peer = Host::start(SimBackend::new(peer_card, "peer"), peer_cfg).map_err(|e| (1, e))?;
+        Ok((host, services, peer))
+    });
+    let (host, services, peer) = match started {
+        Ok(h) => h,
+        Err(e) => {
+            rt.power_off();
+            rt.leave();
+            return Err(e);
+        }
+    };
+    println!("nic host: {}/{} up on a simulated card; the peer card's host is {peer_ip}", o.ip, o.prefix);
+    let t = Duration::from_secs(30);
+    if o.http.is_some() {
+        match nic_apps::http::http_get(&peer.net(), SocketAddrV4::new(o.ip, 80), "/", t) {
+            Ok(r) => println!("  peer: GET / → {} ({} bytes)", r.status, r.body.len()),
+            Err(e) => println!("  peer: GET / failed: {e}"),
         }
     }
+    if let Some(port) = o.echo {
+        let check = || -> std::io::Result<bool> {
+            let mut u = UdpSocket::bind(&peer.net(), SocketAddrV4::new(peer_ip, 0))?;
+            u.set_read_timeout(Some(t));
+            u.send_to(b"hello card", SocketAddrV4::new(o.ip, port))?;
+            let mut buf = [0u8; 32];
+            let (n, _) = u.recv_from(&mut buf)?;
+            Ok(&buf[..n] == b"hello card")
+        };
+        println!(
+            "  peer: UDP echo → {}",
+            match check() {
+                Ok(true) => "byte-exact".to_string(),
+                Ok(false) => "different".to_string(),
+                Err(e) => format!("failed: {e}"),
+            }
+        );
+    }
+    crate::signals::install();
+    let wall = std::time::Instant::now();
+    let runtime = host.net().runtime().clone();
+    while !crate::signals::stop_requested() && o.duration.is_none_or(|d| wall.elapsed() < d) {
+        runtime.sleep(Duration::from_millis(1));
+    }
+    println!("  simulated time {:.3} ms", rt.now_ns() as f64 / 1e6);
+    for line in card_report(&regs).into_iter().chain(stack_report(&host)).chain(services.report()) {
+        println!("  {line}");
+    }
+    rt.power_off();
+    services.stop();
+    drop((host, peer));
+    rt.leave();
+    Ok(())
 }

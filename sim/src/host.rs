@@ -3,7 +3,7 @@
 //! std-style sockets of `nic_stack::threaded`.
 use nic_driver::{Backend, IrqDevice, Nic, NicConfig};
 use nic_stack::device::Device;
-use nic_stack::tcp::TcpStats;
+use nic_stack::tcp::{TcpConfig, TcpStats};
 use nic_stack::threaded::{NetHandle, NetThread};
 use nic_stack::{Interface, InterfaceConfig, MacAddr, Stack, Stats};
 use std::net::Ipv4Addr;
@@ -16,6 +16,8 @@ pub struct HostConfig {
     pub prefix: u8,
     /// The stack's randomness (ISNs, ephemeral ports).
     pub seed: u64,
+    /// TCP's settings (timers, buffers, Nagle).
+    pub tcp: TcpConfig,
 }
 
 impl HostConfig {
@@ -27,7 +29,14 @@ impl HostConfig {
 
     /// `198.18.0.<n>/24` with MAC `02:00:00:00:00:<n>`.
     pub fn numbered(name: &str, n: u8, seed: u64) -> HostConfig {
-        HostConfig { name: name.into(), mac: [0x02, 0, 0, 0, 0, n], ip: Ipv4Addr::new(198, 18, 0, n), prefix: 24, seed }
+        HostConfig {
+            name: name.into(),
+            mac: [0x02, 0, 0, 0, 0, n],
+            ip: Ipv4Addr::new(198, 18, 0, n),
+            prefix: 24,
+            seed,
+            tcp: TcpConfig::default(),
+        }
     }
 }
 
@@ -51,7 +60,10 @@ impl Host {
         let nic = Nic::new(backend, nic_cfg).map_err(|e| format!("{}: bring-up: {e}", config.name))?;
         let dev = IrqDevice::new(nic).map_err(|e| format!("{}: {e}", config.name))?;
         let iface = Interface::new(
-            InterfaceConfig::new(MacAddr(config.mac), config.ip, config.prefix),
+            InterfaceConfig {
+                tcp: config.tcp.clone(),
+                ..InterfaceConfig::new(MacAddr(config.mac), config.ip, config.prefix)
+            },
             dev.caps(),
             config.seed,
         );

@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use nic_driver::interrupts::IrqWait;
+use nic_driver::interrupts::{IrqWait, Waker};
 use nic_stack::runtime::{EventCore, Runtime, Scheduler};
 
 use crate::model::axil::RegOp;
@@ -430,5 +430,16 @@ struct SimIrqWait {
 impl IrqWait for SimIrqWait {
     fn wait(&mut self, timeout: Duration) -> Result<u32, nic_driver::Error> {
         Ok(self.rt.wait_irq(self.card, self.mask, timeout) as u32)
+    }
+
+    /// As if the lowest of the waited vectors fired.
+    fn waker(&self) -> Result<Waker, nic_driver::Error> {
+        let (rt, card, lowest) = (self.rt.clone(), self.card, self.mask & self.mask.wrapping_neg());
+        Ok(Box::new(move || {
+            let mut st = rt.inner.lock();
+            st.irq_pending[card] |= lowest;
+            let e = st.irq_event[card];
+            st.notify(e);
+        }))
     }
 }

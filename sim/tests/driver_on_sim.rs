@@ -4,15 +4,19 @@
 //! with the receive filter checked frame by frame; a blocked receiver is woken by the
 //! interrupt eventfd; starvation then recovery with exact counters.
 //!
-//! A failing run prints its seed; rerun it with `NIC_SEED=<seed>`.
+//! The test thread is host software on the simulated runtime: its waits are simulated time,
+//! so a run is the same clock for clock every time. A failing run prints its seed; rerun it
+//! with `NIC_SEED=<seed>`.
 use nic_driver::{Buf, Nic, NicConfig};
 use nic_regs::net::multicast_bin;
 use nic_regs::Counter;
-use nic_sim::model::world::{World, WorldConfig};
+use nic_sim::model::world::{start_simulated, WorldConfig, WorldReport};
+use nic_sim::runtime::SimRuntime;
 use nic_sim::sim_backend::SimBackend;
+use nic_stack::runtime::Runtime;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const MAC_A: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0A];
 const MAC_B: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0B];
@@ -53,8 +57,26 @@ fn expected_verdict(dst: [u8; 6], station: [u8; 6]) -> Option<u8> {
     }
 }
 
-fn cards(cfg: [NicConfig; 2]) -> (World, Vec<Nic<SimBackend>>) {
-    let (world, handles) = World::start(&WorldConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+/// Two cards on the simulated runtime, the calling thread their host.
+struct Cards {
+    sim: SimRuntime,
+    clock: Runtime,
+}
+
+impl Cards {
+    /// Drops the drivers, powers the cards off and reports.
+    fn finish(self, nics: Vec<Nic<SimBackend>>) -> WorldReport {
+        drop(nics);
+        let report = self.sim.power_off();
+        self.sim.leave();
+        report
+    }
+}
+
+fn cards(cfg: [NicConfig; 2]) -> (Cards, Vec<Nic<SimBackend>>) {
+    let (sim, handles) = start_simulated(&WorldConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    sim.enter("test");
+    let clock = sim.runtime();
     let nics = handles
         .into_iter()
         .zip(cfg)
@@ -63,30 +85,40 @@ fn cards(cfg: [NicConfig; 2]) -> (World, Vec<Nic<SimBackend>>) {
             Nic::new(SimBackend::new(h, name), c).unwrap_or_else(|e| panic!("bring-up of {name}: {e}"))
         })
         .collect();
-    (world, nics)
+    (Cards { sim, clock }, nics)
 }
 
 /// A counter once it reaches `want`, or its value after `limit`. The device counts a frame
 /// when its completion's write is answered, a few dozen clocks after the completion is
 /// visible in host memory, so a host that reaps fast can read the counter just before.
-fn counter_settled(nic: &mut Nic<SimBackend>, c: Counter, want: u64, limit: Duration) -> u64 {
-    let end = Instant::now() + limit;
+fn counter_settled(clock: &Runtime, nic: &mut Nic<SimBackend>, c: Counter, want: u64, limit: Duration) -> u64 {
+    let end = clock.deadline(limit);
     loop {
         let v = nic.counter(c);
-        if v == want || Instant::now() >= end {
+        if v == want || clock.now_ns() >= end {
             return v;
         }
-        std::thread::sleep(Duration::from_millis(1));
+        clock.sleep(Duration::from_micros(1));
     }
 }
 
-/// Receive until `want` frames are in `got` or `limit` passes (the world runs freely).
-fn receive(nic: &mut Nic<SimBackend>, got: &mut Vec<Buf>, want: usize, limit: Duration) {
-    let end = Instant::now() + limit;
-    while got.len() < want && Instant::now() < end {
+/// Receive until `want` frames are in `got` or `limit` of simulated time passes, polling
+/// every 2 µs (the cards run while the test waits).
+fn receive(clock: &Runtime, nic: &mut Nic<SimBackend>, got: &mut Vec<Buf>, want: usize, limit: Duration) {
+    let end = clock.deadline(limit);
+    while got.len() < want && clock.now_ns() < end {
         if nic.rx_burst(got, 64) == 0 {
-            std::thread::sleep(Duration::from_micros(200));
+            clock.sleep(Duration::from_micros(2));
         }
+    }
+}
+
+/// Reap `nic`'s transmit completions until none is in flight or `limit` passes.
+fn drain_tx(clock: &Runtime, nic: &mut Nic<SimBackend>, limit: Duration) {
+    let end = clock.deadline(limit);
+    while nic.tx_in_flight() > 0 && clock.now_ns() < end {
+        nic.reap_tx();
+        clock.sleep(Duration::from_micros(2));
     }
 }
 
@@ -97,7 +129,8 @@ fn random_frames_each_way_byte_exact_in_order_with_filtering() {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let unjoined = unjoined();
     let macs = [MAC_A, MAC_B];
-    let (world, mut nics) = cards(macs.map(|mac| NicConfig { mac, multicast: vec![JOINED], ..NicConfig::default() }));
+    let (sim, mut nics) = cards(macs.map(|mac| NicConfig { mac, multicast: vec![JOINED], ..NicConfig::default() }));
+    let clock = &sim.clock.clone();
     let mut sent = [0usize; 2];
     let mut delivered = [0u64; 2];
     let mut filtered = [0u64; 2];
@@ -135,7 +168,7 @@ fn random_frames_each_way_byte_exact_in_order_with_filtering() {
             .filter_map(|f| expected_verdict(f[..6].try_into().unwrap(), macs[to]).map(|v| (f, v)))
             .collect();
         filtered[to] += (burst - expected.len()) as u64;
-        receive(&mut nics[to], &mut got, expected.len(), Duration::from_secs(60));
+        receive(clock, &mut nics[to], &mut got, expected.len(), Duration::from_millis(100));
         assert_eq!(got.len(), expected.len(), "seed {seed}: frames delivered to card {to}");
         for (b, (f, v)) in got.iter().zip(&expected) {
             assert_eq!(nics[to].data(b).unwrap(), &f[..], "seed {seed}: bytes and order");
@@ -148,23 +181,19 @@ fn random_frames_each_way_byte_exact_in_order_with_filtering() {
         nics[from].reap_tx();
     }
     // Let the last TX completions land, then check every counter.
-    let end = Instant::now() + Duration::from_secs(10);
-    while nics.iter().any(|n| n.tx_in_flight() > 0) && Instant::now() < end {
-        for nic in nics.iter_mut() {
-            nic.reap_tx();
-        }
-        std::thread::sleep(Duration::from_millis(1));
+    for nic in nics.iter_mut() {
+        drain_tx(clock, nic, Duration::from_millis(10));
     }
     for (i, nic) in nics.iter_mut().enumerate() {
         nic.check_invariants(0).unwrap_or_else(|e| panic!("seed {seed}: card {i}: {e}"));
-        assert_eq!(counter_settled(nic, Counter::TxFrames, n as u64, Duration::from_secs(10)), n as u64, "seed {seed}");
+        assert_eq!(counter_settled(clock, nic, Counter::TxFrames, n as u64, Duration::from_millis(1)), n as u64, "seed {seed}");
         assert_eq!(
-            counter_settled(nic, Counter::RxFrames, delivered[i], Duration::from_secs(10)),
+            counter_settled(clock, nic, Counter::RxFrames, delivered[i], Duration::from_millis(1)),
             delivered[i],
             "seed {seed}"
         );
         assert_eq!(
-            counter_settled(nic, Counter::RxFiltered, filtered[i], Duration::from_secs(10)),
+            counter_settled(clock, nic, Counter::RxFiltered, filtered[i], Duration::from_millis(1)),
             filtered[i],
             "seed {seed}"
         );
@@ -173,8 +202,7 @@ fn random_frames_each_way_byte_exact_in_order_with_filtering() {
         assert_eq!(nic.stats().bad_completions, 0);
         assert!(verdicts[i].iter().all(|&k| k > n as u64 / 50), "every kind exercised: {:?}", verdicts[i]);
     }
-    drop(nics);
-    let report = world.stop();
+    let report = sim.finish(nics);
     assert!(report.bus_violations.is_empty(), "{:?}", report.bus_violations);
     assert_eq!(report.register_errors, 0);
 }
@@ -182,7 +210,8 @@ fn random_frames_each_way_byte_exact_in_order_with_filtering() {
 #[test]
 fn blocked_receiver_is_woken_by_the_interrupt_and_starvation_recovers() {
     let small = |mac| NicConfig { mac, rx_ring_log2: 3, tx_ring_log2: 3, buffers: 64, ..NicConfig::default() };
-    let (world, mut nics) = cards([small(MAC_A), small(MAC_B)]);
+    let (sim, mut nics) = cards([small(MAC_A), small(MAC_B)]);
+    let clock = &sim.clock.clone();
     let mut rng = ChaCha8Rng::seed_from_u64(seed() ^ 1);
     let (a, b) = nics.split_at_mut(1);
     let (a, b) = (&mut a[0], &mut b[0]);
@@ -192,7 +221,7 @@ fn blocked_receiver_is_woken_by_the_interrupt_and_starvation_recovers() {
     let mut out = vec![a.alloc_copy(&f).unwrap()];
     a.tx_burst(&mut out);
     let mut got = Vec::new();
-    let n = b.napi_rx(&mut got, 64, Duration::from_secs(30)).unwrap();
+    let n = b.napi_rx(&mut got, 64, Duration::from_millis(10)).unwrap();
     assert_eq!(n, 1, "woken with the frame");
     assert_eq!(b.data(&got[0]).unwrap(), &f[..]);
     assert!(b.stats().irqs >= 1, "the wake-up came from the interrupt");
@@ -207,29 +236,27 @@ fn blocked_receiver_is_woken_by_the_interrupt_and_starvation_recovers() {
     for chunk in frames.chunks(4) {
         let mut out: Vec<Buf> = chunk.iter().map(|f| a.alloc_copy(f).unwrap()).collect();
         a.tx_burst(&mut out);
-        let end = Instant::now() + Duration::from_secs(30);
-        while a.tx_in_flight() > 0 && Instant::now() < end {
-            a.reap_tx();
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        drain_tx(clock, a, Duration::from_millis(10));
     }
-    std::thread::sleep(Duration::from_millis(50));
-    receive(b, &mut got, posted, Duration::from_secs(30));
+    clock.sleep(Duration::from_micros(200));
+    receive(clock, b, &mut got, posted, Duration::from_millis(10));
     assert_eq!(got.len(), posted);
     for (g, f) in got.iter().zip(&frames) {
         assert_eq!(b.data(g).unwrap(), &f[..]);
     }
     b.recycle_all(&mut got).unwrap();
-    assert_eq!(counter_settled(b, Counter::RxNoBuffer, 4, Duration::from_secs(10)), 4);
+    assert_eq!(counter_settled(clock, b, Counter::RxNoBuffer, 4, Duration::from_millis(1)), 4);
     let more = frame(&mut rng, MAC_B, MAC_A, 300);
     let mut out = vec![a.alloc_copy(&more).unwrap()];
     a.tx_burst(&mut out);
-    receive(b, &mut got, 1, Duration::from_secs(30));
+    receive(clock, b, &mut got, 1, Duration::from_millis(10));
     assert_eq!(b.data(&got[0]).unwrap(), &more[..], "recovered");
     b.recycle_all(&mut got).unwrap();
-    assert_eq!(counter_settled(b, Counter::RxFrames, posted as u64 + 2, Duration::from_secs(10)), posted as u64 + 2);
+    assert_eq!(
+        counter_settled(clock, b, Counter::RxFrames, posted as u64 + 2, Duration::from_millis(1)),
+        posted as u64 + 2
+    );
     a.reap_tx();
-    drop(nics);
-    let report = world.stop();
+    let report = sim.finish(nics);
     assert!(report.bus_violations.is_empty(), "{:?}", report.bus_violations);
 }

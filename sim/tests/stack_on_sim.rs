@@ -1,16 +1,19 @@
 //! The whole card under the stack: two hosts, each the stack on the driver on a simulated
-//! card (the full gateware), on one simulated wire. UDP and TCP through every layer.
+//! card (the full gateware), on one simulated wire. UDP and TCP through every layer, on the
+//! simulated runtime (host time is the cards' time; the run is the same every time).
 use nic_sim::host::{Host, HostConfig};
-use nic_sim::model::world::{World, WorldConfig};
+use nic_sim::model::world::{start_simulated, WorldConfig};
+use nic_sim::runtime::SimRuntime;
 use nic_sim::sim_backend::SimBackend;
 use nic_stack::threaded::{TcpListener, TcpStream, UdpSocket};
 use std::io::{Read, Write};
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
-fn hosts() -> (World, Host, Host) {
+fn hosts() -> (SimRuntime, Host, Host) {
     let (world, [a, b]) =
-        World::start(&WorldConfig { capture: 10_000, ..WorldConfig::default() }).unwrap_or_else(|e| panic!("{e}"));
+        start_simulated(&WorldConfig { capture: 10_000, ..WorldConfig::default() }).unwrap_or_else(|e| panic!("{e}"));
+    world.enter("test");
     let ha = Host::start(SimBackend::new(a, "a"), HostConfig::numbered("a", 1, 11)).unwrap();
     let hb = Host::start(SimBackend::new(b, "b"), HostConfig::numbered("b", 2, 12)).unwrap();
     (world, ha, hb)
@@ -38,7 +41,7 @@ fn udp_and_tcp_through_driver_and_gateware() {
     let mut listener = TcpListener::bind(&a.net(), SocketAddrV4::new(a.config.ip, 80), 8).unwrap();
     listener.set_timeout(t);
     let data: Vec<u8> = (0..200 * 1024u32).map(|i| (i * 31 + i / 977) as u8).collect();
-    let server = std::thread::spawn(move || {
+    let server = a.net().runtime().spawn("server", move || {
         let mut s = listener.accept().unwrap();
         s.set_read_timeout(Some(Duration::from_secs(30)));
         let mut got = Vec::new();
@@ -46,7 +49,8 @@ fn udp_and_tcp_through_driver_and_gateware() {
         s.write_all(&got).unwrap();
         s.shutdown_write().unwrap();
         got.len()
-    });
+    })
+    .unwrap();
     let mut c = TcpStream::connect(&b.net(), SocketAddrV4::new(a.config.ip, 80), t).unwrap();
     c.set_read_timeout(t);
     c.write_all(&data).unwrap();
@@ -60,8 +64,11 @@ fn udp_and_tcp_through_driver_and_gateware() {
     assert!(sa.tcp_segments_rx > 100 && ta.segments_in > 100);
     assert_eq!(sa.ipv4_bad_checksum + sa.udp_bad_checksum + ta.bad_checksum, 0);
     assert!(sa.tcp_rx_checksum_assisted > 0, "the card's checksum assist was used");
+    assert_eq!(ta.retransmissions + b.stack_stats().1.retransmissions, 0, "a clean wire, simulated time: no RTO fires");
+    let report = world.power_off();
+    drop((ua, ub, c));
     drop((a, b));
-    let report = world.stop();
+    world.leave();
     assert!(report.bus_violations.is_empty(), "{:?}", report.bus_violations);
     assert!(report.msi_sent[0][0] > 0 && report.msi_sent[1][0] > 0, "RX interrupts delivered: {:?}", report.msi_sent);
     assert!(report.wire.len() > 200, "the wire capture saw the traffic");

@@ -110,16 +110,19 @@ fn run<D: Device>(shared: &Shared, mut device: D) {
     while !shared.stop.load(Ordering::Relaxed) {
         // Read before polling: a ring during the poll makes the sleep below return at once.
         let seen = bell.generation();
-        let now = shared.rt.now_ms();
+        let now_ns = shared.rt.now_ns();
         let next = {
             let mut stack = lock(&shared.stack);
-            stack.poll(now, &mut device);
+            stack.poll(now_ns / 1_000_000, &mut device);
             stack.poll_at()
         };
         shared.changed.notify();
-        let sleep = next.map_or(MAX_SLEEP, |t| Duration::from_millis(t.saturating_sub(now)).min(MAX_SLEEP));
-        if !sleep.is_zero() {
-            bell.wait(seen, Some(shared.rt.deadline(sleep)));
+        // Wake when the stack's millisecond clock reads `next` (not `next - now` ms from
+        // now, which would overshoot by the part of a millisecond already gone).
+        let latest = now_ns.saturating_add(MAX_SLEEP.as_nanos() as u64);
+        let wake_ns = next.map_or(latest, |t| t.saturating_mul(1_000_000).min(latest));
+        if wake_ns > now_ns {
+            bell.wait(seen, Some(wake_ns));
         }
     }
 }

@@ -41,6 +41,9 @@ pub struct Connection {
     /// another small one only while this is unacknowledged (Minshall's rule, as Linux's
     /// `snd_sml`).
     pub snd_sml: Seq,
+    /// The application's last write did not all fit in the send buffer: it waits for room
+    /// and more data follows, so a small tail waits for it (classic Nagle).
+    pub writer_waiting: bool,
     pub snd_wnd: u32,
     pub snd_wl1: Seq,
     pub snd_wl2: Seq,
@@ -135,6 +138,7 @@ impl Connection {
             snd_nxt: iss,
             snd_max: iss,
             snd_sml: iss,
+            writer_waiting: false,
             snd_wnd: 0,
             snd_wl1: Seq(0),
             snd_wl2: iss,
@@ -326,6 +330,7 @@ impl Connection {
         let out = &mut *ctx.out;
         let sent = (self.snd_max.diff(self.data_start()).max(0) as usize).min(self.send_buf.len());
         let taken = self.send_buf.push(data, ctx.cfg.send_buffer, frame_payload, sent, |n| out.new_frame(n));
+        self.writer_waiting = taken < data.len();
         if taken == 0 && !data.is_empty() {
             return Err(TcpError::WouldBlock);
         }

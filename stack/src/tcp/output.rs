@@ -307,10 +307,12 @@ impl Connection {
                 if window_limited && len < self.max_snd_wnd / 2 {
                     break; // sender SWS avoidance
                 }
-                if !window_limited && !self.nodelay && flight > 0 && self.snd_sml.gt(self.snd_una) {
-                    // Nagle with Minshall's rule: one small segment in flight at a time. A
-                    // small tail after full segments goes at once, so the peer's delayed
-                    // ACK of an odd segment does not hold it back.
+                let small_in_flight = self.snd_sml.gt(self.snd_una);
+                if !window_limited && !self.nodelay && flight > 0 && (small_in_flight || self.writer_waiting) {
+                    // Nagle with Minshall's rule: one small segment in flight at a time,
+                    // and none while the application is still filling the buffer. The
+                    // small tail of a message after full segments goes at once, so the
+                    // peer's delayed ACK of an odd segment does not hold it back.
                     break;
                 }
             }

@@ -332,6 +332,20 @@ fn nagle_lets_a_small_tail_follow_full_segments_at_once() {
 }
 
 #[test]
+fn nagle_holds_the_tail_of_a_write_that_did_not_fit() {
+    // The application waits for room in the send buffer: more data follows the tail.
+    let (mut t, h, _) = opened(plain_config());
+    let taken = t.send(h, &[b'y'; 20_000]);
+    assert!(taken < 20_000, "the buffer is smaller than the write");
+    let mut lens = Vec::new();
+    while let Some(seg) = t.take() {
+        lens.push(seg.payload.len());
+    }
+    assert!(!lens.is_empty() && lens.iter().all(|&l| l == lens[0]), "full segments only: {lens:?}");
+    assert!(lens.iter().sum::<usize>() < taken, "the tail waits: {lens:?} of {taken}");
+}
+
+#[test]
 fn nodelay_sends_small_segments_at_once() {
     let (mut t, h, _) = opened(plain_config());
     t.engine.set_nodelay(h, true).unwrap();
