@@ -21,8 +21,8 @@ use nic_regs::{self as regs, ring as ring_regs, Counter, Descriptor, Ring};
 use tracing::{debug, info, trace, warn};
 
 use crate::backend::{Backend, IRQ_VECTORS, VECTOR_CAUSES, VEC_RX};
-use crate::interrupts::IrqWait;
 use crate::device::Returns;
+use crate::interrupts::IrqWait;
 use crate::pool::{BufState, Pool, PoolCounts};
 use crate::ring::{CplRing, DescRing};
 use crate::Error;

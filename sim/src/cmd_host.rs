@@ -78,8 +78,14 @@ pub fn parse_args(args: &[String]) -> Result<HostOptions, String> {
 }
 
 pub fn run(o: &HostOptions) -> Result<(), (u8, String)> {
-    let cfg =
-        HostConfig { name: "host".into(), mac: HostConfig::mac_for_ip(o.ip), ip: o.ip, prefix: o.prefix, seed: 0x4057, tcp: Default::default() };
+    let cfg = HostConfig {
+        name: "host".into(),
+        mac: HostConfig::mac_for_ip(o.ip),
+        ip: o.ip,
+        prefix: o.prefix,
+        seed: 0x4057,
+        tcp: Default::default(),
+    };
     match &o.device {
         DeviceArg::Vfio(addr) => {
             let backend =

@@ -101,8 +101,14 @@ pub fn run(o: &TapOptions) -> Result<(), (u8, String)> {
     let cfg = WorldConfig { phy: o.phy, engine: o.engine, ..WorldConfig::default() };
     let (world, card) = World::start_tap(&cfg, line).map_err(|e| (1, e))?;
     let regs = card.regs.clone();
-    let host_cfg =
-        HostConfig { name: o.tap.clone(), mac: o.mac, ip: o.ip, prefix: o.prefix, seed: o.impair.seed ^ 0x7A9, tcp: Default::default() };
+    let host_cfg = HostConfig {
+        name: o.tap.clone(),
+        mac: o.mac,
+        ip: o.ip,
+        prefix: o.prefix,
+        seed: o.impair.seed ^ 0x7A9,
+        tcp: Default::default(),
+    };
     let host = Host::start(SimBackend::new(card, &o.tap), host_cfg).map_err(|e| (1, e))?;
     let services = Services::start(&host, o.http.as_deref(), o.echo).map_err(|e| (2, e))?;
     println!(

@@ -106,8 +106,9 @@ impl Progress {
     }
 }
 
-/// How long host B waits for any one step, in simulated time.
-const TIMEOUT: Duration = Duration::from_secs(60);
+/// How long host B waits for any one step, in simulated time: each takes microseconds to
+/// milliseconds; 5 s covers a lost SYN (1 s initial RTO, then 2 s) and bounds a broken run.
+const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// (request, expected status, status received) for each request made.
 type HttpResults = Vec<(String, u16, u16)>;
@@ -215,9 +216,8 @@ pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
     let running = Instant::now();
     rt.enter("demo");
     let p = Progress(rt.clone());
-    let hosts = Host::start(SimBackend::new(card_a, "a"), HostConfig::numbered("A", 1, o.seed)).and_then(|a| {
-        Ok((a, Host::start(SimBackend::new(card_b, "b"), HostConfig::numbered("B", 2, o.seed ^ 0xB))?))
-    });
+    let hosts = Host::start(SimBackend::new(card_a, "a"), HostConfig::numbered("A", 1, o.seed))
+        .and_then(|a| Ok((a, Host::start(SimBackend::new(card_b, "b"), HostConfig::numbered("B", 2, o.seed ^ 0xB))?)));
     let (a, b) = match hosts {
         Ok(h) => h,
         Err(e) => {
@@ -357,7 +357,8 @@ pub fn run(o: &DemoOptions) -> Result<DemoReport, String> {
 /// One host's card counters (read through its registers) and stack counters, as JSON.
 fn host_json(host: &Host, regs: &crate::model::world::Registers) -> Value {
     let (s, t) = host.stack_stats();
-    let card: serde_json::Map<String, Value> = regs.counters().into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    let card: serde_json::Map<String, Value> =
+        regs.counters().into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
     json!({
         "name": host.config.name,
         "ip": host.config.ip.to_string(),

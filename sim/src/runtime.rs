@@ -349,8 +349,11 @@ impl State {
                     self.wake_due();
                 }
                 (None, None) => {
-                    let names: Vec<&str> = self.slots.iter().filter(|s| s.state != SlotState::Exited).map(|s| s.name.as_str()).collect();
-                    panic!("simulated runtime: every host thread waits with no deadline and the cards are off: {names:?}");
+                    let names: Vec<&str> =
+                        self.slots.iter().filter(|s| s.state != SlotState::Exited).map(|s| s.name.as_str()).collect();
+                    panic!(
+                        "simulated runtime: every host thread waits with no deadline and the cards are off: {names:?}"
+                    );
                 }
             }
         }

@@ -8,8 +8,8 @@
 use crate::model::world::CardHandle;
 use nic_driver::backend::{Backend, DmaRegion};
 use nic_driver::interrupts::{EventFdWaiter, IrqWait};
-use nic_stack::runtime::Runtime;
 use nic_driver::Error;
+use nic_stack::runtime::Runtime;
 use vmm_sys_util::eventfd::EventFd;
 
 pub struct SimBackend {

@@ -116,6 +116,22 @@ fn both_engines_give_the_identical_run() {
 }
 
 #[test]
+fn the_waveform_is_reproducible() {
+    let seed = seed();
+    let vcd = |n: u32| std::env::temp_dir().join(format!("nic-demo-test-{}-{n}.vcd", std::process::id()));
+    let mut waves = Vec::new();
+    for n in 0..2 {
+        let path = vcd(n).display().to_string();
+        let (report, pcap) = demo(&["--size", "2048", "--vcd", &path]);
+        check_exchange(&report, &pcap, 2048);
+        waves.push(std::fs::read(&path).unwrap());
+        let _ = std::fs::remove_file(&path);
+    }
+    assert!(waves[0].len() > 100_000, "card A's ports were recorded: {} bytes", waves[0].len());
+    assert!(waves[0] == waves[1], "seed {seed}: the two waveforms differ");
+}
+
+#[test]
 fn bad_options_are_refused() {
     assert!(parse_args(&["--phy".into(), "rs232".into()]).unwrap_err().contains("not gmii, mii or manchester"));
     assert!(parse_args(&["--size".into(), "0".into()]).unwrap_err().contains("--size"));

@@ -186,7 +186,11 @@ fn random_frames_each_way_byte_exact_in_order_with_filtering() {
     }
     for (i, nic) in nics.iter_mut().enumerate() {
         nic.check_invariants(0).unwrap_or_else(|e| panic!("seed {seed}: card {i}: {e}"));
-        assert_eq!(counter_settled(clock, nic, Counter::TxFrames, n as u64, Duration::from_millis(1)), n as u64, "seed {seed}");
+        assert_eq!(
+            counter_settled(clock, nic, Counter::TxFrames, n as u64, Duration::from_millis(1)),
+            n as u64,
+            "seed {seed}"
+        );
         assert_eq!(
             counter_settled(clock, nic, Counter::RxFrames, delivered[i], Duration::from_millis(1)),
             delivered[i],

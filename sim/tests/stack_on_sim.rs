@@ -41,16 +41,19 @@ fn udp_and_tcp_through_driver_and_gateware() {
     let mut listener = TcpListener::bind(&a.net(), SocketAddrV4::new(a.config.ip, 80), 8).unwrap();
     listener.set_timeout(t);
     let data: Vec<u8> = (0..200 * 1024u32).map(|i| (i * 31 + i / 977) as u8).collect();
-    let server = a.net().runtime().spawn("server", move || {
-        let mut s = listener.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30)));
-        let mut got = Vec::new();
-        s.read_to_end(&mut got).unwrap();
-        s.write_all(&got).unwrap();
-        s.shutdown_write().unwrap();
-        got.len()
-    })
-    .unwrap();
+    let server = a
+        .net()
+        .runtime()
+        .spawn("server", move || {
+            let mut s = listener.accept().unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(30)));
+            let mut got = Vec::new();
+            s.read_to_end(&mut got).unwrap();
+            s.write_all(&got).unwrap();
+            s.shutdown_write().unwrap();
+            got.len()
+        })
+        .unwrap();
     let mut c = TcpStream::connect(&b.net(), SocketAddrV4::new(a.config.ip, 80), t).unwrap();
     c.set_read_timeout(t);
     c.write_all(&data).unwrap();

@@ -8,8 +8,10 @@ use nic_sim::host::{Host, HostConfig};
 use nic_sim::model::world::{start_simulated, WireFrame, WorldConfig, WorldReport};
 use nic_sim::runtime::SimRuntime;
 use nic_sim::sim_backend::SimBackend;
-use nic_stack::tcp::{KeepaliveConfig, TcpConfig};
+use nic_stack::tcp::{parse_segment, KeepaliveConfig, TcpConfig, ACK, RST};
 use nic_stack::threaded::{TcpListener, TcpStream};
+use nic_stack::wire::ethernet::{EtherType, EthernetRepr};
+use nic_stack::wire::ipv4::{protocol, Ipv4Repr};
 use std::io::{Read, Write};
 use std::net::SocketAddrV4;
 use std::time::Duration;
@@ -18,8 +20,6 @@ const DELAYED_ACK_MS: u64 = 5;
 const KEEPALIVE_IDLE_MS: u64 = 10;
 const MSL_MS: u64 = 5;
 const RTO_MIN_MS: u32 = 2;
-const ACK: u8 = 0x10;
-const RST: u8 = 0x04;
 
 fn short_timers() -> TcpConfig {
     TcpConfig { delayed_ack_ms: DELAYED_ACK_MS, msl_ms: MSL_MS, rto_min_ms: RTO_MIN_MS, ..TcpConfig::default() }
@@ -30,8 +30,10 @@ fn hosts(a_tcp: TcpConfig, b_tcp: TcpConfig) -> (SimRuntime, Host, Host) {
     let (sim, [a, b]) =
         start_simulated(&WorldConfig { capture: 100_000, ..WorldConfig::default() }).unwrap_or_else(|e| panic!("{e}"));
     sim.enter("test");
-    let ha = Host::start(SimBackend::new(a, "a"), HostConfig { tcp: a_tcp, ..HostConfig::numbered("A", 1, 21) }).unwrap();
-    let hb = Host::start(SimBackend::new(b, "b"), HostConfig { tcp: b_tcp, ..HostConfig::numbered("B", 2, 22) }).unwrap();
+    let ha =
+        Host::start(SimBackend::new(a, "a"), HostConfig { tcp: a_tcp, ..HostConfig::numbered("A", 1, 21) }).unwrap();
+    let hb =
+        Host::start(SimBackend::new(b, "b"), HostConfig { tcp: b_tcp, ..HostConfig::numbered("B", 2, 22) }).unwrap();
     (sim, ha, hb)
 }
 
@@ -56,19 +58,17 @@ struct Seg {
     flags: u8,
 }
 
+/// The TCP segments of the capture, parsed by the stack's own parsers.
 fn segments(wire: &[WireFrame]) -> Vec<Seg> {
     wire.iter()
         .filter_map(|f| {
-            let b = f.frame.bytes();
-            if b.len() < 54 || b[12..14] != [0x08, 0x00] || b[23] != 6 {
-                return None;
-            }
-            let ihl = usize::from(b[14] & 0xF) * 4;
-            let total = usize::from(u16::from_be_bytes([b[16], b[17]]));
-            let tcp = &b[14 + ihl..14 + total];
-            let word = |i: usize| u32::from_be_bytes([tcp[i], tcp[i + 1], tcp[i + 2], tcp[i + 3]]);
-            let doff = usize::from(tcp[12] >> 4) * 4;
-            Some(Seg { t: f.time_ns, from: f.from, seq: word(4), ack: word(8), len: tcp.len() - doff, flags: tcp[13] })
+            let frame = f.frame.bytes();
+            EthernetRepr::parse(frame).ok().filter(|e| e.ethertype == EtherType::Ipv4)?;
+            let packet = &frame[EthernetRepr::LEN..];
+            let ip = Ipv4Repr::parse(packet).ok().filter(|ip| ip.protocol == protocol::TCP)?;
+            let segment = &packet[ip.header_len..ip.header_len + ip.payload_len];
+            let (h, payload) = parse_segment(segment, ip.src, ip.dst).ok()?;
+            Some(Seg { t: f.time_ns, from: f.from, seq: h.seq.0, ack: h.ack.0, len: payload.len(), flags: h.flags })
         })
         .collect()
 }
@@ -134,7 +134,11 @@ fn keepalive_probes_then_drop_a_silent_peer_on_the_simulated_clock() {
         segs.iter().filter(|s| s.from == 1 && s.t > handshake_end.t && s.flags == ACK && s.len == 0).collect();
     assert_eq!(probes.len(), 4, "one answered probe, then three unanswered: {probes:?}");
     assert!(probes.iter().all(|p| p.seq == handshake_end.seq.wrapping_sub(1)), "a probe is one byte below SND.NXT");
-    assert!(within_ms(probes[0].t - handshake_end.t, KEEPALIVE_IDLE_MS, 100), "first probe after {} ms", ms(probes[0].t - handshake_end.t));
+    assert!(
+        within_ms(probes[0].t - handshake_end.t, KEEPALIVE_IDLE_MS, 100),
+        "first probe after {} ms",
+        ms(probes[0].t - handshake_end.t)
+    );
     let answer = segs.iter().find(|s| s.from == 0 && s.t > probes[0].t).expect("A answered the first probe");
     assert!(answer.t < probes[1].t);
     assert!(within_ms(probes[1].t - answer.t, KEEPALIVE_IDLE_MS, 100), "an answer restarts the idle time");

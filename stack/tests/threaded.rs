@@ -14,10 +14,10 @@ use nic_stack::{Interface, Stack};
 
 fn two_stacks() -> (NetThread, NetThread) {
     let (dev_a, dev_b) = channel_pair(DeviceCaps::default());
-    let a =
-        NetThread::spawn(Stack::new(Interface::new(config(1), DeviceCaps::default(), 31)), dev_a, Runtime::os()).expect("start the stack thread");
-    let b =
-        NetThread::spawn(Stack::new(Interface::new(config(2), DeviceCaps::default(), 32)), dev_b, Runtime::os()).expect("start the stack thread");
+    let a = NetThread::spawn(Stack::new(Interface::new(config(1), DeviceCaps::default(), 31)), dev_a, Runtime::os())
+        .expect("start the stack thread");
+    let b = NetThread::spawn(Stack::new(Interface::new(config(2), DeviceCaps::default(), 32)), dev_b, Runtime::os())
+        .expect("start the stack thread");
     (a, b)
 }
 

@@ -150,7 +150,9 @@ impl Registers {
     pub fn now_ns(&self) -> u64 {
         match &self.path {
             RegPath::Runtime(rt, _) => rt.now_ns(),
-            RegPath::Thread(_) => (self.cycles.load(Ordering::Relaxed) as f64 * self.phy.core_period_ps() / 1000.0) as u64,
+            RegPath::Thread(_) => {
+                (self.cycles.load(Ordering::Relaxed) as f64 * self.phy.core_period_ps() / 1000.0) as u64
+            }
         }
     }
 }
@@ -300,7 +302,10 @@ impl World {
         let (b, pb) = build_card(cfg, 1)?;
         let (ta, ra) = channel();
         let (tb, rb) = channel();
-        let ports = vec![Port { requests: ra, replies: Default::default() }, Port { requests: rb, replies: Default::default() }];
+        let ports = vec![
+            Port { requests: ra, replies: Default::default() },
+            Port { requests: rb, replies: Default::default() },
+        ];
         let world = Self::spawn(Cards::new(vec![a, b], None, cfg), ports)?;
         Ok((world, [pa.into_handle(RegPath::Thread(ta)), pb.into_handle(RegPath::Thread(tb))]))
     }
@@ -312,7 +317,8 @@ impl World {
         }
         let (a, pa) = build_card(cfg, 0)?;
         let (ta, ra) = channel();
-        let world = Self::spawn(Cards::new(vec![a], Some(tap), cfg), vec![Port { requests: ra, replies: Default::default() }])?;
+        let world =
+            Self::spawn(Cards::new(vec![a], Some(tap), cfg), vec![Port { requests: ra, replies: Default::default() }])?;
         Ok((world, pa.into_handle(RegPath::Thread(ta))))
     }
 
@@ -472,8 +478,12 @@ impl Cards {
         }
         let to_fs = |p: f64| if p.is_finite() { (p * 1000.0).round() as u64 } else { u64::MAX };
         let period_fs = period.map(to_fs);
-        let next =
-            [period_fs[0], period_fs[1] + period_fs[1] / 3, period_fs[2], period_fs[3].saturating_add(period_fs[3] / 5)];
+        let next = [
+            period_fs[0],
+            period_fs[1] + period_fs[1] / 3,
+            period_fs[2],
+            period_fs[3].saturating_add(period_fs[3] / 5),
+        ];
         let wires = [0u64, 1]
             .map(|i| Wire { ber: cfg.ber.clamp(0.0, 1.0), rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ (0x3E1 + i)) });
         let mii = phy == Phy::Mii;

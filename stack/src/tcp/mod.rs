@@ -111,7 +111,9 @@ mod tests;
 
 pub use congestion::{CongestionControl, NewReno};
 pub use demux::FourTuple;
-pub use segment::{HeaderTemplate, RunHeader, MAX_HEADER_LEN};
+pub use segment::{
+    parse as parse_segment, HeaderTemplate, RunHeader, TcpHeader, ACK, FIN, MAX_HEADER_LEN, PSH, RST, SYN,
+};
 pub use seq::Seq;
 
 use crate::buf::PacketBuf;

@@ -101,8 +101,7 @@ pub fn checksum_with_sum(src: Ipv4Addr, dst: Ipv4Addr, len: usize, sum: u16) -> 
     !wire_sum::add(wire_sum::pseudo_header(src, dst, 6, len), sum)
 }
 
-/// `parse_checked` with the checksum verified: the tests' shorthand.
-#[cfg(test)]
+/// `parse_checked` with the checksum verified: for captures and tests.
 pub fn parse(segment: &[u8], src: Ipv4Addr, dst: Ipv4Addr) -> Result<(TcpHeader, &[u8]), ParseError> {
     parse_checked(segment, src, dst, Checksum::Verify)
 }
