@@ -4,7 +4,7 @@
 //! pending queue refuses packets past `pending_max` (the caller counts the drop). A
 //! resolution that gets no reply after `request_attempts` requests drops its packets.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
 
 use crate::buf::PacketBuf;
@@ -61,8 +61,10 @@ pub enum Enqueued {
 
 pub struct ArpCache {
     cfg: ArpConfig,
-    entries: HashMap<Ipv4Addr, Neighbor>,
-    pending: HashMap<Ipv4Addr, Resolution>,
+    // Ordered maps: requests and evictions go in address order, so a run does not depend
+    // on a hasher's random key (the tables are small and bounded).
+    entries: BTreeMap<Ipv4Addr, Neighbor>,
+    pending: BTreeMap<Ipv4Addr, Resolution>,
     pending_count: usize,
     /// When `poll` next sweeps expired entries (a sweep walks the whole cache, so it runs
     /// at most once per `SWEEP_INTERVAL_MS`, not on every poll).
@@ -75,8 +77,8 @@ impl ArpCache {
     pub fn new(cfg: ArpConfig) -> Self {
         ArpCache {
             cfg,
-            entries: HashMap::new(),
-            pending: HashMap::new(),
+            entries: BTreeMap::new(),
+            pending: BTreeMap::new(),
             pending_count: 0,
             next_sweep_at: 0,
             evictions: 0,

@@ -7,7 +7,7 @@
 //!   until its deadline (the RFC 5722 rule, applied to IPv4 as Linux does); an exact
 //!   duplicate (same offset and length, as a duplicating link produces) is only ignored.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use crate::buf::PacketBuf;
@@ -32,7 +32,7 @@ impl Default for ReassemblyConfig {
 /// The largest IPv4 payload: total length is 16 bits and the header at least 20 bytes.
 const MAX_PAYLOAD: usize = 65_535 - Ipv4Repr::MIN_LEN;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Key {
     src: Ipv4Addr,
     dst: Ipv4Addr,
@@ -94,7 +94,9 @@ pub enum Reassembled {
 
 pub struct Reassembler {
     cfg: ReassemblyConfig,
-    datagrams: HashMap<Key, Datagram>,
+    /// Ordered: timeouts and evictions go in key order, so a run does not depend on a
+    /// hasher's random key (the table is bounded by `max_datagrams`).
+    datagrams: BTreeMap<Key, Datagram>,
     mem_used: usize,
     /// Datagrams dropped for passing their deadline, and evicted for the memory cap.
     pub timeouts: u64,
@@ -103,7 +105,7 @@ pub struct Reassembler {
 
 impl Reassembler {
     pub fn new(cfg: ReassemblyConfig) -> Self {
-        Reassembler { cfg, datagrams: HashMap::new(), mem_used: 0, timeouts: 0, evictions: 0 }
+        Reassembler { cfg, datagrams: BTreeMap::new(), mem_used: 0, timeouts: 0, evictions: 0 }
     }
 
     pub fn mem_used(&self) -> usize {

@@ -8,6 +8,7 @@
 //! | `memory.rs` | [`memory::SharedMemory`]: host memory the software and the card's DMA share |
 //! | `axil.rs` | the host's register accesses (AXI4-Lite master) |
 //! | `msi.rs` | the bridge's side of the MSI handshake; eventfds |
+//! | `world.rs` | cards on a wire (or a TAP), stepped edge by edge: by the simulated runtime (`crate::runtime`) or freely on a thread of their own; the host's handle on a card |
 //! | `engines.rs` | building a NIC top on the Rust-HDL or the Verilator engine |
 //! | `clocks.rs` | the core and PHY clocks of a run |
 //! | `host_rx.rs` | a minimal polling RX host (for `replay` and `bench`) |
