@@ -55,6 +55,10 @@ thread_local! {
     static ME: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
 }
 
+/// When every host thread waits with no deadline, only an MSI can wake one: after this much
+/// simulated time without one, the run is stuck and stops with the threads' names.
+const NO_DEADLINE_LIMIT_FS: u64 = 1_000_000_000_000_000;
+
 /// A register read the card never answers is given up after this many clock edges.
 const READ_LIMIT_EDGES: u64 = 1 << 24;
 
@@ -101,11 +105,20 @@ pub struct SimStats {
 impl SimRuntime {
     /// A runtime that steps `cards`. Its clock starts at the cards' time.
     pub fn new(cards: Cards) -> SimRuntime {
+        Self::with(Some(cards))
+    }
+
+    /// A runtime without cards: time jumps from deadline to deadline. For host code alone.
+    pub fn cardless() -> SimRuntime {
+        Self::with(None)
+    }
+
+    fn with(cards: Option<Cards>) -> SimRuntime {
         static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
-        let n = cards.cards.len();
+        let n = cards.as_ref().map_or(0, |c| c.cards.len());
         let mut state = State {
-            now_fs: cards.now_fs(),
-            cards: Some(cards),
+            now_fs: cards.as_ref().map_or(0, Cards::now_fs),
+            cards,
             slots: Vec::new(),
             running: None,
             runnable: VecDeque::new(),
@@ -305,6 +318,10 @@ impl State {
         }
     }
 
+    fn waiting_names(&self) -> Vec<&str> {
+        self.slots.iter().filter(|s| s.state != SlotState::Exited).map(|s| s.name.as_str()).collect()
+    }
+
     /// The baton leaves `me` (waiting or exited): to the first runnable thread, after
     /// advancing the cards (or, with the cards off, time) until one is.
     fn hand_on(&mut self, me: usize) {
@@ -334,12 +351,20 @@ impl State {
             match (&self.cards, deadline) {
                 (Some(_), _) => {
                     // Step until an MSI wakes someone or the next deadline comes.
+                    let give_up = self.now_fs.saturating_add(NO_DEADLINE_LIMIT_FS);
                     while self.runnable.is_empty() {
                         let next_edge = self.cards.as_ref().map_or(u64::MAX, Cards::next_edge_fs);
                         if deadline.is_some_and(|d| next_edge > d) {
                             self.now_fs = self.now_fs.max(deadline.unwrap_or(0));
                             self.wake_due();
                             break;
+                        }
+                        if deadline.is_none() && self.now_fs > give_up {
+                            panic!(
+                                "simulated runtime: every host thread waits with no deadline and no interrupt \
+                                 came in 1 s of simulated time: {:?}",
+                                self.waiting_names()
+                            );
                         }
                         self.step_cards();
                     }
@@ -349,10 +374,9 @@ impl State {
                     self.wake_due();
                 }
                 (None, None) => {
-                    let names: Vec<&str> =
-                        self.slots.iter().filter(|s| s.state != SlotState::Exited).map(|s| s.name.as_str()).collect();
                     panic!(
-                        "simulated runtime: every host thread waits with no deadline and the cards are off: {names:?}"
+                        "simulated runtime: every host thread waits with no deadline and the cards are off: {:?}",
+                        self.waiting_names()
                     );
                 }
             }
@@ -444,5 +468,81 @@ impl IrqWait for SimIrqWait {
             let e = st.irq_event[card];
             st.notify(e);
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Three threads sleeping different times, logging (name, time): the log is fixed.
+    fn sleepers() -> Vec<(String, u64)> {
+        let sim = SimRuntime::cardless();
+        sim.enter("main");
+        let rt = sim.runtime();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let tasks: Vec<_> = [("a", 3u64), ("b", 2), ("c", 5)]
+            .into_iter()
+            .map(|(name, ms)| {
+                let (rt2, log) = (rt.clone(), log.clone());
+                rt.spawn(name, move || {
+                    for _ in 0..3 {
+                        log.lock().unwrap().push((name.to_string(), rt2.now_ns()));
+                        rt2.sleep(Duration::from_millis(ms));
+                    }
+                })
+                .unwrap()
+            })
+            .collect();
+        for t in tasks {
+            t.join().unwrap();
+        }
+        assert_eq!(rt.now_ns(), 15_000_000, "the last sleeper ends at 3 x 5 ms");
+        sim.leave();
+        Arc::try_unwrap(log).unwrap().into_inner().unwrap()
+    }
+
+    #[test]
+    fn threads_run_one_at_a_time_in_a_fixed_order_on_simulated_time() {
+        let log = sleepers();
+        let at = |name: &str| log.iter().filter(|(n, _)| n == name).map(|(_, t)| t / 1_000_000).collect::<Vec<_>>();
+        assert_eq!(at("a"), [0, 3, 6]);
+        assert_eq!(at("b"), [0, 2, 4]);
+        assert_eq!(at("c"), [0, 5, 10]);
+        // The same interleaving every time, not just the same times.
+        assert_eq!(log, sleepers());
+        let order: Vec<&str> = log.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(order, ["a", "b", "c", "b", "a", "b", "c", "a", "c"]);
+    }
+
+    #[test]
+    fn a_notify_wakes_a_waiter_before_its_deadline_and_time_does_not_move() {
+        let sim = SimRuntime::cardless();
+        sim.enter("main");
+        let rt = sim.runtime();
+        let e = rt.event();
+        let e2 = e.clone();
+        let rt2 = rt.clone();
+        let waiter = rt
+            .spawn("waiter", move || {
+                let seen = e2.generation();
+                e2.wait(seen, Some(rt2.deadline(Duration::from_secs(10))));
+                rt2.now_ns()
+            })
+            .unwrap();
+        rt.sleep(Duration::from_millis(1)); // the waiter runs and waits
+        e.notify();
+        assert_eq!(waiter.join().unwrap(), 1_000_000, "woken by the notify at 1 ms, not at its 10 s deadline");
+        sim.leave();
+    }
+
+    #[test]
+    #[should_panic(expected = "every host thread waits with no deadline")]
+    fn a_run_where_nothing_can_wake_stops_with_a_message() {
+        let sim = SimRuntime::cardless();
+        sim.enter("main");
+        let e = sim.runtime().event();
+        e.wait(e.generation(), None);
     }
 }
