@@ -4,13 +4,19 @@
 //!   nic-hdl lint                 verilator --lint-only -Wall on every top
 //!   nic-hdl synth [--family xilinx7|ice40] [--work DIR]
 //!                                Yosys synthesis; prints {top: {family: {luts, ...}}} as JSON
+//!   nic-hdl pnr [--device ecp5-25k|ecp5-85k] [--speed 6|7|8] [--top NAME] [--seed N] [--work DIR]
+//!                                Yosys + nextpnr-ecp5 (yowasp); one JSON object per top:
+//!                                fmax_mhz per clock, luts, ffs, ebr, worst_path per clock
 use nic_hdl::top;
-use nic_hdl::verilog::{lint, synth};
+use nic_hdl::verilog::{lint, pnr, synth};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: nic-hdl export --out DIR | nic-hdl lint | nic-hdl synth [--family xilinx7|ice40] [--work DIR]");
+    eprintln!(
+        "usage: nic-hdl export --out DIR | nic-hdl lint | nic-hdl synth [--family xilinx7|ice40] [--work DIR]\n       \
+         nic-hdl pnr [--device ecp5-25k|ecp5-85k] [--speed 6|7|8] [--top NAME] [--seed N] [--work DIR]"
+    );
     ExitCode::from(2)
 }
 
@@ -88,6 +94,67 @@ fn main() -> ExitCode {
             println!("{}", serde_json::to_string_pretty(&serde_json::Value::Object(report)).unwrap_or_default());
             ExitCode::SUCCESS
         }
+        Some("pnr") => match pnr_options(&args[1..]) {
+            Ok((options, top)) => run_pnr(&options, top.as_deref(), &work),
+            Err(e) => {
+                eprintln!("nic-hdl pnr: {e}");
+                usage()
+            }
+        },
         _ => usage(),
     }
+}
+
+/// `pnr`'s flags; every one checked, an unknown one refused.
+fn pnr_options(args: &[String]) -> Result<(pnr::PnrOptions, Option<String>), String> {
+    let mut o = pnr::PnrOptions::default();
+    let mut top = None;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--device" => {
+                let v = value()?;
+                o.device =
+                    pnr::Ecp5Device::parse(&v).ok_or_else(|| format!("--device: `{v}` is not ecp5-25k or ecp5-85k"))?;
+            }
+            "--speed" => {
+                let v = value()?;
+                o.speed = v
+                    .parse()
+                    .ok()
+                    .filter(|s| (6..=8).contains(s))
+                    .ok_or_else(|| format!("--speed: `{v}` is not 6, 7 or 8"))?;
+            }
+            "--seed" => {
+                let v = value()?;
+                o.seed = v.parse().map_err(|_| format!("--seed: `{v}` is not a whole number"))?;
+            }
+            "--top" => top = Some(value()?),
+            "--work" => {
+                value()?;
+            }
+            other => return Err(format!("unknown option `{other}`")),
+        }
+    }
+    Ok((o, top))
+}
+
+fn run_pnr(o: &pnr::PnrOptions, only: Option<&str>, work: &std::path::Path) -> ExitCode {
+    let tops: Vec<_> = top::all().into_iter().filter(|m| only.is_none_or(|t| t == m.name)).collect();
+    if tops.is_empty() {
+        let names: Vec<String> = top::all().into_iter().map(|m| m.name).collect();
+        eprintln!("nic-hdl pnr: no top `{}`; the tops are {}", only.unwrap_or(""), names.join(", "));
+        return ExitCode::from(2);
+    }
+    for m in tops {
+        match pnr::place_and_route(&m, o, &work.join("pnr")) {
+            Ok(r) => println!("{}", r.to_json()),
+            Err(e) => {
+                eprintln!("nic-hdl pnr: {}: {e}", m.name);
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
 }

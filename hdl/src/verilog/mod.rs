@@ -1,7 +1,9 @@
-//! What happens to the gateware after Rust-HDL: Verilog export, lint, synthesis, and
-//! replaying simulation vectors on the generated Verilog to prove both agree.
+//! What happens to the gateware after Rust-HDL: Verilog export, lint, synthesis, place and
+//! route (ECP5, for timing), and replaying simulation vectors on the generated Verilog to
+//! prove both agree.
 pub mod export;
 pub mod lint;
+pub mod pnr;
 pub mod synth;
 pub mod tools;
 pub mod vectors;

@@ -1,4 +1,5 @@
-//! Finding the external EDA tools (Verilator, Yosys, Icarus Verilog).
+//! Finding the external EDA tools (Verilator, Yosys, Icarus Verilog; yowasp's Yosys and
+//! nextpnr-ecp5 for place and route).
 use std::process::Command;
 
 #[derive(Debug)]
@@ -10,11 +11,13 @@ impl std::fmt::Display for ToolError {
     }
 }
 
-/// Debian package that provides each tool, for the error message.
-fn package_of(tool: &str) -> &str {
+/// How to install each tool, for the error message.
+fn install_hint(tool: &str) -> String {
     match tool {
-        "iverilog" | "vvp" => "iverilog",
-        other => other,
+        "iverilog" | "vvp" => "`apt-get install iverilog`".into(),
+        // The open FPGA flow as WebAssembly builds from PyPI: the same on every machine.
+        t if t.starts_with("yowasp-") => format!("`pip install {t}`"),
+        other => format!("`apt-get install {other}`"),
     }
 }
 
@@ -31,8 +34,8 @@ pub fn require_tool(tool: &str) -> Result<(), ToolError> {
         Ok(())
     } else {
         Err(ToolError(format!(
-            "`{tool}` not found: install it with `apt-get install {}` (tests/run does this when run as root)",
-            package_of(tool)
+            "`{tool}` not found: install it with {} (tests/run does this when run as root)",
+            install_hint(tool)
         )))
     }
 }

