@@ -85,6 +85,7 @@
 //! after the edge that counted its event, one pulse per event. The counters are
 //! [`SatCounter32`]s, updated on that edge. `reset` (synchronous, active high) empties
 //! everything: indices, prefetched descriptors, queues, error state.
+use super::desc_sizer::DescSizer;
 use crate::counter::SatCounter32;
 use nic_regs::ring::{CPL_CSUM, CPL_DESC_INDEX, CPL_LEN, CPL_PHASE, CPL_STATUS, CPL_VERDICT, DESC_ADDR, DESC_LEN};
 use rust_hdl::prelude::*;
@@ -245,15 +246,8 @@ pub struct RxDma {
     d_arrive: DFF<Bits<16>>,
     d_seen: DFF<Bits<16>>,
     d_fetch: DFF<Bits<16>>,
-    /// The descriptor ring's size and index mask, registered from `rxd_log2_size`.
-    d_ring: DFF<Bits<16>>,
-    d_mask: DFF<Bits<16>>,
-    /// The next descriptor read, sized one clock ahead: how many are wanted (posted, up to
-    /// a batch), the room to the ring's or page's end, from where, whether any.
-    s_n: DFF<Bits<16>>,
-    s_edge: DFF<Bits<16>>,
-    s_addr: DFF<Bits<64>>,
-    s_ok: DFF<Bit>,
+    /// The next descriptor read, sized a clock ahead.
+    sizer: DescSizer,
     /// Read side: the next beat is a descriptor's second; its first beat; beats in flight.
     r_odd: DFF<Bit>,
     r_addr: DFF<Bits<64>>,
@@ -296,7 +290,6 @@ pub struct RxDma {
     k_one8: Constant<Bits<8>>,
     k_batch: Constant<Bits<16>>,
     k_fifo: Constant<Bits<16>>,
-    k_page: Constant<Bits<16>>,
     k_max_writes: Constant<Bits<5>>,
     k_wq: Constant<Bits<6>>,
     k_cq: Constant<Bits<4>>,
@@ -309,7 +302,6 @@ pub struct RxDma {
     // Locals.
     err_now: Signal<Local, Bit>,
     err_next: Signal<Local, Bit>,
-    d_size: Signal<Local, Bits<16>>,
     c_size: Signal<Local, Bits<16>>,
     have_desc: Signal<Local, Bit>,
     none_posted: Signal<Local, Bit>,
@@ -320,12 +312,7 @@ pub struct RxDma {
     drop_now: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
     avail: Signal<Local, Bits<16>>,
-    f_slot: Signal<Local, Bits<16>>,
-    f_addr: Signal<Local, Bits<64>>,
-    room_ring: Signal<Local, Bits<16>>,
-    room_page: Signal<Local, Bits<16>>,
     want: Signal<Local, Bits<16>>,
-    near_end: Signal<Local, Bits<16>>,
     n: Signal<Local, Bits<16>>,
     fetch: Signal<Local, Bit>,
     r_pend_n: Signal<Local, Bits<8>>,
@@ -455,12 +442,7 @@ impl Default for RxDma {
             d_arrive: Default::default(),
             d_seen: Default::default(),
             d_fetch: Default::default(),
-            d_ring: Default::default(),
-            d_mask: Default::default(),
-            s_n: Default::default(),
-            s_edge: Default::default(),
-            s_addr: Default::default(),
-            s_ok: Default::default(),
+            sizer: Default::default(),
             r_odd: Default::default(),
             r_addr: Default::default(),
             r_pending: Default::default(),
@@ -495,7 +477,6 @@ impl Default for RxDma {
             k_one8: Constant::new(1_u64.to_bits()),
             k_batch: Constant::new((DESC_BATCH as u64).to_bits()),
             k_fifo: Constant::new((DESC_FIFO_ENTRIES as u64).to_bits()),
-            k_page: Constant::new(256_u64.to_bits()),
             k_max_writes: Constant::new((MAX_WRITES as u64).to_bits()),
             k_wq: Constant::new((WQ_ENTRIES as u64).to_bits()),
             k_cq: Constant::new((CQ_ENTRIES as u64).to_bits()),
@@ -506,7 +487,6 @@ impl Default for RxDma {
             k_phase: Constant::new((1_u64 << 63).to_bits()),
             err_now: Default::default(),
             err_next: Default::default(),
-            d_size: Default::default(),
             c_size: Default::default(),
             have_desc: Default::default(),
             none_posted: Default::default(),
@@ -517,12 +497,7 @@ impl Default for RxDma {
             drop_now: Default::default(),
             accept: Default::default(),
             avail: Default::default(),
-            f_slot: Default::default(),
-            f_addr: Default::default(),
-            room_ring: Default::default(),
-            room_page: Default::default(),
             want: Default::default(),
-            near_end: Default::default(),
             n: Default::default(),
             fetch: Default::default(),
             r_pend_n: Default::default(),
@@ -600,12 +575,6 @@ impl Logic for RxDma {
             d_arrive,
             d_seen,
             d_fetch,
-            d_ring,
-            d_mask,
-            s_n,
-            s_edge,
-            s_addr,
-            s_ok,
             r_odd,
             r_addr,
             r_pending,
@@ -651,7 +620,6 @@ impl Logic for RxDma {
         self.cnt_err.reset.next = self.reset.val();
 
         // ---- Defaults of every local.
-        self.d_size.next = self.k_one16.val() << self.rxd_log2_size.val();
         self.c_size.next = self.k_one16.val() << self.rxc_log2_size.val();
         self.err_now.next =
             (self.axi_rvalid.val() & self.axi_rresp.val().any()) | (self.axi_bvalid.val() & self.axi_bresp.val().any());
@@ -810,45 +778,28 @@ impl Logic for RxDma {
         }
         self.d_seen.d.next = self.d_arrive.q.val();
 
-        // ---- Descriptor reads, in two stages so that no clock holds the whole sizing: the
-        // next read (what is posted, capped by the room to the ring's end, to the 4 KiB
-        // page's end and by the batch) is sized from the registered state into `s_*`, and
-        // issued from there a clock later. A read keeps `ar_busy` set for at least a clock,
-        // so the next one is never issued from a sizing older than its `d_fetch`. The ring's
-        // size and mask are registered from `rxd_log2_size` (written while RX is off).
-        self.d_ring.d.next = self.d_size.val();
-        self.d_mask.d.next = self.d_size.val() - 1;
+        // ---- Descriptor reads: what is posted, up to a batch, sized a clock ahead by the
+        // shared `DescSizer` (up to the ring's and the page's end). A read keeps `ar_busy` set
+        // for at least a clock, so the next is never issued from a sizing older than its
+        // `d_fetch`.
         self.avail.next = self.rxd_producer.val() - self.d_fetch.q.val();
-        self.f_slot.next = self.d_fetch.q.val() & self.d_mask.q.val();
-        self.f_addr.next = (self.rxd_base.val() & self.k_align16.val()) + (bit_cast::<64, 16>(self.f_slot.val()) << 4);
-        self.room_ring.next = self.d_ring.q.val() - self.f_slot.val();
-        // The slot's offset in its page: address bits 11:4, an 8-bit sum (the base is
-        // 16-byte aligned), not the 64-bit address.
-        self.room_page.next = self.k_page.val()
-            - bit_cast::<16, 8>(self.rxd_base.val().get_bits::<8>(4) + self.f_slot.val().get_bits::<8>(0));
-        // What is wanted (posted, up to a batch), and the room to the nearer end (ring or
-        // page); the one compare between them comes after the stage.
         self.want.next = self.avail.val();
         if self.k_batch.val() < self.avail.val() {
             self.want.next = self.k_batch.val();
         }
-        self.near_end.next = self.room_ring.val();
-        if self.room_page.val() < self.room_ring.val() {
-            self.near_end.next = self.room_page.val();
-        }
-        self.s_n.d.next = self.want.val();
-        self.s_edge.d.next = self.near_end.val();
-        self.s_addr.d.next = self.f_addr.val();
-        self.n.next = self.s_n.q.val();
-        if self.s_edge.q.val() < self.s_n.q.val() {
-            self.n.next = self.s_edge.q.val();
-        }
-        self.s_ok.d.next = self.avail.val().any()
+        self.sizer.clock.next = self.clock.val();
+        self.sizer.reset.next = self.reset.val();
+        self.sizer.log2_size.next = self.rxd_log2_size.val();
+        self.sizer.base.next = self.rxd_base.val() & self.k_align16.val();
+        self.sizer.index.next = self.d_fetch.q.val();
+        self.sizer.want.next = self.want.val();
+        self.sizer.may.next = self.avail.val().any()
             & ((self.k_fifo.val() - (self.d_fetch.q.val() - self.d_use.q.val())) >= self.k_batch.val());
-        self.fetch.next = !self.ar_busy.q.val() & self.enable.val() & !self.err.q.val() & self.s_ok.q.val();
+        self.n.next = self.sizer.count.val();
+        self.fetch.next = !self.ar_busy.q.val() & self.enable.val() & !self.err.q.val() & self.sizer.ok.val();
         if self.fetch.val() {
             self.ar_busy.d.next = true;
-            self.ar_addr.d.next = self.s_addr.q.val();
+            self.ar_addr.d.next = self.sizer.addr.val();
             self.ar_len.d.next = bit_cast::<8, 16>((self.n.val() << 1) - 1);
             self.d_fetch.d.next = self.d_fetch.q.val() + self.n.val();
         }
@@ -1053,7 +1004,6 @@ impl Logic for RxDma {
             self.d_arrive.d.next = 0.into();
             self.d_seen.d.next = 0.into();
             self.d_fetch.d.next = 0.into();
-            self.s_ok.d.next = false;
             self.r_odd.d.next = false;
             self.r_pending.d.next = 0.into();
             self.ar_busy.d.next = false;

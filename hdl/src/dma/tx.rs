@@ -79,6 +79,7 @@
 //! * `reset` (synchronous, active high) empties every FIFO, zeroes the indices and counters
 //!   and clears `stopped`. It does not wait for outstanding AXI transactions: assert it only
 //!   when the bus is idle (e.g. `stopped` and drained) or is reset with it.
+use super::desc_sizer::DescSizer;
 use crate::counter::SatCounter32;
 use nic_regs::ring::{
     CPL_CSUM, CPL_DESC_INDEX, CPL_LEN, CPL_PHASE, CPL_STATUS, CPL_VERDICT, DESC_ADDR, DESC_LEN, ENTRY_BYTES,
@@ -190,15 +191,8 @@ pub struct TxDma {
     // ---- Descriptor prefetch. FIFO write pointer = txd_cons, read pointer = desc_taken.
     /// Next descriptor index to request.
     desc_req: DFF<Bits<16>>,
-    /// The descriptor ring's size and index mask, registered from `txd_log2_size`.
-    d_ring: DFF<Bits<16>>,
-    d_mask: DFF<Bits<16>>,
-    /// The next batch read, sized one clock ahead: how many are wanted (posted, capped by
-    /// the FIFO's room and 8), the room to the ring's or page's end, from where, whether any.
-    s_n: DFF<Bits<16>>,
-    s_edge: DFF<Bits<16>>,
-    s_addr: DFF<Bits<64>>,
-    s_ok: DFF<Bit>,
+    /// The next batch read, sized a clock ahead.
+    sizer: DescSizer,
     /// Descriptors received (= `txd_consumer`) and that count one clock later.
     txd_cons: DFF<Bits<16>>,
     txd_cons_seen: DFF<Bits<16>>,
@@ -274,16 +268,10 @@ pub struct TxDma {
 
     // ---- Combinational.
     one16: Signal<Local, Bits<16>>,
-    d_size: Signal<Local, Bits<16>>,
-    d_slot: Signal<Local, Bits<16>>,
-    d_addr: Signal<Local, Bits<64>>,
     d_avail: Signal<Local, Bits<16>>,
     d_room: Signal<Local, Bits<16>>,
-    d_ring_end: Signal<Local, Bits<16>>,
-    d_page: Signal<Local, Bits<16>>,
     d_n1: Signal<Local, Bits<16>>,
     d_n2: Signal<Local, Bits<16>>,
-    d_n3: Signal<Local, Bits<16>>,
     d_n: Signal<Local, Bits<16>>,
     d_go: Signal<Local, Bit>,
     ar_free: Signal<Local, Bit>,
@@ -348,12 +336,6 @@ impl Logic for TxDma {
             self,
             clock,
             desc_req,
-            d_ring,
-            d_mask,
-            s_n,
-            s_edge,
-            s_addr,
-            s_ok,
             txd_cons,
             txd_cons_seen,
             desc_taken,
@@ -417,27 +399,13 @@ impl Logic for TxDma {
         self.cpl_ram.write_enable.next = false;
         self.run.next = self.enable.val() & !self.stop.q.val();
 
-        // ================= Descriptor prefetch: one batch per AR, sized one clock ahead (as
-        // the RX DMA does): the batch (what is posted, capped by the FIFO's room, 8, the
-        // room to the ring's end and to the 4 KiB page's end) is computed from the registered
-        // state into `s_*` and issued from there a clock later. An issued read keeps
-        // `ar_valid` set for at least a clock, so the next batch is never issued from a
-        // sizing older than its `desc_req`. Ring size and mask come from registers.
+        // ================= Descriptor prefetch: one batch per AR. What is posted, capped by
+        // the FIFO's room and 8, sized a clock ahead by the shared `DescSizer` (up to the
+        // ring's and the page's end). An issued read keeps `ar_valid` set for at least a
+        // clock, so the next batch is never issued from a sizing older than its `desc_req`.
         self.one16.next = 1.into();
-        self.d_size.next = self.one16.val() << self.txd_log2_size.val();
-        self.d_ring.d.next = self.d_size.val();
-        self.d_mask.d.next = self.d_size.val() - 1;
-        self.d_slot.next = self.desc_req.q.val() & self.d_mask.q.val();
-        self.d_addr.next = self.txd_base.val() + (bit_cast::<64, 16>(self.d_slot.val()) << 4);
         self.d_avail.next = self.txd_producer.val() - self.desc_req.q.val();
         self.d_room.next = 16 - (self.desc_req.q.val() - self.desc_taken.q.val());
-        self.d_ring_end.next = self.d_ring.q.val() - self.d_slot.val();
-        // The slot's offset in its page from a 12-bit sum, not the 64-bit address.
-        self.d_page.next = (4096
-            - bit_cast::<16, 12>(
-                self.txd_base.val().get_bits::<12>(0) + (bit_cast::<12, 8>(self.d_slot.val().get_bits::<8>(0)) << 4),
-            ))
-            >> 4;
         self.d_n1.next = self.d_avail.val();
         if self.d_room.val() < self.d_n1.val() {
             self.d_n1.next = self.d_room.val();
@@ -446,24 +414,18 @@ impl Logic for TxDma {
         if self.d_n1.val() > 8 {
             self.d_n2.next = 8.into();
         }
-        // The room to the ring's end or the page's end, whichever is nearer.
-        self.d_n3.next = self.d_ring_end.val();
-        if self.d_page.val() < self.d_ring_end.val() {
-            self.d_n3.next = self.d_page.val();
-        }
+        self.sizer.clock.next = self.clock.val();
+        self.sizer.reset.next = self.reset.val();
+        self.sizer.log2_size.next = self.txd_log2_size.val();
+        self.sizer.base.next = self.txd_base.val();
+        self.sizer.index.next = self.desc_req.q.val();
+        self.sizer.want.next = self.d_n2.val();
+        self.sizer.may.next =
+            (self.d_avail.val() != 0) & ((self.d_room.val() >= 8) | (self.d_room.val() >= self.d_avail.val()));
+        self.d_n.next = self.sizer.count.val();
         self.tag_used.next = self.tag_wr.q.val() - self.tag_rd.q.val();
         self.ar_free.next = !self.ar_valid.q.val() & (self.tag_used.val() != 16);
-        self.s_n.d.next = self.d_n2.val();
-        self.s_edge.d.next = self.d_n3.val();
-        self.s_addr.d.next = self.d_addr.val();
-        // The batch: what is wanted, up to the nearer end (the one compare after the stage).
-        self.d_n.next = self.s_n.q.val();
-        if self.s_edge.q.val() < self.s_n.q.val() {
-            self.d_n.next = self.s_edge.q.val();
-        }
-        self.s_ok.d.next =
-            (self.d_avail.val() != 0) & ((self.d_room.val() >= 8) | (self.d_room.val() >= self.d_avail.val()));
-        self.d_go.next = self.run.val() & self.ar_free.val() & self.s_ok.q.val();
+        self.d_go.next = self.run.val() & self.ar_free.val() & self.sizer.ok.val();
 
         // ================= Fetcher: accept the head descriptor, then issue its reads.
         self.desc_has.next = self.desc_taken.q.val() != self.txd_cons_seen.q.val();
@@ -524,7 +486,7 @@ impl Logic for TxDma {
         }
         if self.d_go.val() {
             self.ar_valid.d.next = true;
-            self.ar_addr.d.next = self.s_addr.q.val();
+            self.ar_addr.d.next = self.sizer.addr.val();
             self.ar_len.d.next = self.d_arlen.val().get_bits::<8>(0);
             self.desc_req.d.next = self.desc_req.q.val() + self.d_n.val();
             self.tag_bits.d.next =
@@ -754,7 +716,6 @@ impl Logic for TxDma {
 
         if self.reset.val() {
             self.desc_req.d.next = 0.into();
-            self.s_ok.d.next = false;
             self.txd_cons.d.next = 0.into();
             self.txd_cons_seen.d.next = 0.into();
             self.desc_taken.d.next = 0.into();
