@@ -20,8 +20,10 @@
 //!   `irq_mod_frames` (0 and 1 both mean every event), or where `irq_mod_time_us` µs
 //!   (`irq_mod_time_us × cycles_per_us` clocks, 0 = no timer) have passed since the edge that
 //!   took the first pending event, whichever comes first. Firing empties the count and stops
-//!   the timer. Firing sets the cause bit (`RX` or `TX`). Thresholds are compared every
-//!   clock, so lowering one below what is already pending fires on the next edge. The µs
+//!   the timer. Firing sets the cause bit (`RX` or `TX`). Thresholds are registered (a
+//!   setting seen on an edge is used from the next one; in timing, each compare is of two
+//!   flip-flops) and compared every clock, so lowering one below what is already pending
+//!   fires on the second edge after the write reaches this block. The µs
 //!   timer is a prescaler of `cycles_per_us` clocks and a saturating 16-bit µs count.
 //! * The unmoderated causes (`RX_NO_BUFFER`, `DMA_ERROR`, `LINK`) are set on the edge their
 //!   input pulse is sampled.
@@ -73,19 +75,29 @@ pub struct Moderator {
     pub time_us: Signal<In, Bits<16>>,
     /// High when the coming edge fires (and empties the count).
     pub fire: Signal<Out, Bit>,
-    /// Pending event count.
+    /// Pending event count, and that count plus one (kept beside it, so the threshold test
+    /// of an edge with an event is a compare, not an adder and a compare).
     cnt: DFF<Bits<16>>,
+    cnt_p1: DFFWithInit<Bits<16>>,
     /// Clocks into the current µs, 0..cycles_per_us-1.
     pre: DFF<Bits<16>>,
-    /// Whole µs since the edge that took the first pending event (saturating).
+    /// Whole µs since the edge that took the first pending event (saturating), that plus
+    /// one, and whether it is saturated.
     us: DFF<Bits<16>>,
+    us_p1: DFFWithInit<Bits<16>>,
+    us_sat: DFF<Bit>,
+    /// The settings as of the last edge: the frame threshold (`frames`, 0 read as 1), the
+    /// time limit and whether it is on. Registered so that a setting is a flip-flop at the
+    /// compare; a new setting counts from the edge after the one that brings it.
+    thr: DFFWithInit<Bits<16>>,
+    limit_us: DFF<Bits<16>>,
+    timed: DFF<Bit>,
     k_pre_max: Constant<Bits<16>>,
     k_ones: Constant<Bits<16>>,
     pending: Signal<Local, Bit>,
-    total: Signal<Local, Bits<16>>,
-    thr: Signal<Local, Bits<16>>,
+    count_hit: Signal<Local, Bit>,
     tick: Signal<Local, Bit>,
-    us_next: Signal<Local, Bits<16>>,
+    step_us: Signal<Local, Bit>,
     time_hit: Signal<Local, Bit>,
     hit: Signal<Local, Bit>,
 }
@@ -102,15 +114,20 @@ impl Moderator {
             time_us: Default::default(),
             fire: Default::default(),
             cnt: Default::default(),
+            cnt_p1: DFFWithInit::new(1_u64.to_bits()),
             pre: Default::default(),
             us: Default::default(),
+            us_p1: DFFWithInit::new(1_u64.to_bits()),
+            us_sat: Default::default(),
+            thr: DFFWithInit::new(1_u64.to_bits()),
+            limit_us: Default::default(),
+            timed: Default::default(),
             k_pre_max: Constant::new(((cycles_per_us - 1) as u64).to_bits()),
             k_ones: Constant::new(0xFFFF_u64.to_bits()),
             pending: Default::default(),
-            total: Default::default(),
-            thr: Default::default(),
+            count_hit: Default::default(),
             tick: Default::default(),
-            us_next: Default::default(),
+            step_us: Default::default(),
             time_hit: Default::default(),
             hit: Default::default(),
         }
@@ -120,39 +137,54 @@ impl Moderator {
 impl Logic for Moderator {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, cnt, pre, us);
+        dff_setup!(self, clock, cnt, cnt_p1, pre, us, us_p1, us_sat, thr, limit_us, timed);
+        // Timing: every test below is one compare of a register with a setting; the +1
+        // sides are registers of their own (`cnt_p1`, `us_p1`), so no adder sits before a
+        // compare and the decision reaches the counters through a few LUTs.
         self.pending.next = self.cnt.q.val().any();
-        self.total.next = self.cnt.q.val();
-        if self.pulse.val() {
-            self.total.next = self.cnt.q.val() + 1;
-        }
-        self.thr.next = self.frames.val();
+        self.thr.d.next = self.frames.val();
         if !self.frames.val().any() {
-            self.thr.next = 1.into();
+            self.thr.d.next = 1.into();
+        }
+        self.limit_us.d.next = self.time_us.val();
+        self.timed.d.next = self.time_us.val().any();
+        // The count this edge would hold (`cnt + pulse`) reaches the threshold.
+        self.count_hit.next = self.cnt.q.val() >= self.thr.q.val();
+        if self.pulse.val() {
+            self.count_hit.next = self.cnt_p1.q.val() >= self.thr.q.val();
         }
         self.tick.next = self.pending.val() & (self.pre.q.val() == self.k_pre_max.val());
-        self.us_next.next = self.us.q.val();
-        if self.tick.val() & (self.us.q.val() != self.k_ones.val()) {
-            self.us_next.next = self.us.q.val() + 1;
+        self.step_us.next = self.tick.val() & !self.us_sat.q.val();
+        // The µs count this edge would hold reaches `time_us`.
+        self.time_hit.next = self.us.q.val() >= self.limit_us.q.val();
+        if self.step_us.val() {
+            self.time_hit.next = self.us_p1.q.val() >= self.limit_us.q.val();
         }
-        self.time_hit.next = self.pending.val() & self.time_us.val().any() & (self.us_next.val() >= self.time_us.val());
-        self.hit.next = self.total.val().any() & ((self.total.val() >= self.thr.val()) | self.time_hit.val());
-        if self.reset.val() | self.hit.val() {
-            self.cnt.d.next = 0.into();
+        self.hit.next = (self.pulse.val() | self.pending.val())
+            & (self.count_hit.val() | (self.pending.val() & self.timed.q.val() & self.time_hit.val()));
+        if self.reset.val() | self.hit.val() | !self.pending.val() {
             self.pre.d.next = 0.into();
             self.us.d.next = 0.into();
-        } else if self.pending.val() {
-            self.cnt.d.next = self.total.val();
-            self.us.d.next = self.us_next.val();
+            self.us_p1.d.next = 1.into();
+            self.us_sat.d.next = false;
+        } else {
             if self.tick.val() {
                 self.pre.d.next = 0.into();
             } else {
                 self.pre.d.next = self.pre.q.val() + 1;
             }
-        } else {
-            self.cnt.d.next = self.total.val();
-            self.pre.d.next = 0.into();
-            self.us.d.next = 0.into();
+            if self.step_us.val() {
+                self.us.d.next = self.us_p1.q.val();
+                self.us_p1.d.next = self.us_p1.q.val() + 1;
+                self.us_sat.d.next = self.us_p1.q.val() == self.k_ones.val();
+            }
+        }
+        if self.reset.val() | self.hit.val() {
+            self.cnt.d.next = 0.into();
+            self.cnt_p1.d.next = 1.into();
+        } else if self.pulse.val() {
+            self.cnt.d.next = self.cnt_p1.q.val();
+            self.cnt_p1.d.next = self.cnt_p1.q.val() + 1;
         }
         self.fire.next = self.hit.val() & !self.reset.val();
     }
@@ -297,6 +329,9 @@ pub struct Model {
     cnt: [u32; 2],
     pre: [u32; 2],
     us: [u32; 2],
+    /// `frames` and `time_us` as of the last edge.
+    thr: u32,
+    limit_us: u32,
     owed: u8,
     req: u8,
 }
@@ -318,7 +353,7 @@ pub struct Inputs {
 
 impl Model {
     pub fn new(cycles_per_us: u32) -> Self {
-        Self { cycles_per_us, cnt: [0; 2], pre: [0; 2], us: [0; 2], owed: 0, req: 0 }
+        Self { cycles_per_us, cnt: [0; 2], pre: [0; 2], us: [0; 2], thr: 1, limit_us: 0, owed: 0, req: 0 }
     }
 
     /// `usr_irq_req` now.
@@ -332,10 +367,10 @@ impl Model {
         for (m, ev) in [i.rx_event, i.tx_event].into_iter().enumerate() {
             let pending = self.cnt[m] > 0;
             let total = self.cnt[m] + ev as u32;
-            let thr = (i.frames as u32).max(1);
+            let thr = self.thr;
             let tick = pending && self.pre[m] == self.cycles_per_us - 1;
             let us_next = (self.us[m] + tick as u32).min(0xFFFF);
-            let time_hit = pending && i.time_us != 0 && us_next >= i.time_us as u32;
+            let time_hit = pending && self.limit_us != 0 && us_next >= self.limit_us;
             let hit = total > 0 && (total >= thr || time_hit);
             fired[m] = hit && !i.reset;
             if i.reset || hit || !pending {
@@ -348,6 +383,8 @@ impl Model {
                 self.pre[m] = if tick { 0 } else { self.pre[m] + 1 };
             }
         }
+        self.thr = (i.frames as u32).max(1);
+        self.limit_us = i.time_us as u32;
         if i.reset {
             self.owed = 0;
             self.req = 0;

@@ -6,7 +6,8 @@
 //!                                Yosys synthesis; prints {top: {family: {luts, ...}}} as JSON
 //!   nic-hdl pnr [--device ecp5-25k|ecp5-85k] [--speed 6|7|8] [--top NAME] [--seed N] [--work DIR]
 //!                                Yosys + nextpnr-ecp5 (yowasp); one JSON object per top:
-//!                                fmax_mhz per clock, luts, ffs, ebr, worst_path per clock
+//!                                fmax_mhz per clock, luts, ffs, ebr, worst_path per clock;
+//!                                NAME may also be one of the card's blocks (rx_dma, csr, ...)
 use nic_hdl::top;
 use nic_hdl::verilog::{lint, pnr, synth};
 use std::path::PathBuf;
@@ -141,10 +142,20 @@ fn pnr_options(args: &[String]) -> Result<(pnr::PnrOptions, Option<String>), Str
 }
 
 fn run_pnr(o: &pnr::PnrOptions, only: Option<&str>, work: &std::path::Path) -> ExitCode {
-    let tops: Vec<_> = top::all().into_iter().filter(|m| only.is_none_or(|t| t == m.name)).collect();
+    let tops: Vec<_> = match only {
+        None => top::all(),
+        Some(name) => top::by_name(name).into_iter().collect(),
+    };
     if tops.is_empty() {
-        let names: Vec<String> = top::all().into_iter().map(|m| m.name).collect();
-        eprintln!("nic-hdl pnr: no top `{}`; the tops are {}", only.unwrap_or(""), names.join(", "));
+        let names = |v: Vec<nic_hdl::verilog::export::VerilogModule>| -> String {
+            v.into_iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
+        };
+        eprintln!(
+            "nic-hdl pnr: no top `{}`; the tops are {}; the blocks are {}",
+            only.unwrap_or(""),
+            names(top::all()),
+            names(top::blocks())
+        );
         return ExitCode::from(2);
     }
     for m in tops {

@@ -147,17 +147,18 @@ fn irq_zero_cycles_per_us_is_rejected() {
 #[test]
 fn irq_count_or_time_whichever_first() {
     // N = 3, T = 2 µs at 4 clocks/µs = 8 clocks.
+    // The settings are in place from edge 0; they count from edge 1 (they are registered).
     let mut b = Bench::new(4);
-    let ev = [0, 1, 2, 10, 14, 30, 31, 32, 33, 50, 57];
-    b.run(70, |k| Inputs {
+    let ev = [1, 2, 3, 11, 15, 31, 32, 33, 34, 51, 58];
+    b.run(71, |k| Inputs {
         rx_event: ev.contains(&k),
-        ack: if [5, 20, 36, 45].contains(&k) { 1 } else { 0 },
+        ack: if [6, 21, 37, 46].contains(&k) { 1 } else { 0 },
         ..unmasked(3, 2)
     });
-    // 0,1,2: count at 2. 10,14: time at 18. 30,31,32: count at 32. 33: time at 41.
-    // 50 then 57 (7 edges later): count of 2 < 3, time at 58.
-    assert_eq!(b.sets(RX), vec![2, 18, 32, 41, 58]);
-    assert_eq!(b.rises(VEC_RX), vec![2, 18, 32, 41, 58]);
+    // 1,2,3: count at 3. 11,15: time at 19. 31,32,33: count at 33. 34: time at 42.
+    // 51 then 58 (7 edges later): count of 2 < 3, time at 59.
+    assert_eq!(b.sets(RX), vec![3, 19, 33, 42, 59]);
+    assert_eq!(b.rises(VEC_RX), vec![3, 19, 33, 42, 59]);
 }
 
 /// Mask → poll → unmask: a masked vector sets its cause and keeps moderating but requests
@@ -253,7 +254,8 @@ fn irq_events_during_an_outstanding_request() {
 #[test]
 fn irq_reset_clears_everything() {
     let mut b = Bench::new(2);
-    b.run(30, |k| Inputs { reset: k == 5, rx_event: k < 3, tx_event: k == 0, ..unmasked(5, 10) });
+    // Settings from edge 0, counted from edge 1 (registered); events on edges 1 to 3.
+    b.run(30, |k| Inputs { reset: k == 6, rx_event: (1..4).contains(&k), tx_event: k == 1, ..unmasked(5, 10) });
     assert_eq!(b.rises(VEC_RX), Vec::<usize>::new(), "3 of 5 events, then reset before the timer (20 clocks)");
     assert_eq!(b.sets(0x1F), Vec::<usize>::new());
 }
@@ -464,4 +466,13 @@ fn irq_with_csr_napi_mask_poll_unmask() {
     for _ in 0..20 {
         assert_eq!(tick(&mut u), 0, "exactly one request");
     }
+}
+
+/// A setting is registered: lowering the threshold below the pending count fires on the
+/// second edge that sees the new value, not the first.
+#[test]
+fn irq_lowered_threshold_fires_one_edge_after_it_is_seen() {
+    let mut b = Bench::new(4);
+    b.run(20, |k| Inputs { rx_event: (2..5).contains(&k), ..unmasked(if k < 10 { 8 } else { 2 }, 0) });
+    assert_eq!(b.sets(RX), vec![11], "3 pending; frames 8 -> 2 seen on edge 10, used from edge 11");
 }

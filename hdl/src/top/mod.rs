@@ -22,3 +22,30 @@ pub fn all() -> Vec<VerilogModule> {
         export("nic_tx_mii", &mut tx_path::TxMiiTop::default()),
     ]
 }
+
+/// The card's blocks, each as a top of its own, for `nic-hdl pnr --top NAME`: placed alone,
+/// a block shows what limits it without the rest of the card around it. Not exported with
+/// [`all`]: they are parts, not products.
+pub fn blocks() -> Vec<VerilogModule> {
+    use crate::phy::manchester_rx::{ManchesterRx, RxConfig};
+    vec![
+        export("rx_dma", &mut crate::dma::rx::RxDma::default()),
+        export("tx_dma", &mut crate::dma::tx::TxDma::default()),
+        export("axi_arbiter", &mut crate::dma::axi_arbiter::AxiArbiter::default()),
+        export("csr", &mut crate::csr::Csr::default()),
+        export("irq", &mut crate::irq::Irq::new(125)),
+        export("rx_mac_path", &mut rx_path::RxMacPath::default()),
+        export("mac_tx", &mut crate::mac::tx::MacTx::default()),
+        export("gmii_rx", &mut crate::phy::gmii::GmiiRx::default()),
+        export("mii_rx", &mut crate::phy::mii::MiiRx::default()),
+        export(
+            "manchester_rx",
+            &mut ManchesterRx::<{ rx_path::MANCHESTER_W }>::new(&RxConfig::default()),
+        ),
+    ]
+}
+
+/// A top or a block by name.
+pub fn by_name(name: &str) -> Option<VerilogModule> {
+    all().into_iter().chain(blocks()).find(|m| m.name == name)
+}
