@@ -73,6 +73,18 @@ pub struct MacTx {
     state: DFF<TxState>,
     /// Preamble index, then frame length (data + padding), then gap index.
     count: DFF<Bits<16>>,
+    /// `count + 1`, kept as a register so the oversize test compares flip-flops.
+    count_p1: DFFWithInit<Bits<16>>,
+    /// `count >= max_len - 4` in the data state (where `count` starts at 0 and steps by 1):
+    /// the frame may not take another host byte. Updated with `count` from registers.
+    full: DFF<Bit>,
+    /// `count < 60` (padding still needed) and `count >= ifg_bytes` (the gap is over), kept
+    /// the same way.
+    short: DFF<Bit>,
+    gap_done: DFF<Bit>,
+    /// `max_len - 4` (wrapping, as before), and whether it is 0, as of the last edge.
+    limit: DFF<Bits<16>>,
+    limit_zero: DFF<Bit>,
     out_data: DFF<Bits<8>>,
     out_en: DFF<Bit>,
     out_er: DFF<Bit>,
@@ -96,10 +108,9 @@ pub struct MacTx {
     do_abort: Signal<Local, Bit>,
     go_idle: Signal<Local, Bit>,
     frame_done: Signal<Local, Bit>,
-    data_limit: Signal<Local, Bits<16>>,
     next_count: Signal<Local, Bits<16>>,
     fcs_good: Signal<Local, Bits<32>>,
-    bytes_sum: Signal<Local, Bits<32>>,
+    bytes_sum: Signal<Local, Bits<33>>,
     ones: Constant<Bits<32>>,
     min_len: Constant<Bits<16>>,
     preamble_len: Constant<Bits<16>>,
@@ -128,6 +139,12 @@ impl Default for MacTx {
             oversize: Default::default(),
             state: Default::default(),
             count: Default::default(),
+            count_p1: DFFWithInit::new(1_u64.to_bits()),
+            full: Default::default(),
+            short: Default::default(),
+            gap_done: Default::default(),
+            limit: Default::default(),
+            limit_zero: Default::default(),
             out_data: Default::default(),
             out_en: Default::default(),
             out_er: Default::default(),
@@ -146,7 +163,6 @@ impl Default for MacTx {
             do_abort: Default::default(),
             go_idle: Default::default(),
             frame_done: Default::default(),
-            data_limit: Default::default(),
             next_count: Default::default(),
             fcs_good: Default::default(),
             bytes_sum: Default::default(),
@@ -163,8 +179,8 @@ impl Logic for MacTx {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, count, out_data, out_en, out_er, cur_last, fcs_idx, fcs_shift, aborting, draining,
-            bytes
+            self, clock, state, count, count_p1, full, short, gap_done, limit, limit_zero, out_data, out_en, out_er,
+            cur_last, fcs_idx, fcs_shift, aborting, draining, bytes
         );
         clock!(self, clock, fcs_crc, frames, underflow_count, oversize_count);
         self.phy_data.next = self.out_data.q.val();
@@ -189,10 +205,12 @@ impl Logic for MacTx {
         self.do_abort.next = false;
         self.go_idle.next = false;
         self.frame_done.next = false;
-        self.data_limit.next = self.max_len.val() - 4;
-        self.next_count.next = self.count.q.val() + 1;
+        self.limit.d.next = self.max_len.val() - 4;
+        self.limit_zero.d.next = self.max_len.val() == 4;
+        self.next_count.next = self.count_p1.q.val();
         self.fcs_good.next = !self.fcs_crc.crc.val();
-        self.bytes_sum.next = self.bytes.q.val() + bit_cast::<32, 16>(self.count.q.val()) + 4;
+        // The carry out of bit 31 says the 32-bit count saturates (no compare after the add).
+        self.bytes_sum.next = bit_cast::<33, 32>(self.bytes.q.val()) + bit_cast::<33, 16>(self.count.q.val()) + 4;
 
         // After an abort, swallow the rest of the frame from the host, independently of
         // the PHY's pace (the host must not be stalled by a frame that will never be sent).
@@ -212,20 +230,27 @@ impl Logic for MacTx {
                     if self.count.q.val() == self.preamble_len.val() {
                         self.out_data.d.next = self.sfd.val();
                         self.count.d.next = 0.into();
+                        self.count_p1.d.next = 1.into();
+                        self.full.d.next = self.limit_zero.q.val();
+                        self.short.d.next = true;
                         self.cur_last.d.next = false;
                         self.state.d.next = TxState::Data;
                     } else {
                         self.count.d.next = self.next_count.val();
+                        self.count_p1.d.next = self.count_p1.q.val() + 1;
+                        self.full.d.next = self.count_p1.q.val() >= self.limit.q.val();
+                        self.short.d.next = self.count_p1.q.val() < self.min_len.val();
+                        self.gap_done.d.next = self.count_p1.q.val() >= bit_cast::<16, 8>(self.ifg_bytes.val());
                     }
                 }
                 TxState::Data => {
                     if self.cur_last.q.val() {
-                        if self.count.q.val() < self.min_len.val() {
+                        if self.short.q.val() {
                             self.do_pad.next = true;
                         } else {
                             self.do_fcs.next = true;
                         }
-                    } else if self.count.q.val() >= self.data_limit.val() {
+                    } else if self.full.q.val() {
                         self.do_abort.next = true;
                         self.oversize_count.inc.next = true;
                     } else if self.in_valid.val() {
@@ -233,6 +258,10 @@ impl Logic for MacTx {
                         self.out_data.d.next = self.in_data.val();
                         self.cur_last.d.next = self.in_last.val();
                         self.count.d.next = self.next_count.val();
+                        self.count_p1.d.next = self.count_p1.q.val() + 1;
+                        self.full.d.next = self.count_p1.q.val() >= self.limit.q.val();
+                        self.short.d.next = self.count_p1.q.val() < self.min_len.val();
+                        self.gap_done.d.next = self.count_p1.q.val() >= bit_cast::<16, 8>(self.ifg_bytes.val());
                         self.fcs_crc.enable.next = true;
                     } else {
                         self.do_abort.next = true;
@@ -240,7 +269,7 @@ impl Logic for MacTx {
                     }
                 }
                 TxState::Pad => {
-                    if self.count.q.val() < self.min_len.val() {
+                    if self.short.q.val() {
                         self.do_pad.next = true;
                     } else {
                         self.do_fcs.next = true;
@@ -256,6 +285,10 @@ impl Logic for MacTx {
                             self.out_er.d.next = false;
                             self.out_data.d.next = 0.into();
                             self.count.d.next = 1.into();
+                            self.count_p1.d.next = 2.into();
+                            self.full.d.next = false;
+                            self.short.d.next = true;
+                            self.gap_done.d.next = self.ifg_bytes.val() <= 1;
                             self.state.d.next = TxState::Gap;
                         }
                     } else {
@@ -265,10 +298,14 @@ impl Logic for MacTx {
                     }
                 }
                 TxState::Gap => {
-                    if self.count.q.val() >= bit_cast::<16, 8>(self.ifg_bytes.val()) {
+                    if self.gap_done.q.val() {
                         self.go_idle.next = true;
                     } else {
                         self.count.d.next = self.next_count.val();
+                        self.count_p1.d.next = self.count_p1.q.val() + 1;
+                        self.full.d.next = self.count_p1.q.val() >= self.limit.q.val();
+                        self.short.d.next = self.count_p1.q.val() < self.min_len.val();
+                        self.gap_done.d.next = self.count_p1.q.val() >= bit_cast::<16, 8>(self.ifg_bytes.val());
                     }
                 }
                 _ => {
@@ -280,6 +317,10 @@ impl Logic for MacTx {
         if self.do_pad.val() {
             self.out_data.d.next = 0.into();
             self.count.d.next = self.next_count.val();
+            self.count_p1.d.next = self.count_p1.q.val() + 1;
+            self.full.d.next = self.count_p1.q.val() >= self.limit.q.val();
+            self.short.d.next = self.count_p1.q.val() < self.min_len.val();
+            self.gap_done.d.next = self.count_p1.q.val() >= bit_cast::<16, 8>(self.ifg_bytes.val());
             self.fcs_crc.data.next = 0.into();
             self.fcs_crc.enable.next = true;
             self.state.d.next = TxState::Pad;
@@ -312,6 +353,10 @@ impl Logic for MacTx {
                 self.out_data.d.next = self.preamble_byte.val();
                 self.out_en.d.next = true;
                 self.count.d.next = 1.into();
+                self.count_p1.d.next = 2.into();
+                self.full.d.next = false;
+                self.short.d.next = true;
+                self.gap_done.d.next = self.ifg_bytes.val() <= 1;
                 self.state.d.next = TxState::Preamble;
             } else {
                 self.out_data.d.next = 0.into();
@@ -321,10 +366,10 @@ impl Logic for MacTx {
         }
         if self.frame_done.val() {
             self.frames.inc.next = true;
-            if self.bytes_sum.val() < self.bytes.q.val() {
+            if self.bytes_sum.val().get_bit(32) {
                 self.bytes.d.next = self.ones.val();
             } else {
-                self.bytes.d.next = self.bytes_sum.val();
+                self.bytes.d.next = self.bytes_sum.val().get_bits::<32>(0);
             }
         }
 
@@ -332,6 +377,9 @@ impl Logic for MacTx {
             self.in_ready.next = false;
             self.state.d.next = TxState::Idle;
             self.count.d.next = 0.into();
+            self.count_p1.d.next = 1.into();
+            self.full.d.next = self.limit_zero.q.val();
+            self.short.d.next = true;
             self.out_data.d.next = 0.into();
             self.out_en.d.next = false;
             self.out_er.d.next = false;

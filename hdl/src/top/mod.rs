@@ -38,10 +38,7 @@ pub fn blocks() -> Vec<VerilogModule> {
         export("mac_tx", &mut crate::mac::tx::MacTx::default()),
         export("gmii_rx", &mut crate::phy::gmii::GmiiRx::default()),
         export("mii_rx", &mut crate::phy::mii::MiiRx::default()),
-        export(
-            "manchester_rx",
-            &mut ManchesterRx::<{ rx_path::MANCHESTER_W }>::new(&RxConfig::default()),
-        ),
+        export("manchester_rx", &mut ManchesterRx::<{ rx_path::MANCHESTER_W }>::new(&RxConfig::default())),
     ]
 }
 
