@@ -18,8 +18,10 @@
 //! # Behaviour
 //! * AW and W are taken independently (in any order, any delay between them) into one
 //!   holding register each; once both are held and no write response is pending, the write
-//!   is performed in one clock and B is raised. AR is taken when no read response is pending
-//!   and no write is being performed that clock; R follows on the next clock. Every channel
+//!   is performed in one clock and B is raised. AR is taken when no read is waiting to be
+//!   answered and no write is being performed that clock; its word address is registered and
+//!   decoded on the next clock, which answers it once R's slot is free (R valid two clocks
+//!   after AR at the earliest; back to back, a read every two clocks). Every channel
 //!   honours valid/ready, so a slow master only stalls itself.
 //! * Response OKAY for every register in the table (writes to read-only registers are
 //!   ignored), SLVERR for any other offset (a read returns 0, a write changes nothing).
@@ -194,6 +196,15 @@ pub struct Csr {
     w_strb: DFF<Bits<4>>,
     bvalid: DFF<Bit>,
     bresp: DFF<Bits<2>>,
+    /// A read taken from AR, answered on the next clock from its registered word address.
+    r_pend: DFF<Bit>,
+    /// The read's address, decoded when AR is taken: one flag per register (a counter's HI
+    /// words share one: they all read the shadow), and whether it names one at all.
+    rd_rw: [DFF<Bit>; NRW],
+    rd_ro: [DFF<Bit>; NRO],
+    rd_lo: [DFF<Bit>; NCNT],
+    rd_hi: DFF<Bit>,
+    rd_hit: DFF<Bit>,
     rvalid: DFF<Bit>,
     rdata: DFF<Bits<32>>,
     rresp: DFF<Bits<2>>,
@@ -226,16 +237,17 @@ pub struct Csr {
     // Combinational.
     do_write: Signal<Local, Bit>,
     do_read: Signal<Local, Bit>,
+    r_fire: Signal<Local, Bit>,
     rst: Signal<Local, Bit>,
     sel: Signal<Local, Bits<10>>,
     hit: Signal<Local, Bit>,
+    w_hit: Signal<Local, Bit>,
     cur: Signal<Local, Bits<32>>,
     latch: Signal<Local, Bit>,
     latch_val: Signal<Local, Bits<32>>,
     strb_mask: [Signal<Local, Bits<32>>; 4],
     wmask: Signal<Local, Bits<32>>,
     wbits: Signal<Local, Bits<32>>,
-    merged: Signal<Local, Bits<32>>,
     status_bit: [Signal<Local, Bits<32>>; 4],
     ro_val: [Signal<Local, Bits<32>>; NRO],
     cnt: [Signal<Local, Bits<64>>; NCNT],
@@ -355,6 +367,12 @@ impl Default for Csr {
             w_strb: Default::default(),
             bvalid: Default::default(),
             bresp: Default::default(),
+            r_pend: Default::default(),
+            rd_rw: Default::default(),
+            rd_ro: Default::default(),
+            rd_lo: Default::default(),
+            rd_hi: Default::default(),
+            rd_hit: Default::default(),
             rvalid: Default::default(),
             rdata: Default::default(),
             rresp: Default::default(),
@@ -383,8 +401,10 @@ impl Default for Csr {
             k_byte: std::array::from_fn(|i| k32(0xFF << (8 * i))),
             do_write: Default::default(),
             do_read: Default::default(),
+            r_fire: Default::default(),
             rst: Default::default(),
             sel: Default::default(),
+            w_hit: Default::default(),
             hit: Default::default(),
             cur: Default::default(),
             latch: Default::default(),
@@ -392,7 +412,6 @@ impl Default for Csr {
             strb_mask: Default::default(),
             wmask: Default::default(),
             wbits: Default::default(),
-            merged: Default::default(),
             status_bit: Default::default(),
             ro_val: Default::default(),
             cnt: Default::default(),
@@ -404,8 +423,8 @@ impl Logic for Csr {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, aw_held, aw_word, w_held, w_data, w_strb, bvalid, bresp, rvalid, rdata, rresp, cause, shadow,
-            soft_rst
+            self, clock, aw_held, aw_word, w_held, w_data, w_strb, bvalid, bresp, r_pend, rd_hi, rd_hit, rvalid, rdata,
+            rresp, cause, shadow, soft_rst
         );
         for i in 0..NRW {
             self.rw[i].clock.next = self.clock.val();
@@ -413,12 +432,64 @@ impl Logic for Csr {
         }
         self.rst.next = self.reset.val() | self.soft_rst.q.val();
 
-        // ---- channels: one write performed, or one read accepted, per clock.
+        // ---- channels: one write performed, or one read accepted, per clock. A read's word
+        // address is registered when AR is taken and decoded on the next clock (timing: the
+        // decode and the read multiplexer are a clock of their own), so R comes two clocks
+        // after AR. A read taken before a write is performed is answered with the values
+        // before it.
         self.do_write.next = self.aw_held.q.val() & self.w_held.q.val() & !self.bvalid.q.val();
-        self.do_read.next = self.axil_arvalid.val() & !self.rvalid.q.val() & !self.do_write.val();
+        self.do_read.next = self.axil_arvalid.val() & !self.r_pend.q.val() & !self.do_write.val();
         self.axil_awready.next = !self.aw_held.q.val();
         self.axil_wready.next = !self.w_held.q.val();
-        self.axil_arready.next = !self.rvalid.q.val() & !self.do_write.val();
+        self.axil_arready.next = !self.r_pend.q.val() & !self.do_write.val();
+        // The read taken last clock is answered when R's slot is free (now, or as it is taken).
+        self.r_fire.next = self.r_pend.q.val() & (!self.rvalid.q.val() | self.axil_rready.val());
+        self.r_pend.d.next = self.do_read.val() | (self.r_pend.q.val() & !self.r_fire.val());
+        self.sel.next = self.axil_araddr.val().get_bits::<10>(2);
+        for i in 0..NRW {
+            self.rd_rw[i].clock.next = self.clock.val();
+            self.rd_rw[i].d.next = self.rd_rw[i].q.val();
+            if self.do_read.val() {
+                self.rd_rw[i].d.next = self.sel.val() == self.rw_addr[i].val();
+            }
+        }
+        for i in 0..NRO {
+            self.rd_ro[i].clock.next = self.clock.val();
+            self.rd_ro[i].d.next = self.rd_ro[i].q.val();
+            if self.do_read.val() {
+                self.rd_ro[i].d.next = self.sel.val() == self.ro_addr[i].val();
+            }
+        }
+        for i in 0..NCNT {
+            self.rd_lo[i].clock.next = self.clock.val();
+            self.rd_lo[i].d.next = self.rd_lo[i].q.val();
+            if self.do_read.val() {
+                self.rd_lo[i].d.next = self.sel.val() == self.cnt_lo_addr[i].val();
+            }
+        }
+        if self.do_read.val() {
+            self.rd_hi.d.next = false;
+            self.rd_hit.d.next = false;
+            for i in 0..NRW {
+                if self.sel.val() == self.rw_addr[i].val() {
+                    self.rd_hit.d.next = true;
+                }
+            }
+            for i in 0..NRO {
+                if self.sel.val() == self.ro_addr[i].val() {
+                    self.rd_hit.d.next = true;
+                }
+            }
+            for i in 0..NCNT {
+                if self.sel.val() == self.cnt_lo_addr[i].val() {
+                    self.rd_hit.d.next = true;
+                }
+                if self.sel.val() == self.cnt_hi_addr[i].val() {
+                    self.rd_hit.d.next = true;
+                    self.rd_hi.d.next = true;
+                }
+            }
+        }
         if self.axil_awvalid.val() & !self.aw_held.q.val() {
             self.aw_held.d.next = true;
             self.aw_word.d.next = self.axil_awaddr.val().get_bits::<10>(2);
@@ -427,11 +498,6 @@ impl Logic for Csr {
             self.w_held.d.next = true;
             self.w_data.d.next = self.axil_wdata.val();
             self.w_strb.d.next = self.axil_wstrb.val();
-        }
-        if self.do_write.val() {
-            self.sel.next = self.aw_word.q.val();
-        } else {
-            self.sel.next = self.axil_araddr.val().get_bits::<10>(2);
         }
 
         // ---- the values the slots show.
@@ -473,37 +539,51 @@ impl Logic for Csr {
         self.cnt[10].next = self.cnt_tx_frames.val();
         self.cnt[11].next = self.cnt_tx_bytes.val();
 
-        // ---- decode `sel` against the generated address constants.
-        self.hit.next = false;
+        // ---- the read multiplexer: an OR of the values whose (one-hot) flag is set.
+        self.hit.next = self.rd_hit.q.val();
         self.cur.next = 0.into();
         self.latch.next = false;
         self.latch_val.next = 0.into();
         for i in 0..NRW {
-            if self.sel.val() == self.rw_addr[i].val() {
-                self.hit.next = true;
-                self.cur.next = self.rw[i].q.val();
+            if self.rd_rw[i].q.val() {
+                self.cur.next = self.cur.val() | self.rw[i].q.val();
             }
         }
         for i in 0..NRO {
-            if self.sel.val() == self.ro_addr[i].val() {
-                self.hit.next = true;
-                self.cur.next = self.ro_val[i].val();
+            if self.rd_ro[i].q.val() {
+                self.cur.next = self.cur.val() | self.ro_val[i].val();
             }
         }
         for i in 0..NCNT {
-            if self.sel.val() == self.cnt_lo_addr[i].val() {
-                self.hit.next = true;
-                self.cur.next = self.cnt[i].val().get_bits::<32>(0);
+            if self.rd_lo[i].q.val() {
+                self.cur.next = self.cur.val() | self.cnt[i].val().get_bits::<32>(0);
                 self.latch.next = true;
-                self.latch_val.next = self.cnt[i].val().get_bits::<32>(32);
-            }
-            if self.sel.val() == self.cnt_hi_addr[i].val() {
-                self.hit.next = true;
-                self.cur.next = self.shadow.q.val();
+                self.latch_val.next = self.latch_val.val() | self.cnt[i].val().get_bits::<32>(32);
             }
         }
+        if self.rd_hi.q.val() {
+            self.cur.next = self.cur.val() | self.shadow.q.val();
+        }
 
-        // ---- write: merge the strobed bytes into the register's current value.
+        // ---- write: merge the strobed bytes into the register's own value (no read
+        // multiplexer on the write path).
+        self.w_hit.next = false;
+        for i in 0..NRW {
+            if self.aw_word.q.val() == self.rw_addr[i].val() {
+                self.w_hit.next = true;
+            }
+        }
+        for i in 0..NRO {
+            if self.aw_word.q.val() == self.ro_addr[i].val() {
+                self.w_hit.next = true;
+            }
+        }
+        for i in 0..NCNT {
+            if (self.aw_word.q.val() == self.cnt_lo_addr[i].val()) | (self.aw_word.q.val() == self.cnt_hi_addr[i].val())
+            {
+                self.w_hit.next = true;
+            }
+        }
         for i in 0..4 {
             self.strb_mask[i].next = 0.into();
             if self.w_strb.q.val().get_bit(i) {
@@ -513,19 +593,19 @@ impl Logic for Csr {
         self.wmask.next =
             self.strb_mask[0].val() | self.strb_mask[1].val() | self.strb_mask[2].val() | self.strb_mask[3].val();
         self.wbits.next = self.w_data.q.val() & self.wmask.val();
-        self.merged.next = (self.cur.val() & !self.wmask.val()) | self.wbits.val();
         for i in 0..NRW {
-            if self.do_write.val() & (self.sel.val() == self.rw_addr[i].val()) {
-                self.rw[i].d.next = self.merged.val() & self.rw_wmask[i].val();
+            if self.do_write.val() & (self.aw_word.q.val() == self.rw_addr[i].val()) {
+                self.rw[i].d.next =
+                    ((self.rw[i].q.val() & !self.wmask.val()) | self.wbits.val()) & self.rw_wmask[i].val();
             }
         }
         self.soft_rst.d.next = false;
-        if self.do_write.val() & (self.sel.val() == self.rw_addr[0].val()) {
+        if self.do_write.val() & (self.aw_word.q.val() == self.rw_addr[0].val()) {
             self.soft_rst.d.next = (self.wbits.val() & self.k_soft_reset.val()).any();
         }
         self.cause.d.next = self.cause.q.val() | (self.irq_set.val() & self.k_cause_bits.val());
         // RO slot 3 is IRQ_CAUSE (RO_SLOTS; checked at construction).
-        if self.do_write.val() & (self.sel.val() == self.ro_addr[3].val()) {
+        if self.do_write.val() & (self.aw_word.q.val() == self.ro_addr[3].val()) {
             self.cause.d.next = (self.cause.q.val() & !self.wbits.val().get_bits::<5>(0))
                 | (self.irq_set.val() & self.k_cause_bits.val());
         }
@@ -534,7 +614,7 @@ impl Logic for Csr {
             self.w_held.d.next = false;
             self.bvalid.d.next = true;
             self.bresp.d.next = 0.into();
-            if !self.hit.val() {
+            if !self.w_hit.val() {
                 self.bresp.d.next = 2.into();
             }
         }
@@ -542,8 +622,12 @@ impl Logic for Csr {
             self.bvalid.d.next = false;
         }
 
-        // ---- read: answer next clock; a counter LO read latches its HI.
-        if self.do_read.val() {
+        // ---- read: answer the read taken (a clock or more ago) once R's slot is free; a
+        // counter LO read latches its HI.
+        if self.rvalid.q.val() & self.axil_rready.val() {
+            self.rvalid.d.next = false;
+        }
+        if self.r_fire.val() {
             self.rvalid.d.next = true;
             self.rdata.d.next = self.cur.val();
             self.rresp.d.next = 0.into();
@@ -553,9 +637,6 @@ impl Logic for Csr {
             if self.latch.val() {
                 self.shadow.d.next = self.latch_val.val();
             }
-        }
-        if self.rvalid.q.val() & self.axil_rready.val() {
-            self.rvalid.d.next = false;
         }
 
         // ---- resets: registers on reset or soft reset, the channels on reset only.
@@ -571,6 +652,7 @@ impl Logic for Csr {
             self.w_held.d.next = false;
             self.bvalid.d.next = false;
             self.rvalid.d.next = false;
+            self.r_pend.d.next = false;
             self.soft_rst.d.next = false;
         }
 
@@ -636,14 +718,16 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
     use std::collections::{HashMap, VecDeque};
 
-    /// A completed read: what the master asked, what came back, and the clock its AR was
-    /// taken on.
+    /// A completed read: what the master asked, what came back, the clock its AR was taken
+    /// on and the clock it was answered on (the edge that raised R's valid: the values read
+    /// are those of that clock).
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     struct ReadDone {
         addr: u32,
         data: u32,
         resp: u8,
         ar_cycle: u64,
+        answered: u64,
     }
 
     /// An AXI4-Lite master in plain Rust. Each request waits its own number of clocks
@@ -655,6 +739,8 @@ mod tests {
         w: VecDeque<(u32, u8, u32)>,
         ar: VecDeque<(u32, u32)>,
         pending_reads: VecDeque<(u32, u64)>,
+        /// The clock R's valid was first seen for the read at the head of `pending_reads`.
+        r_seen: Option<u64>,
         writes_issued: usize,
         b: Vec<u8>,
         r: Vec<ReadDone>,
@@ -672,6 +758,7 @@ mod tests {
                 w: VecDeque::new(),
                 ar: VecDeque::new(),
                 pending_reads: VecDeque::new(),
+                r_seen: None,
                 writes_issued: 0,
                 b: Vec::new(),
                 r: Vec::new(),
@@ -729,6 +816,9 @@ mod tests {
             let ar_fire = ar.is_some() && uut.axil_arready.val();
             let b_fire = bready && uut.axil_bvalid.val();
             let r_fire = rready && uut.axil_rvalid.val();
+            if uut.axil_rvalid.val() && self.r_seen.is_none() {
+                self.r_seen = Some(self.cycle);
+            }
             let (bresp, rdata, rresp) = (
                 uut.axil_bresp.val().to_u32() as u8,
                 uut.axil_rdata.val().to_u32(),
@@ -756,7 +846,8 @@ mod tests {
             }
             if r_fire {
                 let (addr, ar_cycle) = self.pending_reads.pop_front().expect("R without AR");
-                self.r.push(ReadDone { addr, data: rdata, resp: rresp, ar_cycle });
+                let answered = self.r_seen.take().expect("R seen") - 1;
+                self.r.push(ReadDone { addr, data: rdata, resp: rresp, ar_cycle, answered });
             }
             self.cycle += 1;
         }
@@ -1046,9 +1137,12 @@ mod tests {
                 let i = k % COUNTERS.len();
                 let (lo, hi) = (pair[0], pair[1]);
                 assert!(lo.resp == RESP_OKAY && hi.resp == RESP_OKAY);
-                let at_lo = counter_value(i, lo.ar_cycle);
+                // The snapshot is of the clock the LO read is answered on (a clock or more
+                // after its AR: the address is registered, then decoded).
+                assert!(lo.answered > lo.ar_cycle);
+                let at_lo = counter_value(i, lo.answered);
                 assert_eq!((hi.data as u64) << 32 | lo.data as u64, at_lo, "{}", COUNTERS[i].lo.name);
-                if counter_value(i, hi.ar_cycle) >> 32 != at_lo >> 32 {
+                if counter_value(i, hi.answered) >> 32 != at_lo >> 32 {
                     moved += 1;
                 }
             }
