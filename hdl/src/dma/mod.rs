@@ -5,11 +5,10 @@
 //! Each engine is an AXI4 master without ID signals (`axi_*` ports, 64-bit data, INCR
 //! bursts of 8-byte beats that never cross 4 KiB); [`axi_arbiter::AxiArbiter`] merges the
 //! RX engine (slave port 0) and the TX engine (slave port 1) into the NIC's one AXI4 master,
-//! adding the port number as the transaction ID. Both engines size their descriptor reads
-//! with one shared block, [`desc_sizer::DescSizer`] (a clock ahead, up to the ring's and the
-//! page's end).
+//! adding the port number as the transaction ID. Both engines read their descriptors with one
+//! block, [`desc_fetch::DescFetch`]: one prefetch rule, a sizing pipeline, the prefetch buffer.
 pub mod axi_arbiter;
-pub mod desc_sizer;
+pub mod desc_fetch;
 pub mod rx;
 pub mod tx;
 

@@ -9,7 +9,7 @@
 //! ```text
 //!  in_* ─► decide ─► pack bytes into beats ─► data beats (32) + complete bursts (32) ─┐
 //!            │        rx_sum on the fly    └─► completions (8), at the frame's end     ├─► AW/W
-//!  rxd ring ─► descriptor prefetch (16) ◄─ AR/R         (issued once its data is OKAY) ┘   B ─► counts
+//!  rxd ring ─► DescFetch (16)         ◄─ AR/R         (issued once its data is OKAY) ┘   B ─► counts
 //! ```
 //!
 //! # Per frame
@@ -59,15 +59,13 @@
 //!   completion's write is answered OKAY.
 //!
 //! # Descriptor prefetch
-//! Descriptors are read ahead into a 16-entry buffer: while `enable` is high and no bus error
-//! was seen, when no read address is waiting, at least 8 entries are free and the host has
-//! posted descriptors not yet requested, one read of `n` descriptors (`2n` beats) is issued,
-//! `n` = the least of: posted and not requested, 8, entries to the end of the ring, entries
-//! to the end of the 4 KiB page. Several reads may be in flight. `rxd_consumer` counts the
-//! descriptors *fetched* (both beats arrived OKAY): the host may rewrite ring slots before it,
-//! while the buffers they name stay the device's until their completions (like an NVMe
-//! submission queue's head). Prefetched descriptors stay when `enable` falls and are used when
-//! it rises again; to change a ring's base or size the host pulses `SOFT_RESET`.
+//! [`DescFetch`] (the same block and rule as the TX DMA's) reads posted descriptors ahead into
+//! a 16-entry buffer, a batch of up to 8 per read, each read issued through this block's AR
+//! register; every R beat is one of its descriptors. `rxd_consumer` counts the descriptors
+//! *fetched* (both beats arrived OKAY): the host may rewrite ring slots before it, while the
+//! buffers they name stay the device's until their completions. Prefetched descriptors stay
+//! when `enable` falls and are used when it rises again; to change a ring's base or size the
+//! host pulses `SOFT_RESET`.
 //!
 //! # Bus errors
 //! Any `bresp` or `rresp` ≠ OKAY stops the queue: `dma_error` pulses once and `dma_errors`
@@ -85,18 +83,14 @@
 //! after the edge that counted its event, one pulse per event. The counters are
 //! [`SatCounter32`]s, updated on that edge. `reset` (synchronous, active high) empties
 //! everything: indices, prefetched descriptors, queues, error state.
-use super::desc_sizer::DescSizer;
+use super::desc_fetch::DescFetch;
 use crate::counter::SatCounter32;
 use nic_regs::ring::{CPL_CSUM, CPL_DESC_INDEX, CPL_LEN, CPL_PHASE, CPL_STATUS, CPL_VERDICT, DESC_ADDR, DESC_LEN};
 use rust_hdl::prelude::*;
 
 pub mod reference;
 
-/// Descriptors the prefetch buffer holds (log2).
-pub const DESC_FIFO_BITS: usize = 4;
-pub const DESC_FIFO_ENTRIES: usize = 1 << DESC_FIFO_BITS;
-/// Most descriptors one read fetches; a read is issued only with this many entries free.
-pub const DESC_BATCH: usize = 8;
+pub use super::desc_fetch::{DESC_BATCH, DESC_FIFO_BITS, DESC_FIFO_ENTRIES};
 /// Data beats (and complete bursts) queued between the byte packer and the bus (log2).
 pub const WQ_BITS: usize = 5;
 pub const WQ_ENTRIES: usize = 1 << WQ_BITS;
@@ -211,8 +205,8 @@ pub struct RxDma {
     pub axi_rresp: Signal<In, Bits<2>>,
     pub axi_rlast: Signal<In, Bit>,
 
-    /// Prefetched descriptors, {LEN[79:64], ADDR[63:0]}, slot = index mod 16.
-    desc_ram: RAM<Bits<80>, DESC_FIFO_BITS>,
+    /// Descriptor reads and the prefetched descriptors.
+    fetch: DescFetch,
     /// Data beats: {last of burst[72], strb[71:64], data[63:0]}.
     wq_ram: RAM<Bits<73>, WQ_BITS>,
     /// Complete bursts: {last of frame[68], beats - 1[67:64], address[63:0]}.
@@ -242,16 +236,8 @@ pub struct RxDma {
     f_idx: DFF<Bits<16>>,
     /// Descriptor indices: next to use, next to arrive, arrived one clock ago (readable
     /// from the RAM), next to request.
-    d_use: DFF<Bits<16>>,
-    d_arrive: DFF<Bits<16>>,
-    d_seen: DFF<Bits<16>>,
-    d_fetch: DFF<Bits<16>>,
     /// The next descriptor read, sized a clock ahead.
-    sizer: DescSizer,
     /// Read side: the next beat is a descriptor's second; its first beat; beats in flight.
-    r_odd: DFF<Bit>,
-    r_addr: DFF<Bits<64>>,
-    r_pending: DFF<Bits<8>>,
     ar_busy: DFF<Bit>,
     ar_addr: DFF<Bits<64>>,
     ar_len: DFF<Bits<8>>,
@@ -288,8 +274,6 @@ pub struct RxDma {
 
     k_one16: Constant<Bits<16>>,
     k_one8: Constant<Bits<8>>,
-    k_batch: Constant<Bits<16>>,
-    k_fifo: Constant<Bits<16>>,
     k_max_writes: Constant<Bits<5>>,
     k_wq: Constant<Bits<6>>,
     k_cq: Constant<Bits<4>>,
@@ -304,6 +288,7 @@ pub struct RxDma {
     err_next: Signal<Local, Bit>,
     c_size: Signal<Local, Bits<16>>,
     have_desc: Signal<Local, Bit>,
+    ar_issue: Signal<Local, Bit>,
     none_posted: Signal<Local, Bit>,
     cpl_room: Signal<Local, Bit>,
     head_addr: Signal<Local, Bits<64>>,
@@ -311,11 +296,6 @@ pub struct RxDma {
     pop: Signal<Local, Bit>,
     drop_now: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
-    avail: Signal<Local, Bits<16>>,
-    want: Signal<Local, Bits<16>>,
-    n: Signal<Local, Bits<16>>,
-    fetch: Signal<Local, Bit>,
-    r_pend_n: Signal<Local, Bits<8>>,
     take: Signal<Local, Bit>,
     last_byte: Signal<Local, Bit>,
     burst_end: Signal<Local, Bit>,
@@ -335,7 +315,6 @@ pub struct RxDma {
     wq_vis: Signal<Local, Bit>,
     bq_vis: Signal<Local, Bit>,
     cq_vis: Signal<Local, Bit>,
-    d_use_inc: Signal<Local, Bits<16>>,
     wq_rd_inc: Signal<Local, Bits<6>>,
     bq_rd_inc: Signal<Local, Bits<6>>,
     cq_rd_inc: Signal<Local, Bits<4>>,
@@ -418,7 +397,7 @@ impl Default for RxDma {
             axi_rdata: Default::default(),
             axi_rresp: Default::default(),
             axi_rlast: Default::default(),
-            desc_ram: Default::default(),
+            fetch: Default::default(),
             wq_ram: Default::default(),
             bq_ram: Default::default(),
             cq_ram: Default::default(),
@@ -438,14 +417,6 @@ impl Default for RxDma {
             f_sum: Default::default(),
             f_verdict: Default::default(),
             f_idx: Default::default(),
-            d_use: Default::default(),
-            d_arrive: Default::default(),
-            d_seen: Default::default(),
-            d_fetch: Default::default(),
-            sizer: Default::default(),
-            r_odd: Default::default(),
-            r_addr: Default::default(),
-            r_pending: Default::default(),
             ar_busy: Default::default(),
             ar_addr: Default::default(),
             ar_len: Default::default(),
@@ -475,8 +446,6 @@ impl Default for RxDma {
             dma_error_q: Default::default(),
             k_one16: Constant::new(1_u64.to_bits()),
             k_one8: Constant::new(1_u64.to_bits()),
-            k_batch: Constant::new((DESC_BATCH as u64).to_bits()),
-            k_fifo: Constant::new((DESC_FIFO_ENTRIES as u64).to_bits()),
             k_max_writes: Constant::new((MAX_WRITES as u64).to_bits()),
             k_wq: Constant::new((WQ_ENTRIES as u64).to_bits()),
             k_cq: Constant::new((CQ_ENTRIES as u64).to_bits()),
@@ -489,6 +458,7 @@ impl Default for RxDma {
             err_next: Default::default(),
             c_size: Default::default(),
             have_desc: Default::default(),
+            ar_issue: Default::default(),
             none_posted: Default::default(),
             cpl_room: Default::default(),
             head_addr: Default::default(),
@@ -496,11 +466,6 @@ impl Default for RxDma {
             pop: Default::default(),
             drop_now: Default::default(),
             accept: Default::default(),
-            avail: Default::default(),
-            want: Default::default(),
-            n: Default::default(),
-            fetch: Default::default(),
-            r_pend_n: Default::default(),
             take: Default::default(),
             last_byte: Default::default(),
             burst_end: Default::default(),
@@ -520,7 +485,6 @@ impl Default for RxDma {
             wq_vis: Default::default(),
             bq_vis: Default::default(),
             cq_vis: Default::default(),
-            d_use_inc: Default::default(),
             wq_rd_inc: Default::default(),
             bq_rd_inc: Default::default(),
             cq_rd_inc: Default::default(),
@@ -571,13 +535,6 @@ impl Logic for RxDma {
             f_sum,
             f_verdict,
             f_idx,
-            d_use,
-            d_arrive,
-            d_seen,
-            d_fetch,
-            r_odd,
-            r_addr,
-            r_pending,
             ar_busy,
             ar_addr,
             ar_len,
@@ -607,8 +564,8 @@ impl Logic for RxDma {
             dma_error_q
         );
         clock!(self, clock, cnt_frames, cnt_nobuf, cnt_err);
-        self.desc_ram.read_clock.next = self.clock.val();
-        self.desc_ram.write_clock.next = self.clock.val();
+        self.fetch.clock.next = self.clock.val();
+        self.fetch.reset.next = self.reset.val();
         self.wq_ram.read_clock.next = self.clock.val();
         self.wq_ram.write_clock.next = self.clock.val();
         self.bq_ram.read_clock.next = self.clock.val();
@@ -624,12 +581,12 @@ impl Logic for RxDma {
         self.err_now.next =
             (self.axi_rvalid.val() & self.axi_rresp.val().any()) | (self.axi_bvalid.val() & self.axi_bresp.val().any());
         self.err_next.next = self.err.q.val() | self.err_now.val();
-        self.have_desc.next = self.d_use.q.val() != self.d_seen.q.val();
-        self.none_posted.next =
-            (self.rxd_producer.val() == self.d_fetch.q.val()) & (self.d_fetch.q.val() == self.d_use.q.val());
-        self.cpl_room.next = (self.d_use.q.val() - self.rxc_consumer.val()) < self.c_size.val();
-        self.head_addr.next = self.desc_ram.read_data.val().get_bits::<64>(0);
-        self.head_len.next = self.desc_ram.read_data.val().get_bits::<16>(64);
+        self.have_desc.next = self.fetch.head_valid.val();
+        self.none_posted.next = (self.rxd_producer.val() == self.fetch.requested.val())
+            & (self.fetch.requested.val() == self.fetch.used.val());
+        self.cpl_room.next = (self.fetch.used.val() - self.rxc_consumer.val()) < self.c_size.val();
+        self.head_addr.next = self.fetch.head_addr.val();
+        self.head_len.next = self.fetch.head_len.val();
         self.pop.next = false;
         self.drop_now.next = false;
         self.accept.next = false;
@@ -658,7 +615,6 @@ impl Logic for RxDma {
         self.wq_vis.next = self.wq_rd.q.val() != self.wq_seen.q.val();
         self.bq_vis.next = self.bq_rd.q.val() != self.bq_seen.q.val();
         self.cq_vis.next = self.cq_rd.q.val() != self.cq_seen.q.val();
-        self.d_use_inc.next = self.d_use.q.val() + 1;
         self.wq_rd_inc.next = self.wq_rd.q.val() + 1;
         self.bq_rd_inc.next = self.bq_rd.q.val() + 1;
         self.cq_rd_inc.next = self.cq_rd.q.val() + 1;
@@ -721,7 +677,7 @@ impl Logic for RxDma {
                     self.f_strb.d.next = 0.into();
                     self.f_sum.d.next = 0.into();
                     self.f_verdict.d.next = self.in_verdict.val();
-                    self.f_idx.d.next = self.d_use.q.val();
+                    self.f_idx.d.next = self.fetch.used.val();
                 }
             }
             RxPState::Stream => {
@@ -770,61 +726,25 @@ impl Logic for RxDma {
             }
         }
 
-        // ---- Prefetched descriptors: pop on accept (the RAM reads the next slot at once).
-        self.desc_ram.read_address.next = self.d_use.q.val().get_bits::<4>(0);
-        if self.pop.val() {
-            self.d_use.d.next = self.d_use_inc.val();
-            self.desc_ram.read_address.next = self.d_use_inc.val().get_bits::<4>(0);
-        }
-        self.d_seen.d.next = self.d_arrive.q.val();
-
-        // ---- Descriptor reads: what is posted, up to a batch, sized a clock ahead by the
-        // shared `DescSizer` (up to the ring's and the page's end). A read keeps `ar_busy` set
-        // for at least a clock, so the next is never issued from a sizing older than its
-        // `d_fetch`.
-        self.avail.next = self.rxd_producer.val() - self.d_fetch.q.val();
-        self.want.next = self.avail.val();
-        if self.k_batch.val() < self.avail.val() {
-            self.want.next = self.k_batch.val();
-        }
-        self.sizer.clock.next = self.clock.val();
-        self.sizer.reset.next = self.reset.val();
-        self.sizer.log2_size.next = self.rxd_log2_size.val();
-        self.sizer.base.next = self.rxd_base.val() & self.k_align16.val();
-        self.sizer.index.next = self.d_fetch.q.val();
-        self.sizer.want.next = self.want.val();
-        self.sizer.may.next = self.avail.val().any()
-            & ((self.k_fifo.val() - (self.d_fetch.q.val() - self.d_use.q.val())) >= self.k_batch.val());
-        self.n.next = self.sizer.count.val();
-        self.fetch.next = !self.ar_busy.q.val() & self.enable.val() & !self.err.q.val() & self.sizer.ok.val();
-        if self.fetch.val() {
+        // ---- Descriptors (`DescFetch`): popped on accept; its reads go out through the AR
+        // register here, and every R beat is one of them.
+        self.fetch.base.next = self.rxd_base.val();
+        self.fetch.log2_size.next = self.rxd_log2_size.val();
+        self.fetch.producer.next = self.rxd_producer.val();
+        self.fetch.pop.next = self.pop.val();
+        self.ar_issue.next = !self.ar_busy.q.val() & self.enable.val() & !self.err.q.val() & self.fetch.req.val();
+        self.fetch.req_take.next = self.ar_issue.val();
+        if self.ar_issue.val() {
             self.ar_busy.d.next = true;
-            self.ar_addr.d.next = self.sizer.addr.val();
-            self.ar_len.d.next = bit_cast::<8, 16>((self.n.val() << 1) - 1);
-            self.d_fetch.d.next = self.d_fetch.q.val() + self.n.val();
+            self.ar_addr.d.next = self.fetch.req_addr.val();
+            self.ar_len.d.next = self.fetch.req_len.val();
         }
         if self.ar_busy.q.val() & self.axi_arready.val() {
             self.ar_busy.d.next = false;
         }
-        self.r_pend_n.next = self.r_pending.q.val();
-        if self.fetch.val() {
-            self.r_pend_n.next = self.r_pending.q.val() + bit_cast::<8, 16>(self.n.val() << 1);
-        }
-        self.desc_ram.write_enable.next = false;
-        self.desc_ram.write_address.next = self.d_arrive.q.val().get_bits::<4>(0);
-        self.desc_ram.write_data.next = bit_cast::<80, 64>(self.r_addr.q.val())
-            | (bit_cast::<80, 16>(self.axi_rdata.val().get_bits::<16>(0)) << 64);
-        if self.axi_rvalid.val() {
-            self.r_pend_n.next = self.r_pend_n.val() - 1;
-            self.r_odd.d.next = !self.r_odd.q.val();
-            if !self.r_odd.q.val() {
-                self.r_addr.d.next = self.axi_rdata.val();
-            } else if !self.err_next.val() {
-                self.desc_ram.write_enable.next = true;
-                self.d_arrive.d.next = self.d_arrive.q.val() + 1;
-            }
-        }
-        self.r_pending.d.next = self.r_pend_n.val();
+        self.fetch.beat.next = self.axi_rvalid.val();
+        self.fetch.beat_data.next = self.axi_rdata.val();
+        self.fetch.drop_beats.next = self.err_next.val();
 
         // ---- Bus side: a completion as soon as its frame's data was answered, else the
         // oldest complete data burst; after an error, nothing new (queued work is dropped).
@@ -1000,12 +920,6 @@ impl Logic for RxDma {
         if self.reset.val() {
             self.err.d.next = false;
             self.p_state.d.next = RxPState::Idle;
-            self.d_use.d.next = 0.into();
-            self.d_arrive.d.next = 0.into();
-            self.d_seen.d.next = 0.into();
-            self.d_fetch.d.next = 0.into();
-            self.r_odd.d.next = false;
-            self.r_pending.d.next = 0.into();
             self.ar_busy.d.next = false;
             self.wq_wr.d.next = 0.into();
             self.wq_seen.d.next = 0.into();
@@ -1033,7 +947,7 @@ impl Logic for RxDma {
         }
 
         // ---- Outputs, each assigned once.
-        self.rxd_consumer.next = self.d_arrive.q.val();
+        self.rxd_consumer.next = self.fetch.fetched.val();
         self.rxc_producer.next = self.cpl_done.q.val();
         self.rx_event.next = self.rx_event_q.q.val();
         self.no_buffer.next = self.no_buffer_q.q.val();
@@ -1042,7 +956,7 @@ impl Logic for RxDma {
             & (self.p_state.q.val() == RxPState::Idle)
             & (self.i_state.q.val() == RxIState::Idle)
             & !self.ar_busy.q.val()
-            & !self.r_pending.q.val().any()
+            & !self.fetch.reading.val()
             & (self.wq_rd.q.val() == self.wq_wr.q.val())
             & (self.bq_rd.q.val() == self.bq_wr.q.val())
             & (self.cq_rd.q.val() == self.cq_wr.q.val())

@@ -2,7 +2,7 @@
 //! `mac::tx` → TX completion ring. An AXI4 master (`axi_*`, no IDs; see `dma`).
 //!
 //! ```text
-//!  txd ring ──AR (batches)──► R ─► descriptor FIFO (16) ─► fetcher: check LEN, reserve
+//!  txd ring ──AR (batches)──► R ─► DescFetch (16) ───────► fetcher: check LEN, reserve
 //!                                                            buffer beats, AR frame bursts
 //!  frame bytes ──────AR──────► R ─► TX buffer (512 × 64-bit beats = 4 KiB, store and forward)
 //!                                     │  frame FIFO (16): {bad, ADDR mod 8, LEN}
@@ -22,12 +22,11 @@
 //! Every descriptor gets exactly one completion, in descriptor order.
 //!
 //! # Behaviour
-//! * **Descriptor prefetch.** While `enable` is high and the queue is not stopped, the
-//!   device reads posted descriptors (`txd_producer` − requested) into a 16-entry FIFO, one
-//!   AR per batch of `n` = min(posted, free FIFO entries, 8, entries to the end of the ring,
-//!   entries to the next 4 KiB boundary) descriptors (`2n` beats). It waits until the FIFO has
-//!   room for a full batch of 8 or for everything posted, so batches stay large. Several
-//!   reads may be in flight. `txd_consumer` counts descriptors whose 16 bytes have arrived.
+//! * **Descriptor prefetch.** [`DescFetch`] (the same block and rule as the RX DMA's) reads
+//!   posted descriptors into a 16-entry buffer, a batch of up to 8 per read, whenever they fit
+//!   in it; its reads go out through this block's AR register ahead of any frame read.
+//!   Several reads may be in flight. `txd_consumer` counts descriptors whose 16 bytes have
+//!   arrived (none after a bus error).
 //! * **Bad descriptors.** LEN = 0, LEN > `max_len` − 4 (`max_len` counts the FCS, as in
 //!   `mac::tx`; below 4 the subtraction wraps and only the buffer limit applies), or
 //!   LEN > [`MAX_TX_LEN`] (= 4 KiB − 8, so a frame fits the buffer whatever its alignment):
@@ -79,7 +78,7 @@
 //! * `reset` (synchronous, active high) empties every FIFO, zeroes the indices and counters
 //!   and clears `stopped`. It does not wait for outstanding AXI transactions: assert it only
 //!   when the bus is idle (e.g. `stopped` and drained) or is reset with it.
-use super::desc_sizer::DescSizer;
+use super::desc_fetch::DescFetch;
 use crate::counter::SatCounter32;
 use nic_regs::ring::{
     CPL_CSUM, CPL_DESC_INDEX, CPL_LEN, CPL_PHASE, CPL_STATUS, CPL_VERDICT, DESC_ADDR, DESC_LEN, ENTRY_BYTES,
@@ -96,8 +95,7 @@ pub const MAX_TX_LEN: usize = BUF_BYTES - 8;
 /// Longest frame read burst, beats (512 bytes, a usual PCIe maximum read request).
 pub const MAX_READ_BEATS: usize = 64;
 /// Descriptor prefetch FIFO entries, and the batch the prefetcher aims for.
-pub const DESC_FIFO_BITS: usize = 4;
-pub const DESC_BATCH: usize = 8;
+pub use super::desc_fetch::{DESC_BATCH, DESC_FIFO_BITS};
 /// Frames accepted by the fetcher and not yet reached by the sender.
 pub const FRAME_FIFO_BITS: usize = 4;
 /// Completions queued for the writer.
@@ -188,21 +186,8 @@ pub struct TxDma {
     pub axi_rresp: Signal<In, Bits<2>>,
     pub axi_rlast: Signal<In, Bit>,
 
-    // ---- Descriptor prefetch. FIFO write pointer = txd_cons, read pointer = desc_taken.
-    /// Next descriptor index to request.
-    desc_req: DFF<Bits<16>>,
-    /// The next batch read, sized a clock ahead.
-    sizer: DescSizer,
-    /// Descriptors received (= `txd_consumer`) and that count one clock later.
-    txd_cons: DFF<Bits<16>>,
-    txd_cons_seen: DFF<Bits<16>>,
-    /// Descriptors taken from the FIFO by the fetcher.
-    desc_taken: DFF<Bits<16>>,
-    /// {LEN[79:64], ADDR[63:0]}.
-    desc_ram: RAM<Bits<80>, DESC_FIFO_BITS>,
-    /// Beat 0 (ADDR) of the descriptor being received; which beat comes next.
-    desc_stage: DFF<Bits<64>>,
-    desc_odd: DFF<Bit>,
+    // ---- Descriptor reads and the prefetched descriptors.
+    fetch: DescFetch,
 
     // ---- Read address register and the kind of each outstanding read (1 = descriptors).
     ar_valid: DFF<Bit>,
@@ -268,11 +253,6 @@ pub struct TxDma {
 
     // ---- Combinational.
     one16: Signal<Local, Bits<16>>,
-    d_avail: Signal<Local, Bits<16>>,
-    d_room: Signal<Local, Bits<16>>,
-    d_n1: Signal<Local, Bits<16>>,
-    d_n2: Signal<Local, Bits<16>>,
-    d_n: Signal<Local, Bits<16>>,
     d_go: Signal<Local, Bit>,
     ar_free: Signal<Local, Bit>,
     tag_now: Signal<Local, Bit>,
@@ -320,12 +300,10 @@ pub struct TxDma {
     tag_used: Signal<Local, Bits<5>>,
     frame_used: Signal<Local, Bits<5>>,
     cpl_used: Signal<Local, Bits<3>>,
-    desc_taken1: Signal<Local, Bits<16>>,
     frame_rd1: Signal<Local, Bits<5>>,
     cpl_rd1: Signal<Local, Bits<3>>,
     s_beat1: Signal<Local, Bits<16>>,
     s_beat2: Signal<Local, Bits<16>>,
-    d_arlen: Signal<Local, Bits<16>>,
     f_arlen: Signal<Local, Bits<16>>,
 }
 
@@ -335,12 +313,6 @@ impl Logic for TxDma {
         dff_setup!(
             self,
             clock,
-            desc_req,
-            txd_cons,
-            txd_cons_seen,
-            desc_taken,
-            desc_stage,
-            desc_odd,
             ar_valid,
             ar_addr,
             ar_len,
@@ -379,8 +351,8 @@ impl Logic for TxDma {
             err_pulse
         );
         clock!(self, clock, cnt_fetched, cnt_bad, cnt_err);
-        self.desc_ram.write_clock.next = self.clock.val();
-        self.desc_ram.read_clock.next = self.clock.val();
+        self.fetch.clock.next = self.clock.val();
+        self.fetch.reset.next = self.reset.val();
         self.frame_ram.write_clock.next = self.clock.val();
         self.frame_ram.read_clock.next = self.clock.val();
         self.buf_ram.write_clock.next = self.clock.val();
@@ -393,44 +365,27 @@ impl Logic for TxDma {
         self.cnt_fetched.inc.next = false;
         self.cnt_bad.inc.next = false;
         self.cnt_err.inc.next = false;
-        self.desc_ram.write_enable.next = false;
         self.frame_ram.write_enable.next = false;
         self.buf_ram.write_enable.next = false;
         self.cpl_ram.write_enable.next = false;
         self.run.next = self.enable.val() & !self.stop.q.val();
 
-        // ================= Descriptor prefetch: one batch per AR. What is posted, capped by
-        // the FIFO's room and 8, sized a clock ahead by the shared `DescSizer` (up to the
-        // ring's and the page's end). An issued read keeps `ar_valid` set for at least a
-        // clock, so the next batch is never issued from a sizing older than its `desc_req`.
+        // ================= Descriptor reads (`DescFetch`, the same block and rule as the RX
+        // DMA's): a batch is offered when posted descriptors fit its buffer, and goes out
+        // through the AR register here, before any frame read.
         self.one16.next = 1.into();
-        self.d_avail.next = self.txd_producer.val() - self.desc_req.q.val();
-        self.d_room.next = 16 - (self.desc_req.q.val() - self.desc_taken.q.val());
-        self.d_n1.next = self.d_avail.val();
-        if self.d_room.val() < self.d_n1.val() {
-            self.d_n1.next = self.d_room.val();
-        }
-        self.d_n2.next = self.d_n1.val();
-        if self.d_n1.val() > 8 {
-            self.d_n2.next = 8.into();
-        }
-        self.sizer.clock.next = self.clock.val();
-        self.sizer.reset.next = self.reset.val();
-        self.sizer.log2_size.next = self.txd_log2_size.val();
-        self.sizer.base.next = self.txd_base.val();
-        self.sizer.index.next = self.desc_req.q.val();
-        self.sizer.want.next = self.d_n2.val();
-        self.sizer.may.next =
-            (self.d_avail.val() != 0) & ((self.d_room.val() >= 8) | (self.d_room.val() >= self.d_avail.val()));
-        self.d_n.next = self.sizer.count.val();
+        self.fetch.base.next = self.txd_base.val();
+        self.fetch.log2_size.next = self.txd_log2_size.val();
+        self.fetch.producer.next = self.txd_producer.val();
         self.tag_used.next = self.tag_wr.q.val() - self.tag_rd.q.val();
         self.ar_free.next = !self.ar_valid.q.val() & (self.tag_used.val() != 16);
-        self.d_go.next = self.run.val() & self.ar_free.val() & self.sizer.ok.val();
+        self.d_go.next = self.run.val() & self.ar_free.val() & self.fetch.req.val();
+        self.fetch.req_take.next = self.d_go.val();
 
         // ================= Fetcher: accept the head descriptor, then issue its reads.
-        self.desc_has.next = self.desc_taken.q.val() != self.txd_cons_seen.q.val();
-        self.h_addr.next = self.desc_ram.read_data.val().get_bits::<64>(0);
-        self.h_len.next = self.desc_ram.read_data.val().get_bits::<16>(64);
+        self.desc_has.next = self.fetch.head_valid.val();
+        self.h_addr.next = self.fetch.head_addr.val();
+        self.h_len.next = self.fetch.head_len.val();
         self.h_off.next = bit_cast::<16, 3>(self.h_addr.val().get_bits::<3>(0));
         self.h_limit.next = self.max_len.val() - 4;
         self.h_bad.next = (self.h_len.val() == 0) | (self.h_len.val() > self.h_limit.val()) | (self.h_len.val() > 4088);
@@ -458,14 +413,10 @@ impl Logic for TxDma {
                 self.f_left.d.next = self.h_beats.val();
             }
         }
-        self.desc_taken1.next = self.desc_taken.q.val() + 1;
+        self.fetch.pop.next = self.desc_pop.val();
         if self.desc_pop.val() {
-            self.desc_taken.d.next = self.desc_taken1.val();
             self.frame_ram.write_enable.next = true;
             self.frame_wr.d.next = self.frame_wr.q.val() + 1;
-            self.desc_ram.read_address.next = self.desc_taken1.val().get_bits::<DESC_FIFO_BITS>(0);
-        } else {
-            self.desc_ram.read_address.next = self.desc_taken.q.val().get_bits::<DESC_FIFO_BITS>(0);
         }
         self.f_page.next = (4096 - bit_cast::<16, 12>(self.f_addr.q.val().get_bits::<12>(0))) >> 3;
         self.f_b1.next = self.f_left.q.val();
@@ -479,16 +430,14 @@ impl Logic for TxDma {
         self.f_go.next = self.f_busy.q.val() & !self.stop.q.val() & self.ar_free.val() & !self.d_go.val();
 
         // ================= Read address register (descriptor batches first).
-        self.d_arlen.next = self.d_n.val() + self.d_n.val() - 1;
         self.f_arlen.next = self.f_burst.val() - 1;
         if self.ar_valid.q.val() & self.axi_arready.val() {
             self.ar_valid.d.next = false;
         }
         if self.d_go.val() {
             self.ar_valid.d.next = true;
-            self.ar_addr.d.next = self.sizer.addr.val();
-            self.ar_len.d.next = self.d_arlen.val().get_bits::<8>(0);
-            self.desc_req.d.next = self.desc_req.q.val() + self.d_n.val();
+            self.ar_addr.d.next = self.fetch.req_addr.val();
+            self.ar_len.d.next = self.fetch.req_len.val();
             self.tag_bits.d.next =
                 self.tag_bits.q.val().replace_bit(self.tag_wr.q.val().get_bits::<4>(0).index(), true);
             self.tag_wr.d.next = self.tag_wr.q.val() + 1;
@@ -509,24 +458,13 @@ impl Logic for TxDma {
         // ================= Read data: descriptors to their FIFO, frame beats to the buffer.
         self.r_take.next = self.axi_rvalid.val();
         self.tag_now.next = self.tag_bits.q.val().get_bit(self.tag_rd.q.val().get_bits::<4>(0).index());
-        self.desc_ram.write_address.next = self.txd_cons.q.val().get_bits::<DESC_FIFO_BITS>(0);
-        self.desc_ram.write_data.next = bit_cast::<80, 64>(self.desc_stage.q.val())
-            | (bit_cast::<80, 16>(self.axi_rdata.val().get_bits::<16>(0)) << 64);
+        self.fetch.beat.next = self.r_take.val() & self.tag_now.val();
+        self.fetch.beat_data.next = self.axi_rdata.val();
         self.buf_ram.write_address.next = self.buf_wr.q.val().get_bits::<BUF_BEAT_BITS>(0);
         self.buf_ram.write_data.next = self.axi_rdata.val();
-        self.txd_cons_seen.d.next = self.txd_cons.q.val();
         self.buf_wr_seen.d.next = self.buf_wr.q.val();
         if self.r_take.val() {
-            if self.tag_now.val() {
-                if self.desc_odd.q.val() {
-                    self.desc_ram.write_enable.next = true;
-                    self.txd_cons.d.next = self.txd_cons.q.val() + 1;
-                    self.desc_odd.d.next = false;
-                } else {
-                    self.desc_stage.d.next = self.axi_rdata.val();
-                    self.desc_odd.d.next = true;
-                }
-            } else {
+            if !self.tag_now.val() {
                 self.buf_ram.write_enable.next = true;
                 self.buf_wr.d.next = self.buf_wr.q.val() + 1;
             }
@@ -683,13 +621,15 @@ impl Logic for TxDma {
         self.err_now.next = (self.axi_rvalid.val() & (self.axi_rresp.val() != 0))
             | (self.axi_bvalid.val() & (self.axi_bresp.val() != 0));
         self.err_pulse.d.next = self.err_now.val() & !self.stop.q.val();
+        // Descriptors arriving with or after a bus error are not used.
+        self.fetch.drop_beats.next = self.err_now.val() | self.stop.q.val();
         self.cnt_err.inc.next = self.err_now.val();
         if self.err_now.val() {
             self.stop.d.next = true;
         }
 
         // ================= Outputs.
-        self.txd_consumer.next = self.txd_cons.q.val();
+        self.txd_consumer.next = self.fetch.fetched.val();
         self.txc_producer.next = self.txc_prod.q.val();
         self.tx_event.next = self.tx_pulse.q.val();
         self.dma_error.next = self.err_pulse.q.val();
@@ -715,11 +655,6 @@ impl Logic for TxDma {
         self.axi_bready.next = true;
 
         if self.reset.val() {
-            self.desc_req.d.next = 0.into();
-            self.txd_cons.d.next = 0.into();
-            self.txd_cons_seen.d.next = 0.into();
-            self.desc_taken.d.next = 0.into();
-            self.desc_odd.d.next = false;
             self.ar_valid.d.next = false;
             self.tag_wr.d.next = 0.into();
             self.tag_rd.d.next = 0.into();
