@@ -286,11 +286,16 @@ pub struct RxDma {
     // Locals.
     err_now: Signal<Local, Bit>,
     err_next: Signal<Local, Bit>,
-    c_size: Signal<Local, Bits<16>>,
+    /// The completion ring's size and index mask, registered from its size register.
+    c_size: DFF<Bits<16>>,
+    c_mask: DFF<Bits<16>>,
     have_desc: Signal<Local, Bit>,
     ar_issue: Signal<Local, Bit>,
     none_posted: Signal<Local, Bit>,
-    cpl_room: Signal<Local, Bit>,
+    /// The completion ring has a free slot for the next accepted frame (from registers, so
+    /// a clock behind `rxc_consumer` and the last accept: an accept is followed by at least
+    /// two clocks out of `Idle`, and a stale consumer only shows less room).
+    cpl_room: DFF<Bit>,
     head_addr: Signal<Local, Bits<64>>,
     head_len: Signal<Local, Bits<16>>,
     pop: Signal<Local, Bit>,
@@ -457,6 +462,7 @@ impl Default for RxDma {
             err_now: Default::default(),
             err_next: Default::default(),
             c_size: Default::default(),
+            c_mask: Default::default(),
             have_desc: Default::default(),
             ar_issue: Default::default(),
             none_posted: Default::default(),
@@ -561,7 +567,10 @@ impl Logic for RxDma {
             cpl_done,
             rx_event_q,
             no_buffer_q,
-            dma_error_q
+            dma_error_q,
+            c_size,
+            c_mask,
+            cpl_room
         );
         clock!(self, clock, cnt_frames, cnt_nobuf, cnt_err);
         self.fetch.clock.next = self.clock.val();
@@ -577,14 +586,15 @@ impl Logic for RxDma {
         self.cnt_err.reset.next = self.reset.val();
 
         // ---- Defaults of every local.
-        self.c_size.next = self.k_one16.val() << self.rxc_log2_size.val();
+        self.c_size.d.next = self.k_one16.val() << self.rxc_log2_size.val();
+        self.c_mask.d.next = (self.k_one16.val() << self.rxc_log2_size.val()) - 1;
         self.err_now.next =
             (self.axi_rvalid.val() & self.axi_rresp.val().any()) | (self.axi_bvalid.val() & self.axi_bresp.val().any());
         self.err_next.next = self.err.q.val() | self.err_now.val();
         self.have_desc.next = self.fetch.head_valid.val();
         self.none_posted.next = (self.rxd_producer.val() == self.fetch.requested.val())
             & (self.fetch.requested.val() == self.fetch.used.val());
-        self.cpl_room.next = (self.fetch.used.val() - self.rxc_consumer.val()) < self.c_size.val();
+        self.cpl_room.d.next = (self.fetch.used.val() - self.rxc_consumer.val()) < self.c_size.q.val();
         self.head_addr.next = self.fetch.head_addr.val();
         self.head_len.next = self.fetch.head_len.val();
         self.pop.next = false;
@@ -622,7 +632,7 @@ impl Logic for RxDma {
         self.bhead.next = self.bq_ram.read_data.val();
         self.chead.next = self.cq_ram.read_data.val();
         self.c_idx.next = self.chead.val().get_bits::<16>(32);
-        self.c_slot.next = self.c_idx.val() & (self.c_size.val() - 1);
+        self.c_slot.next = self.c_idx.val() & self.c_mask.q.val();
         self.pass.next = self.c_idx.val() >> self.rxc_log2_size.val();
         self.beat0.next = bit_cast::<64, 48>(self.chead.val().get_bits::<48>(0));
         self.beat1.next = bit_cast::<64, 2>(self.chead.val().get_bits::<2>(48)) << 32;
@@ -654,7 +664,7 @@ impl Logic for RxDma {
                     } else if self.have_desc.val() {
                         if self.in_len.val() > self.head_len.val() {
                             self.drop_now.next = true;
-                        } else if self.cpl_room.val() {
+                        } else if self.cpl_room.q.val() {
                             self.accept.next = true;
                         }
                     } else if self.none_posted.val() {

@@ -202,6 +202,14 @@ pub struct TxDma {
     f_busy: DFF<Bit>,
     f_addr: DFF<Bits<64>>,
     f_left: DFF<Bits<16>>,
+    /// The next burst, sized in two register stages from `f_addr`/`f_left` (timing: two
+    /// minimums and a subtraction are a clock each): beats to the page's end and left, each
+    /// up to `MAX_READ_BEATS`; their least. `f_settle` counts the clocks until they are of
+    /// the current `f_addr`/`f_left`.
+    f_page: DFF<Bits<7>>,
+    f_b1: DFF<Bits<7>>,
+    f_burst: DFF<Bits<7>>,
+    f_settle: DFF<Bits<2>>,
     /// Next buffer beat to reserve.
     buf_alloc: DFF<Bits<16>>,
     /// Frame FIFO: {bad[19], ADDR mod 8 [18:16], LEN[15:0]}.
@@ -268,9 +276,7 @@ pub struct TxDma {
     buf_used: Signal<Local, Bits<16>>,
     buf_free: Signal<Local, Bits<16>>,
     frame_full: Signal<Local, Bit>,
-    f_page: Signal<Local, Bits<16>>,
-    f_b1: Signal<Local, Bits<16>>,
-    f_burst: Signal<Local, Bits<16>>,
+    f_page_left: Signal<Local, Bits<10>>,
     f_go: Signal<Local, Bit>,
     r_take: Signal<Local, Bit>,
     frame_has: Signal<Local, Bit>,
@@ -322,6 +328,10 @@ impl Logic for TxDma {
             f_busy,
             f_addr,
             f_left,
+            f_page,
+            f_b1,
+            f_burst,
+            f_settle,
             buf_alloc,
             frame_wr,
             frame_wr_seen,
@@ -399,6 +409,9 @@ impl Logic for TxDma {
         self.frame_ram.write_address.next = self.frame_wr.q.val().get_bits::<FRAME_FIFO_BITS>(0);
         self.frame_ram.write_data.next =
             bit_cast::<20, 16>(self.h_len.val()) | (bit_cast::<20, 16>(self.h_off.val()) << 16);
+        if self.f_settle.q.val().any() {
+            self.f_settle.d.next = self.f_settle.q.val() - 1;
+        }
         if self.run.val() & !self.f_busy.q.val() & self.desc_has.val() & !self.frame_full.val() {
             if self.h_bad.val() {
                 self.desc_pop.next = true;
@@ -411,6 +424,7 @@ impl Logic for TxDma {
                 self.f_busy.d.next = true;
                 self.f_addr.d.next = (self.h_addr.val() >> 3) << 3;
                 self.f_left.d.next = self.h_beats.val();
+                self.f_settle.d.next = 2.into();
             }
         }
         self.fetch.pop.next = self.desc_pop.val();
@@ -418,19 +432,27 @@ impl Logic for TxDma {
             self.frame_ram.write_enable.next = true;
             self.frame_wr.d.next = self.frame_wr.q.val() + 1;
         }
-        self.f_page.next = (4096 - bit_cast::<16, 12>(self.f_addr.q.val().get_bits::<12>(0))) >> 3;
-        self.f_b1.next = self.f_left.q.val();
-        if self.f_b1.val() > 64 {
-            self.f_b1.next = 64.into();
+        self.f_page_left.next = 512 - bit_cast::<10, 9>(self.f_addr.q.val().get_bits::<9>(3));
+        self.f_page.d.next = self.f_page_left.val().get_bits::<7>(0);
+        if self.f_page_left.val() >= 64 {
+            self.f_page.d.next = 64.into();
         }
-        self.f_burst.next = self.f_b1.val();
-        if self.f_page.val() < self.f_b1.val() {
-            self.f_burst.next = self.f_page.val();
+        self.f_b1.d.next = self.f_left.q.val().get_bits::<7>(0);
+        if self.f_left.q.val() >= 64 {
+            self.f_b1.d.next = 64.into();
         }
-        self.f_go.next = self.f_busy.q.val() & !self.stop.q.val() & self.ar_free.val() & !self.d_go.val();
+        self.f_burst.d.next = self.f_b1.q.val();
+        if self.f_page.q.val() < self.f_b1.q.val() {
+            self.f_burst.d.next = self.f_page.q.val();
+        }
+        self.f_go.next = self.f_busy.q.val()
+            & !self.f_settle.q.val().any()
+            & !self.stop.q.val()
+            & self.ar_free.val()
+            & !self.d_go.val();
 
         // ================= Read address register (descriptor batches first).
-        self.f_arlen.next = self.f_burst.val() - 1;
+        self.f_arlen.next = bit_cast::<16, 7>(self.f_burst.q.val()) - 1;
         if self.ar_valid.q.val() & self.axi_arready.val() {
             self.ar_valid.d.next = false;
         }
@@ -445,9 +467,10 @@ impl Logic for TxDma {
             self.ar_valid.d.next = true;
             self.ar_addr.d.next = self.f_addr.q.val();
             self.ar_len.d.next = self.f_arlen.val().get_bits::<8>(0);
-            self.f_addr.d.next = self.f_addr.q.val() + (bit_cast::<64, 16>(self.f_burst.val()) << 3);
-            self.f_left.d.next = self.f_left.q.val() - self.f_burst.val();
-            if self.f_left.q.val() == self.f_burst.val() {
+            self.f_addr.d.next = self.f_addr.q.val() + (bit_cast::<64, 7>(self.f_burst.q.val()) << 3);
+            self.f_left.d.next = self.f_left.q.val() - bit_cast::<16, 7>(self.f_burst.q.val());
+            self.f_settle.d.next = 2.into();
+            if self.f_left.q.val() == bit_cast::<16, 7>(self.f_burst.q.val()) {
                 self.f_busy.d.next = false;
             }
             self.tag_bits.d.next =
