@@ -22,8 +22,9 @@
 //!   may rewrite ring slots before it; the buffers they name stay the device's until their
 //!   completions, like an NVMe submission queue's head).
 //! * `used`: descriptors the engine has popped. `head_valid` is high while `used` is behind
-//!   `fetched` (one clock after a descriptor's second beat: the buffer is a RAM read a clock
-//!   late), and `head_addr`/`head_len` are descriptor `used`.
+//!   `fetched` (from one clock after a descriptor's second beat, and one clock after a pop:
+//!   the buffer is a RAM read a clock late), and `head_addr`/`head_len` are descriptor
+//!   `used`.
 //!
 //! # Timing
 //! Sizing a read is a shifter, a mask, two subtractions, a 64-bit add and three minimums.
@@ -84,6 +85,8 @@ pub struct DescFetch {
     /// `arrived` a clock ago: the entries readable from the RAM.
     seen: DFF<Bits<16>>,
     used_idx: DFF<Bits<16>>,
+    /// A pop on the last edge: the RAM is reading the new head this clock.
+    popped: DFF<Bit>,
     /// The first beat of the descriptor arriving, and whether the next beat is its second.
     first: DFF<Bits<64>>,
     odd: DFF<Bit>,
@@ -153,6 +156,7 @@ impl Default for DescFetch {
             arrived: Default::default(),
             seen: Default::default(),
             used_idx: Default::default(),
+            popped: Default::default(),
             first: Default::default(),
             odd: Default::default(),
             beats_due: Default::default(),
@@ -199,6 +203,7 @@ impl Logic for DescFetch {
             arrived,
             seen,
             used_idx,
+            popped,
             first,
             odd,
             beats_due,
@@ -322,14 +327,16 @@ impl Logic for DescFetch {
         }
         self.seen.d.next = self.arrived.q.val();
 
-        // ---- The head: the RAM is read at the next unused slot (the one after a pop).
+        // ---- The head: the RAM is read at `used` (a register: the engine's decision to pop
+        // does not reach the RAM's address in the same clock), so after a pop the new head
+        // shows a clock later.
         self.used_inc.next = self.used_idx.q.val() + 1;
         self.ram.read_address.next = self.used_idx.q.val().get_bits::<DESC_FIFO_BITS>(0);
+        self.popped.d.next = self.pop.val();
         if self.pop.val() {
             self.used_idx.d.next = self.used_inc.val();
-            self.ram.read_address.next = self.used_inc.val().get_bits::<DESC_FIFO_BITS>(0);
         }
-        self.head_valid.next = self.used_idx.q.val() != self.seen.q.val();
+        self.head_valid.next = (self.used_idx.q.val() != self.seen.q.val()) & !self.popped.q.val();
         self.head_addr.next = self.ram.read_data.val().get_bits::<64>(0);
         self.head_len.next = self.ram.read_data.val().get_bits::<16>(64);
         self.requested.next = self.req_idx.q.val();

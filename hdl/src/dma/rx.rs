@@ -232,6 +232,11 @@ pub struct RxDma {
     f_acc: DFF<Bits<64>>,
     f_strb: DFF<Bits<8>>,
     f_sum: DFF<Bits<16>>,
+    /// The running sum's carry, added with the next byte (timing: one adder per byte, not
+    /// two); the completion folds in the last one. And whether the next byte is still in
+    /// the Ethernet header (offset < 14: not summed).
+    f_carry: DFF<Bit>,
+    f_hdr: DFF<Bit>,
     f_verdict: DFF<Bits<2>>,
     f_idx: DFF<Bits<16>>,
     /// Descriptor indices: next to use, next to arrive, arrived one clock ago (readable
@@ -309,6 +314,7 @@ pub struct RxDma {
     beat_strb: Signal<Local, Bits<8>>,
     addend: Signal<Local, Bits<17>>,
     sum17: Signal<Local, Bits<17>>,
+    sum_end: Signal<Local, Bits<17>>,
     wq_full: Signal<Local, Bit>,
     cq_full: Signal<Local, Bit>,
     push_w: Signal<Local, Bit>,
@@ -420,6 +426,8 @@ impl Default for RxDma {
             f_acc: Default::default(),
             f_strb: Default::default(),
             f_sum: Default::default(),
+            f_carry: Default::default(),
+            f_hdr: Default::default(),
             f_verdict: Default::default(),
             f_idx: Default::default(),
             ar_busy: Default::default(),
@@ -480,6 +488,7 @@ impl Default for RxDma {
             beat_strb: Default::default(),
             addend: Default::default(),
             sum17: Default::default(),
+            sum_end: Default::default(),
             wq_full: Default::default(),
             cq_full: Default::default(),
             push_w: Default::default(),
@@ -539,6 +548,8 @@ impl Logic for RxDma {
             f_acc,
             f_strb,
             f_sum,
+            f_carry,
+            f_hdr,
             f_verdict,
             f_idx,
             ar_busy,
@@ -610,10 +621,14 @@ impl Logic for RxDma {
         if self.f_off.q.val().get_bit(0) {
             self.addend.next = bit_cast::<17, 8>(self.in_data.val());
         }
-        if self.f_off.q.val() < 14 {
+        if self.f_hdr.q.val() {
             self.addend.next = 0.into();
         }
-        self.sum17.next = bit_cast::<17, 16>(self.f_sum.q.val()) + self.addend.val();
+        self.sum17.next =
+            bit_cast::<17, 16>(self.f_sum.q.val()) + self.addend.val() + bit_cast::<17, 1>(self.f_carry.q.val().into());
+        // The completion's sum: the last carry folded in (`f_sum` + 1 overflows only from
+        // 0xFFFF, to 0, and then the fold makes it 1).
+        self.sum_end.next = bit_cast::<17, 16>(self.f_sum.q.val()) + bit_cast::<17, 1>(self.f_carry.q.val().into());
         self.wq_full.next = (self.wq_wr.q.val() - self.wq_rd.q.val()) == self.k_wq.val();
         self.cq_full.next = (self.cq_wr.q.val() - self.cq_rd.q.val()) == self.k_cq.val();
         self.push_w.next = false;
@@ -686,6 +701,8 @@ impl Logic for RxDma {
                     self.f_acc.d.next = 0.into();
                     self.f_strb.d.next = 0.into();
                     self.f_sum.d.next = 0.into();
+                    self.f_carry.d.next = false;
+                    self.f_hdr.d.next = true;
                     self.f_verdict.d.next = self.in_verdict.val();
                     self.f_idx.d.next = self.fetch.used.val();
                 }
@@ -696,8 +713,11 @@ impl Logic for RxDma {
                     self.f_left.d.next = self.f_left.q.val() - 1;
                     self.f_off.d.next = self.f_off.q.val() + 1;
                     self.f_lane.d.next = self.f_lane.q.val() + 1;
-                    self.f_sum.d.next =
-                        self.sum17.val().get_bits::<16>(0) + bit_cast::<16, 1>(self.sum17.val().get_bits::<1>(16));
+                    self.f_sum.d.next = self.sum17.val().get_bits::<16>(0);
+                    self.f_carry.d.next = self.sum17.val().get_bit(16);
+                    if self.f_off.q.val().get_bits::<4>(0) == 13 {
+                        self.f_hdr.d.next = false;
+                    }
                     if (self.f_lane.q.val() == 7) | self.last_byte.val() {
                         self.push_w.next = true;
                         self.f_acc.d.next = 0.into();
@@ -875,7 +895,9 @@ impl Logic for RxDma {
         self.cq_ram.write_enable.next = self.push_c.val();
         self.cq_ram.write_address.next = self.cq_wr.q.val().get_bits::<3>(0);
         self.cq_ram.write_data.next = bit_cast::<50, 16>(self.f_len.q.val())
-            | (bit_cast::<50, 16>(self.f_sum.q.val()) << 16)
+            | (bit_cast::<50, 16>(
+                self.sum_end.val().get_bits::<16>(0) | bit_cast::<16, 1>(self.sum_end.val().get_bits::<1>(16)),
+            ) << 16)
             | (bit_cast::<50, 16>(self.f_idx.q.val()) << 32)
             | (bit_cast::<50, 2>(self.f_verdict.q.val()) << 48);
         if self.push_w.val() {

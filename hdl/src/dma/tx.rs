@@ -200,6 +200,14 @@ pub struct TxDma {
     // ---- Frame fetcher.
     /// Issuing the read bursts of an accepted frame.
     f_busy: DFF<Bit>,
+    /// The head descriptor's checks, a clock after it shows (timing: the head is a RAM
+    /// read): bad, the buffer beats it needs, and that they are of the current head. And the
+    /// buffer's free beats as of the last clock (an accepted frame is followed by at least
+    /// three clocks of `f_busy`, so it is never stale when used).
+    h_bad_q: DFF<Bit>,
+    h_beats_q: DFF<Bits<16>>,
+    h_ready: DFF<Bit>,
+    buf_free_q: DFF<Bits<16>>,
     f_addr: DFF<Bits<64>>,
     f_left: DFF<Bits<16>>,
     /// The next burst, sized in two register stages from `f_addr`/`f_left` (timing: two
@@ -326,6 +334,10 @@ impl Logic for TxDma {
             tag_wr,
             tag_rd,
             f_busy,
+            h_bad_q,
+            h_beats_q,
+            h_ready,
+            buf_free_q,
             f_addr,
             f_left,
             f_page,
@@ -393,7 +405,7 @@ impl Logic for TxDma {
         self.fetch.req_take.next = self.d_go.val();
 
         // ================= Fetcher: accept the head descriptor, then issue its reads.
-        self.desc_has.next = self.fetch.head_valid.val();
+        self.desc_has.next = self.fetch.head_valid.val() & self.h_ready.q.val();
         self.h_addr.next = self.fetch.head_addr.val();
         self.h_len.next = self.fetch.head_len.val();
         self.h_off.next = bit_cast::<16, 3>(self.h_addr.val().get_bits::<3>(0));
@@ -403,6 +415,9 @@ impl Logic for TxDma {
         self.h_beats.next = self.h_sum.val() >> 3;
         self.buf_used.next = self.buf_alloc.q.val() - self.s_beat.q.val();
         self.buf_free.next = 512 - self.buf_used.val();
+        self.h_bad_q.d.next = self.h_bad.val();
+        self.h_beats_q.d.next = self.h_beats.val();
+        self.buf_free_q.d.next = self.buf_free.val();
         self.frame_used.next = self.frame_wr.q.val() - self.frame_rd.q.val();
         self.frame_full.next = self.frame_used.val() == 16;
         self.desc_pop.next = false;
@@ -413,21 +428,22 @@ impl Logic for TxDma {
             self.f_settle.d.next = self.f_settle.q.val() - 1;
         }
         if self.run.val() & !self.f_busy.q.val() & self.desc_has.val() & !self.frame_full.val() {
-            if self.h_bad.val() {
+            if self.h_bad_q.q.val() {
                 self.desc_pop.next = true;
                 self.cnt_bad.inc.next = true;
                 self.frame_ram.write_data.next =
                     bit_cast::<20, 16>(self.h_len.val()) | (bit_cast::<20, 16>(self.h_off.val()) << 16) | (1 << 19);
-            } else if self.buf_free.val() >= self.h_beats.val() {
+            } else if self.buf_free_q.q.val() >= self.h_beats_q.q.val() {
                 self.desc_pop.next = true;
-                self.buf_alloc.d.next = self.buf_alloc.q.val() + self.h_beats.val();
+                self.buf_alloc.d.next = self.buf_alloc.q.val() + self.h_beats_q.q.val();
                 self.f_busy.d.next = true;
                 self.f_addr.d.next = (self.h_addr.val() >> 3) << 3;
-                self.f_left.d.next = self.h_beats.val();
+                self.f_left.d.next = self.h_beats_q.q.val();
                 self.f_settle.d.next = 2.into();
             }
         }
         self.fetch.pop.next = self.desc_pop.val();
+        self.h_ready.d.next = self.fetch.head_valid.val() & !self.desc_pop.val();
         if self.desc_pop.val() {
             self.frame_ram.write_enable.next = true;
             self.frame_wr.d.next = self.frame_wr.q.val() + 1;
