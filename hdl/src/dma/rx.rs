@@ -263,6 +263,19 @@ pub struct RxDma {
     i_len: DFF<Bits<8>>,
     i_flast: DFF<Bit>,
     i_zero: DFF<Bit>,
+    /// The bus side's choice in `Idle` is made from registers (timing: it no longer runs
+    /// into the queues' RAM addresses in the same clock): the queues' visibility and the
+    /// next completion's readiness, address and beats, as of the last clock. `i_settled`
+    /// says the last clock was in `Idle` and popped nothing, so those registers are of the
+    /// queues as they are (later pushes and responses only make them conservative). A
+    /// burst therefore costs the bus side one clock more.
+    i_settled: DFF<Bit>,
+    bq_vis_q: DFF<Bit>,
+    cq_vis_q: DFF<Bit>,
+    cpl_ready_q: DFF<Bit>,
+    c_addr_q: DFF<Bits<64>>,
+    beat0_q: DFF<Bits<64>>,
+    beat1_q: DFF<Bits<64>>,
     /// Bursts: addresses issued and responses seen (mod 32); per outstanding burst (index
     /// mod 16): it wrote a completion; it ended a frame's data.
     aw_cnt: DFF<Bits<5>>,
@@ -447,6 +460,13 @@ impl Default for RxDma {
             i_len: Default::default(),
             i_flast: Default::default(),
             i_zero: Default::default(),
+            i_settled: Default::default(),
+            bq_vis_q: Default::default(),
+            cq_vis_q: Default::default(),
+            cpl_ready_q: Default::default(),
+            c_addr_q: Default::default(),
+            beat0_q: Default::default(),
+            beat1_q: Default::default(),
             aw_cnt: Default::default(),
             b_cnt: Default::default(),
             is_cpl: Default::default(),
@@ -569,6 +589,13 @@ impl Logic for RxDma {
             i_len,
             i_flast,
             i_zero,
+            i_settled,
+            bq_vis_q,
+            cq_vis_q,
+            cpl_ready_q,
+            c_addr_q,
+            beat0_q,
+            beat1_q,
             aw_cnt,
             b_cnt,
             is_cpl,
@@ -655,6 +682,13 @@ impl Logic for RxDma {
             self.beat1.next = self.beat1.val() | self.k_phase.val();
         }
         self.cpl_ready.next = self.cq_vis.val() & (self.data_acked.q.val() != self.cpl_issued.q.val());
+        self.bq_vis_q.d.next = self.bq_vis.val();
+        self.cq_vis_q.d.next = self.cq_vis.val();
+        self.cpl_ready_q.d.next = self.cpl_ready.val();
+        self.c_addr_q.d.next =
+            (self.rxc_base.val() & self.k_align16.val()) + (bit_cast::<64, 16>(self.c_slot.val()) << 4);
+        self.beat0_q.d.next = self.beat0.val();
+        self.beat1_q.d.next = self.beat1.val();
         self.aw_room.next = (self.aw_cnt.q.val() - self.b_cnt.q.val()) != self.k_max_writes.val();
         self.aw_valid.next = false;
         self.w_valid.next = false;
@@ -780,19 +814,20 @@ impl Logic for RxDma {
         // oldest complete data burst; after an error, nothing new (queued work is dropped).
         match self.i_state.q.val() {
             RxIState::Idle => {
-                if self.err.q.val() {
-                    if self.bq_vis.val() {
+                if !self.i_settled.q.val() {
+                    // A clock for the registers above to catch up with the last pop.
+                } else if self.err.q.val() {
+                    if self.bq_vis_q.q.val() {
                         self.pop_b.next = true;
                         self.i_state.d.next = RxIState::Discard;
-                    } else if self.cq_vis.val() {
+                    } else if self.cq_vis_q.q.val() {
                         self.pop_c.next = true;
                     }
-                } else if self.cpl_ready.val() {
-                    self.i_addr.d.next =
-                        (self.rxc_base.val() & self.k_align16.val()) + (bit_cast::<64, 16>(self.c_slot.val()) << 4);
+                } else if self.cpl_ready_q.q.val() {
+                    self.i_addr.d.next = self.c_addr_q.q.val();
                     self.i_len.d.next = 1.into();
                     self.i_state.d.next = RxIState::CplAw;
-                } else if self.bq_vis.val() {
+                } else if self.bq_vis_q.q.val() {
                     self.pop_b.next = true;
                     self.i_addr.d.next = self.bhead.val().get_bits::<64>(0);
                     self.i_len.d.next = bit_cast::<8, 4>(self.bhead.val().get_bits::<4>(64));
@@ -824,7 +859,7 @@ impl Logic for RxDma {
             }
             RxIState::CplW0 => {
                 self.w_valid.next = true;
-                self.w_data.next = self.beat0.val();
+                self.w_data.next = self.beat0_q.q.val();
                 self.w_strb.next = 0xFF.into();
                 self.w_last.next = false;
                 if self.axi_wready.val() {
@@ -833,7 +868,7 @@ impl Logic for RxDma {
             }
             RxIState::CplW1 => {
                 self.w_valid.next = true;
-                self.w_data.next = self.beat1.val();
+                self.w_data.next = self.beat1_q.q.val();
                 self.w_strb.next = 0xFF.into();
                 self.w_last.next = true;
                 if self.axi_wready.val() {
@@ -854,6 +889,11 @@ impl Logic for RxDma {
         {
             self.w_strb.next = 0.into();
         }
+        self.i_settled.d.next = (self.i_state.q.val() == RxIState::Idle)
+            & !self.pop_b.val()
+            & !self.pop_c.val()
+            & !self.pop_w.val()
+            & !self.reset.val();
         self.aw_take.next = self.aw_valid.val() & self.axi_awready.val();
         self.w_take.next = self.w_valid.val() & self.axi_wready.val();
         if self.aw_take.val() {
