@@ -4,32 +4,33 @@
 //!
 //! Each slave port is exactly a DMA engine's master port set (`axi_*`, see `dma::tx`) with
 //! the prefix replaced and the directions reversed. The arbiter has no buffers: address,
-//! data and response channels pass through combinationally, so it adds no clock of latency,
-//! and its state is a few grant flip-flops.
+//! data and response channels pass through combinationally once granted, and its state is
+//! a few grant flip-flops. Grants are registered: a port is granted on the edge after it
+//! shows a valid address, and forwarded from then (a clock of latency per address), so no
+//! ready depends on any port's valid.
 //!
 //! # Behaviour (one clock = one rising edge of `clock`)
 //! * **Read address.** The granted port's `arvalid` and payload go to `m_axi_ar*` with its
 //!   ID; only the granted port sees `arready`. When both ports request, the port that was
-//!   *not* granted the last address taken wins (round robin); a single requester wins at
-//!   once. While `m_axi_arvalid` is high and not taken the grant is held (registered), so
-//!   valid and payload stay stable until `m_axi_arready`, as AXI requires.
+//!   *not* granted the last address taken wins (round robin); a single requester wins. The
+//!   grant is held until the address is taken, so valid and payload stay stable until
+//!   `m_axi_arready`, as AXI requires.
 //! * **Read data.** R beats go to the port named by bit 0 of `m_axi_rid` (the only IDs the
 //!   arbiter issues are 0 and 1): only that port sees `rvalid`, and `m_axi_rready` is its
 //!   `rready`. `rdata`/`rresp`/`rlast` are shown to both ports.
 //! * **Write.** AW and W are granted *together* to one port at a time: a port requesting
-//!   with `awvalid` is granted (round robin between two requesters, as for reads); from
-//!   then on its AW is forwarded until taken and its W beats are forwarded until the beat
+//!   with `awvalid` is granted on the next edge (round robin between two requesters, as for
+//!   reads); from then on its AW is forwarded until taken and its W beats are forwarded until the beat
 //!   with `wlast` is taken; the other port sees neither `awready` nor `wready` meanwhile.
-//!   When both the AW and the `wlast` beat have been taken the grant is released (at the
-//!   earliest on the edge that takes the last of the two) and the next clock arbitrates
-//!   again. So the order of W bursts on the master always matches the order of AWs, as AXI4
+//!   When both the AW and the `wlast` beat have been taken the grant is released (on the edge that takes the last of the two) and the next clock
+//!   arbitrates again. So the order of W bursts on the master always matches the order of AWs, as AXI4
 //!   (no write interleaving) requires. W beats of the granted port are forwarded from the
 //!   clock of the grant, in the same clock as its AW if the port offers both; a slave that
 //!   takes W only after AW (like `model::axi_mem`) simply holds `wready` low until then.
 //!   A port that offers W before its AW is not granted until its `awvalid`.
 //! * **Write response.** Routed by bit 0 of `m_axi_bid`, like R.
-//! * No ready reaches a valid combinationally: the grants depend on the ports' valids and
-//!   on registers only; readies depend on the grants (ready may depend on valid).
+//! * No ready depends on a valid: readies are the grant registers and the master's readies
+//!   (timing: a port's valid never runs through the arbiter back into a port in one clock).
 //! * `reset` (synchronous, active high) releases all grants and restarts the round robin
 //!   with port 1 as the last granted, so port 0 wins the first tie.
 use rust_hdl::prelude::*;
@@ -155,14 +156,10 @@ impl Logic for AxiArbiter {
     fn update(&mut self) {
         dff_setup!(self, clock, ar_locked, ar_owner, ar_last, w_busy, w_owner, w_last, aw_sent, w_done);
 
-        // ---- Read address: round robin, grant held while waiting.
-        if self.ar_locked.q.val() {
-            self.ar_g.next = self.ar_owner.q.val();
-        } else if self.s0_arvalid.val() & self.s1_arvalid.val() {
-            self.ar_g.next = !self.ar_last.q.val();
-        } else {
-            self.ar_g.next = self.s1_arvalid.val();
-        }
+        // ---- Read address: round robin into a grant register; the granted port's address
+        // is forwarded from the next clock until taken. Readies come from registers and the
+        // master's ready only (timing: no path from a port's valid back to a port's ready).
+        self.ar_g.next = self.ar_owner.q.val();
         if self.ar_g.val() {
             self.m_arvalid.next = self.s1_arvalid.val();
             self.m_axi_arid.next = 1.into();
@@ -178,13 +175,18 @@ impl Logic for AxiArbiter {
             self.m_axi_arsize.next = self.s0_arsize.val();
             self.m_axi_arburst.next = self.s0_arburst.val();
         }
+        self.m_arvalid.next = self.m_arvalid.val() & self.ar_locked.q.val();
         self.m_axi_arvalid.next = self.m_arvalid.val();
-        self.s0_arready.next = self.m_axi_arready.val() & !self.ar_g.val();
-        self.s1_arready.next = self.m_axi_arready.val() & self.ar_g.val();
-        self.ar_locked.d.next = self.m_arvalid.val() & !self.m_axi_arready.val();
-        self.ar_owner.d.next = self.ar_g.val();
-        if self.m_arvalid.val() & self.m_axi_arready.val() {
-            self.ar_last.d.next = self.ar_g.val();
+        self.s0_arready.next = self.m_axi_arready.val() & self.ar_locked.q.val() & !self.ar_owner.q.val();
+        self.s1_arready.next = self.m_axi_arready.val() & self.ar_locked.q.val() & self.ar_owner.q.val();
+        if self.ar_locked.q.val() {
+            if self.m_arvalid.val() & self.m_axi_arready.val() {
+                self.ar_locked.d.next = false;
+                self.ar_last.d.next = self.ar_owner.q.val();
+            }
+        } else if self.s0_arvalid.val() | self.s1_arvalid.val() {
+            self.ar_locked.d.next = true;
+            self.ar_owner.d.next = self.s1_arvalid.val() & (!self.s0_arvalid.val() | !self.ar_last.q.val());
         }
 
         // ---- Read data: by ID.
@@ -204,14 +206,8 @@ impl Logic for AxiArbiter {
         }
 
         // ---- Write address + data: one burst's AW and W granted together.
-        if self.w_busy.q.val() {
-            self.w_g.next = self.w_owner.q.val();
-        } else if self.s0_awvalid.val() & self.s1_awvalid.val() {
-            self.w_g.next = !self.w_last.q.val();
-        } else {
-            self.w_g.next = self.s1_awvalid.val();
-        }
-        self.w_active.next = self.w_busy.q.val() | self.s0_awvalid.val() | self.s1_awvalid.val();
+        self.w_g.next = self.w_owner.q.val();
+        self.w_active.next = self.w_busy.q.val();
         self.aw_open.next = self.w_active.val() & !self.aw_sent.q.val();
         self.w_open.next = self.w_active.val() & !self.w_done.q.val();
         if self.w_g.val() {
@@ -240,46 +236,31 @@ impl Logic for AxiArbiter {
         self.m_axi_awvalid.next = self.m_awvalid.val();
         self.m_axi_wvalid.next = self.m_wvalid.val();
         self.m_axi_wlast.next = self.m_wlast.val();
-        // The readies are `aw_open`/`w_open` and `w_g` written out from ports and registers, one
-        // statement each: a master computes its W payload in the block that reads these
-        // readies, and Verilator (UNOPTFLAT) can split a statement out of this block only if
-        // it uses no local of the kernel. Same values as the locals above.
-        self.s0_awready.next = self.m_axi_awready.val()
-            & (self.w_busy.q.val() | self.s0_awvalid.val() | self.s1_awvalid.val())
-            & !self.aw_sent.q.val()
-            & !((self.w_busy.q.val() & self.w_owner.q.val())
-                | (!self.w_busy.q.val() & self.s1_awvalid.val() & (!self.s0_awvalid.val() | !self.w_last.q.val())));
-        self.s1_awready.next = self.m_axi_awready.val()
-            & (self.w_busy.q.val() | self.s0_awvalid.val() | self.s1_awvalid.val())
-            & !self.aw_sent.q.val()
-            & ((self.w_busy.q.val() & self.w_owner.q.val())
-                | (!self.w_busy.q.val() & self.s1_awvalid.val() & (!self.s0_awvalid.val() | !self.w_last.q.val())));
-        self.s0_wready.next = self.m_axi_wready.val()
-            & (self.w_busy.q.val() | self.s0_awvalid.val() | self.s1_awvalid.val())
-            & !self.w_done.q.val()
-            & !((self.w_busy.q.val() & self.w_owner.q.val())
-                | (!self.w_busy.q.val() & self.s1_awvalid.val() & (!self.s0_awvalid.val() | !self.w_last.q.val())));
-        self.s1_wready.next = self.m_axi_wready.val()
-            & (self.w_busy.q.val() | self.s0_awvalid.val() | self.s1_awvalid.val())
-            & !self.w_done.q.val()
-            & ((self.w_busy.q.val() & self.w_owner.q.val())
-                | (!self.w_busy.q.val() & self.s1_awvalid.val() & (!self.s0_awvalid.val() | !self.w_last.q.val())));
+        // The readies, from registers and the master's readies only.
+        self.s0_awready.next =
+            self.m_axi_awready.val() & self.w_busy.q.val() & !self.aw_sent.q.val() & !self.w_owner.q.val();
+        self.s1_awready.next =
+            self.m_axi_awready.val() & self.w_busy.q.val() & !self.aw_sent.q.val() & self.w_owner.q.val();
+        self.s0_wready.next =
+            self.m_axi_wready.val() & self.w_busy.q.val() & !self.w_done.q.val() & !self.w_owner.q.val();
+        self.s1_wready.next =
+            self.m_axi_wready.val() & self.w_busy.q.val() & !self.w_done.q.val() & self.w_owner.q.val();
         self.aw_fin.next = self.aw_sent.q.val() | (self.m_awvalid.val() & self.m_axi_awready.val());
         self.w_fin.next = self.w_done.q.val() | (self.m_wvalid.val() & self.m_axi_wready.val() & self.m_wlast.val());
-        if self.w_active.val() {
-            if !self.w_busy.q.val() {
-                self.w_last.d.next = self.w_g.val();
-            }
+        if self.w_busy.q.val() {
             if self.aw_fin.val() & self.w_fin.val() {
                 self.w_busy.d.next = false;
                 self.aw_sent.d.next = false;
                 self.w_done.d.next = false;
             } else {
-                self.w_busy.d.next = true;
-                self.w_owner.d.next = self.w_g.val();
                 self.aw_sent.d.next = self.aw_fin.val();
                 self.w_done.d.next = self.w_fin.val();
             }
+        } else if self.s0_awvalid.val() | self.s1_awvalid.val() {
+            // Grant a clock ahead: round robin between two requesters.
+            self.w_busy.d.next = true;
+            self.w_owner.d.next = self.s1_awvalid.val() & (!self.s0_awvalid.val() | !self.w_last.q.val());
+            self.w_last.d.next = self.s1_awvalid.val() & (!self.s0_awvalid.val() | !self.w_last.q.val());
         }
 
         // ---- Write response: by ID.

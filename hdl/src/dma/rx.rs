@@ -270,6 +270,10 @@ pub struct RxDma {
     /// queues as they are (later pushes and responses only make them conservative). A
     /// burst therefore costs the bus side one clock more.
     i_settled: DFF<Bit>,
+    /// Another write may be issued: fewer than `MAX_WRITES - 1` were outstanding a clock ago
+    /// (registered, so a clock stale: with the one it may have issued since, never more than
+    /// `MAX_WRITES` are outstanding).
+    aw_room: DFF<Bit>,
     bq_vis_q: DFF<Bit>,
     cq_vis_q: DFF<Bit>,
     cpl_ready_q: DFF<Bit>,
@@ -351,7 +355,6 @@ pub struct RxDma {
     beat0: Signal<Local, Bits<64>>,
     beat1: Signal<Local, Bits<64>>,
     cpl_ready: Signal<Local, Bit>,
-    aw_room: Signal<Local, Bit>,
     aw_valid: Signal<Local, Bit>,
     aw_take: Signal<Local, Bit>,
     w_valid: Signal<Local, Bit>,
@@ -461,6 +464,7 @@ impl Default for RxDma {
             i_flast: Default::default(),
             i_zero: Default::default(),
             i_settled: Default::default(),
+            aw_room: Default::default(),
             bq_vis_q: Default::default(),
             cq_vis_q: Default::default(),
             cpl_ready_q: Default::default(),
@@ -532,7 +536,6 @@ impl Default for RxDma {
             beat0: Default::default(),
             beat1: Default::default(),
             cpl_ready: Default::default(),
-            aw_room: Default::default(),
             aw_valid: Default::default(),
             aw_take: Default::default(),
             w_valid: Default::default(),
@@ -590,6 +593,7 @@ impl Logic for RxDma {
             i_flast,
             i_zero,
             i_settled,
+            aw_room,
             bq_vis_q,
             cq_vis_q,
             cpl_ready_q,
@@ -689,7 +693,7 @@ impl Logic for RxDma {
             (self.rxc_base.val() & self.k_align16.val()) + (bit_cast::<64, 16>(self.c_slot.val()) << 4);
         self.beat0_q.d.next = self.beat0.val();
         self.beat1_q.d.next = self.beat1.val();
-        self.aw_room.next = (self.aw_cnt.q.val() - self.b_cnt.q.val()) != self.k_max_writes.val();
+        self.aw_room.d.next = (self.aw_cnt.q.val() - self.b_cnt.q.val()) < (self.k_max_writes.val() - 1);
         self.aw_valid.next = false;
         self.w_valid.next = false;
         self.w_data.next = self.whead.val().get_bits::<64>(0);
@@ -836,7 +840,7 @@ impl Logic for RxDma {
                 }
             }
             RxIState::DataAw => {
-                self.aw_valid.next = self.aw_room.val();
+                self.aw_valid.next = self.aw_room.q.val();
                 if self.aw_valid.val() & self.axi_awready.val() {
                     self.i_state.d.next = RxIState::DataW;
                 }
@@ -851,7 +855,7 @@ impl Logic for RxDma {
                 }
             }
             RxIState::CplAw => {
-                self.aw_valid.next = self.aw_room.val();
+                self.aw_valid.next = self.aw_room.q.val();
                 if self.aw_valid.val() & self.axi_awready.val() {
                     self.i_zero.d.next = self.err_next.val();
                     self.i_state.d.next = RxIState::CplW0;

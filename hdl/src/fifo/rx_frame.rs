@@ -70,6 +70,11 @@ pub struct RxFrameFifo<const ADDR_BITS: usize> {
     /// Next byte to read, and its position in the frame being read.
     rd_ptr: DFF<Bits<16>>,
     rd_count: DFF<Bits<16>>,
+    /// `rd_ptr + 1`, `rd_count + 1` and `meta_rd + 1`, kept as registers beside them so the
+    /// end-of-frame test and the RAMs' next addresses have no adder in front (timing).
+    rd_ptr_p1: DFFWithInit<Bits<16>>,
+    rd_count_p1: DFFWithInit<Bits<16>>,
+    meta_rd_p1: DFFWithInit<Bits<6>>,
     meta_wr: DFF<Bits<6>>,
     /// `meta_wr` one clock later: an entry counts as present once the RAM can show it.
     meta_wr_seen: DFF<Bits<6>>,
@@ -113,6 +118,9 @@ impl<const ADDR_BITS: usize> Default for RxFrameFifo<ADDR_BITS> {
             dropping: Default::default(),
             rd_ptr: Default::default(),
             rd_count: Default::default(),
+            rd_ptr_p1: DFFWithInit::new(1_u64.to_bits()),
+            rd_count_p1: DFFWithInit::new(1_u64.to_bits()),
+            meta_rd_p1: DFFWithInit::new(1_u64.to_bits()),
             meta_wr: Default::default(),
             meta_wr_seen: Default::default(),
             meta_rd: Default::default(),
@@ -137,7 +145,21 @@ impl<const ADDR_BITS: usize> RxFrameFifo<ADDR_BITS> {
 impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, wr_ptr, wr_start, dropping, rd_ptr, rd_count, meta_wr, meta_wr_seen, meta_rd);
+        dff_setup!(
+            self,
+            clock,
+            wr_ptr,
+            wr_start,
+            dropping,
+            rd_ptr,
+            rd_count,
+            rd_ptr_p1,
+            rd_count_p1,
+            meta_rd_p1,
+            meta_wr,
+            meta_wr_seen,
+            meta_rd
+        );
         clock!(self, clock, cnt_committed, cnt_overflow);
         self.data_ram.write_clock.next = self.clock.val();
         self.data_ram.read_clock.next = self.clock.val();
@@ -189,18 +211,22 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
         // Read side: the oldest published frame, byte by byte.
         self.has_frame.next = self.meta_rd.q.val() != self.meta_wr_seen.q.val();
         self.len.next = self.meta_ram.read_data.val().get_bits::<16>(0);
-        self.last.next = (self.rd_count.q.val() + 1) == self.len.val();
+        self.last.next = self.rd_count_p1.q.val() == self.len.val();
         self.data_ram.read_address.next = bit_cast::<ADDR_BITS, 16>(self.rd_ptr.q.val());
         self.meta_ram.read_address.next = bit_cast::<META_BITS, 6>(self.meta_rd.q.val());
         if self.has_frame.val() & self.out_ready.val() {
-            self.rd_ptr.d.next = self.rd_ptr.q.val() + 1;
-            self.data_ram.read_address.next = bit_cast::<ADDR_BITS, 16>(self.rd_ptr.q.val() + 1);
+            self.rd_ptr.d.next = self.rd_ptr_p1.q.val();
+            self.rd_ptr_p1.d.next = self.rd_ptr_p1.q.val() + 1;
+            self.data_ram.read_address.next = bit_cast::<ADDR_BITS, 16>(self.rd_ptr_p1.q.val());
             if self.last.val() {
                 self.rd_count.d.next = 0.into();
-                self.meta_rd.d.next = self.meta_rd.q.val() + 1;
-                self.meta_ram.read_address.next = bit_cast::<META_BITS, 6>(self.meta_rd.q.val() + 1);
+                self.rd_count_p1.d.next = 1.into();
+                self.meta_rd.d.next = self.meta_rd_p1.q.val();
+                self.meta_rd_p1.d.next = self.meta_rd_p1.q.val() + 1;
+                self.meta_ram.read_address.next = bit_cast::<META_BITS, 6>(self.meta_rd_p1.q.val());
             } else {
-                self.rd_count.d.next = self.rd_count.q.val() + 1;
+                self.rd_count.d.next = self.rd_count_p1.q.val();
+                self.rd_count_p1.d.next = self.rd_count_p1.q.val() + 1;
             }
         }
         self.out_valid.next = self.has_frame.val();
@@ -217,6 +243,9 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
             self.dropping.d.next = false;
             self.rd_ptr.d.next = 0.into();
             self.rd_count.d.next = 0.into();
+            self.rd_ptr_p1.d.next = 1.into();
+            self.rd_count_p1.d.next = 1.into();
+            self.meta_rd_p1.d.next = 1.into();
             self.meta_wr.d.next = 0.into();
             self.meta_wr_seen.d.next = 0.into();
             self.meta_rd.d.next = 0.into();
