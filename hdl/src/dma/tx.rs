@@ -204,6 +204,9 @@ pub struct TxDma {
     /// read): bad, the buffer beats it needs, and that they are of the current head. And the
     /// buffer's free beats as of the last clock (an accepted frame is followed by at least
     /// three clocks of `f_busy`, so it is never stale when used).
+    /// Another read may be issued: fewer than `MAX_READS - 1` were outstanding a clock ago
+    /// (registered; with the one it may have issued since, never more than `MAX_READS`).
+    tags_room: DFF<Bit>,
     h_bad_q: DFF<Bit>,
     h_beats_q: DFF<Bits<16>>,
     h_ready: DFF<Bit>,
@@ -334,6 +337,7 @@ impl Logic for TxDma {
             tag_wr,
             tag_rd,
             f_busy,
+            tags_room,
             h_bad_q,
             h_beats_q,
             h_ready,
@@ -400,7 +404,8 @@ impl Logic for TxDma {
         self.fetch.log2_size.next = self.txd_log2_size.val();
         self.fetch.producer.next = self.txd_producer.val();
         self.tag_used.next = self.tag_wr.q.val() - self.tag_rd.q.val();
-        self.ar_free.next = !self.ar_valid.q.val() & (self.tag_used.val() != 16);
+        self.tags_room.d.next = self.tag_used.val() < 15;
+        self.ar_free.next = !self.ar_valid.q.val() & self.tags_room.q.val();
         self.d_go.next = self.run.val() & self.ar_free.val() & self.fetch.req.val();
         self.fetch.req_take.next = self.d_go.val();
 
