@@ -237,6 +237,16 @@ pub struct RxDma {
     /// the Ethernet header (offset < 14: not summed).
     f_carry: DFF<Bit>,
     f_hdr: DFF<Bit>,
+    /// The byte taken last clock, packed and summed this clock (timing: the FIFO's block
+    /// RAM output goes straight into a register, not through the packer and the adder):
+    /// whether there is one, the byte, its lane, whether it ends the frame, whether it is in
+    /// the header and at an odd offset.
+    s_take: DFF<Bit>,
+    s_byte: DFF<Bits<8>>,
+    s_lane: DFF<Bits<3>>,
+    s_last: DFF<Bit>,
+    s_hdr: DFF<Bit>,
+    s_odd: DFF<Bit>,
     f_verdict: DFF<Bits<2>>,
     f_idx: DFF<Bits<16>>,
     /// Descriptor indices: next to use, next to arrive, arrived one clock ago (readable
@@ -298,6 +308,13 @@ pub struct RxDma {
     k_one8: Constant<Bits<8>>,
     k_max_writes: Constant<Bits<5>>,
     k_wq: Constant<Bits<6>>,
+    /// Entries the frame side may fill: one is kept for the byte still being packed. A
+    /// 6-bit constant, so the compare stays 6 bits wide in Verilog.
+    k_wq_room: Constant<Bits<6>>,
+    /// Room for a byte: fewer than `WQ_ENTRIES - 2` beats queued a clock ago (registered, so
+    /// `in_ready` is two registers; with the one push a clock since and the one for the byte
+    /// being packed, the queue never overflows).
+    wq_ok: DFF<Bit>,
     k_cq: Constant<Bits<4>>,
     k_align8: Constant<Bits<64>>,
     k_align16: Constant<Bits<64>>,
@@ -333,6 +350,10 @@ pub struct RxDma {
     sum17: Signal<Local, Bits<17>>,
     sum_end: Signal<Local, Bits<17>>,
     wq_full: Signal<Local, Bit>,
+    /// Queue fill and writes outstanding, each a signal of its own: inside a compare with a
+    /// constant, Verilog would widen the subtraction and lose its wrap.
+    wq_used: Signal<Local, Bits<6>>,
+    aw_used: Signal<Local, Bits<5>>,
     cq_full: Signal<Local, Bit>,
     push_w: Signal<Local, Bit>,
     push_b: Signal<Local, Bit>,
@@ -444,6 +465,12 @@ impl Default for RxDma {
             f_sum: Default::default(),
             f_carry: Default::default(),
             f_hdr: Default::default(),
+            s_take: Default::default(),
+            s_byte: Default::default(),
+            s_lane: Default::default(),
+            s_last: Default::default(),
+            s_hdr: Default::default(),
+            s_odd: Default::default(),
             f_verdict: Default::default(),
             f_idx: Default::default(),
             ar_busy: Default::default(),
@@ -485,6 +512,8 @@ impl Default for RxDma {
             k_one8: Constant::new(1_u64.to_bits()),
             k_max_writes: Constant::new((MAX_WRITES as u64).to_bits()),
             k_wq: Constant::new((WQ_ENTRIES as u64).to_bits()),
+            k_wq_room: Constant::new(((WQ_ENTRIES - 2) as u64).to_bits()),
+            wq_ok: Default::default(),
             k_cq: Constant::new((CQ_ENTRIES as u64).to_bits()),
             k_align8: Constant::new((!7_u64).to_bits()),
             k_align16: Constant::new((!15_u64).to_bits()),
@@ -514,6 +543,8 @@ impl Default for RxDma {
             sum17: Default::default(),
             sum_end: Default::default(),
             wq_full: Default::default(),
+            wq_used: Default::default(),
+            aw_used: Default::default(),
             cq_full: Default::default(),
             push_w: Default::default(),
             push_b: Default::default(),
@@ -573,6 +604,12 @@ impl Logic for RxDma {
             f_sum,
             f_carry,
             f_hdr,
+            s_take,
+            s_byte,
+            s_lane,
+            s_last,
+            s_hdr,
+            s_odd,
             f_verdict,
             f_idx,
             ar_busy,
@@ -593,6 +630,7 @@ impl Logic for RxDma {
             i_flast,
             i_zero,
             i_settled,
+            wq_ok,
             aw_room,
             bq_vis_q,
             cq_vis_q,
@@ -644,15 +682,15 @@ impl Logic for RxDma {
         self.accept.next = false;
         self.take.next = false;
         self.last_byte.next = self.f_left.q.val() == 1;
-        self.burst_end.next = self.last_byte.val() | (self.f_bcur.q.val().get_bits::<4>(3) == 0xF);
-        self.lane_sh.next = bit_cast::<7, 3>(self.f_lane.q.val()) << 3;
-        self.beat_data.next = self.f_acc.q.val() | (bit_cast::<64, 8>(self.in_data.val()) << self.lane_sh.val());
-        self.beat_strb.next = self.f_strb.q.val() | (self.k_one8.val() << self.f_lane.q.val());
-        self.addend.next = bit_cast::<17, 8>(self.in_data.val()) << 8;
-        if self.f_off.q.val().get_bit(0) {
-            self.addend.next = bit_cast::<17, 8>(self.in_data.val());
+        self.burst_end.next = self.s_last.q.val() | (self.f_bcur.q.val().get_bits::<4>(3) == 0xF);
+        self.lane_sh.next = bit_cast::<7, 3>(self.s_lane.q.val()) << 3;
+        self.beat_data.next = self.f_acc.q.val() | (bit_cast::<64, 8>(self.s_byte.q.val()) << self.lane_sh.val());
+        self.beat_strb.next = self.f_strb.q.val() | (self.k_one8.val() << self.s_lane.q.val());
+        self.addend.next = bit_cast::<17, 8>(self.s_byte.q.val()) << 8;
+        if self.s_odd.q.val() {
+            self.addend.next = bit_cast::<17, 8>(self.s_byte.q.val());
         }
-        if self.f_hdr.q.val() {
+        if self.s_hdr.q.val() {
             self.addend.next = 0.into();
         }
         self.sum17.next =
@@ -660,7 +698,10 @@ impl Logic for RxDma {
         // The completion's sum: the last carry folded in (`f_sum` + 1 overflows only from
         // 0xFFFF, to 0, and then the fold makes it 1).
         self.sum_end.next = bit_cast::<17, 16>(self.f_sum.q.val()) + bit_cast::<17, 1>(self.f_carry.q.val().into());
-        self.wq_full.next = (self.wq_wr.q.val() - self.wq_rd.q.val()) == self.k_wq.val();
+        // One entry is kept for the byte still being packed (a push a clock after its take).
+        self.wq_used.next = self.wq_wr.q.val() - self.wq_rd.q.val();
+        self.wq_ok.d.next = self.wq_used.val() < self.k_wq_room.val();
+        self.wq_full.next = !self.wq_ok.q.val();
         self.cq_full.next = (self.cq_wr.q.val() - self.cq_rd.q.val()) == self.k_cq.val();
         self.push_w.next = false;
         self.push_b.next = false;
@@ -693,7 +734,8 @@ impl Logic for RxDma {
             (self.rxc_base.val() & self.k_align16.val()) + (bit_cast::<64, 16>(self.c_slot.val()) << 4);
         self.beat0_q.d.next = self.beat0.val();
         self.beat1_q.d.next = self.beat1.val();
-        self.aw_room.d.next = (self.aw_cnt.q.val() - self.b_cnt.q.val()) < (self.k_max_writes.val() - 1);
+        self.aw_used.next = self.aw_cnt.q.val() - self.b_cnt.q.val();
+        self.aw_room.d.next = self.aw_used.val() < 15;
         self.aw_valid.next = false;
         self.w_valid.next = false;
         self.w_data.next = self.whead.val().get_bits::<64>(0);
@@ -707,8 +749,7 @@ impl Logic for RxDma {
         // in the always-block that reads `out_ready`, and Verilator (UNOPTFLAT) can split
         // this statement out of ours only if it uses no local of the kernel.
         self.in_ready.next = (self.p_state.q.val() == RxPState::Drain)
-            | ((self.p_state.q.val() == RxPState::Stream)
-                & ((self.wq_wr.q.val() - self.wq_rd.q.val()) != self.k_wq.val()));
+            | ((self.p_state.q.val() == RxPState::Stream) & self.wq_ok.q.val());
         match self.p_state.q.val() {
             RxPState::Idle => {
                 if self.in_valid.val() & !self.err.q.val() {
@@ -751,26 +792,14 @@ impl Logic for RxDma {
                     self.f_left.d.next = self.f_left.q.val() - 1;
                     self.f_off.d.next = self.f_off.q.val() + 1;
                     self.f_lane.d.next = self.f_lane.q.val() + 1;
-                    self.f_sum.d.next = self.sum17.val().get_bits::<16>(0);
-                    self.f_carry.d.next = self.sum17.val().get_bit(16);
                     if self.f_off.q.val().get_bits::<4>(0) == 13 {
                         self.f_hdr.d.next = false;
                     }
-                    if (self.f_lane.q.val() == 7) | self.last_byte.val() {
-                        self.push_w.next = true;
-                        self.f_acc.d.next = 0.into();
-                        self.f_strb.d.next = 0.into();
-                        self.f_bcur.d.next = self.f_bcur.q.val() + 8;
-                        if self.burst_end.val() {
-                            self.push_b.next = true;
-                            self.f_blen.d.next = 0.into();
-                        } else {
-                            self.f_blen.d.next = self.f_blen.q.val() + 1;
-                        }
-                    } else {
-                        self.f_acc.d.next = self.beat_data.val();
-                        self.f_strb.d.next = self.beat_strb.val();
-                    }
+                    self.s_byte.d.next = self.in_data.val();
+                    self.s_lane.d.next = self.f_lane.q.val();
+                    self.s_last.d.next = self.last_byte.val();
+                    self.s_hdr.d.next = self.f_hdr.q.val();
+                    self.s_odd.d.next = self.f_off.q.val().get_bit(0);
                     if self.last_byte.val() {
                         self.p_state.d.next = RxPState::Cpl;
                     }
@@ -787,10 +816,33 @@ impl Logic for RxDma {
             RxPState::Cpl => {
                 if self.err.q.val() {
                     self.p_state.d.next = RxPState::Idle;
-                } else if !self.cq_full.val() {
+                } else if !self.cq_full.val() & !self.s_take.q.val() {
                     self.push_c.next = true;
                     self.p_state.d.next = RxPState::Idle;
                 }
+            }
+        }
+
+        // ---- The byte taken last clock: summed, and packed into its beat (pushed with the
+        // beat's last byte, and the burst with its last beat).
+        self.s_take.d.next = self.take.val();
+        if self.s_take.q.val() {
+            self.f_sum.d.next = self.sum17.val().get_bits::<16>(0);
+            self.f_carry.d.next = self.sum17.val().get_bit(16);
+            if (self.s_lane.q.val() == 7) | self.s_last.q.val() {
+                self.push_w.next = true;
+                self.f_acc.d.next = 0.into();
+                self.f_strb.d.next = 0.into();
+                self.f_bcur.d.next = self.f_bcur.q.val() + 8;
+                if self.burst_end.val() {
+                    self.push_b.next = true;
+                    self.f_blen.d.next = 0.into();
+                } else {
+                    self.f_blen.d.next = self.f_blen.q.val() + 1;
+                }
+            } else {
+                self.f_acc.d.next = self.beat_data.val();
+                self.f_strb.d.next = self.beat_strb.val();
             }
         }
 
@@ -932,7 +984,7 @@ impl Logic for RxDma {
         self.bq_ram.write_address.next = self.bq_wr.q.val().get_bits::<5>(0);
         self.b_entry.next = bit_cast::<69, 64>(self.f_bcur.q.val() - (bit_cast::<64, 4>(self.f_blen.q.val()) << 3))
             | (bit_cast::<69, 4>(self.f_blen.q.val()) << 64);
-        if self.last_byte.val() {
+        if self.s_last.q.val() {
             self.b_entry.next = self.b_entry.val() | self.k_bq_flast.val();
         }
         self.bq_ram.write_data.next = self.b_entry.val();
@@ -996,6 +1048,7 @@ impl Logic for RxDma {
         if self.reset.val() {
             self.err.d.next = false;
             self.p_state.d.next = RxPState::Idle;
+            self.s_take.d.next = false;
             self.ar_busy.d.next = false;
             self.wq_wr.d.next = 0.into();
             self.wq_seen.d.next = 0.into();

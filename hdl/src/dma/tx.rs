@@ -207,6 +207,11 @@ pub struct TxDma {
     /// Another read may be issued: fewer than `MAX_READS - 1` were outstanding a clock ago
     /// (registered; with the one it may have issued since, never more than `MAX_READS`).
     tags_room: DFF<Bit>,
+    /// The completion ring has a free slot, and fewer than 15 writes await their response,
+    /// as of the last clock (an issue is followed by two clocks of W beats, so neither is
+    /// stale when the next completion may go).
+    c_room_q: DFF<Bit>,
+    wr_room_q: DFF<Bit>,
     h_bad_q: DFF<Bit>,
     h_beats_q: DFF<Bits<16>>,
     h_ready: DFF<Bit>,
@@ -338,6 +343,8 @@ impl Logic for TxDma {
             tag_rd,
             f_busy,
             tags_room,
+            c_room_q,
+            wr_room_q,
             h_bad_q,
             h_beats_q,
             h_ready,
@@ -618,8 +625,10 @@ impl Logic for TxDma {
             & !self.aw_valid.q.val()
             & !self.w_valid.q.val()
             & self.cpl_has.val()
-            & (self.c_used.val() < self.c_size.val())
-            & (self.wr_out.q.val() < 15);
+            & self.c_room_q.q.val()
+            & self.wr_room_q.q.val();
+        self.c_room_q.d.next = self.c_used.val() < self.c_size.val();
+        self.wr_room_q.d.next = self.wr_out.q.val() < 15;
         self.cpl_pop.next = self.w_issue.val();
         self.cpl_rd1.next = self.cpl_rd.q.val() + 1;
         if self.cpl_pop.val() {

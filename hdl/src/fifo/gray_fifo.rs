@@ -7,8 +7,8 @@
 //!   for full/empty), both registers. The Gray pointer changes one bit per step, so the other
 //!   side's two synchronizing flip-flops see either the old or the new value, never a mix.
 //! * The far pointer, once synchronized, is turned back to binary into a register. Every
-//!   flag is then a compare of two registers: `empty` (read side) and `full`, `almost_full`
-//!   and `write_fill` (write side). A far pointer seen late only makes the flags
+//!   flag is then a compare of two registers (`empty` on the read side; `almost_full` and
+//!   `write_fill` on the write side) or a register (`full`). A far pointer seen late only makes the flags
 //!   conservative (the FIFO looks fuller to the writer, emptier to the reader), never wrong.
 //! * `data_out` shows the head word whenever `empty` is low (first-word fall-through: the
 //!   RAM reads the next address as a word is taken). A `write` while `full` or a `read`
@@ -25,6 +25,8 @@ pub struct GrayFifo<D: Synth, const N: usize, const NP1: usize> {
     pub write_clock: Signal<In, Clock>,
     pub write: Signal<In, Bit>,
     pub data_in: Signal<In, D>,
+    /// At least 2^`N` - 1 words are in (a register: a clock behind this side's own last write,
+    /// so it is raised a word early and a write is never lost).
     pub full: Signal<Out, Bit>,
     /// At least `almost_full_at` words are in the FIFO (as the writer sees it).
     pub almost_full: Signal<Out, Bit>,
@@ -39,6 +41,7 @@ pub struct GrayFifo<D: Synth, const N: usize, const NP1: usize> {
 
     ram: RAM<D, N>,
     w_bin: DFF<Bits<NP1>>,
+    full_q: DFF<Bit>,
     w_gray: DFF<Bits<NP1>>,
     /// The read pointer in the write domain: two synchronizers, then binary.
     r_gray_s1: DFF<Bits<NP1>>,
@@ -50,7 +53,7 @@ pub struct GrayFifo<D: Synth, const N: usize, const NP1: usize> {
     w_gray_s1: DFF<Bits<NP1>>,
     w_gray_s2: DFF<Bits<NP1>>,
     w_bin_r: DFF<Bits<NP1>>,
-    k_size: Constant<Bits<NP1>>,
+    k_size_m1: Constant<Bits<NP1>>,
     k_almost: Constant<Bits<NP1>>,
     fill: Signal<Local, Bits<NP1>>,
     do_write: Signal<Local, Bit>,
@@ -81,6 +84,7 @@ impl<D: Synth, const N: usize, const NP1: usize> GrayFifo<D, N, NP1> {
             valid: Default::default(),
             ram: Default::default(),
             w_bin: Default::default(),
+            full_q: Default::default(),
             w_gray: Default::default(),
             r_gray_s1: Default::default(),
             r_gray_s2: Default::default(),
@@ -90,7 +94,7 @@ impl<D: Synth, const N: usize, const NP1: usize> GrayFifo<D, N, NP1> {
             w_gray_s1: Default::default(),
             w_gray_s2: Default::default(),
             w_bin_r: Default::default(),
-            k_size: Constant::new((1_u64 << N).to_bits()),
+            k_size_m1: Constant::new(((1_u64 << N) - 1).to_bits()),
             k_almost: Constant::new((almost_full_at as u64).to_bits()),
             fill: Default::default(),
             do_write: Default::default(),
@@ -106,7 +110,7 @@ impl<D: Synth, const N: usize, const NP1: usize> GrayFifo<D, N, NP1> {
 impl<D: Synth, const N: usize, const NP1: usize> Logic for GrayFifo<D, N, NP1> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, write_clock, w_bin, w_gray, r_gray_s1, r_gray_s2, r_bin_w);
+        dff_setup!(self, write_clock, w_bin, full_q, w_gray, r_gray_s1, r_gray_s2, r_bin_w);
         dff_setup!(self, read_clock, r_bin, r_gray, w_gray_s1, w_gray_s2, w_bin_r);
         self.ram.write_clock.next = self.write_clock.val();
         self.ram.read_clock.next = self.read_clock.val();
@@ -121,10 +125,11 @@ impl<D: Synth, const N: usize, const NP1: usize> Logic for GrayFifo<D, N, NP1> {
         self.r_conv.next = self.r_conv.val() ^ (self.r_conv.val() >> 4);
         self.r_bin_w.d.next = self.r_conv.val();
         self.fill.next = self.w_bin.q.val() - self.r_bin_w.q.val();
-        self.full.next = self.fill.val() == self.k_size.val();
+        self.full_q.d.next = self.fill.val() >= self.k_size_m1.val();
+        self.full.next = self.full_q.q.val();
         self.almost_full.next = self.fill.val() >= self.k_almost.val();
         self.write_fill.next = self.fill.val();
-        self.do_write.next = self.write.val() & (self.fill.val() != self.k_size.val());
+        self.do_write.next = self.write.val() & !self.full_q.q.val();
         self.w_next.next = self.w_bin.q.val() + 1;
         self.ram.write_enable.next = self.do_write.val();
         self.ram.write_address.next = self.w_bin.q.val().get_bits::<N>(0);
