@@ -307,7 +307,6 @@ pub struct RxDma {
     k_one16: Constant<Bits<16>>,
     k_one8: Constant<Bits<8>>,
     k_max_writes: Constant<Bits<5>>,
-    k_wq: Constant<Bits<6>>,
     /// Entries the frame side may fill: one is kept for the byte still being packed. A
     /// 6-bit constant, so the compare stays 6 bits wide in Verilog.
     k_wq_room: Constant<Bits<6>>,
@@ -511,7 +510,6 @@ impl Default for RxDma {
             k_one16: Constant::new(1_u64.to_bits()),
             k_one8: Constant::new(1_u64.to_bits()),
             k_max_writes: Constant::new((MAX_WRITES as u64).to_bits()),
-            k_wq: Constant::new((WQ_ENTRIES as u64).to_bits()),
             k_wq_room: Constant::new(((WQ_ENTRIES - 2) as u64).to_bits()),
             wq_ok: Default::default(),
             k_cq: Constant::new((CQ_ENTRIES as u64).to_bits()),
