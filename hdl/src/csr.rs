@@ -199,12 +199,11 @@ pub struct Csr {
     /// A read taken from AR, answered on the next clock from its registered word address.
     r_pend: DFF<Bit>,
     /// The read's address, decoded when AR is taken: one flag per register (a counter's HI
-    /// words share one: they all read the shadow), and whether it names one at all.
+    /// words share one: they all read the shadow). None set: no such register (SLVERR).
     rd_rw: [DFF<Bit>; NRW],
     rd_ro: [DFF<Bit>; NRO],
     rd_lo: [DFF<Bit>; NCNT],
     rd_hi: DFF<Bit>,
-    rd_hit: DFF<Bit>,
     rvalid: DFF<Bit>,
     rdata: DFF<Bits<32>>,
     rresp: DFF<Bits<2>>,
@@ -372,7 +371,6 @@ impl Default for Csr {
             rd_ro: Default::default(),
             rd_lo: Default::default(),
             rd_hi: Default::default(),
-            rd_hit: Default::default(),
             rvalid: Default::default(),
             rdata: Default::default(),
             rresp: Default::default(),
@@ -423,8 +421,8 @@ impl Logic for Csr {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, aw_held, aw_word, w_held, w_data, w_strb, bvalid, bresp, r_pend, rd_hi, rd_hit, rvalid, rdata,
-            rresp, cause, shadow, soft_rst
+            self, clock, aw_held, aw_word, w_held, w_data, w_strb, bvalid, bresp, r_pend, rd_hi, rvalid, rdata, rresp,
+            cause, shadow, soft_rst
         );
         for i in 0..NRW {
             self.rw[i].clock.next = self.clock.val();
@@ -469,23 +467,8 @@ impl Logic for Csr {
         }
         if self.do_read.val() {
             self.rd_hi.d.next = false;
-            self.rd_hit.d.next = false;
-            for i in 0..NRW {
-                if self.sel.val() == self.rw_addr[i].val() {
-                    self.rd_hit.d.next = true;
-                }
-            }
-            for i in 0..NRO {
-                if self.sel.val() == self.ro_addr[i].val() {
-                    self.rd_hit.d.next = true;
-                }
-            }
             for i in 0..NCNT {
-                if self.sel.val() == self.cnt_lo_addr[i].val() {
-                    self.rd_hit.d.next = true;
-                }
                 if self.sel.val() == self.cnt_hi_addr[i].val() {
-                    self.rd_hit.d.next = true;
                     self.rd_hi.d.next = true;
                 }
             }
@@ -540,22 +523,26 @@ impl Logic for Csr {
         self.cnt[11].next = self.cnt_tx_bytes.val();
 
         // ---- the read multiplexer: an OR of the values whose (one-hot) flag is set.
-        self.hit.next = self.rd_hit.q.val();
+        // A read names a register when one of its flags is set.
+        self.hit.next = self.rd_hi.q.val();
         self.cur.next = 0.into();
         self.latch.next = false;
         self.latch_val.next = 0.into();
         for i in 0..NRW {
             if self.rd_rw[i].q.val() {
+                self.hit.next = true;
                 self.cur.next = self.cur.val() | self.rw[i].q.val();
             }
         }
         for i in 0..NRO {
             if self.rd_ro[i].q.val() {
+                self.hit.next = true;
                 self.cur.next = self.cur.val() | self.ro_val[i].val();
             }
         }
         for i in 0..NCNT {
             if self.rd_lo[i].q.val() {
+                self.hit.next = true;
                 self.cur.next = self.cur.val() | self.cnt[i].val().get_bits::<32>(0);
                 self.latch.next = true;
                 self.latch_val.next = self.latch_val.val() | self.cnt[i].val().get_bits::<32>(32);

@@ -303,7 +303,6 @@ impl Logic for DescFetch {
         }
 
         // ---- Beats in flight, and the arriving descriptors into the buffer.
-        self.beats_due.d.next = self.beats_due.q.val();
         if self.take.val() {
             self.beats_due.d.next = self.beats_due.q.val() + self.d_len.q.val() + 1;
             if self.beat.val() {

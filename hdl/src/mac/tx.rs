@@ -42,6 +42,18 @@ pub enum TxState {
     Gap,
 }
 
+/// What happens to `count` on the coming edge; the flags kept beside it follow it in one place.
+#[derive(Copy, Clone, PartialEq, Debug, LogicState)]
+pub enum CountOp {
+    Hold,
+    /// `count + 1`.
+    Step,
+    /// 0 (the SFD, reset).
+    Zero,
+    /// 1 (the first preamble or gap byte).
+    One,
+}
+
 #[derive(LogicBlock)]
 pub struct MacTx {
     pub clock: Signal<In, Clock>,
@@ -109,6 +121,7 @@ pub struct MacTx {
     go_idle: Signal<Local, Bit>,
     frame_done: Signal<Local, Bit>,
     next_count: Signal<Local, Bits<16>>,
+    count_op: Signal<Local, CountOp>,
     fcs_good: Signal<Local, Bits<32>>,
     bytes_sum: Signal<Local, Bits<33>>,
     ones: Constant<Bits<32>>,
@@ -164,6 +177,7 @@ impl Default for MacTx {
             go_idle: Default::default(),
             frame_done: Default::default(),
             next_count: Default::default(),
+            count_op: Default::default(),
             fcs_good: Default::default(),
             bytes_sum: Default::default(),
             ones: Constant::new(0xFFFF_FFFF_u64.to_bits()),
@@ -208,6 +222,7 @@ impl Logic for MacTx {
         self.limit.d.next = self.max_len.val() - 4;
         self.limit_zero.d.next = self.max_len.val() == 4;
         self.next_count.next = self.count_p1.q.val();
+        self.count_op.next = CountOp::Hold;
         self.fcs_good.next = !self.fcs_crc.crc.val();
         // The carry out of bit 31 says the 32-bit count saturates (no compare after the add).
         self.bytes_sum.next = bit_cast::<33, 32>(self.bytes.q.val()) + bit_cast::<33, 16>(self.count.q.val()) + 4;
@@ -229,18 +244,11 @@ impl Logic for MacTx {
                 TxState::Preamble => {
                     if self.count.q.val() == self.preamble_len.val() {
                         self.out_data.d.next = self.sfd.val();
-                        self.count.d.next = 0.into();
-                        self.count_p1.d.next = 1.into();
-                        self.full.d.next = self.limit_zero.q.val();
-                        self.short.d.next = true;
+                        self.count_op.next = CountOp::Zero;
                         self.cur_last.d.next = false;
                         self.state.d.next = TxState::Data;
                     } else {
-                        self.count.d.next = self.next_count.val();
-                        self.count_p1.d.next = self.count_p1.q.val() + 1;
-                        self.full.d.next = self.count_p1.q.val() >= self.limit.q.val();
-                        self.short.d.next = self.count_p1.q.val() < self.min_len.val();
-                        self.gap_done.d.next = self.count_p1.q.val() >= bit_cast::<16, 8>(self.ifg_bytes.val());
+                        self.count_op.next = CountOp::Step;
                     }
                 }
                 TxState::Data => {
@@ -257,11 +265,7 @@ impl Logic for MacTx {
                         self.in_ready.next = true;
                         self.out_data.d.next = self.in_data.val();
                         self.cur_last.d.next = self.in_last.val();
-                        self.count.d.next = self.next_count.val();
-                        self.count_p1.d.next = self.count_p1.q.val() + 1;
-                        self.full.d.next = self.count_p1.q.val() >= self.limit.q.val();
-                        self.short.d.next = self.count_p1.q.val() < self.min_len.val();
-                        self.gap_done.d.next = self.count_p1.q.val() >= bit_cast::<16, 8>(self.ifg_bytes.val());
+                        self.count_op.next = CountOp::Step;
                         self.fcs_crc.enable.next = true;
                     } else {
                         self.do_abort.next = true;
@@ -284,11 +288,7 @@ impl Logic for MacTx {
                             self.out_en.d.next = false;
                             self.out_er.d.next = false;
                             self.out_data.d.next = 0.into();
-                            self.count.d.next = 1.into();
-                            self.count_p1.d.next = 2.into();
-                            self.full.d.next = false;
-                            self.short.d.next = true;
-                            self.gap_done.d.next = self.ifg_bytes.val() <= 1;
+                            self.count_op.next = CountOp::One;
                             self.state.d.next = TxState::Gap;
                         }
                     } else {
@@ -301,11 +301,7 @@ impl Logic for MacTx {
                     if self.gap_done.q.val() {
                         self.go_idle.next = true;
                     } else {
-                        self.count.d.next = self.next_count.val();
-                        self.count_p1.d.next = self.count_p1.q.val() + 1;
-                        self.full.d.next = self.count_p1.q.val() >= self.limit.q.val();
-                        self.short.d.next = self.count_p1.q.val() < self.min_len.val();
-                        self.gap_done.d.next = self.count_p1.q.val() >= bit_cast::<16, 8>(self.ifg_bytes.val());
+                        self.count_op.next = CountOp::Step;
                     }
                 }
                 _ => {
@@ -316,11 +312,7 @@ impl Logic for MacTx {
 
         if self.do_pad.val() {
             self.out_data.d.next = 0.into();
-            self.count.d.next = self.next_count.val();
-            self.count_p1.d.next = self.count_p1.q.val() + 1;
-            self.full.d.next = self.count_p1.q.val() >= self.limit.q.val();
-            self.short.d.next = self.count_p1.q.val() < self.min_len.val();
-            self.gap_done.d.next = self.count_p1.q.val() >= bit_cast::<16, 8>(self.ifg_bytes.val());
+            self.count_op.next = CountOp::Step;
             self.fcs_crc.data.next = 0.into();
             self.fcs_crc.enable.next = true;
             self.state.d.next = TxState::Pad;
@@ -352,11 +344,7 @@ impl Logic for MacTx {
                 self.fcs_crc.init.next = true;
                 self.out_data.d.next = self.preamble_byte.val();
                 self.out_en.d.next = true;
-                self.count.d.next = 1.into();
-                self.count_p1.d.next = 2.into();
-                self.full.d.next = false;
-                self.short.d.next = true;
-                self.gap_done.d.next = self.ifg_bytes.val() <= 1;
+                self.count_op.next = CountOp::One;
                 self.state.d.next = TxState::Preamble;
             } else {
                 self.out_data.d.next = 0.into();
@@ -376,10 +364,7 @@ impl Logic for MacTx {
         if self.reset.val() {
             self.in_ready.next = false;
             self.state.d.next = TxState::Idle;
-            self.count.d.next = 0.into();
-            self.count_p1.d.next = 1.into();
-            self.full.d.next = self.limit_zero.q.val();
-            self.short.d.next = true;
+            self.count_op.next = CountOp::Zero;
             self.out_data.d.next = 0.into();
             self.out_en.d.next = false;
             self.out_er.d.next = false;
@@ -387,6 +372,32 @@ impl Logic for MacTx {
             self.aborting.d.next = false;
             self.draining.d.next = false;
             self.bytes.d.next = 0.into();
+        }
+        // `count`, and what is kept beside it: `count + 1` and the three tests of the next
+        // value, each a compare of flip-flops (`full` and `short` matter in the data and pad
+        // states, where `count` starts at 0; `gap_done` in the gap, where it starts at 1).
+        match self.count_op.val() {
+            CountOp::Step => {
+                self.count.d.next = self.next_count.val();
+                self.count_p1.d.next = self.count_p1.q.val() + 1;
+                self.full.d.next = self.count_p1.q.val() >= self.limit.q.val();
+                self.short.d.next = self.count_p1.q.val() < self.min_len.val();
+                self.gap_done.d.next = self.count_p1.q.val() >= bit_cast::<16, 8>(self.ifg_bytes.val());
+            }
+            CountOp::Zero => {
+                self.count.d.next = 0.into();
+                self.count_p1.d.next = 1.into();
+                self.full.d.next = self.limit_zero.q.val();
+                self.short.d.next = true;
+            }
+            CountOp::One => {
+                self.count.d.next = 1.into();
+                self.count_p1.d.next = 2.into();
+                self.full.d.next = false;
+                self.short.d.next = true;
+                self.gap_done.d.next = self.ifg_bytes.val() <= 1;
+            }
+            _ => {}
         }
     }
 }
