@@ -48,8 +48,8 @@
 //!   byte is taken on an edge with `out_valid && out_ready`. `out_*` come from registers
 //!   (never combinationally from `out_ready`), in kernel statements that read only registers,
 //!   so a parent wiring them to `mac::tx` (whose `in_ready` depends on `in_valid`) lints
-//!   without Verilator's UNOPTFLAT (`tx_dma_into_mac_verilog_passes_yosys_and_verilator`). Between frames it spends two clocks (frame
-//!   FIFO head check, buffer read), far less than the 16 byte times of FCS and gap `mac::tx`
+//!   without Verilator's UNOPTFLAT (`tx_dma_into_mac_verilog_passes_yosys_and_verilator`). Between frames it spends six clocks (three
+//!   for the registered frame-FIFO head to settle, the check, the buffer read), far less than the 16 byte times of FCS and gap `mac::tx`
 //!   spends before it asks for the next frame, so back-to-back frames leave with the minimum
 //!   gap. `frames_fetched` counts good frames found whole in the buffer (on the clock the
 //!   sender starts handing them out).
@@ -211,6 +211,14 @@ pub struct TxDma {
     /// as of the last clock (an issue is followed by two clocks of W beats, so neither is
     /// stale when the next completion may go).
     c_room_q: DFF<Bit>,
+    /// The completion ring's size and mask (from `txc_log2_size`, a stage each), and the next
+    /// completion's slot address and phase, registered from `cpl_issued`; `c_wait` holds the
+    /// next issue until they follow an issue (the two W beats take as long).
+    c_size_q: DFF<Bits<16>>,
+    c_mask_q: DFF<Bits<16>>,
+    c_addr_q: DFF<Bits<64>>,
+    c_phase_q: DFF<Bits<64>>,
+    c_wait: DFF<Bits<2>>,
     wr_room_q: DFF<Bit>,
     h_bad_q: DFF<Bit>,
     h_beats_q: DFF<Bits<16>>,
@@ -233,6 +241,19 @@ pub struct TxDma {
     frame_wr: DFF<Bits<5>>,
     frame_wr_seen: DFF<Bits<5>>,
     frame_rd: DFF<Bits<5>>,
+    /// The frame FIFO's head, registered: `fm_beats` = ⌈(off + LEN)/8⌉ a stage after the RAM
+    /// output, `fm_fits` (all its beats in the buffer) a stage after that. `fm_has` delays
+    /// "not empty" to match; `fm_wait` counts the clocks after a pop or a sent frame until the
+    /// stages hold the new head and the new `s_beat`.
+    fm_bad: DFF<Bit>,
+    fm_off: DFF<Bits<3>>,
+    fm_len: DFF<Bits<16>>,
+    fm_beats: DFF<Bits<16>>,
+    fm_written: DFF<Bits<16>>,
+    fm_fits: DFF<Bit>,
+    fm_has1: DFF<Bit>,
+    fm_has2: DFF<Bit>,
+    fm_wait: DFF<Bits<2>>,
 
     // ---- TX buffer: beats written in order as frame reads return.
     buf_ram: RAM<Bits<64>, BUF_BEAT_BITS>,
@@ -301,8 +322,6 @@ pub struct TxDma {
     m_off: Signal<Local, Bits<16>>,
     m_len: Signal<Local, Bits<16>>,
     m_sum: Signal<Local, Bits<16>>,
-    m_beats: Signal<Local, Bits<16>>,
-    m_written: Signal<Local, Bits<16>>,
     s_take: Signal<Local, Bit>,
     s_last: Signal<Local, Bit>,
     cpl_full: Signal<Local, Bit>,
@@ -310,10 +329,7 @@ pub struct TxDma {
     cpl_push_bad: Signal<Local, Bit>,
     cpl_has: Signal<Local, Bit>,
     cpl_pop: Signal<Local, Bit>,
-    c_size: Signal<Local, Bits<16>>,
     c_used: Signal<Local, Bits<16>>,
-    c_slot: Signal<Local, Bits<16>>,
-    c_phase_bits: Signal<Local, Bits<16>>,
     c_beat1: Signal<Local, Bits<64>>,
     b_take: Signal<Local, Bit>,
     w_issue: Signal<Local, Bit>,
@@ -322,7 +338,6 @@ pub struct TxDma {
     tag_used: Signal<Local, Bits<5>>,
     frame_used: Signal<Local, Bits<5>>,
     cpl_used: Signal<Local, Bits<3>>,
-    frame_rd1: Signal<Local, Bits<5>>,
     cpl_rd1: Signal<Local, Bits<3>>,
     s_beat1: Signal<Local, Bits<16>>,
     s_beat2: Signal<Local, Bits<16>>,
@@ -344,6 +359,11 @@ impl Logic for TxDma {
             f_busy,
             tags_room,
             c_room_q,
+            c_size_q,
+            c_mask_q,
+            c_addr_q,
+            c_phase_q,
+            c_wait,
             wr_room_q,
             h_bad_q,
             h_beats_q,
@@ -359,6 +379,15 @@ impl Logic for TxDma {
             frame_wr,
             frame_wr_seen,
             frame_rd,
+            fm_bad,
+            fm_off,
+            fm_len,
+            fm_beats,
+            fm_written,
+            fm_fits,
+            fm_has1,
+            fm_has2,
+            fm_wait,
             buf_wr,
             buf_wr_seen,
             s_state,
@@ -531,8 +560,17 @@ impl Logic for TxDma {
         self.m_off.next = bit_cast::<16, 3>(self.frame_ram.read_data.val().get_bits::<3>(16));
         self.m_len.next = self.frame_ram.read_data.val().get_bits::<16>(0);
         self.m_sum.next = self.m_off.val() + self.m_len.val() + 7;
-        self.m_beats.next = self.m_sum.val() >> 3;
-        self.m_written.next = self.buf_wr_seen.q.val() - self.s_beat.q.val();
+        self.fm_bad.d.next = self.m_bad.val();
+        self.fm_off.d.next = self.m_off.val().get_bits::<3>(0);
+        self.fm_len.d.next = self.m_len.val();
+        self.fm_beats.d.next = self.m_sum.val() >> 3;
+        self.fm_written.d.next = self.buf_wr_seen.q.val() - self.s_beat.q.val();
+        self.fm_fits.d.next = self.fm_written.q.val() >= self.fm_beats.q.val();
+        self.fm_has1.d.next = self.frame_has.val();
+        self.fm_has2.d.next = self.fm_has1.q.val();
+        if self.fm_wait.q.val().any() {
+            self.fm_wait.d.next = self.fm_wait.q.val() - 1;
+        }
         self.cpl_used.next = self.cpl_wr.q.val() - self.cpl_rd.q.val();
         self.cpl_full.next = self.cpl_used.val() == 4;
         self.frame_pop.next = false;
@@ -545,17 +583,21 @@ impl Logic for TxDma {
         self.buf_ram.read_address.next = self.s_beat.q.val().get_bits::<BUF_BEAT_BITS>(0);
         match self.s_state.q.val() {
             SendState::Idle => {
-                if self.run.val() & self.frame_has.val() & !self.cpl_full.val() {
-                    if self.m_bad.val() {
+                if self.run.val()
+                    & self.fm_has2.q.val()
+                    & !self.fm_wait.q.val().any()
+                    & !self.cpl_full.val()
+                {
+                    if self.fm_bad.q.val() {
                         self.frame_pop.next = true;
                         self.cpl_push.next = true;
                         self.cpl_push_bad.next = true;
-                    } else if self.m_written.val() >= self.m_beats.val() {
+                    } else if self.fm_fits.q.val() {
                         self.frame_pop.next = true;
                         self.cnt_fetched.inc.next = true;
-                        self.s_byte.d.next = self.m_off.val().get_bits::<3>(0);
-                        self.s_left.d.next = self.m_len.val();
-                        self.s_len.d.next = self.m_len.val();
+                        self.s_byte.d.next = self.fm_off.q.val();
+                        self.s_left.d.next = self.fm_len.q.val();
+                        self.s_len.d.next = self.fm_len.q.val();
                         self.s_state.d.next = SendState::Load;
                     }
                 }
@@ -587,12 +629,14 @@ impl Logic for TxDma {
                 self.s_state.d.next = SendState::Idle;
             }
         }
-        self.frame_rd1.next = self.frame_rd.q.val() + 1;
+        // The RAM is read at the registered index: the new head reaches `fm_*` three clocks
+        // after a pop, which `fm_wait` covers (a frame takes at least 60 clocks to send).
+        self.frame_ram.read_address.next = self.frame_rd.q.val().get_bits::<FRAME_FIFO_BITS>(0);
         if self.frame_pop.val() {
-            self.frame_rd.d.next = self.frame_rd1.val();
-            self.frame_ram.read_address.next = self.frame_rd1.val().get_bits::<FRAME_FIFO_BITS>(0);
-        } else {
-            self.frame_ram.read_address.next = self.frame_rd.q.val().get_bits::<FRAME_FIFO_BITS>(0);
+            self.frame_rd.d.next = self.frame_rd.q.val() + 1;
+        }
+        if self.frame_pop.val() | (self.s_state.q.val() != SendState::Idle) {
+            self.fm_wait.d.next = 3.into();
         }
         // The MAC's `in_ready` depends combinationally on `in_valid`: read only registers
         // here (no local of this kernel), so Verilator can split these statements from the
@@ -604,7 +648,7 @@ impl Logic for TxDma {
         // ================= Completion FIFO and writer.
         self.cpl_ram.write_address.next = self.cpl_wr.q.val().get_bits::<CPL_FIFO_BITS>(0);
         if self.cpl_push_bad.val() {
-            self.cpl_ram.write_data.next = bit_cast::<17, 16>(self.m_len.val()) | (1 << 16);
+            self.cpl_ram.write_data.next = bit_cast::<17, 16>(self.fm_len.q.val()) | (1 << 16);
         } else {
             self.cpl_ram.write_data.next = bit_cast::<17, 16>(self.s_len.q.val());
         }
@@ -614,20 +658,27 @@ impl Logic for TxDma {
         }
         self.cpl_wr_seen.d.next = self.cpl_wr.q.val();
         self.cpl_has.next = self.cpl_rd.q.val() != self.cpl_wr_seen.q.val();
-        self.c_size.next = self.one16.val() << self.txc_log2_size.val();
+        self.c_size_q.d.next = self.one16.val() << self.txc_log2_size.val();
+        self.c_mask_q.d.next = self.c_size_q.q.val() - 1;
         self.c_used.next = self.cpl_issued.q.val() - self.txc_consumer.val();
-        self.c_slot.next = self.cpl_issued.q.val() & (self.c_size.val() - 1);
-        self.c_phase_bits.next = self.cpl_issued.q.val() >> self.txc_log2_size.val();
+        self.c_addr_q.d.next =
+            self.txc_base.val() + (bit_cast::<64, 16>(self.cpl_issued.q.val() & self.c_mask_q.q.val()) << 4);
+        self.c_phase_q.d.next =
+            bit_cast::<64, 16>(!(self.cpl_issued.q.val() >> self.txc_log2_size.val()) & 1) << 63;
+        if self.c_wait.q.val().any() {
+            self.c_wait.d.next = self.c_wait.q.val() - 1;
+        }
         // STATUS bit 0 (TX_ABORTED) at bit 40 of beat 1, PHASE at bit 63.
         self.c_beat1.next = ((bit_cast::<64, 17>(self.cpl_ram.read_data.val()) >> 16) << 40)
-            | (bit_cast::<64, 16>(!self.c_phase_bits.val() & 1) << 63);
+            | self.c_phase_q.q.val();
         self.w_issue.next = !self.stop.q.val()
             & !self.aw_valid.q.val()
             & !self.w_valid.q.val()
+            & !self.c_wait.q.val().any()
             & self.cpl_has.val()
             & self.c_room_q.q.val()
             & self.wr_room_q.q.val();
-        self.c_room_q.d.next = self.c_used.val() < self.c_size.val();
+        self.c_room_q.d.next = self.c_used.val() < self.c_size_q.q.val();
         self.wr_room_q.d.next = self.wr_out.q.val() < 15;
         self.cpl_pop.next = self.w_issue.val();
         self.cpl_rd1.next = self.cpl_rd.q.val() + 1;
@@ -656,7 +707,8 @@ impl Logic for TxDma {
         }
         if self.w_issue.val() {
             self.aw_valid.d.next = true;
-            self.aw_addr.d.next = self.txc_base.val() + (bit_cast::<64, 16>(self.c_slot.val()) << 4);
+            self.aw_addr.d.next = self.c_addr_q.q.val();
+            self.c_wait.d.next = 2.into();
             self.w_valid.d.next = true;
             self.w_second.d.next = false;
             self.w_data.d.next = bit_cast::<64, 16>(self.cpl_ram.read_data.val().get_bits::<16>(0))
@@ -716,6 +768,9 @@ impl Logic for TxDma {
             self.frame_wr.d.next = 0.into();
             self.frame_wr_seen.d.next = 0.into();
             self.frame_rd.d.next = 0.into();
+            self.fm_has1.d.next = false;
+            self.fm_has2.d.next = false;
+            self.fm_wait.d.next = 3.into();
             self.buf_wr.d.next = 0.into();
             self.buf_wr_seen.d.next = 0.into();
             self.s_state.d.next = SendState::Idle;
