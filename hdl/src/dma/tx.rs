@@ -264,6 +264,10 @@ pub struct TxDma {
     s_state: DFF<SendState>,
     /// Buffer beat in `cur_word` (or, between frames, the next frame's first beat).
     s_beat: DFF<Bits<16>>,
+    /// `s_beat + 1` and `s_beat + 2`, kept beside it so the buffer's read address is a choice
+    /// between registers, not an adder.
+    s_beat1: DFF<Bits<16>>,
+    s_beat2: DFF<Bits<16>>,
     s_byte: DFF<Bits<3>>,
     /// Bytes of the frame not yet taken, and its LEN.
     s_left: DFF<Bits<16>>,
@@ -339,8 +343,6 @@ pub struct TxDma {
     frame_used: Signal<Local, Bits<5>>,
     cpl_used: Signal<Local, Bits<3>>,
     cpl_rd1: Signal<Local, Bits<3>>,
-    s_beat1: Signal<Local, Bits<16>>,
-    s_beat2: Signal<Local, Bits<16>>,
     f_arlen: Signal<Local, Bits<16>>,
 }
 
@@ -392,6 +394,8 @@ impl Logic for TxDma {
             buf_wr_seen,
             s_state,
             s_beat,
+            s_beat1,
+            s_beat2,
             s_byte,
             s_left,
             s_len,
@@ -578,8 +582,6 @@ impl Logic for TxDma {
         self.cpl_push_bad.next = false;
         self.s_take.next = false;
         self.s_last.next = self.s_left.q.val() == 1;
-        self.s_beat1.next = self.s_beat.q.val() + 1;
-        self.s_beat2.next = self.s_beat.q.val() + 2;
         self.buf_ram.read_address.next = self.s_beat.q.val().get_bits::<BUF_BEAT_BITS>(0);
         match self.s_state.q.val() {
             SendState::Idle => {
@@ -603,25 +605,29 @@ impl Logic for TxDma {
                 }
             }
             SendState::Load => {
-                self.buf_ram.read_address.next = self.s_beat1.val().get_bits::<BUF_BEAT_BITS>(0);
+                self.buf_ram.read_address.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
                 self.cur_word.d.next = self.buf_ram.read_data.val();
                 self.s_state.d.next = SendState::Send;
             }
             SendState::Send => {
-                self.buf_ram.read_address.next = self.s_beat1.val().get_bits::<BUF_BEAT_BITS>(0);
+                self.buf_ram.read_address.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
                 self.s_take.next = self.out_ready.val();
                 if self.out_ready.val() {
                     self.s_left.d.next = self.s_left.q.val() - 1;
                     self.s_byte.d.next = self.s_byte.q.val() + 1;
                     if self.s_last.val() {
-                        self.s_beat.d.next = self.s_beat1.val();
+                        self.s_beat.d.next = self.s_beat1.q.val();
+                        self.s_beat1.d.next = self.s_beat2.q.val();
+                        self.s_beat2.d.next = self.s_beat2.q.val() + 1;
                         self.cpl_push.next = true;
                         self.s_state.d.next = SendState::Idle;
-                        self.buf_ram.read_address.next = self.s_beat1.val().get_bits::<BUF_BEAT_BITS>(0);
+                        self.buf_ram.read_address.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
                     } else if self.s_byte.q.val() == 7 {
-                        self.s_beat.d.next = self.s_beat1.val();
+                        self.s_beat.d.next = self.s_beat1.q.val();
+                        self.s_beat1.d.next = self.s_beat2.q.val();
+                        self.s_beat2.d.next = self.s_beat2.q.val() + 1;
                         self.cur_word.d.next = self.buf_ram.read_data.val();
-                        self.buf_ram.read_address.next = self.s_beat2.val().get_bits::<BUF_BEAT_BITS>(0);
+                        self.buf_ram.read_address.next = self.s_beat2.q.val().get_bits::<BUF_BEAT_BITS>(0);
                     }
                 }
             }
@@ -775,6 +781,8 @@ impl Logic for TxDma {
             self.buf_wr_seen.d.next = 0.into();
             self.s_state.d.next = SendState::Idle;
             self.s_beat.d.next = 0.into();
+            self.s_beat1.d.next = 1.into();
+            self.s_beat2.d.next = 2.into();
             self.s_left.d.next = 0.into();
             self.cpl_wr.d.next = 0.into();
             self.cpl_wr_seen.d.next = 0.into();
