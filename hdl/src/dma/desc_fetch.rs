@@ -93,6 +93,8 @@ pub struct DescFetch {
     beats_due: DFF<Bits<8>>,
     /// Clocks left before a new sizing is trusted.
     settle: DFF<Bits<3>>,
+    /// `d_ok` and no settling left, as a register: `req` reaches the engine from a flip-flop.
+    offer: DFF<Bit>,
     ring: DFF<Bits<16>>,
     mask: DFF<Bits<16>>,
     // Stage A.
@@ -161,6 +163,7 @@ impl Default for DescFetch {
             odd: Default::default(),
             beats_due: Default::default(),
             settle: Default::default(),
+            offer: Default::default(),
             ring: Default::default(),
             mask: Default::default(),
             a_slot: Default::default(),
@@ -208,6 +211,7 @@ impl Logic for DescFetch {
             odd,
             beats_due,
             settle,
+            offer,
             ring,
             mask,
             a_slot,
@@ -290,10 +294,10 @@ impl Logic for DescFetch {
         // ---- The read offered, and taken.
         // From registers only: an engine decides on `req` in the kernel that drives this
         // block's inputs, so a combinational path back would be a loop to Verilator.
-        self.req.next = self.d_ok.q.val() & !self.settle.q.val().any();
+        self.req.next = self.offer.q.val();
         self.req_addr.next = self.d_addr.q.val();
         self.req_len.next = self.d_len.q.val();
-        self.take.next = self.req_take.val() & self.d_ok.q.val() & !self.settle.q.val().any();
+        self.take.next = self.req_take.val() & self.offer.q.val();
         if self.settle.q.val().any() {
             self.settle.d.next = self.settle.q.val() - 1;
         }
@@ -301,6 +305,8 @@ impl Logic for DescFetch {
             self.req_idx.d.next = self.req_idx.q.val() + bit_cast::<16, 4>(self.d_count.q.val());
             self.settle.d.next = 4.into();
         }
+        // Next clock's `d_ok` is `c_may` now; `settle` will be 0 unless it is above 1 or reloads.
+        self.offer.d.next = self.c_may.q.val() & !self.take.val() & (self.settle.q.val() <= 1);
 
         // ---- Beats in flight, and the arriving descriptors into the buffer.
         if self.take.val() {
@@ -352,6 +358,7 @@ impl Logic for DescFetch {
             self.beats_due.d.next = 0.into();
             self.settle.d.next = 4.into();
             self.d_ok.d.next = false;
+            self.offer.d.next = false;
             self.c_may.d.next = false;
             self.b_may.d.next = false;
         }

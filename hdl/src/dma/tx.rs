@@ -241,6 +241,9 @@ pub struct TxDma {
     frame_wr: DFF<Bits<5>>,
     frame_wr_seen: DFF<Bits<5>>,
     frame_rd: DFF<Bits<5>>,
+    /// The frame FIFO holds 15 or more (a register, a clock late: at most one more is pushed
+    /// after it rises, so the FIFO never holds more than 16).
+    frame_full: DFF<Bit>,
     /// The frame FIFO's head, registered: `fm_beats` = ⌈(off + LEN)/8⌉ a stage after the RAM
     /// output, `fm_fits` (all its beats in the buffer) a stage after that. `fm_has` delays
     /// "not empty" to match; `fm_wait` counts the clocks after a pop or a sent frame until the
@@ -316,7 +319,6 @@ pub struct TxDma {
     h_beats: Signal<Local, Bits<16>>,
     buf_used: Signal<Local, Bits<16>>,
     buf_free: Signal<Local, Bits<16>>,
-    frame_full: Signal<Local, Bit>,
     f_page_left: Signal<Local, Bits<10>>,
     f_go: Signal<Local, Bit>,
     r_take: Signal<Local, Bit>,
@@ -381,6 +383,7 @@ impl Logic for TxDma {
             frame_wr,
             frame_wr_seen,
             frame_rd,
+            frame_full,
             fm_bad,
             fm_off,
             fm_len,
@@ -464,7 +467,7 @@ impl Logic for TxDma {
         self.h_beats_q.d.next = self.h_beats.val();
         self.buf_free_q.d.next = self.buf_free.val();
         self.frame_used.next = self.frame_wr.q.val() - self.frame_rd.q.val();
-        self.frame_full.next = self.frame_used.val() == 16;
+        self.frame_full.d.next = self.frame_used.val() >= 15;
         self.desc_pop.next = false;
         self.frame_ram.write_address.next = self.frame_wr.q.val().get_bits::<FRAME_FIFO_BITS>(0);
         self.frame_ram.write_data.next =
@@ -472,7 +475,7 @@ impl Logic for TxDma {
         if self.f_settle.q.val().any() {
             self.f_settle.d.next = self.f_settle.q.val() - 1;
         }
-        if self.run.val() & !self.f_busy.q.val() & self.desc_has.val() & !self.frame_full.val() {
+        if self.run.val() & !self.f_busy.q.val() & self.desc_has.val() & !self.frame_full.q.val() {
             if self.h_bad_q.q.val() {
                 self.desc_pop.next = true;
                 self.cnt_bad.inc.next = true;
