@@ -55,6 +55,7 @@ pub mod irq;
 pub mod mac;
 pub mod model;
 pub mod phy;
+pub mod ram;
 pub mod sim;
 pub mod top;
 pub mod verilog;

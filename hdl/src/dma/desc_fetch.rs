@@ -35,6 +35,7 @@
 //! taken no other is offered for [`SETTLE`] clocks, until the pipeline has seen the new
 //! `requested`; a later `producer` or `pop` only makes the sizing conservative for a few
 //! clocks (fewer posted, less room), never wrong.
+use crate::ram::Ram;
 use rust_hdl::prelude::*;
 
 /// Descriptors the prefetch buffer holds (log2).
@@ -79,7 +80,7 @@ pub struct DescFetch {
     pub reading: Signal<Out, Bit>,
 
     /// {LEN[79:64], ADDR[63:0]}, slot = index mod 16.
-    ram: RAM<Bits<80>, DESC_FIFO_BITS>,
+    ram: Ram<Bits<80>, DESC_FIFO_BITS>,
     req_idx: DFF<Bits<16>>,
     arrived: DFF<Bits<16>>,
     /// `arrived` a clock ago: the entries readable from the RAM.

@@ -86,6 +86,7 @@
 use super::desc_fetch::DescFetch;
 use crate::counter::SatCounter32;
 use nic_regs::ring::{CPL_CSUM, CPL_DESC_INDEX, CPL_LEN, CPL_PHASE, CPL_STATUS, CPL_VERDICT, DESC_ADDR, DESC_LEN};
+use crate::ram::Ram;
 use rust_hdl::prelude::*;
 
 pub mod reference;
@@ -208,11 +209,11 @@ pub struct RxDma {
     /// Descriptor reads and the prefetched descriptors.
     fetch: DescFetch,
     /// Data beats: {last of burst[72], strb[71:64], data[63:0]}.
-    wq_ram: RAM<Bits<73>, WQ_BITS>,
+    wq_ram: Ram<Bits<73>, WQ_BITS>,
     /// Complete bursts: {last of frame[68], beats - 1[67:64], address[63:0]}.
-    bq_ram: RAM<Bits<69>, WQ_BITS>,
+    bq_ram: Ram<Bits<69>, WQ_BITS>,
     /// Completions: {verdict[49:48], index[47:32], sum[31:16], length[15:0]}.
-    cq_ram: RAM<Bits<50>, CQ_BITS>,
+    cq_ram: Ram<Bits<50>, CQ_BITS>,
     cnt_frames: SatCounter32,
     cnt_nobuf: SatCounter32,
     cnt_err: SatCounter32,

@@ -84,6 +84,7 @@ use nic_regs::ring::{
     CPL_CSUM, CPL_DESC_INDEX, CPL_LEN, CPL_PHASE, CPL_STATUS, CPL_VERDICT, DESC_ADDR, DESC_LEN, ENTRY_BYTES,
     STATUS_TX_ABORTED,
 };
+use crate::ram::Ram;
 use rust_hdl::prelude::*;
 
 /// TX buffer size: 512 beats of 8 bytes (4 KiB of block RAM): two maximum frames.
@@ -125,8 +126,10 @@ const _: () = {
 pub enum SendState {
     /// Between frames: looking at the head of the frame FIFO.
     Idle,
-    /// One clock: the frame's first beat is being read from the buffer.
+    /// One clock: the frame's first beat (read while idle) is loaded; the second is addressed.
     Load,
+    /// One clock: the second beat's read goes through the buffer's output register.
+    Load2,
     /// Handing out bytes.
     Send,
 }
@@ -196,6 +199,14 @@ pub struct TxDma {
     tag_bits: DFF<Bits<16>>,
     tag_wr: DFF<Bits<5>>,
     tag_rd: DFF<Bits<5>>,
+    tag_rd1: DFF<Bits<5>>,
+    /// The R channel, registered (`rready` is always high, so this costs a clock of latency
+    /// and no rate), with the kind of read each beat belongs to.
+    r_valid: DFF<Bit>,
+    r_data: DFF<Bits<64>>,
+    r_last: DFF<Bit>,
+    r_bad: DFF<Bit>,
+    r_tag: DFF<Bit>,
 
     // ---- Frame fetcher.
     /// Issuing the read bursts of an accepted frame.
@@ -237,7 +248,7 @@ pub struct TxDma {
     /// Next buffer beat to reserve.
     buf_alloc: DFF<Bits<16>>,
     /// Frame FIFO: {bad[19], ADDR mod 8 [18:16], LEN[15:0]}.
-    frame_ram: RAM<Bits<20>, FRAME_FIFO_BITS>,
+    frame_ram: Ram<Bits<20>, FRAME_FIFO_BITS>,
     frame_wr: DFF<Bits<5>>,
     frame_wr_seen: DFF<Bits<5>>,
     frame_rd: DFF<Bits<5>>,
@@ -259,7 +270,7 @@ pub struct TxDma {
     fm_wait: DFF<Bits<2>>,
 
     // ---- TX buffer: beats written in order as frame reads return.
-    buf_ram: RAM<Bits<64>, BUF_BEAT_BITS>,
+    buf_ram: Ram<Bits<64>, BUF_BEAT_BITS>,
     buf_wr: DFF<Bits<16>>,
     buf_wr_seen: DFF<Bits<16>>,
 
@@ -274,11 +285,17 @@ pub struct TxDma {
     s_byte: DFF<Bits<3>>,
     /// Bytes of the frame not yet taken, and its LEN.
     s_left: DFF<Bits<16>>,
+    /// `s_left == 1` and `s_left == 2`, kept as registers beside it.
+    s_one: DFF<Bit>,
+    s_two: DFF<Bit>,
     s_len: DFF<Bits<16>>,
     cur_word: DFF<Bits<64>>,
+    /// The buffer's read data, registered: a beat is two clocks from its address, so the
+    /// block RAM's slow clock-to-out ends at a flip-flop.
+    rd_word: DFF<Bits<64>>,
 
     // ---- Completion FIFO {bad[16], LEN[15:0]} and writer.
-    cpl_ram: RAM<Bits<17>, CPL_FIFO_BITS>,
+    cpl_ram: Ram<Bits<17>, CPL_FIFO_BITS>,
     cpl_wr: DFF<Bits<3>>,
     cpl_wr_seen: DFF<Bits<3>>,
     cpl_rd: DFF<Bits<3>>,
@@ -307,7 +324,6 @@ pub struct TxDma {
     one16: Signal<Local, Bits<16>>,
     d_go: Signal<Local, Bit>,
     ar_free: Signal<Local, Bit>,
-    tag_now: Signal<Local, Bit>,
     desc_has: Signal<Local, Bit>,
     desc_pop: Signal<Local, Bit>,
     h_addr: Signal<Local, Bits<64>>,
@@ -329,7 +345,6 @@ pub struct TxDma {
     m_len: Signal<Local, Bits<16>>,
     m_sum: Signal<Local, Bits<16>>,
     s_take: Signal<Local, Bit>,
-    s_last: Signal<Local, Bit>,
     cpl_full: Signal<Local, Bit>,
     cpl_push: Signal<Local, Bit>,
     cpl_push_bad: Signal<Local, Bit>,
@@ -360,6 +375,12 @@ impl Logic for TxDma {
             tag_bits,
             tag_wr,
             tag_rd,
+            tag_rd1,
+            r_valid,
+            r_data,
+            r_last,
+            r_bad,
+            r_tag,
             f_busy,
             tags_room,
             c_room_q,
@@ -401,8 +422,11 @@ impl Logic for TxDma {
             s_beat2,
             s_byte,
             s_left,
+            s_one,
+            s_two,
             s_len,
             cur_word,
+            rd_word,
             cpl_wr,
             cpl_wr_seen,
             cpl_rd,
@@ -543,20 +567,31 @@ impl Logic for TxDma {
         }
 
         // ================= Read data: descriptors to their FIFO, frame beats to the buffer.
-        self.r_take.next = self.axi_rvalid.val();
-        self.tag_now.next = self.tag_bits.q.val().get_bit(self.tag_rd.q.val().get_bits::<4>(0).index());
-        self.fetch.beat.next = self.r_take.val() & self.tag_now.val();
-        self.fetch.beat_data.next = self.axi_rdata.val();
+        // A beat is registered with its read's kind: the read after this clock's beat if that
+        // beat ends one.
+        self.r_valid.d.next = self.axi_rvalid.val();
+        self.r_data.d.next = self.axi_rdata.val();
+        self.r_last.d.next = self.axi_rlast.val();
+        self.r_bad.d.next = self.axi_rresp.val() != 0;
+        self.r_take.next = self.r_valid.q.val();
+        if self.r_take.val() & self.r_last.q.val() {
+            self.r_tag.d.next = self.tag_bits.q.val().get_bit(self.tag_rd1.q.val().get_bits::<4>(0).index());
+        } else {
+            self.r_tag.d.next = self.tag_bits.q.val().get_bit(self.tag_rd.q.val().get_bits::<4>(0).index());
+        }
+        self.fetch.beat.next = self.r_take.val() & self.r_tag.q.val();
+        self.fetch.beat_data.next = self.r_data.q.val();
         self.buf_ram.write_address.next = self.buf_wr.q.val().get_bits::<BUF_BEAT_BITS>(0);
-        self.buf_ram.write_data.next = self.axi_rdata.val();
+        self.buf_ram.write_data.next = self.r_data.q.val();
         self.buf_wr_seen.d.next = self.buf_wr.q.val();
         if self.r_take.val() {
-            if !self.tag_now.val() {
+            if !self.r_tag.q.val() {
                 self.buf_ram.write_enable.next = true;
                 self.buf_wr.d.next = self.buf_wr.q.val() + 1;
             }
-            if self.axi_rlast.val() {
-                self.tag_rd.d.next = self.tag_rd.q.val() + 1;
+            if self.r_last.q.val() {
+                self.tag_rd.d.next = self.tag_rd1.q.val();
+                self.tag_rd1.d.next = self.tag_rd1.q.val() + 1;
             }
         }
 
@@ -584,8 +619,10 @@ impl Logic for TxDma {
         self.cpl_push.next = false;
         self.cpl_push_bad.next = false;
         self.s_take.next = false;
-        self.s_last.next = self.s_left.q.val() == 1;
         self.buf_ram.read_address.next = self.s_beat.q.val().get_bits::<BUF_BEAT_BITS>(0);
+        // The sender's state has been idle for at least three clocks (`fm_wait`) when it
+        // decides, so `rd_word` holds the beat at `s_beat` by then.
+        self.rd_word.d.next = self.buf_ram.read_data.val();
         match self.s_state.q.val() {
             SendState::Idle => {
                 if self.run.val()
@@ -602,6 +639,8 @@ impl Logic for TxDma {
                         self.cnt_fetched.inc.next = true;
                         self.s_byte.d.next = self.fm_off.q.val();
                         self.s_left.d.next = self.fm_len.q.val();
+                        self.s_one.d.next = self.fm_len.q.val() == 1;
+                        self.s_two.d.next = self.fm_len.q.val() == 2;
                         self.s_len.d.next = self.fm_len.q.val();
                         self.s_state.d.next = SendState::Load;
                     }
@@ -609,7 +648,11 @@ impl Logic for TxDma {
             }
             SendState::Load => {
                 self.buf_ram.read_address.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
-                self.cur_word.d.next = self.buf_ram.read_data.val();
+                self.cur_word.d.next = self.rd_word.q.val();
+                self.s_state.d.next = SendState::Load2;
+            }
+            SendState::Load2 => {
+                self.buf_ram.read_address.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
                 self.s_state.d.next = SendState::Send;
             }
             SendState::Send => {
@@ -617,8 +660,10 @@ impl Logic for TxDma {
                 self.s_take.next = self.out_ready.val();
                 if self.out_ready.val() {
                     self.s_left.d.next = self.s_left.q.val() - 1;
+                    self.s_one.d.next = self.s_two.q.val();
+                    self.s_two.d.next = self.s_left.q.val() == 3;
                     self.s_byte.d.next = self.s_byte.q.val() + 1;
-                    if self.s_last.val() {
+                    if self.s_one.q.val() {
                         self.s_beat.d.next = self.s_beat1.q.val();
                         self.s_beat1.d.next = self.s_beat2.q.val();
                         self.s_beat2.d.next = self.s_beat2.q.val() + 1;
@@ -629,7 +674,7 @@ impl Logic for TxDma {
                         self.s_beat.d.next = self.s_beat1.q.val();
                         self.s_beat1.d.next = self.s_beat2.q.val();
                         self.s_beat2.d.next = self.s_beat2.q.val() + 1;
-                        self.cur_word.d.next = self.buf_ram.read_data.val();
+                        self.cur_word.d.next = self.rd_word.q.val();
                         self.buf_ram.read_address.next = self.s_beat2.q.val().get_bits::<BUF_BEAT_BITS>(0);
                     }
                 }
@@ -652,7 +697,7 @@ impl Logic for TxDma {
         // rest of the kernel, which reads `out_ready`, and sees no UNOPTFLAT loop.
         self.out_valid.next = self.s_state.q.val() == SendState::Send;
         self.out_data.next = self.cur_word.q.val().get_bits::<8>((bit_cast::<6, 3>(self.s_byte.q.val()) << 3).index());
-        self.out_last.next = (self.s_state.q.val() == SendState::Send) & (self.s_left.q.val() == 1);
+        self.out_last.next = (self.s_state.q.val() == SendState::Send) & self.s_one.q.val();
 
         // ================= Completion FIFO and writer.
         self.cpl_ram.write_address.next = self.cpl_wr.q.val().get_bits::<CPL_FIFO_BITS>(0);
@@ -732,7 +777,7 @@ impl Logic for TxDma {
         }
 
         // ================= Errors.
-        self.err_now.next = (self.axi_rvalid.val() & (self.axi_rresp.val() != 0))
+        self.err_now.next = (self.r_valid.q.val() & self.r_bad.q.val())
             | (self.axi_bvalid.val() & (self.axi_bresp.val() != 0));
         self.err_pulse.d.next = self.err_now.val() & !self.stop.q.val();
         // Descriptors arriving with or after a bus error are not used.
@@ -772,6 +817,8 @@ impl Logic for TxDma {
             self.ar_valid.d.next = false;
             self.tag_wr.d.next = 0.into();
             self.tag_rd.d.next = 0.into();
+            self.tag_rd1.d.next = 1.into();
+            self.r_valid.d.next = false;
             self.f_busy.d.next = false;
             self.buf_alloc.d.next = 0.into();
             self.frame_wr.d.next = 0.into();
@@ -787,6 +834,8 @@ impl Logic for TxDma {
             self.s_beat1.d.next = 1.into();
             self.s_beat2.d.next = 2.into();
             self.s_left.d.next = 0.into();
+            self.s_one.d.next = false;
+            self.s_two.d.next = false;
             self.cpl_wr.d.next = 0.into();
             self.cpl_wr_seen.d.next = 0.into();
             self.cpl_rd.d.next = 0.into();

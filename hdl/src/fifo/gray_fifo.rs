@@ -17,6 +17,7 @@
 //! No reset: both pointers start at zero, like the widget it replaces; a side that must
 //! restart drains it. A word becomes visible to the reader four of its clocks after it is
 //! written at the earliest (two synchronizers, the binary conversion, the RAM read).
+use crate::ram::Ram;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -39,7 +40,7 @@ pub struct GrayFifo<D: Synth, const N: usize, const NP1: usize> {
     /// `!empty`: a word is on `data_out`.
     pub valid: Signal<Out, Bit>,
 
-    ram: RAM<D, N>,
+    ram: Ram<D, N>,
     w_bin: DFF<Bits<NP1>>,
     full_q: DFF<Bit>,
     w_gray: DFF<Bits<NP1>>,

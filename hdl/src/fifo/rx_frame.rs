@@ -29,6 +29,7 @@
 //! registered read.
 use crate::counter::SatCounter32;
 use crate::model::rx_reference::FCS_LEN;
+use crate::ram::Ram;
 use rust_hdl::prelude::*;
 
 /// Frames that can wait for the host at once (size of the metadata RAM).
@@ -56,9 +57,9 @@ pub struct RxFrameFifo<const ADDR_BITS: usize> {
     // Counters, 32-bit saturating.
     pub frames_committed: Signal<Out, Bits<32>>,
     pub overflow_drops: Signal<Out, Bits<32>>,
-    data_ram: RAM<Bits<8>, ADDR_BITS>,
+    data_ram: Ram<Bits<8>, ADDR_BITS>,
     /// {verdict[17:16], length[15:0]} per published frame.
-    meta_ram: RAM<Bits<18>, META_BITS>,
+    meta_ram: Ram<Bits<18>, META_BITS>,
     cnt_committed: SatCounter32,
     cnt_overflow: SatCounter32,
     /// Next byte to write.
