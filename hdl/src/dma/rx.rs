@@ -38,7 +38,8 @@
 //! ring. Completion `i` always reports descriptor `i` (both count accepted frames since
 //! reset): the two rings may differ in size, their indices stay equal. `in_last` is
 //! redundant with `in_len` and not used: a frame ends after `in_len` bytes (`in_len` ≥ 1, as
-//! the FIFO guarantees). A frame costs `len + 2` clocks on the FIFO side when nothing waits.
+//! the FIFO guarantees). A frame costs `len + 4` clocks on the FIFO side when nothing waits (judge, decide,
+//! queue the completion, and the FIFO's next frame).
 //!
 //! # Host memory writes
 //! * Data bursts of 8-byte beats (`awsize` 3, INCR) split at every 128-byte boundary (at most
@@ -52,7 +53,7 @@
 //! * **A completion is issued only after its frame's data bursts were all answered OKAY**
 //!   (and before any further data burst, as soon as that is so). The frame after it keeps
 //!   streaming meanwhile, so the write-response latency costs completion latency, not
-//!   throughput (measured: 62 clocks per 60-byte frame with responses after 31 to 250
+//!   throughput (measured: 64 clocks per 60-byte frame with responses after 31 to 250
 //!   clocks). The host never sees a completion for data that did not land, whatever the
 //!   interconnect's ordering between IDs.
 //! * `rxc_producer` advances, `frames_written` counts and `rx_event` pulses when a
@@ -120,8 +121,10 @@ const _: () = assert!(WQ_BITS == 5 && CQ_BITS == 3);
 /// The frame side.
 #[derive(Copy, Clone, PartialEq, Debug, LogicState)]
 pub enum RxPState {
-    /// Between frames: deciding on the frame offered.
+    /// Between frames: judging the frame offered against the descriptor at the head.
     Idle,
+    /// One clock: acting on that judgement (registered in `j_drop`, `j_fits`).
+    Decide,
     /// Taking the accepted frame's bytes into the write queue.
     Stream,
     /// Draining a dropped frame.
@@ -335,6 +338,9 @@ pub struct RxDma {
     /// a clock behind `rxc_consumer` and the last accept: an accept is followed by at least
     /// two clocks out of `Idle`, and a stale consumer only shows less room).
     cpl_room: DFF<Bit>,
+    /// The judgement `Idle` made: drop the frame; or it fits the head descriptor.
+    j_drop: DFF<Bit>,
+    j_fits: DFF<Bit>,
     head_addr: Signal<Local, Bits<64>>,
     head_len: Signal<Local, Bits<16>>,
     pop: Signal<Local, Bit>,
@@ -527,6 +533,8 @@ impl Default for RxDma {
             ar_issue: Default::default(),
             none_posted: Default::default(),
             cpl_room: Default::default(),
+            j_drop: Default::default(),
+            j_fits: Default::default(),
             head_addr: Default::default(),
             head_len: Default::default(),
             pop: Default::default(),
@@ -649,7 +657,9 @@ impl Logic for RxDma {
             dma_error_q,
             c_size,
             c_mask,
-            cpl_room
+            cpl_room,
+            j_drop,
+            j_fits
         );
         clock!(self, clock, cnt_frames, cnt_nobuf, cnt_err);
         self.fetch.clock.next = self.clock.val();
@@ -751,19 +761,26 @@ impl Logic for RxDma {
             | ((self.p_state.q.val() == RxPState::Stream) & self.wq_ok.q.val());
         match self.p_state.q.val() {
             RxPState::Idle => {
+                // The judgement is registered and acted on in `Decide`: the descriptor's LEN
+                // comes from its buffer's RAM, and the compare must not reach every register
+                // an acceptance loads. Nothing it reads changes in between but by this block.
                 if self.in_valid.val() & !self.err.q.val() {
-                    if !self.enable.val() {
+                    self.j_drop.d.next = !self.enable.val()
+                        | (self.have_desc.val() & (self.in_len.val() > self.head_len.val()))
+                        | (!self.have_desc.val() & self.none_posted.val());
+                    self.j_fits.d.next = self.have_desc.val() & (self.in_len.val() <= self.head_len.val());
+                    self.p_state.d.next = RxPState::Decide;
+                }
+            }
+            RxPState::Decide => {
+                if !self.err.q.val() {
+                    if self.j_drop.q.val() {
                         self.drop_now.next = true;
-                    } else if self.have_desc.val() {
-                        if self.in_len.val() > self.head_len.val() {
-                            self.drop_now.next = true;
-                        } else if self.cpl_room.q.val() {
-                            self.accept.next = true;
-                        }
-                    } else if self.none_posted.val() {
-                        self.drop_now.next = true;
+                    } else if self.j_fits.q.val() & self.cpl_room.q.val() {
+                        self.accept.next = true;
                     }
                 }
+                self.p_state.d.next = RxPState::Idle;
                 self.f_left.d.next = self.in_len.val();
                 if self.drop_now.val() {
                     self.p_state.d.next = RxPState::Drain;
