@@ -25,8 +25,10 @@
 //! Pointers are 16 bits and wrap; the RAM uses their low ADDR_BITS, so ADDR_BITS ≤ 15.
 //! The data RAM has a registered read: its address is `rd_ptr`, or `rd_ptr + 1` on the
 //! clock a byte is taken, so the next byte is on `out_data` one clock later, with no bubble.
-//! Metadata becomes visible one clock after it is written (`meta_wr_seen`), for the same
-//! registered read.
+//! Metadata becomes visible two clocks after it is written (`meta_wr_seen`, then
+//! `meta_wr_seen2`): one for the same registered read, one to load the frame's byte count
+//! (`rd_left`, with `left1`/`left2` flags so `out_last` is a register). For the same reason
+//! the next frame shows one clock after the last byte of a frame is taken.
 use crate::counter::SatCounter32;
 use crate::model::rx_reference::FCS_LEN;
 use crate::ram::Ram;
@@ -35,6 +37,7 @@ use rust_hdl::prelude::*;
 /// Frames that can wait for the host at once (size of the metadata RAM).
 pub const META_ENTRIES: usize = 32;
 const META_BITS: usize = 5;
+const NO_BYTES_LEN: u64 = 0x1_0000 - FCS_LEN as u64;
 
 #[derive(LogicBlock)]
 pub struct RxFrameFifo<const ADDR_BITS: usize> {
@@ -68,26 +71,39 @@ pub struct RxFrameFifo<const ADDR_BITS: usize> {
     wr_start: DFF<Bits<16>>,
     /// The frame being written has lost a byte to a full RAM.
     dropping: DFF<Bit>,
-    /// Next byte to read, and its position in the frame being read.
+    /// Bytes of the frame being written less the FCS (`wr_ptr - wr_start - 4`, counted as
+    /// bytes are written: the length published needs no subtraction at the commit), and
+    /// whether it is above 0 (more than the FCS was written).
+    wr_len: DFFWithInit<Bits<16>>,
+    wr_long: DFF<Bit>,
+    /// Next byte to read.
     rd_ptr: DFF<Bits<16>>,
-    rd_count: DFF<Bits<16>>,
-    /// `rd_ptr + 1`, `rd_count + 1` and `meta_rd + 1`, kept as registers beside them so the
-    /// end-of-frame test and the RAMs' next addresses have no adder in front (timing).
+    /// Bytes of the head frame not yet taken, loaded from its length while none is; and
+    /// whether that is 1 (`out_last`) or 2.
+    rd_left: DFF<Bits<16>>,
+    left1: DFF<Bit>,
+    left2: DFF<Bit>,
+    at_start: DFFWithInit<Bit>,
+    /// The last byte of a frame was taken last clock (its successor's length loads now).
+    popped: DFF<Bit>,
+    /// `rd_ptr + 1` and `meta_rd + 1`, kept as registers beside them so the RAMs' next
+    /// addresses have no adder in front (timing).
     rd_ptr_p1: DFFWithInit<Bits<16>>,
-    rd_count_p1: DFFWithInit<Bits<16>>,
     meta_rd_p1: DFFWithInit<Bits<6>>,
     meta_wr: DFF<Bits<6>>,
     /// `meta_wr` one clock later: an entry counts as present once the RAM can show it.
     meta_wr_seen: DFF<Bits<6>>,
+    meta_wr_seen2: DFF<Bits<6>>,
     meta_rd: DFF<Bits<6>>,
     used: Signal<Local, Bits<16>>,
-    frame_bytes: Signal<Local, Bits<16>>,
     meta_full: Signal<Local, Bit>,
     has_frame: Signal<Local, Bit>,
     len: Signal<Local, Bits<16>>,
     last: Signal<Local, Bit>,
     depth: Constant<Bits<16>>,
     fcs_len: Constant<Bits<16>>,
+    /// `wr_len` of a frame with no bytes yet: −FCS_LEN, wrapped.
+    no_bytes_len: Constant<Bits<16>>,
     meta_entries: Constant<Bits<6>>,
 }
 
@@ -116,23 +132,29 @@ impl<const ADDR_BITS: usize> Default for RxFrameFifo<ADDR_BITS> {
             cnt_overflow: Default::default(),
             wr_ptr: Default::default(),
             wr_start: Default::default(),
+            wr_len: DFFWithInit::new(NO_BYTES_LEN.to_bits()),
+            wr_long: Default::default(),
             dropping: Default::default(),
             rd_ptr: Default::default(),
-            rd_count: Default::default(),
+            rd_left: Default::default(),
+            left1: Default::default(),
+            left2: Default::default(),
+            at_start: DFFWithInit::new(true),
+            popped: Default::default(),
             rd_ptr_p1: DFFWithInit::new(1_u64.to_bits()),
-            rd_count_p1: DFFWithInit::new(1_u64.to_bits()),
             meta_rd_p1: DFFWithInit::new(1_u64.to_bits()),
             meta_wr: Default::default(),
             meta_wr_seen: Default::default(),
+            meta_wr_seen2: Default::default(),
             meta_rd: Default::default(),
             used: Default::default(),
-            frame_bytes: Default::default(),
             meta_full: Default::default(),
             has_frame: Default::default(),
             len: Default::default(),
             last: Default::default(),
             depth: Constant::new((1u64 << ADDR_BITS).to_bits()),
             fcs_len: Constant::new((FCS_LEN as u64).to_bits()),
+            no_bytes_len: Constant::new(NO_BYTES_LEN.to_bits()),
             meta_entries: Constant::new((META_ENTRIES as u64).to_bits()),
         }
     }
@@ -151,14 +173,20 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
             clock,
             wr_ptr,
             wr_start,
+            wr_len,
+            wr_long,
             dropping,
             rd_ptr,
-            rd_count,
+            rd_left,
+            left1,
+            left2,
+            at_start,
+            popped,
             rd_ptr_p1,
-            rd_count_p1,
             meta_rd_p1,
             meta_wr,
             meta_wr_seen,
+            meta_wr_seen2,
             meta_rd
         );
         clock!(self, clock, cnt_committed, cnt_overflow);
@@ -173,22 +201,25 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
 
         // Write side: speculative bytes, then publish or rewind.
         self.used.next = self.wr_ptr.q.val() - self.rd_ptr.q.val();
-        self.frame_bytes.next = self.wr_ptr.q.val() - self.wr_start.q.val();
         self.meta_full.next = (self.meta_wr.q.val() - self.meta_rd.q.val()) == self.meta_entries.val();
         self.data_ram.write_enable.next = false;
         self.data_ram.write_address.next = bit_cast::<ADDR_BITS, 16>(self.wr_ptr.q.val());
         self.data_ram.write_data.next = self.in_data.val();
         self.meta_ram.write_enable.next = false;
         self.meta_ram.write_address.next = bit_cast::<META_BITS, 6>(self.meta_wr.q.val());
-        self.meta_ram.write_data.next = bit_cast::<18, 16>(self.frame_bytes.val() - self.fcs_len.val())
+        self.meta_ram.write_data.next = bit_cast::<18, 16>(self.wr_len.q.val())
             | (bit_cast::<18, 2>(self.in_verdict.val()) << 16);
         self.meta_wr_seen.d.next = self.meta_wr.q.val();
+        if self.in_commit.val() | self.in_abort.val() {
+            self.wr_len.d.next = self.no_bytes_len.val();
+            self.wr_long.d.next = false;
+        }
         if self.in_commit.val() {
             self.dropping.d.next = false;
             if self.dropping.q.val() | self.meta_full.val() {
                 self.wr_ptr.d.next = self.wr_start.q.val();
                 self.cnt_overflow.inc.next = true;
-            } else if self.frame_bytes.val() <= self.fcs_len.val() {
+            } else if !self.wr_long.q.val() {
                 self.wr_ptr.d.next = self.wr_start.q.val();
             } else {
                 self.wr_ptr.d.next = self.wr_ptr.q.val() - self.fcs_len.val();
@@ -206,29 +237,40 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
             } else {
                 self.data_ram.write_enable.next = true;
                 self.wr_ptr.d.next = self.wr_ptr.q.val() + 1;
+                self.wr_len.d.next = self.wr_len.q.val() + 1;
+                if self.wr_len.q.val() == 0 {
+                    self.wr_long.d.next = true;
+                }
             }
         }
 
         // Read side: the oldest published frame, byte by byte.
-        self.has_frame.next = self.meta_rd.q.val() != self.meta_wr_seen.q.val();
+        self.meta_wr_seen2.d.next = self.meta_wr_seen.q.val();
+        self.has_frame.next = (self.meta_rd.q.val() != self.meta_wr_seen2.q.val()) & !self.popped.q.val();
         self.len.next = self.meta_ram.read_data.val().get_bits::<16>(0);
-        self.last.next = self.rd_count_p1.q.val() == self.len.val();
+        self.last.next = self.left1.q.val();
         self.data_ram.read_address.next = bit_cast::<ADDR_BITS, 16>(self.rd_ptr.q.val());
         self.meta_ram.read_address.next = bit_cast::<META_BITS, 6>(self.meta_rd.q.val());
+        self.popped.d.next = false;
         if self.has_frame.val() & self.out_ready.val() {
             self.rd_ptr.d.next = self.rd_ptr_p1.q.val();
             self.rd_ptr_p1.d.next = self.rd_ptr_p1.q.val() + 1;
             self.data_ram.read_address.next = bit_cast::<ADDR_BITS, 16>(self.rd_ptr_p1.q.val());
+            self.at_start.d.next = false;
+            self.rd_left.d.next = self.rd_left.q.val() - 1;
+            self.left1.d.next = self.left2.q.val();
+            self.left2.d.next = self.rd_left.q.val() == 3;
             if self.last.val() {
-                self.rd_count.d.next = 0.into();
-                self.rd_count_p1.d.next = 1.into();
+                self.at_start.d.next = true;
+                self.popped.d.next = true;
                 self.meta_rd.d.next = self.meta_rd_p1.q.val();
                 self.meta_rd_p1.d.next = self.meta_rd_p1.q.val() + 1;
                 self.meta_ram.read_address.next = bit_cast::<META_BITS, 6>(self.meta_rd_p1.q.val());
-            } else {
-                self.rd_count.d.next = self.rd_count_p1.q.val();
-                self.rd_count_p1.d.next = self.rd_count_p1.q.val() + 1;
             }
+        } else if self.at_start.q.val() {
+            self.rd_left.d.next = self.len.val();
+            self.left1.d.next = self.len.val() == 1;
+            self.left2.d.next = self.len.val() == 2;
         }
         self.out_valid.next = self.has_frame.val();
         self.out_data.next = self.data_ram.read_data.val();
@@ -241,11 +283,17 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
         if self.reset.val() {
             self.wr_ptr.d.next = 0.into();
             self.wr_start.d.next = 0.into();
+            self.wr_len.d.next = self.no_bytes_len.val();
+            self.wr_long.d.next = false;
             self.dropping.d.next = false;
             self.rd_ptr.d.next = 0.into();
-            self.rd_count.d.next = 0.into();
+            self.rd_left.d.next = 0.into();
+            self.left1.d.next = false;
+            self.left2.d.next = false;
+            self.at_start.d.next = true;
+            self.popped.d.next = false;
+            self.meta_wr_seen2.d.next = 0.into();
             self.rd_ptr_p1.d.next = 1.into();
-            self.rd_count_p1.d.next = 1.into();
             self.meta_rd_p1.d.next = 1.into();
             self.meta_wr.d.next = 0.into();
             self.meta_wr_seen.d.next = 0.into();
