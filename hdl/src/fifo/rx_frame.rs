@@ -76,6 +76,11 @@ pub struct RxFrameFifo<const ADDR_BITS: usize> {
     /// whether it is above 0 (more than the FCS was written).
     wr_len: DFFWithInit<Bits<16>>,
     wr_long: DFF<Bit>,
+    /// The frame being written has a byte in the RAM.
+    wr_any: DFF<Bit>,
+    /// The data RAM has room for a byte (`used < depth`), as a register: computed from this
+    /// clock's `used` and whether a byte goes in, comes out, or a frame is rewound.
+    room: DFFWithInit<Bit>,
     /// Next byte to read.
     rd_ptr: DFF<Bits<16>>,
     /// Bytes of the head frame not yet taken, loaded from its length while none is; and
@@ -96,6 +101,9 @@ pub struct RxFrameFifo<const ADDR_BITS: usize> {
     meta_wr_seen2: DFF<Bits<6>>,
     meta_rd: DFF<Bits<6>>,
     used: Signal<Local, Bits<16>>,
+    depth_less1: Constant<Bits<16>>,
+    wrote: Signal<Local, Bit>,
+    read_one: Signal<Local, Bit>,
     meta_full: Signal<Local, Bit>,
     has_frame: Signal<Local, Bit>,
     len: Signal<Local, Bits<16>>,
@@ -134,6 +142,8 @@ impl<const ADDR_BITS: usize> Default for RxFrameFifo<ADDR_BITS> {
             wr_start: Default::default(),
             wr_len: DFFWithInit::new(NO_BYTES_LEN.to_bits()),
             wr_long: Default::default(),
+            wr_any: Default::default(),
+            room: DFFWithInit::new(true),
             dropping: Default::default(),
             rd_ptr: Default::default(),
             rd_left: Default::default(),
@@ -148,6 +158,9 @@ impl<const ADDR_BITS: usize> Default for RxFrameFifo<ADDR_BITS> {
             meta_wr_seen2: Default::default(),
             meta_rd: Default::default(),
             used: Default::default(),
+            depth_less1: Constant::new(((1u64 << ADDR_BITS) - 1).to_bits()),
+            wrote: Default::default(),
+            read_one: Default::default(),
             meta_full: Default::default(),
             has_frame: Default::default(),
             len: Default::default(),
@@ -175,6 +188,8 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
             wr_start,
             wr_len,
             wr_long,
+            wr_any,
+            room,
             dropping,
             rd_ptr,
             rd_left,
@@ -210,9 +225,11 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
         self.meta_ram.write_data.next = bit_cast::<18, 16>(self.wr_len.q.val())
             | (bit_cast::<18, 2>(self.in_verdict.val()) << 16);
         self.meta_wr_seen.d.next = self.meta_wr.q.val();
+        self.wrote.next = false;
         if self.in_commit.val() | self.in_abort.val() {
             self.wr_len.d.next = self.no_bytes_len.val();
             self.wr_long.d.next = false;
+            self.wr_any.d.next = false;
         }
         if self.in_commit.val() {
             self.dropping.d.next = false;
@@ -232,12 +249,14 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
             self.dropping.d.next = false;
             self.wr_ptr.d.next = self.wr_start.q.val();
         } else if self.in_valid.val() {
-            if self.dropping.q.val() | (self.used.val() == self.depth.val()) {
+            if self.dropping.q.val() | !self.room.q.val() {
                 self.dropping.d.next = true;
             } else {
                 self.data_ram.write_enable.next = true;
                 self.wr_ptr.d.next = self.wr_ptr.q.val() + 1;
                 self.wr_len.d.next = self.wr_len.q.val() + 1;
+                self.wr_any.d.next = true;
+                self.wrote.next = true;
                 if self.wr_len.q.val() == 0 {
                     self.wr_long.d.next = true;
                 }
@@ -272,6 +291,16 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
             self.left1.d.next = self.len.val() == 1;
             self.left2.d.next = self.len.val() == 2;
         }
+        // Room after this edge: a byte in takes one, a byte out frees one, and a rewind (a
+        // commit or abort of a frame with bytes) frees at least one.
+        self.read_one.next = self.has_frame.val() & self.out_ready.val();
+        if self.wrote.val() {
+            self.room.d.next = self.read_one.val() | (self.used.val() < self.depth_less1.val());
+        } else if (self.in_commit.val() | self.in_abort.val()) & self.wr_any.q.val() {
+            self.room.d.next = true;
+        } else {
+            self.room.d.next = self.read_one.val() | (self.used.val() < self.depth.val());
+        }
         self.out_valid.next = self.has_frame.val();
         self.out_data.next = self.data_ram.read_data.val();
         self.out_last.next = self.has_frame.val() & self.last.val();
@@ -285,6 +314,8 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
             self.wr_start.d.next = 0.into();
             self.wr_len.d.next = self.no_bytes_len.val();
             self.wr_long.d.next = false;
+            self.wr_any.d.next = false;
+            self.room.d.next = true;
             self.dropping.d.next = false;
             self.rd_ptr.d.next = 0.into();
             self.rd_left.d.next = 0.into();
