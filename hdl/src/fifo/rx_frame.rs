@@ -28,7 +28,8 @@
 //! Metadata becomes visible two clocks after it is written (`meta_wr_seen`, then
 //! `meta_wr_seen2`): one for the same registered read, one to load the frame's byte count
 //! (`rd_left`, with `left1`/`left2` flags so `out_last` is a register). For the same reason
-//! the next frame shows one clock after the last byte of a frame is taken.
+//! the next frame shows two clocks after the last byte of a frame is taken (the metadata RAM
+//! is read at the registered `meta_rd`).
 use crate::counter::SatCounter32;
 use crate::model::rx_reference::FCS_LEN;
 use crate::ram::Ram;
@@ -89,12 +90,13 @@ pub struct RxFrameFifo<const ADDR_BITS: usize> {
     left1: DFF<Bit>,
     left2: DFF<Bit>,
     at_start: DFFWithInit<Bit>,
-    /// The last byte of a frame was taken last clock (its successor's length loads now).
+    /// The last byte of a frame was taken one or two clocks ago: the metadata RAM is read at
+    /// the registered `meta_rd`, so the successor's length shows, and loads, in the second.
     popped: DFF<Bit>,
-    /// `rd_ptr + 1` and `meta_rd + 1`, kept as registers beside them so the RAMs' next
-    /// addresses have no adder in front (timing).
+    popped2: DFF<Bit>,
+    /// `rd_ptr + 1`, kept as a register beside it so the data RAM's next address has no
+    /// adder in front (timing).
     rd_ptr_p1: DFFWithInit<Bits<16>>,
-    meta_rd_p1: DFFWithInit<Bits<6>>,
     meta_wr: DFF<Bits<6>>,
     /// `meta_wr` one clock later: an entry counts as present once the RAM can show it.
     meta_wr_seen: DFF<Bits<6>>,
@@ -151,8 +153,8 @@ impl<const ADDR_BITS: usize> Default for RxFrameFifo<ADDR_BITS> {
             left2: Default::default(),
             at_start: DFFWithInit::new(true),
             popped: Default::default(),
+            popped2: Default::default(),
             rd_ptr_p1: DFFWithInit::new(1_u64.to_bits()),
-            meta_rd_p1: DFFWithInit::new(1_u64.to_bits()),
             meta_wr: Default::default(),
             meta_wr_seen: Default::default(),
             meta_wr_seen2: Default::default(),
@@ -197,8 +199,8 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
             left2,
             at_start,
             popped,
+            popped2,
             rd_ptr_p1,
-            meta_rd_p1,
             meta_wr,
             meta_wr_seen,
             meta_wr_seen2,
@@ -265,12 +267,14 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
 
         // Read side: the oldest published frame, byte by byte.
         self.meta_wr_seen2.d.next = self.meta_wr_seen.q.val();
-        self.has_frame.next = (self.meta_rd.q.val() != self.meta_wr_seen2.q.val()) & !self.popped.q.val();
+        self.has_frame.next = (self.meta_rd.q.val() != self.meta_wr_seen2.q.val()) & !self.popped.q.val()
+            & !self.popped2.q.val();
         self.len.next = self.meta_ram.read_data.val().get_bits::<16>(0);
         self.last.next = self.left1.q.val();
         self.data_ram.read_address.next = bit_cast::<ADDR_BITS, 16>(self.rd_ptr.q.val());
         self.meta_ram.read_address.next = bit_cast::<META_BITS, 6>(self.meta_rd.q.val());
         self.popped.d.next = false;
+        self.popped2.d.next = self.popped.q.val();
         if self.has_frame.val() & self.out_ready.val() {
             self.rd_ptr.d.next = self.rd_ptr_p1.q.val();
             self.rd_ptr_p1.d.next = self.rd_ptr_p1.q.val() + 1;
@@ -282,9 +286,7 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
             if self.last.val() {
                 self.at_start.d.next = true;
                 self.popped.d.next = true;
-                self.meta_rd.d.next = self.meta_rd_p1.q.val();
-                self.meta_rd_p1.d.next = self.meta_rd_p1.q.val() + 1;
-                self.meta_ram.read_address.next = bit_cast::<META_BITS, 6>(self.meta_rd_p1.q.val());
+                self.meta_rd.d.next = self.meta_rd.q.val() + 1;
             }
         } else if self.at_start.q.val() {
             self.rd_left.d.next = self.len.val();
@@ -323,9 +325,9 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
             self.left2.d.next = false;
             self.at_start.d.next = true;
             self.popped.d.next = false;
+            self.popped2.d.next = false;
             self.meta_wr_seen2.d.next = 0.into();
             self.rd_ptr_p1.d.next = 1.into();
-            self.meta_rd_p1.d.next = 1.into();
             self.meta_wr.d.next = 0.into();
             self.meta_wr_seen.d.next = 0.into();
             self.meta_rd.d.next = 0.into();
