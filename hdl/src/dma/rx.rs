@@ -13,7 +13,8 @@
 //! ```
 //!
 //! # Per frame
-//! While the block is idle and `in_valid` is high, on one edge it decides, in this order:
+//! While the block is idle and `in_valid` is high, it judges the frame on one edge and acts on
+//! the judgement on the next (`Decide`), in this order:
 //! 1. **Stopped** (a bus error was seen): nothing; the frame stays in the FIFO (which then
 //!    fills, and the MAC counts `RX_FIFO_OVERFLOW`) until `reset`.
 //! 2. **`enable` low** (`CONTROL.RX_EN` clear: the host gave the card no ring): the frame is

@@ -48,9 +48,11 @@
 //!   byte is taken on an edge with `out_valid && out_ready`. `out_*` come from registers
 //!   (never combinationally from `out_ready`), in kernel statements that read only registers,
 //!   so a parent wiring them to `mac::tx` (whose `in_ready` depends on `in_valid`) lints
-//!   without Verilator's UNOPTFLAT (`tx_dma_into_mac_verilog_passes_yosys_and_verilator`). Between frames it spends six clocks (three
-//!   for the registered frame-FIFO head to settle, the check, the buffer read), far less than the 16 byte times of FCS and gap `mac::tx`
-//!   spends before it asks for the next frame, so back-to-back frames leave with the minimum
+//!   without Verilator's UNOPTFLAT (`tx_dma_into_mac_verilog_passes_yosys_and_verilator`).
+//!   Between frames it spends six clocks (four idle while the registered frame-FIFO head
+//!   settles and is checked, two loading the buffer's first beats through its output
+//!   register), far less than the 16 byte times of FCS and gap `mac::tx` spends before it
+//!   asks for the next frame, so back-to-back frames leave with the minimum
 //!   gap. `frames_fetched` counts good frames found whole in the buffer (on the clock the
 //!   sender starts handing them out).
 //! * **Completion.** A good frame's completion is queued on the edge its last byte
