@@ -263,7 +263,6 @@ pub struct RxDma {
     ar_len: DFF<Bits<8>>,
     /// Queue pointers (one bit wider than the address): write, written one clock ago, read.
     wq_wr: DFF<Bits<6>>,
-    wq_seen: DFF<Bits<6>>,
     wq_rd: DFF<Bits<6>>,
     bq_wr: DFF<Bits<6>>,
     bq_seen: DFF<Bits<6>>,
@@ -289,6 +288,16 @@ pub struct RxDma {
     /// (registered, so a clock stale: with the one it may have issued since, never more than
     /// `MAX_WRITES` are outstanding).
     aw_room: DFF<Bit>,
+    /// The write queue's head is readable: an entry pushed shows a clock later (as `bq_seen`
+    /// does for the burst queue), computed a clock ahead from the next read index, because
+    /// the AXI `W` pop decides the queue's read address and no compare may sit before it.
+    wq_vis_q: DFF<Bit>,
+    /// Each queue's read index plus one, kept as a register: a pop selects between two
+    /// registers for the RAM's read address (as `rd + pop`, Yosys would put the pop on a
+    /// carry chain in front of the RAM).
+    wq_rd_inc: DFFWithInit<Bits<6>>,
+    bq_rd_inc: DFFWithInit<Bits<6>>,
+    cq_rd_inc: DFFWithInit<Bits<4>>,
     bq_vis_q: DFF<Bit>,
     cq_vis_q: DFF<Bit>,
     cpl_ready_q: DFF<Bit>,
@@ -368,12 +377,8 @@ pub struct RxDma {
     pop_w: Signal<Local, Bit>,
     pop_b: Signal<Local, Bit>,
     pop_c: Signal<Local, Bit>,
-    wq_vis: Signal<Local, Bit>,
     bq_vis: Signal<Local, Bit>,
     cq_vis: Signal<Local, Bit>,
-    wq_rd_inc: Signal<Local, Bits<6>>,
-    bq_rd_inc: Signal<Local, Bits<6>>,
-    cq_rd_inc: Signal<Local, Bits<4>>,
     whead: Signal<Local, Bits<73>>,
     bhead: Signal<Local, Bits<69>>,
     chead: Signal<Local, Bits<50>>,
@@ -484,7 +489,6 @@ impl Default for RxDma {
             ar_addr: Default::default(),
             ar_len: Default::default(),
             wq_wr: Default::default(),
-            wq_seen: Default::default(),
             wq_rd: Default::default(),
             bq_wr: Default::default(),
             bq_seen: Default::default(),
@@ -499,6 +503,10 @@ impl Default for RxDma {
             i_zero: Default::default(),
             i_settled: Default::default(),
             aw_room: Default::default(),
+            wq_vis_q: Default::default(),
+            wq_rd_inc: DFFWithInit::new(1_u64.to_bits()),
+            bq_rd_inc: DFFWithInit::new(1_u64.to_bits()),
+            cq_rd_inc: DFFWithInit::new(1_u64.to_bits()),
             bq_vis_q: Default::default(),
             cq_vis_q: Default::default(),
             cpl_ready_q: Default::default(),
@@ -560,12 +568,8 @@ impl Default for RxDma {
             pop_w: Default::default(),
             pop_b: Default::default(),
             pop_c: Default::default(),
-            wq_vis: Default::default(),
             bq_vis: Default::default(),
             cq_vis: Default::default(),
-            wq_rd_inc: Default::default(),
-            bq_rd_inc: Default::default(),
-            cq_rd_inc: Default::default(),
             whead: Default::default(),
             bhead: Default::default(),
             chead: Default::default(),
@@ -624,7 +628,6 @@ impl Logic for RxDma {
             ar_addr,
             ar_len,
             wq_wr,
-            wq_seen,
             wq_rd,
             bq_wr,
             bq_seen,
@@ -640,6 +643,10 @@ impl Logic for RxDma {
             i_settled,
             wq_ok,
             aw_room,
+            wq_vis_q,
+            wq_rd_inc,
+            bq_rd_inc,
+            cq_rd_inc,
             bq_vis_q,
             cq_vis_q,
             cpl_ready_q,
@@ -719,12 +726,8 @@ impl Logic for RxDma {
         self.pop_w.next = false;
         self.pop_b.next = false;
         self.pop_c.next = false;
-        self.wq_vis.next = self.wq_rd.q.val() != self.wq_seen.q.val();
         self.bq_vis.next = self.bq_rd.q.val() != self.bq_seen.q.val();
         self.cq_vis.next = self.cq_rd.q.val() != self.cq_seen.q.val();
-        self.wq_rd_inc.next = self.wq_rd.q.val() + 1;
-        self.bq_rd_inc.next = self.bq_rd.q.val() + 1;
-        self.cq_rd_inc.next = self.cq_rd.q.val() + 1;
         self.whead.next = self.wq_ram.read_data.val();
         self.bhead.next = self.bq_ram.read_data.val();
         self.chead.next = self.cq_ram.read_data.val();
@@ -915,7 +918,7 @@ impl Logic for RxDma {
                 }
             }
             RxIState::DataW => {
-                self.w_valid.next = self.wq_vis.val();
+                self.w_valid.next = self.wq_vis_q.q.val();
                 if self.w_valid.val() & self.axi_wready.val() {
                     self.pop_w.next = true;
                     if self.w_last.val() {
@@ -950,7 +953,7 @@ impl Logic for RxDma {
                 }
             }
             RxIState::Discard => {
-                if self.wq_vis.val() {
+                if self.wq_vis_q.q.val() {
                     self.pop_w.next = true;
                     if self.w_last.val() {
                         self.i_state.d.next = RxIState::Idle;
@@ -1022,23 +1025,29 @@ impl Logic for RxDma {
         if self.push_c.val() {
             self.cq_wr.d.next = self.cq_wr.q.val() + 1;
         }
-        self.wq_seen.d.next = self.wq_wr.q.val();
         self.bq_seen.d.next = self.bq_wr.q.val();
         self.cq_seen.d.next = self.cq_wr.q.val();
         self.wq_ram.read_address.next = self.wq_rd.q.val().get_bits::<5>(0);
         self.bq_ram.read_address.next = self.bq_rd.q.val().get_bits::<5>(0);
         self.cq_ram.read_address.next = self.cq_rd.q.val().get_bits::<3>(0);
+        // An entry shows a clock after its push: next clock's visibility compares the next
+        // read index with this clock's write index.
+        self.wq_vis_q.d.next = self.wq_rd.q.val() != self.wq_wr.q.val();
         if self.pop_w.val() {
-            self.wq_rd.d.next = self.wq_rd_inc.val();
-            self.wq_ram.read_address.next = self.wq_rd_inc.val().get_bits::<5>(0);
+            self.wq_rd.d.next = self.wq_rd_inc.q.val();
+            self.wq_rd_inc.d.next = self.wq_rd_inc.q.val() + 1;
+            self.wq_ram.read_address.next = self.wq_rd_inc.q.val().get_bits::<5>(0);
+            self.wq_vis_q.d.next = self.wq_rd_inc.q.val() != self.wq_wr.q.val();
         }
         if self.pop_b.val() {
-            self.bq_rd.d.next = self.bq_rd_inc.val();
-            self.bq_ram.read_address.next = self.bq_rd_inc.val().get_bits::<5>(0);
+            self.bq_rd.d.next = self.bq_rd_inc.q.val();
+            self.bq_rd_inc.d.next = self.bq_rd_inc.q.val() + 1;
+            self.bq_ram.read_address.next = self.bq_rd_inc.q.val().get_bits::<5>(0);
         }
         if self.pop_c.val() {
-            self.cq_rd.d.next = self.cq_rd_inc.val();
-            self.cq_ram.read_address.next = self.cq_rd_inc.val().get_bits::<3>(0);
+            self.cq_rd.d.next = self.cq_rd_inc.q.val();
+            self.cq_rd_inc.d.next = self.cq_rd_inc.q.val() + 1;
+            self.cq_ram.read_address.next = self.cq_rd_inc.q.val().get_bits::<3>(0);
         }
 
         // ---- Responses.
@@ -1068,14 +1077,17 @@ impl Logic for RxDma {
             self.s_take.d.next = false;
             self.ar_busy.d.next = false;
             self.wq_wr.d.next = 0.into();
-            self.wq_seen.d.next = 0.into();
             self.wq_rd.d.next = 0.into();
+            self.wq_rd_inc.d.next = 1.into();
+            self.wq_vis_q.d.next = false;
             self.bq_wr.d.next = 0.into();
             self.bq_seen.d.next = 0.into();
             self.bq_rd.d.next = 0.into();
+            self.bq_rd_inc.d.next = 1.into();
             self.cq_wr.d.next = 0.into();
             self.cq_seen.d.next = 0.into();
             self.cq_rd.d.next = 0.into();
+            self.cq_rd_inc.d.next = 1.into();
             self.i_state.d.next = RxIState::Idle;
             self.aw_cnt.d.next = 0.into();
             self.b_cnt.d.next = 0.into();
@@ -1122,8 +1134,7 @@ impl Logic for RxDma {
         self.axi_awlen.next = self.i_len.q.val();
         self.axi_awsize.next = 3.into();
         self.axi_awburst.next = 1.into();
-        self.axi_wvalid.next = ((self.i_state.q.val() == RxIState::DataW)
-            & (self.wq_rd.q.val() != self.wq_seen.q.val()))
+        self.axi_wvalid.next = ((self.i_state.q.val() == RxIState::DataW) & self.wq_vis_q.q.val())
             | (self.i_state.q.val() == RxIState::CplW0)
             | (self.i_state.q.val() == RxIState::CplW1);
         self.axi_wdata.next = self.w_data.val();

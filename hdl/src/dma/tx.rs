@@ -301,6 +301,8 @@ pub struct TxDma {
     cpl_wr: DFF<Bits<3>>,
     cpl_wr_seen: DFF<Bits<3>>,
     cpl_rd: DFF<Bits<3>>,
+    /// `cpl_rd + 1` as a register (from reset), so a pop only selects the RAM's read address.
+    cpl_rd1: DFF<Bits<3>>,
     /// Completions issued (AW + W); the next one's index.
     cpl_issued: DFF<Bits<16>>,
     txc_prod: DFF<Bits<16>>,
@@ -361,7 +363,6 @@ pub struct TxDma {
     tag_used: Signal<Local, Bits<5>>,
     frame_used: Signal<Local, Bits<5>>,
     cpl_used: Signal<Local, Bits<3>>,
-    cpl_rd1: Signal<Local, Bits<3>>,
     f_arlen: Signal<Local, Bits<16>>,
 }
 
@@ -432,6 +433,7 @@ impl Logic for TxDma {
             cpl_wr,
             cpl_wr_seen,
             cpl_rd,
+            cpl_rd1,
             cpl_issued,
             txc_prod,
             aw_valid,
@@ -737,10 +739,10 @@ impl Logic for TxDma {
         self.c_room_q.d.next = self.c_used.val() < self.c_size_q.q.val();
         self.wr_room_q.d.next = self.wr_out.q.val() < 15;
         self.cpl_pop.next = self.w_issue.val();
-        self.cpl_rd1.next = self.cpl_rd.q.val() + 1;
         if self.cpl_pop.val() {
-            self.cpl_rd.d.next = self.cpl_rd1.val();
-            self.cpl_ram.read_address.next = self.cpl_rd1.val().get_bits::<CPL_FIFO_BITS>(0);
+            self.cpl_rd.d.next = self.cpl_rd1.q.val();
+            self.cpl_rd1.d.next = self.cpl_rd1.q.val() + 1;
+            self.cpl_ram.read_address.next = self.cpl_rd1.q.val().get_bits::<CPL_FIFO_BITS>(0);
         } else {
             self.cpl_ram.read_address.next = self.cpl_rd.q.val().get_bits::<CPL_FIFO_BITS>(0);
         }
@@ -841,6 +843,7 @@ impl Logic for TxDma {
             self.cpl_wr.d.next = 0.into();
             self.cpl_wr_seen.d.next = 0.into();
             self.cpl_rd.d.next = 0.into();
+            self.cpl_rd1.d.next = 1.into();
             self.cpl_issued.d.next = 0.into();
             self.txc_prod.d.next = 0.into();
             self.aw_valid.d.next = false;

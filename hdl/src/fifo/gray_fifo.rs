@@ -50,6 +50,9 @@ pub struct GrayFifo<D: Synth, const N: usize, const NP1: usize> {
     r_bin_w: DFF<Bits<NP1>>,
     r_bin: DFF<Bits<NP1>>,
     r_gray: DFF<Bits<NP1>>,
+    /// `r_bin + 1` as a register: a read selects between two registers for the RAM's read
+    /// address (as `r_bin + read`, Yosys puts the read on a carry chain before the RAM).
+    r_next: DFFWithInit<Bits<NP1>>,
     /// The write pointer in the read domain.
     w_gray_s1: DFF<Bits<NP1>>,
     w_gray_s2: DFF<Bits<NP1>>,
@@ -60,7 +63,6 @@ pub struct GrayFifo<D: Synth, const N: usize, const NP1: usize> {
     do_write: Signal<Local, Bit>,
     do_read: Signal<Local, Bit>,
     w_next: Signal<Local, Bits<NP1>>,
-    r_next: Signal<Local, Bits<NP1>>,
     r_conv: Signal<Local, Bits<NP1>>,
     w_conv: Signal<Local, Bits<NP1>>,
 }
@@ -92,6 +94,7 @@ impl<D: Synth, const N: usize, const NP1: usize> GrayFifo<D, N, NP1> {
             r_bin_w: Default::default(),
             r_bin: Default::default(),
             r_gray: Default::default(),
+            r_next: DFFWithInit::new(1_u64.to_bits()),
             w_gray_s1: Default::default(),
             w_gray_s2: Default::default(),
             w_bin_r: Default::default(),
@@ -101,7 +104,6 @@ impl<D: Synth, const N: usize, const NP1: usize> GrayFifo<D, N, NP1> {
             do_write: Default::default(),
             do_read: Default::default(),
             w_next: Default::default(),
-            r_next: Default::default(),
             r_conv: Default::default(),
             w_conv: Default::default(),
         }
@@ -112,7 +114,7 @@ impl<D: Synth, const N: usize, const NP1: usize> Logic for GrayFifo<D, N, NP1> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, write_clock, w_bin, full_q, w_gray, r_gray_s1, r_gray_s2, r_bin_w);
-        dff_setup!(self, read_clock, r_bin, r_gray, w_gray_s1, w_gray_s2, w_bin_r);
+        dff_setup!(self, read_clock, r_bin, r_gray, r_next, w_gray_s1, w_gray_s2, w_bin_r);
         self.ram.write_clock.next = self.write_clock.val();
         self.ram.read_clock.next = self.read_clock.val();
 
@@ -150,12 +152,12 @@ impl<D: Synth, const N: usize, const NP1: usize> Logic for GrayFifo<D, N, NP1> {
         self.empty.next = self.r_bin.q.val() == self.w_bin_r.q.val();
         self.valid.next = self.r_bin.q.val() != self.w_bin_r.q.val();
         self.do_read.next = self.read.val() & (self.r_bin.q.val() != self.w_bin_r.q.val());
-        self.r_next.next = self.r_bin.q.val() + 1;
         self.ram.read_address.next = self.r_bin.q.val().get_bits::<N>(0);
         if self.do_read.val() {
-            self.r_bin.d.next = self.r_next.val();
-            self.r_gray.d.next = self.r_next.val() ^ (self.r_next.val() >> 1);
-            self.ram.read_address.next = self.r_next.val().get_bits::<N>(0);
+            self.r_bin.d.next = self.r_next.q.val();
+            self.r_next.d.next = self.r_next.q.val() + 1;
+            self.r_gray.d.next = self.r_next.q.val() ^ (self.r_next.q.val() >> 1);
+            self.ram.read_address.next = self.r_next.q.val().get_bits::<N>(0);
         }
         self.data_out.next = self.ram.read_data.val();
     }

@@ -25,9 +25,9 @@
 //! Pointers are 16 bits and wrap; the RAM uses their low ADDR_BITS, so ADDR_BITS ≤ 15.
 //! The data RAM has a registered read: its address is `rd_ptr`, or `rd_ptr + 1` on the
 //! clock a byte is taken, so the next byte is on `out_data` one clock later, with no bubble.
-//! Metadata becomes visible two clocks after it is written (`meta_wr_seen`, then
-//! `meta_wr_seen2`): one for the same registered read, one to load the frame's byte count
-//! (`rd_left`, with `left1`/`left2` flags so `out_last` is a register). For the same reason
+//! Metadata becomes visible two clocks after it is written (`meta_wr_seen`, then the
+//! registered `has_frame`): one for the same registered read, one to load the frame's byte
+//! count (`rd_left`, with `left1`/`left2` flags so `out_last` is a register). For the same reason
 //! the next frame shows two clocks after the last byte of a frame is taken (the metadata RAM
 //! is read at the registered `meta_rd`).
 use crate::counter::SatCounter32;
@@ -90,31 +90,36 @@ pub struct RxFrameFifo<const ADDR_BITS: usize> {
     left1: DFF<Bit>,
     left2: DFF<Bit>,
     at_start: DFFWithInit<Bit>,
-    /// The last byte of a frame was taken one or two clocks ago: the metadata RAM is read at
-    /// the registered `meta_rd`, so the successor's length shows, and loads, in the second.
+    /// The last byte of a frame was taken a clock ago: the metadata RAM is read at the
+    /// registered `meta_rd`, so the successor's length shows, and loads, a clock later.
     popped: DFF<Bit>,
-    popped2: DFF<Bit>,
     /// `rd_ptr + 1`, kept as a register beside it so the data RAM's next address has no
     /// adder in front (timing).
     rd_ptr_p1: DFFWithInit<Bits<16>>,
     meta_wr: DFF<Bits<6>>,
     /// `meta_wr` one clock later: an entry counts as present once the RAM can show it.
     meta_wr_seen: DFF<Bits<6>>,
-    meta_wr_seen2: DFF<Bits<6>>,
     meta_rd: DFF<Bits<6>>,
     used: Signal<Local, Bits<16>>,
     depth_less1: Constant<Bits<16>>,
     wrote: Signal<Local, Bit>,
     read_one: Signal<Local, Bit>,
-    meta_full: Signal<Local, Bit>,
-    has_frame: Signal<Local, Bit>,
+    /// All metadata entries hold frames, as a register updated from this clock's push and
+    /// pop: it gates the metadata RAM's write enable, and a subtraction and compare must not
+    /// sit in front of that.
+    meta_full: DFF<Bit>,
+    meta_push: Signal<Local, Bit>,
+    meta_pop: Signal<Local, Bit>,
+    /// A published frame is at the head (`out_valid`), as a register: the DMA's take fans
+    /// out to many enables, and no compare may sit in front of it.
+    has_frame: DFF<Bit>,
     len: Signal<Local, Bits<16>>,
     last: Signal<Local, Bit>,
     depth: Constant<Bits<16>>,
     fcs_len: Constant<Bits<16>>,
     /// `wr_len` of a frame with no bytes yet: −FCS_LEN, wrapped.
     no_bytes_len: Constant<Bits<16>>,
-    meta_entries: Constant<Bits<6>>,
+    meta_entries_less1: Constant<Bits<6>>,
 }
 
 impl<const ADDR_BITS: usize> Default for RxFrameFifo<ADDR_BITS> {
@@ -153,24 +158,24 @@ impl<const ADDR_BITS: usize> Default for RxFrameFifo<ADDR_BITS> {
             left2: Default::default(),
             at_start: DFFWithInit::new(true),
             popped: Default::default(),
-            popped2: Default::default(),
             rd_ptr_p1: DFFWithInit::new(1_u64.to_bits()),
             meta_wr: Default::default(),
             meta_wr_seen: Default::default(),
-            meta_wr_seen2: Default::default(),
             meta_rd: Default::default(),
             used: Default::default(),
             depth_less1: Constant::new(((1u64 << ADDR_BITS) - 1).to_bits()),
             wrote: Default::default(),
             read_one: Default::default(),
             meta_full: Default::default(),
+            meta_push: Default::default(),
+            meta_pop: Default::default(),
             has_frame: Default::default(),
             len: Default::default(),
             last: Default::default(),
             depth: Constant::new((1u64 << ADDR_BITS).to_bits()),
             fcs_len: Constant::new((FCS_LEN as u64).to_bits()),
             no_bytes_len: Constant::new(NO_BYTES_LEN.to_bits()),
-            meta_entries: Constant::new((META_ENTRIES as u64).to_bits()),
+            meta_entries_less1: Constant::new(((META_ENTRIES - 1) as u64).to_bits()),
         }
     }
 }
@@ -199,12 +204,12 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
             left2,
             at_start,
             popped,
-            popped2,
             rd_ptr_p1,
             meta_wr,
             meta_wr_seen,
-            meta_wr_seen2,
-            meta_rd
+            has_frame,
+            meta_rd,
+            meta_full
         );
         clock!(self, clock, cnt_committed, cnt_overflow);
         self.data_ram.write_clock.next = self.clock.val();
@@ -218,7 +223,8 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
 
         // Write side: speculative bytes, then publish or rewind.
         self.used.next = self.wr_ptr.q.val() - self.rd_ptr.q.val();
-        self.meta_full.next = (self.meta_wr.q.val() - self.meta_rd.q.val()) == self.meta_entries.val();
+        self.meta_push.next = false;
+        self.meta_pop.next = false;
         self.data_ram.write_enable.next = false;
         self.data_ram.write_address.next = bit_cast::<ADDR_BITS, 16>(self.wr_ptr.q.val());
         self.data_ram.write_data.next = self.in_data.val();
@@ -235,7 +241,7 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
         }
         if self.in_commit.val() {
             self.dropping.d.next = false;
-            if self.dropping.q.val() | self.meta_full.val() {
+            if self.dropping.q.val() | self.meta_full.q.val() {
                 self.wr_ptr.d.next = self.wr_start.q.val();
                 self.cnt_overflow.inc.next = true;
             } else if !self.wr_long.q.val() {
@@ -244,6 +250,7 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
                 self.wr_ptr.d.next = self.wr_ptr.q.val() - self.fcs_len.val();
                 self.wr_start.d.next = self.wr_ptr.q.val() - self.fcs_len.val();
                 self.meta_ram.write_enable.next = true;
+                self.meta_push.next = true;
                 self.meta_wr.d.next = self.meta_wr.q.val() + 1;
                 self.cnt_committed.inc.next = true;
             }
@@ -266,16 +273,12 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
         }
 
         // Read side: the oldest published frame, byte by byte.
-        self.meta_wr_seen2.d.next = self.meta_wr_seen.q.val();
-        self.has_frame.next = (self.meta_rd.q.val() != self.meta_wr_seen2.q.val()) & !self.popped.q.val()
-            & !self.popped2.q.val();
         self.len.next = self.meta_ram.read_data.val().get_bits::<16>(0);
         self.last.next = self.left1.q.val();
         self.data_ram.read_address.next = bit_cast::<ADDR_BITS, 16>(self.rd_ptr.q.val());
         self.meta_ram.read_address.next = bit_cast::<META_BITS, 6>(self.meta_rd.q.val());
         self.popped.d.next = false;
-        self.popped2.d.next = self.popped.q.val();
-        if self.has_frame.val() & self.out_ready.val() {
+        if self.has_frame.q.val() & self.out_ready.val() {
             self.rd_ptr.d.next = self.rd_ptr_p1.q.val();
             self.rd_ptr_p1.d.next = self.rd_ptr_p1.q.val() + 1;
             self.data_ram.read_address.next = bit_cast::<ADDR_BITS, 16>(self.rd_ptr_p1.q.val());
@@ -286,6 +289,7 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
             if self.last.val() {
                 self.at_start.d.next = true;
                 self.popped.d.next = true;
+                self.meta_pop.next = true;
                 self.meta_rd.d.next = self.meta_rd.q.val() + 1;
             }
         } else if self.at_start.q.val() {
@@ -295,7 +299,7 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
         }
         // Room after this edge: a byte in takes one, a byte out frees one, and a rewind (a
         // commit or abort of a frame with bytes) frees at least one.
-        self.read_one.next = self.has_frame.val() & self.out_ready.val();
+        self.read_one.next = self.has_frame.q.val() & self.out_ready.val();
         if self.wrote.val() {
             self.room.d.next = self.read_one.val() | (self.used.val() < self.depth_less1.val());
         } else if (self.in_commit.val() | self.in_abort.val()) & self.wr_any.q.val() {
@@ -303,9 +307,19 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
         } else {
             self.room.d.next = self.read_one.val() | (self.used.val() < self.depth.val());
         }
-        self.out_valid.next = self.has_frame.val();
+        // Next clock's head: the head is unchanged unless this clock pops it, and the frame written
+        // a clock ago shows (`meta_wr_seen` is next clock's second-stage view).
+        self.has_frame.d.next =
+            (self.meta_rd.q.val() != self.meta_wr_seen.q.val()) & !self.popped.q.val() & !self.meta_pop.val();
+        // Full after this edge: one more frame into a queue one short of full, none out.
+        if self.meta_push.val() & !self.meta_pop.val() {
+            self.meta_full.d.next = (self.meta_wr.q.val() - self.meta_rd.q.val()) == self.meta_entries_less1.val();
+        } else if self.meta_pop.val() & !self.meta_push.val() {
+            self.meta_full.d.next = false;
+        }
+        self.out_valid.next = self.has_frame.q.val();
         self.out_data.next = self.data_ram.read_data.val();
-        self.out_last.next = self.has_frame.val() & self.last.val();
+        self.out_last.next = self.has_frame.q.val() & self.last.val();
         self.out_len.next = self.len.val();
         self.out_verdict.next = self.meta_ram.read_data.val().get_bits::<2>(16);
         self.frames_committed.next = self.cnt_committed.count.val();
@@ -325,12 +339,12 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
             self.left2.d.next = false;
             self.at_start.d.next = true;
             self.popped.d.next = false;
-            self.popped2.d.next = false;
-            self.meta_wr_seen2.d.next = 0.into();
+            self.has_frame.d.next = false;
             self.rd_ptr_p1.d.next = 1.into();
             self.meta_wr.d.next = 0.into();
             self.meta_wr_seen.d.next = 0.into();
             self.meta_rd.d.next = 0.into();
+            self.meta_full.d.next = false;
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Destination address filter: station unicast, broadcast, multicast by hash, promiscuous.
 //!
 //! The filter watches the first 6 bytes of a frame (the destination address) as `mac::rx`
-//! forwards them, and holds its decision until the next `clear`. It does not compute a CRC
+//! forwards them, decides a clock after the 6th (the address tests are registered), and
+//! holds its decision until the next `clear`. It does not compute a CRC
 //! of its own: the multicast hash bin is the top 6 bits of the standard CRC-32 of the
 //! destination, i.e. of the complement of the running FCS register after byte 6, which
 //! `mac::rx` already has (`Crc32Byte::crc_next` on the clock of byte 6).
@@ -32,7 +33,8 @@ pub struct MacFilter {
     pub mcast_hash: Signal<In, Bits<64>>,
     pub all_multicast: Signal<In, Bit>,
     pub promisc: Signal<In, Bit>,
-    /// All 6 destination bytes have been seen; `accept` and `verdict` are meaningful.
+    /// All 6 destination bytes have been seen (a clock ago); `accept` and `verdict` are
+    /// meaningful.
     pub decided: Signal<Out, Bit>,
     pub accept: Signal<Out, Bit>,
     pub verdict: Signal<Out, Bits<2>>,
@@ -42,10 +44,13 @@ pub struct MacFilter {
     seen: DFF<Bits<3>>,
     /// Hash bin captured with the 6th byte.
     bin: DFF<Bits<6>>,
+    // The address tests, registered a clock after the bytes they read: the 64-way hash bit
+    // select and the 48-bit compare each take a clock of their own, ahead of the verdict.
+    decided_q: DFF<Bit>,
+    is_broadcast: DFF<Bit>,
+    is_station: DFF<Bit>,
+    hash_hit: DFF<Bit>,
     is_group: Signal<Local, Bit>,
-    is_broadcast: Signal<Local, Bit>,
-    is_station: Signal<Local, Bit>,
-    hash_hit: Signal<Local, Bit>,
     /// Accept / verdict before the `decided` gate.
     hit: Signal<Local, Bit>,
     code: Signal<Local, Bits<2>>,
@@ -54,7 +59,7 @@ pub struct MacFilter {
 impl Logic for MacFilter {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, dst, seen, bin);
+        dff_setup!(self, clock, dst, seen, bin, decided_q, is_broadcast, is_station, hash_hit);
         // Collect the destination address.
         if self.reset.val() | self.clear.val() {
             self.seen.d.next = 0.into();
@@ -67,24 +72,25 @@ impl Logic for MacFilter {
             }
         }
         // Classify it.
-        self.decided.next = self.seen.q.val() == 6;
+        self.decided_q.d.next = (self.seen.q.val() == 6) & !self.reset.val() & !self.clear.val();
+        self.is_broadcast.d.next = self.dst.q.val().all();
+        self.is_station.d.next = self.dst.q.val() == self.station_mac.val();
+        self.hash_hit.d.next = self.mcast_hash.val().get_bit(self.bin.q.val().index());
+        self.decided.next = self.decided_q.q.val();
         self.is_group.next = self.dst.q.val().get_bit(0);
-        self.is_broadcast.next = self.dst.q.val().all();
-        self.is_station.next = self.dst.q.val() == self.station_mac.val();
-        self.hash_hit.next = self.mcast_hash.val().get_bit(self.bin.q.val().index());
         // Work in locals and drive each output once: an output assigned a default and then
         // overridden glitches in Verilog simulation, and this block's outputs feed back into
         // mac::rx's combinational logic, which drives our inputs (an endless zero-delay loop
         // in Icarus Verilog, seen before this was written this way).
         self.hit.next = false;
         self.code.next = 0.into();
-        if self.is_broadcast.val() {
+        if self.is_broadcast.q.val() {
             self.hit.next = true;
             self.code.next = 2.into();
-        } else if self.is_group.val() & (self.all_multicast.val() | self.hash_hit.val()) {
+        } else if self.is_group.val() & (self.all_multicast.val() | self.hash_hit.q.val()) {
             self.hit.next = true;
             self.code.next = 1.into();
-        } else if !self.is_group.val() & self.is_station.val() {
+        } else if !self.is_group.val() & self.is_station.q.val() {
             self.hit.next = true;
             self.code.next = 0.into();
         } else if self.promisc.val() {
@@ -125,7 +131,8 @@ mod tests {
         uut.clear.next = false;
         let frame: Vec<u8> = dst.iter().copied().chain([0x08, 0x00, 0x45]).collect();
         for (i, &b) in frame.iter().enumerate() {
-            assert_eq!(uut.decided.val(), i >= 6, "decided flag before byte {i}");
+            // The address tests are registered: the decision shows a clock after byte 6.
+            assert_eq!(uut.decided.val(), i >= 7, "decided flag before byte {i}");
             uut.valid.next = true;
             uut.data.next = b.to_bits();
             uut.crc_next.next = (!crc32fast::hash(&frame[..=i]) as u64).to_bits();
