@@ -1,4 +1,4 @@
-//! MSI with interrupt moderation (issue 3, item 5).
+//! MSI with interrupt moderation.
 //!
 //! [`Irq`] turns the datapath's event pulses into interrupt causes (`irq_set`, for
 //! [`crate::csr::Csr`]'s W1C `IRQ_CAUSE`) and into MSI requests on three vectors with the
@@ -20,10 +20,10 @@
 //!   `irq_mod_frames` (0 and 1 both mean every event), or where `irq_mod_time_us` µs
 //!   (`irq_mod_time_us × cycles_per_us` clocks, 0 = no timer) have passed since the edge that
 //!   took the first pending event, whichever comes first. Firing empties the count and stops
-//!   the timer. Firing sets the cause bit (`RX` or `TX`). Thresholds are registered (a
-//!   setting seen on an edge is used from the next one; in timing, each compare is of two
-//!   flip-flops) and compared every clock, so lowering one below what is already pending
-//!   fires on the second edge after the write reaches this block. The µs
+//!   the timer. Firing sets the cause bit (`RX` or `TX`). Thresholds are compared every
+//!   clock, a clock ahead into flag registers (a setting seen on an edge is used from the
+//!   next one), so lowering one below what is already pending fires on the second edge after
+//!   the write reaches this block. The µs
 //!   timer is a prescaler of `cycles_per_us` clocks and a saturating 16-bit µs count.
 //! * The unmoderated causes (`RX_NO_BUFFER`, `DMA_ERROR`, `LINK`) are set on the edge their
 //!   input pulse is sampled.
@@ -66,6 +66,12 @@ const _: () = assert!(NCAUSE == 5);
 /// One vector's moderator: counts `pulse` events (the port is not named `event`, a
 /// SystemVerilog keyword) and fires (combinational `fire`, on the edge it is high) when
 /// `frames` events are pending or `time_us` µs have passed since the first.
+///
+/// Timing: every compare is made a clock ahead, into a flag register, for each value the
+/// compared register can take on the next edge (unchanged, stepped, or cleared); the
+/// counters keep `+1` and `+2` copies so that no adder sits before a compare. On the edge
+/// itself only a few LUTs pick among the flags, so the decision reaches the counters'
+/// resets quickly.
 #[derive(LogicBlock)]
 pub struct Moderator {
     pub clock: Signal<In, Clock>,
@@ -75,31 +81,42 @@ pub struct Moderator {
     pub time_us: Signal<In, Bits<16>>,
     /// High when the coming edge fires (and empties the count).
     pub fire: Signal<Out, Bit>,
-    /// Pending event count, and that count plus one (kept beside it, so the threshold test
-    /// of an edge with an event is a compare, not an adder and a compare).
+    /// Pending event count, plus one and plus two, and whether it is nonzero.
     cnt: DFF<Bits<16>>,
     cnt_p1: DFFWithInit<Bits<16>>,
-    /// Clocks into the current µs, 0..cycles_per_us-1.
+    cnt_p2: DFFWithInit<Bits<16>>,
+    pending: DFF<Bit>,
+    /// Clocks into the current µs, 0..cycles_per_us-1, and whether it is the last.
     pre: DFF<Bits<16>>,
-    /// Whole µs since the edge that took the first pending event (saturating), that plus
-    /// one, and whether it is saturated.
+    pre_end: DFFWithInit<Bit>,
+    /// Whole µs since the edge that took the first pending event (saturating), plus one
+    /// and plus two, and whether it is saturated.
     us: DFF<Bits<16>>,
     us_p1: DFFWithInit<Bits<16>>,
+    us_p2: DFFWithInit<Bits<16>>,
     us_sat: DFF<Bit>,
-    /// The settings as of the last edge: the frame threshold (`frames`, 0 read as 1), the
-    /// time limit and whether it is on. Registered so that a setting is a flip-flop at the
-    /// compare; a new setting counts from the edge after the one that brings it.
-    thr: DFFWithInit<Bits<16>>,
-    limit_us: DFF<Bits<16>>,
+    /// The time limit is on (`time_us` as of the last edge is nonzero).
     timed: DFF<Bit>,
-    k_pre_max: Constant<Bits<16>>,
+    /// The settings as of the last edge compared with the counts: `cnt` and `cnt + 1`
+    /// against the frame threshold (`frames`, 0 read as 1), `us` and `us + 1` against the
+    /// time limit. A new setting counts from the edge after the one that brings it.
+    cnt_ge: DFF<Bit>,
+    cnt_p1_ge: DFFWithInit<Bit>,
+    us_ge: DFFWithInit<Bit>,
+    us_p1_ge: DFFWithInit<Bit>,
+    k_pre_max_m1: Constant<Bits<16>>,
+    /// A µs is one clock (`cycles_per_us` = 1): every clock is the last of its µs.
+    k_pre_one: Constant<Bit>,
     k_ones: Constant<Bits<16>>,
-    pending: Signal<Local, Bit>,
+    k_one: Constant<Bits<16>>,
+    thr_next: Signal<Local, Bits<16>>,
     count_hit: Signal<Local, Bit>,
     tick: Signal<Local, Bit>,
     step_us: Signal<Local, Bit>,
     time_hit: Signal<Local, Bit>,
     hit: Signal<Local, Bit>,
+    clear_cnt: Signal<Local, Bit>,
+    clear_us: Signal<Local, Bit>,
 }
 
 impl Moderator {
@@ -115,21 +132,32 @@ impl Moderator {
             fire: Default::default(),
             cnt: Default::default(),
             cnt_p1: DFFWithInit::new(1_u64.to_bits()),
+            cnt_p2: DFFWithInit::new(2_u64.to_bits()),
+            pending: Default::default(),
             pre: Default::default(),
+            pre_end: DFFWithInit::new(cycles_per_us == 1),
             us: Default::default(),
             us_p1: DFFWithInit::new(1_u64.to_bits()),
+            us_p2: DFFWithInit::new(2_u64.to_bits()),
             us_sat: Default::default(),
-            thr: DFFWithInit::new(1_u64.to_bits()),
-            limit_us: Default::default(),
             timed: Default::default(),
-            k_pre_max: Constant::new(((cycles_per_us - 1) as u64).to_bits()),
+            // At power-on the count is 0 against a threshold of 1, and `us` 0 against 0.
+            cnt_ge: Default::default(),
+            cnt_p1_ge: DFFWithInit::new(true),
+            us_ge: DFFWithInit::new(true),
+            us_p1_ge: DFFWithInit::new(true),
+            k_pre_max_m1: Constant::new((cycles_per_us.wrapping_sub(2) as u64 & 0xFFFF).to_bits()),
+            k_pre_one: Constant::new(cycles_per_us == 1),
             k_ones: Constant::new(0xFFFF_u64.to_bits()),
-            pending: Default::default(),
+            k_one: Constant::new(1_u64.to_bits()),
+            thr_next: Default::default(),
             count_hit: Default::default(),
             tick: Default::default(),
             step_us: Default::default(),
             time_hit: Default::default(),
             hit: Default::default(),
+            clear_cnt: Default::default(),
+            clear_us: Default::default(),
         }
     }
 }
@@ -137,56 +165,86 @@ impl Moderator {
 impl Logic for Moderator {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, cnt, cnt_p1, pre, us, us_p1, us_sat, thr, limit_us, timed);
-        // Timing: every test below is one compare of a register with a setting; the +1
-        // sides are registers of their own (`cnt_p1`, `us_p1`), so no adder sits before a
-        // compare and the decision reaches the counters through a few LUTs.
-        self.pending.next = self.cnt.q.val().any();
-        self.thr.d.next = self.frames.val();
-        if !self.frames.val().any() {
-            self.thr.d.next = 1.into();
-        }
-        self.limit_us.d.next = self.time_us.val();
-        self.timed.d.next = self.time_us.val().any();
+        dff_setup!(
+            self, clock, cnt, cnt_p1, cnt_p2, pending, pre, pre_end, us, us_p1, us_p2, us_sat, timed, cnt_ge,
+            cnt_p1_ge, us_ge, us_p1_ge
+        );
+        // ---- This edge: pick among the flags.
         // The count this edge would hold (`cnt + pulse`) reaches the threshold.
-        self.count_hit.next = self.cnt.q.val() >= self.thr.q.val();
+        self.count_hit.next = self.cnt_ge.q.val();
         if self.pulse.val() {
-            self.count_hit.next = self.cnt_p1.q.val() >= self.thr.q.val();
+            self.count_hit.next = self.cnt_p1_ge.q.val();
         }
-        self.tick.next = self.pending.val() & (self.pre.q.val() == self.k_pre_max.val());
+        self.tick.next = self.pending.q.val() & self.pre_end.q.val();
         self.step_us.next = self.tick.val() & !self.us_sat.q.val();
         // The µs count this edge would hold reaches `time_us`.
-        self.time_hit.next = self.us.q.val() >= self.limit_us.q.val();
+        self.time_hit.next = self.us_ge.q.val();
         if self.step_us.val() {
-            self.time_hit.next = self.us_p1.q.val() >= self.limit_us.q.val();
+            self.time_hit.next = self.us_p1_ge.q.val();
         }
-        self.hit.next = (self.pulse.val() | self.pending.val())
-            & (self.count_hit.val() | (self.pending.val() & self.timed.q.val() & self.time_hit.val()));
-        if self.reset.val() | self.hit.val() | !self.pending.val() {
+        self.hit.next = (self.pulse.val() | self.pending.q.val())
+            & (self.count_hit.val() | (self.pending.q.val() & self.timed.q.val() & self.time_hit.val()));
+        self.fire.next = self.hit.val() & !self.reset.val();
+        self.clear_cnt.next = self.reset.val() | self.hit.val();
+        self.clear_us.next = self.clear_cnt.val() | !self.pending.q.val();
+
+        // ---- The next edge's settings.
+        self.thr_next.next = self.frames.val();
+        if !self.frames.val().any() {
+            self.thr_next.next = 1.into();
+        }
+        self.timed.d.next = self.time_us.val().any();
+
+        // ---- The count, and its compares for the next edge.
+        if self.clear_cnt.val() {
+            self.cnt.d.next = 0.into();
+            self.cnt_p1.d.next = 1.into();
+            self.cnt_p2.d.next = 2.into();
+            self.pending.d.next = false;
+            self.cnt_ge.d.next = false;
+            self.cnt_p1_ge.d.next = self.thr_next.val() == self.k_one.val();
+        } else if self.pulse.val() {
+            self.cnt.d.next = self.cnt_p1.q.val();
+            self.cnt_p1.d.next = self.cnt_p2.q.val();
+            self.cnt_p2.d.next = self.cnt_p2.q.val() + 1;
+            self.pending.d.next = true;
+            self.cnt_ge.d.next = self.cnt_p1.q.val() >= self.thr_next.val();
+            self.cnt_p1_ge.d.next = self.cnt_p2.q.val() >= self.thr_next.val();
+        } else {
+            self.cnt_ge.d.next = self.cnt.q.val() >= self.thr_next.val();
+            self.cnt_p1_ge.d.next = self.cnt_p1.q.val() >= self.thr_next.val();
+        }
+
+        // ---- The µs timer, and its compares for the next edge.
+        if self.clear_us.val() {
             self.pre.d.next = 0.into();
+            self.pre_end.d.next = self.k_pre_one.val();
             self.us.d.next = 0.into();
             self.us_p1.d.next = 1.into();
+            self.us_p2.d.next = 2.into();
             self.us_sat.d.next = false;
+            self.us_ge.d.next = !self.time_us.val().any();
+            self.us_p1_ge.d.next = self.time_us.val() <= self.k_one.val();
         } else {
             if self.tick.val() {
                 self.pre.d.next = 0.into();
+                self.pre_end.d.next = self.k_pre_one.val();
             } else {
                 self.pre.d.next = self.pre.q.val() + 1;
+                self.pre_end.d.next = self.pre.q.val() == self.k_pre_max_m1.val();
             }
             if self.step_us.val() {
                 self.us.d.next = self.us_p1.q.val();
-                self.us_p1.d.next = self.us_p1.q.val() + 1;
+                self.us_p1.d.next = self.us_p2.q.val();
+                self.us_p2.d.next = self.us_p2.q.val() + 1;
                 self.us_sat.d.next = self.us_p1.q.val() == self.k_ones.val();
+                self.us_ge.d.next = self.us_p1.q.val() >= self.time_us.val();
+                self.us_p1_ge.d.next = self.us_p2.q.val() >= self.time_us.val();
+            } else {
+                self.us_ge.d.next = self.us.q.val() >= self.time_us.val();
+                self.us_p1_ge.d.next = self.us_p1.q.val() >= self.time_us.val();
             }
         }
-        if self.reset.val() | self.hit.val() {
-            self.cnt.d.next = 0.into();
-            self.cnt_p1.d.next = 1.into();
-        } else if self.pulse.val() {
-            self.cnt.d.next = self.cnt_p1.q.val();
-            self.cnt_p1.d.next = self.cnt_p1.q.val() + 1;
-        }
-        self.fire.next = self.hit.val() & !self.reset.val();
     }
 }
 

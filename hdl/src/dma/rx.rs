@@ -292,11 +292,14 @@ pub struct RxDma {
     /// does for the burst queue), computed a clock ahead from the next read index, because
     /// the AXI `W` pop decides the queue's read address and no compare may sit before it.
     wq_vis_q: DFF<Bit>,
-    /// Each queue's read index plus one, kept as a register: a pop selects between two
-    /// registers for the RAM's read address (as `rd + pop`, Yosys would put the pop on a
+    /// The completion queue's read index plus one, kept as a register: a pop selects between
+    /// two registers for the RAM's read address (as `rd + pop`, Yosys would put the pop on a
     /// carry chain in front of the RAM).
-    wq_rd_inc: DFFWithInit<Bits<6>>,
-    bq_rd_inc: DFFWithInit<Bits<6>>,
+    /// A write-queue entry was popped last clock: the queue is read at the registered index
+    /// only, so the next entry is on `whead` a clock after the index moves, and the pop
+    /// decision (which waits on the bus's `wready`) does not reach the RAM's address. The W
+    /// channel carries a beat every other clock at most, 32 bytes per 8 line-byte clocks.
+    w_popped: DFF<Bit>,
     cq_rd_inc: DFFWithInit<Bits<4>>,
     bq_vis_q: DFF<Bit>,
     cq_vis_q: DFF<Bit>,
@@ -504,8 +507,7 @@ impl Default for RxDma {
             i_settled: Default::default(),
             aw_room: Default::default(),
             wq_vis_q: Default::default(),
-            wq_rd_inc: DFFWithInit::new(1_u64.to_bits()),
-            bq_rd_inc: DFFWithInit::new(1_u64.to_bits()),
+            w_popped: Default::default(),
             cq_rd_inc: DFFWithInit::new(1_u64.to_bits()),
             bq_vis_q: Default::default(),
             cq_vis_q: Default::default(),
@@ -644,8 +646,7 @@ impl Logic for RxDma {
             wq_ok,
             aw_room,
             wq_vis_q,
-            wq_rd_inc,
-            bq_rd_inc,
+            w_popped,
             cq_rd_inc,
             bq_vis_q,
             cq_vis_q,
@@ -874,10 +875,14 @@ impl Logic for RxDma {
         self.fetch.pop.next = self.pop.val();
         self.ar_issue.next = !self.ar_busy.q.val() & self.enable.val() & !self.err.q.val() & self.fetch.req.val();
         self.fetch.req_take.next = self.ar_issue.val();
-        if self.ar_issue.val() {
-            self.ar_busy.d.next = true;
+        // The address and length load on every clock the register is free (the issue decision
+        // only raises `ar_busy`, and does not reach the enables of 72 flip-flops).
+        if !self.ar_busy.q.val() {
             self.ar_addr.d.next = self.fetch.req_addr.val();
             self.ar_len.d.next = self.fetch.req_len.val();
+        }
+        if self.ar_issue.val() {
+            self.ar_busy.d.next = true;
         }
         if self.ar_busy.q.val() & self.axi_arready.val() {
             self.ar_busy.d.next = false;
@@ -918,7 +923,7 @@ impl Logic for RxDma {
                 }
             }
             RxIState::DataW => {
-                self.w_valid.next = self.wq_vis_q.q.val();
+                self.w_valid.next = self.wq_vis_q.q.val() & !self.w_popped.q.val();
                 if self.w_valid.val() & self.axi_wready.val() {
                     self.pop_w.next = true;
                     if self.w_last.val() {
@@ -953,7 +958,7 @@ impl Logic for RxDma {
                 }
             }
             RxIState::Discard => {
-                if self.wq_vis_q.q.val() {
+                if self.wq_vis_q.q.val() & !self.w_popped.q.val() {
                     self.pop_w.next = true;
                     if self.w_last.val() {
                         self.i_state.d.next = RxIState::Idle;
@@ -1027,22 +1032,23 @@ impl Logic for RxDma {
         }
         self.bq_seen.d.next = self.bq_wr.q.val();
         self.cq_seen.d.next = self.cq_wr.q.val();
+        // The write and burst queues are read at the registered index only, so no pop decision
+        // reaches a RAM's address: a beat waits a clock after a pop (`w_popped`), and the burst
+        // queue's head is next needed at least three clocks after a pop (`DataAw`, `DataW`,
+        // then a settling clock in `Idle`).
         self.wq_ram.read_address.next = self.wq_rd.q.val().get_bits::<5>(0);
         self.bq_ram.read_address.next = self.bq_rd.q.val().get_bits::<5>(0);
         self.cq_ram.read_address.next = self.cq_rd.q.val().get_bits::<3>(0);
         // An entry shows a clock after its push: next clock's visibility compares the next
         // read index with this clock's write index.
         self.wq_vis_q.d.next = self.wq_rd.q.val() != self.wq_wr.q.val();
+        self.w_popped.d.next = self.pop_w.val();
         if self.pop_w.val() {
-            self.wq_rd.d.next = self.wq_rd_inc.q.val();
-            self.wq_rd_inc.d.next = self.wq_rd_inc.q.val() + 1;
-            self.wq_ram.read_address.next = self.wq_rd_inc.q.val().get_bits::<5>(0);
-            self.wq_vis_q.d.next = self.wq_rd_inc.q.val() != self.wq_wr.q.val();
+            self.wq_rd.d.next = self.wq_rd.q.val() + 1;
+            self.wq_vis_q.d.next = (self.wq_rd.q.val() + 1) != self.wq_wr.q.val();
         }
         if self.pop_b.val() {
-            self.bq_rd.d.next = self.bq_rd_inc.q.val();
-            self.bq_rd_inc.d.next = self.bq_rd_inc.q.val() + 1;
-            self.bq_ram.read_address.next = self.bq_rd_inc.q.val().get_bits::<5>(0);
+            self.bq_rd.d.next = self.bq_rd.q.val() + 1;
         }
         if self.pop_c.val() {
             self.cq_rd.d.next = self.cq_rd_inc.q.val();
@@ -1078,12 +1084,11 @@ impl Logic for RxDma {
             self.ar_busy.d.next = false;
             self.wq_wr.d.next = 0.into();
             self.wq_rd.d.next = 0.into();
-            self.wq_rd_inc.d.next = 1.into();
+            self.w_popped.d.next = false;
             self.wq_vis_q.d.next = false;
             self.bq_wr.d.next = 0.into();
             self.bq_seen.d.next = 0.into();
             self.bq_rd.d.next = 0.into();
-            self.bq_rd_inc.d.next = 1.into();
             self.cq_wr.d.next = 0.into();
             self.cq_seen.d.next = 0.into();
             self.cq_rd.d.next = 0.into();
@@ -1134,7 +1139,7 @@ impl Logic for RxDma {
         self.axi_awlen.next = self.i_len.q.val();
         self.axi_awsize.next = 3.into();
         self.axi_awburst.next = 1.into();
-        self.axi_wvalid.next = ((self.i_state.q.val() == RxIState::DataW) & self.wq_vis_q.q.val())
+        self.axi_wvalid.next = ((self.i_state.q.val() == RxIState::DataW) & self.wq_vis_q.q.val() & !self.w_popped.q.val())
             | (self.i_state.q.val() == RxIState::CplW0)
             | (self.i_state.q.val() == RxIState::CplW1);
         self.axi_wdata.next = self.w_data.val();

@@ -247,6 +247,9 @@ pub struct TxDma {
     f_b1: DFF<Bits<7>>,
     f_burst: DFF<Bits<7>>,
     f_settle: DFF<Bits<2>>,
+    /// A frame read was issued last clock: `f_addr` and `f_left` step past it now, from a
+    /// flip-flop (the issue decision does not reach the enables of their 80 flip-flops).
+    f_go_q: DFF<Bit>,
     /// Next buffer beat to reserve.
     buf_alloc: DFF<Bits<16>>,
     /// Frame FIFO: {bad[19], ADDR mod 8 [18:16], LEN[15:0]}.
@@ -403,6 +406,7 @@ impl Logic for TxDma {
             f_b1,
             f_burst,
             f_settle,
+            f_go_q,
             buf_alloc,
             frame_wr,
             frame_wr_seen,
@@ -503,6 +507,12 @@ impl Logic for TxDma {
         if self.f_settle.q.val().any() {
             self.f_settle.d.next = self.f_settle.q.val() - 1;
         }
+        // The read issued last clock (below, a descriptor accepted this clock overrides: the
+        // read was then its predecessor's last).
+        if self.f_go_q.q.val() {
+            self.f_addr.d.next = self.f_addr.q.val() + (bit_cast::<64, 7>(self.f_burst.q.val()) << 3);
+            self.f_left.d.next = self.f_left.q.val() - bit_cast::<16, 7>(self.f_burst.q.val());
+        }
         if self.run.val() & !self.f_busy.q.val() & self.desc_has.val() & !self.frame_full.q.val() {
             if self.h_bad_q.q.val() {
                 self.desc_pop.next = true;
@@ -542,26 +552,35 @@ impl Logic for TxDma {
             & !self.stop.q.val()
             & self.ar_free.val()
             & !self.d_go.val();
+        self.f_go_q.d.next = self.f_go.val();
 
         // ================= Read address register (descriptor batches first).
         self.f_arlen.next = bit_cast::<16, 7>(self.f_burst.q.val()) - 1;
         if self.ar_valid.q.val() & self.axi_arready.val() {
             self.ar_valid.d.next = false;
         }
+        // The register loads the read it would issue on every clock it is free, chosen by
+        // registers alone: the issue decision only raises `ar_valid`, and does not reach the
+        // enables of the 72 address and length flip-flops. (Only while a read is wanted: the
+        // register then holds a real read, never the idle fetcher's don't-care length.)
+        if !self.ar_valid.q.val() & (self.fetch.req.val() | self.f_busy.q.val()) {
+            if self.run.val() & self.fetch.req.val() {
+                self.ar_addr.d.next = self.fetch.req_addr.val();
+                self.ar_len.d.next = self.fetch.req_len.val();
+            } else {
+                self.ar_addr.d.next = self.f_addr.q.val();
+                self.ar_len.d.next = self.f_arlen.val().get_bits::<8>(0);
+            }
+        }
         if self.d_go.val() {
             self.ar_valid.d.next = true;
-            self.ar_addr.d.next = self.fetch.req_addr.val();
-            self.ar_len.d.next = self.fetch.req_len.val();
             self.tag_bits.d.next =
                 self.tag_bits.q.val().replace_bit(self.tag_wr.q.val().get_bits::<4>(0).index(), true);
             self.tag_wr.d.next = self.tag_wr.q.val() + 1;
         } else if self.f_go.val() {
             self.ar_valid.d.next = true;
-            self.ar_addr.d.next = self.f_addr.q.val();
-            self.ar_len.d.next = self.f_arlen.val().get_bits::<8>(0);
-            self.f_addr.d.next = self.f_addr.q.val() + (bit_cast::<64, 7>(self.f_burst.q.val()) << 3);
-            self.f_left.d.next = self.f_left.q.val() - bit_cast::<16, 7>(self.f_burst.q.val());
-            self.f_settle.d.next = 2.into();
+            // `f_addr`/`f_left` step next clock, then the burst sizing takes two.
+            self.f_settle.d.next = 3.into();
             if self.f_left.q.val() == bit_cast::<16, 7>(self.f_burst.q.val()) {
                 self.f_busy.d.next = false;
             }
@@ -818,6 +837,7 @@ impl Logic for TxDma {
         self.axi_bready.next = true;
 
         if self.reset.val() {
+            self.f_go_q.d.next = false;
             self.ar_valid.d.next = false;
             self.tag_wr.d.next = 0.into();
             self.tag_rd.d.next = 0.into();

@@ -7,8 +7,9 @@
 //!   for full/empty), both registers. The Gray pointer changes one bit per step, so the other
 //!   side's two synchronizing flip-flops see either the old or the new value, never a mix.
 //! * The far pointer, once synchronized, is turned back to binary into a register. Every
-//!   flag is then a compare of two registers (`empty` on the read side; `almost_full` and
-//!   `write_fill` on the write side) or a register (`full`). A far pointer seen late only makes the flags
+//!   flag is then a compare of two registers (`almost_full` and `write_fill` on the write
+//!   side) or a register (`full`; `empty`, computed a clock ahead from the next read pointer
+//!   and the far pointer's next binary value, so a read decision has no compare before it). A far pointer seen late only makes the flags
 //!   conservative (the FIFO looks fuller to the writer, emptier to the reader), never wrong.
 //! * `data_out` shows the head word whenever `empty` is low (first-word fall-through: the
 //!   RAM reads the next address as a word is taken). A `write` while `full` or a `read`
@@ -50,13 +51,15 @@ pub struct GrayFifo<D: Synth, const N: usize, const NP1: usize> {
     r_bin_w: DFF<Bits<NP1>>,
     r_bin: DFF<Bits<NP1>>,
     r_gray: DFF<Bits<NP1>>,
+    /// A word is at the head: the read pointer differs from the far write pointer (as
+    /// binary, converted from the synchronized Gray code), as a register.
+    has_word: DFF<Bit>,
     /// `r_bin + 1` as a register: a read selects between two registers for the RAM's read
     /// address (as `r_bin + read`, Yosys puts the read on a carry chain before the RAM).
     r_next: DFFWithInit<Bits<NP1>>,
-    /// The write pointer in the read domain.
+    /// The write pointer in the read domain (Gray, two synchronizers).
     w_gray_s1: DFF<Bits<NP1>>,
     w_gray_s2: DFF<Bits<NP1>>,
-    w_bin_r: DFF<Bits<NP1>>,
     k_size_m1: Constant<Bits<NP1>>,
     k_almost: Constant<Bits<NP1>>,
     fill: Signal<Local, Bits<NP1>>,
@@ -94,10 +97,10 @@ impl<D: Synth, const N: usize, const NP1: usize> GrayFifo<D, N, NP1> {
             r_bin_w: Default::default(),
             r_bin: Default::default(),
             r_gray: Default::default(),
+            has_word: Default::default(),
             r_next: DFFWithInit::new(1_u64.to_bits()),
             w_gray_s1: Default::default(),
             w_gray_s2: Default::default(),
-            w_bin_r: Default::default(),
             k_size_m1: Constant::new(((1_u64 << N) - 1).to_bits()),
             k_almost: Constant::new((almost_full_at as u64).to_bits()),
             fill: Default::default(),
@@ -114,7 +117,7 @@ impl<D: Synth, const N: usize, const NP1: usize> Logic for GrayFifo<D, N, NP1> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, write_clock, w_bin, full_q, w_gray, r_gray_s1, r_gray_s2, r_bin_w);
-        dff_setup!(self, read_clock, r_bin, r_gray, r_next, w_gray_s1, w_gray_s2, w_bin_r);
+        dff_setup!(self, read_clock, r_bin, r_gray, r_next, has_word, w_gray_s1, w_gray_s2);
         self.ram.write_clock.next = self.write_clock.val();
         self.ram.read_clock.next = self.read_clock.val();
 
@@ -148,13 +151,14 @@ impl<D: Synth, const N: usize, const NP1: usize> Logic for GrayFifo<D, N, NP1> {
         self.w_conv.next = self.w_gray_s2.q.val() ^ (self.w_gray_s2.q.val() >> 1);
         self.w_conv.next = self.w_conv.val() ^ (self.w_conv.val() >> 2);
         self.w_conv.next = self.w_conv.val() ^ (self.w_conv.val() >> 4);
-        self.w_bin_r.d.next = self.w_conv.val();
-        self.empty.next = self.r_bin.q.val() == self.w_bin_r.q.val();
-        self.valid.next = self.r_bin.q.val() != self.w_bin_r.q.val();
-        self.do_read.next = self.read.val() & (self.r_bin.q.val() != self.w_bin_r.q.val());
+        self.empty.next = !self.has_word.q.val();
+        self.valid.next = self.has_word.q.val();
+        self.do_read.next = self.read.val() & self.has_word.q.val();
+        self.has_word.d.next = self.r_bin.q.val() != self.w_conv.val();
         self.ram.read_address.next = self.r_bin.q.val().get_bits::<N>(0);
         if self.do_read.val() {
             self.r_bin.d.next = self.r_next.q.val();
+            self.has_word.d.next = self.r_next.q.val() != self.w_conv.val();
             self.r_next.d.next = self.r_next.q.val() + 1;
             self.r_gray.d.next = self.r_next.q.val() ^ (self.r_next.q.val() >> 1);
             self.ram.read_address.next = self.r_next.q.val().get_bits::<N>(0);

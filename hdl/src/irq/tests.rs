@@ -299,16 +299,19 @@ fn random_inputs(rng: &mut ChaCha8Rng, b: &Bench, cfg: &mut Inputs, ack_wait: &m
 /// resets: every edge equal to the model.
 #[test]
 fn irq_random_matches_the_model() {
-    let mut b = Bench::new(3);
-    let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let mut cfg = unmasked(3, 2);
-    let mut wait = [2; 3];
-    for _ in 0..50_000 {
-        let i = random_inputs(&mut rng, &b, &mut cfg, &mut wait);
-        b.step(&i);
-    }
-    for v in 0..VECTORS {
-        assert!(b.rises(v).len() > 20, "vector {v} requested {} times", b.rises(v).len());
+    // A µs of one clock (every clock ends a µs), of two, and of three.
+    for cycles_per_us in [1, 2, 3] {
+        let mut b = Bench::new(cycles_per_us);
+        let mut rng = ChaCha8Rng::seed_from_u64(5 + cycles_per_us as u64);
+        let mut cfg = unmasked(3, 2);
+        let mut wait = [2; 3];
+        for _ in 0..50_000 {
+            let i = random_inputs(&mut rng, &b, &mut cfg, &mut wait);
+            b.step(&i);
+        }
+        for v in 0..VECTORS {
+            assert!(b.rises(v).len() > 20, "{cycles_per_us} clocks/µs: vector {v} requested {} times", b.rises(v).len());
+        }
     }
 }
 

@@ -361,8 +361,9 @@ impl Logic for MacTx {
             }
         }
 
+        // `in_ready` is left as the state says during reset (the host side is reset on the
+        // same edge, and the reset net then reaches no combinational output).
         if self.reset.val() {
-            self.in_ready.next = false;
             self.state.d.next = TxState::Idle;
             self.count_op.next = CountOp::Zero;
             self.out_data.d.next = 0.into();
