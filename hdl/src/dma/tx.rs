@@ -648,6 +648,16 @@ impl Logic for TxDma {
         self.rd_word.d.next = self.buf_ram.read_data.val();
         match self.s_state.q.val() {
             SendState::Idle => {
+                // The head frame's counters load on every clock a frame is at the head, not
+                // only when the sender goes: the go decision (six conditions) then reaches
+                // only the state and the pops, not the enables of these 40 flip-flops.
+                if self.fm_has2.q.val() {
+                    self.s_byte.d.next = self.fm_off.q.val();
+                    self.s_left.d.next = self.fm_len.q.val();
+                    self.s_one.d.next = self.fm_len.q.val() == 1;
+                    self.s_two.d.next = self.fm_len.q.val() == 2;
+                    self.s_len.d.next = self.fm_len.q.val();
+                }
                 if self.run.val()
                     & self.fm_has2.q.val()
                     & !self.fm_wait.q.val().any()
@@ -660,11 +670,6 @@ impl Logic for TxDma {
                     } else if self.fm_fits.q.val() {
                         self.frame_pop.next = true;
                         self.cnt_fetched.inc.next = true;
-                        self.s_byte.d.next = self.fm_off.q.val();
-                        self.s_left.d.next = self.fm_len.q.val();
-                        self.s_one.d.next = self.fm_len.q.val() == 1;
-                        self.s_two.d.next = self.fm_len.q.val() == 2;
-                        self.s_len.d.next = self.fm_len.q.val();
                         self.s_state.d.next = SendState::Load;
                     }
                 }
@@ -715,9 +720,9 @@ impl Logic for TxDma {
         if self.frame_pop.val() | (self.s_state.q.val() != SendState::Idle) {
             self.fm_wait.d.next = 3.into();
         }
-        // The MAC's `in_ready` depends combinationally on `in_valid`: read only registers
-        // here (no local of this kernel), so Verilator can split these statements from the
-        // rest of the kernel, which reads `out_ready`, and sees no UNOPTFLAT loop.
+        // Only registers here (no local of this kernel), so Verilator can split these
+        // statements from the rest of the kernel, which reads `out_ready` (combinational in
+        // the MAC), and sees no UNOPTFLAT loop.
         self.out_valid.next = self.s_state.q.val() == SendState::Send;
         self.out_data.next = self.cur_word.q.val().get_bits::<8>((bit_cast::<6, 3>(self.s_byte.q.val()) << 3).index());
         self.out_last.next = (self.s_state.q.val() == SendState::Send) & self.s_one.q.val();

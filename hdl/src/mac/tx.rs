@@ -8,8 +8,9 @@
 //! The byte on `phy_data`/`phy_en`/`phy_er` always comes from registers: on the clock
 //! edge where `phy_ready` is high the PHY takes it and the MAC loads the next one. A host
 //! byte is therefore taken (`in_ready`) on the same edge the PHY takes the byte before it,
-//! and `in_ready` is combinational from `phy_ready` (the host's `in_valid` must not depend
-//! on `in_ready`, the usual valid/ready rule).
+//! and `in_ready` is combinational from `phy_ready` and this block's registers, never from
+//! `in_valid` (and the host's `in_valid` must not depend on `in_ready`, the usual
+//! valid/ready rule). Mid-frame it is high whether or not a byte is offered.
 //!
 //! Aborts. The MAC has no frame buffer, so if the host has no byte when one is needed
 //! mid-frame (**underflow**) the frame cannot be finished. It is cut short on the line:
@@ -252,6 +253,12 @@ impl Logic for MacTx {
                     }
                 }
                 TxState::Data => {
+                    // Ready for a byte whether or not one is offered (none offered is an
+                    // underflow): `in_valid` then never reaches `in_ready`, which the host's
+                    // take fans out from.
+                    if !self.cur_last.q.val() & !self.full.q.val() {
+                        self.in_ready.next = true;
+                    }
                     if self.cur_last.q.val() {
                         if self.short.q.val() {
                             self.do_pad.next = true;
@@ -262,7 +269,6 @@ impl Logic for MacTx {
                         self.do_abort.next = true;
                         self.oversize_count.inc.next = true;
                     } else if self.in_valid.val() {
-                        self.in_ready.next = true;
                         self.out_data.d.next = self.in_data.val();
                         self.cur_last.d.next = self.in_last.val();
                         self.count_op.next = CountOp::Step;
