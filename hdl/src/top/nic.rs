@@ -31,6 +31,7 @@ use crate::csr::Csr;
 use crate::dma::axi_arbiter::AxiArbiter;
 use crate::dma::rx::RxDma;
 use crate::dma::tx::TxDma;
+use crate::fifo::skid::Skid;
 use crate::irq::Irq;
 use crate::mac::tx::MacTx;
 use crate::phy::gmii::{GmiiRx, GmiiTx};
@@ -128,6 +129,9 @@ macro_rules! nic_top {
             irq: Irq,
             rx_dma: RxDma,
             tx_dma: TxDma,
+            /// The TX byte stream, {last, byte}, through a register slice: the MAC's
+            /// `in_ready` stops there instead of reaching the DMA's take.
+            tx_slice: Skid<Bits<9>>,
             arbiter: AxiArbiter,
             cnt_rx_frames: Counter64,
             cnt_rx_bytes: Counter64,
@@ -207,6 +211,7 @@ macro_rules! nic_top {
                     irq: Irq::new($cpu),
                     rx_dma: Default::default(),
                     tx_dma: Default::default(),
+                    tx_slice: Default::default(),
                     arbiter: Default::default(),
                     cnt_rx_frames: Default::default(),
                     cnt_rx_bytes: Default::default(),
@@ -246,6 +251,8 @@ macro_rules! nic_top {
                 self.rx_dma.reset.next = self.core_reset.q.val();
                 self.tx_dma.clock.next = self.clock.val();
                 self.tx_dma.reset.next = self.core_reset.q.val();
+                self.tx_slice.clock.next = self.clock.val();
+                self.tx_slice.reset.next = self.core_reset.q.val();
                 self.arbiter.clock.next = self.clock.val();
                 self.arbiter.reset.next = self.core_reset.q.val();
                 self.cnt_rx_frames.clock.next = self.clock.val();
@@ -298,10 +305,14 @@ macro_rules! nic_top {
                 self.tx_dma.txc_log2_size.next = self.csr.txc_log2_size.val();
                 self.tx_dma.txc_consumer.next = self.csr.txc_consumer.val();
                 self.csr.txc_producer.next = self.tx_dma.txc_producer.val();
-                self.mac_tx.in_valid.next = self.tx_dma.out_valid.val();
-                self.mac_tx.in_data.next = self.tx_dma.out_data.val();
-                self.mac_tx.in_last.next = self.tx_dma.out_last.val();
-                self.tx_dma.out_ready.next = self.mac_tx.in_ready.val();
+                self.tx_slice.in_valid.next = self.tx_dma.out_valid.val();
+                self.tx_slice.in_data.next =
+                    bit_cast::<9, 8>(self.tx_dma.out_data.val()) | (bit_cast::<9, 1>(self.tx_dma.out_last.val().into()) << 8);
+                self.tx_dma.out_ready.next = self.tx_slice.in_ready.val();
+                self.mac_tx.in_valid.next = self.tx_slice.out_valid.val();
+                self.mac_tx.in_data.next = self.tx_slice.out_data.val().get_bits::<8>(0);
+                self.mac_tx.in_last.next = self.tx_slice.out_data.val().get_bit(8);
+                self.tx_slice.out_ready.next = self.mac_tx.in_ready.val();
                 self.mac_tx.ifg_bytes.next = self.k_ifg.val();
                 self.mac_tx.max_len.next = self.csr.max_len.val();
                 self.mac_tx.phy_ready.next = self.tx_phy.ready.val();
@@ -429,11 +440,11 @@ macro_rules! nic_top {
 
                 // Counters.
                 self.rx_byte_taken.next = self.rx_path.out_valid.val() & self.rx_dma.in_ready.val();
-                self.tx_byte_taken.next = self.tx_dma.out_valid.val() & self.mac_tx.in_ready.val();
+                self.tx_byte_taken.next = self.tx_slice.out_valid.val() & self.mac_tx.in_ready.val();
                 // `writing`: the bytes the RX DMA takes go to a buffer (not dropped).
                 self.cnt_rx_frames.inc.next = self.rx_dma.rx_event.val();
                 self.cnt_rx_bytes.inc.next = self.rx_byte_taken.val() & self.rx_dma.writing.val();
-                self.cnt_tx_frames.inc.next = self.tx_byte_taken.val() & self.tx_dma.out_last.val();
+                self.cnt_tx_frames.inc.next = self.tx_byte_taken.val() & self.tx_slice.out_data.val().get_bit(8);
                 self.cnt_tx_bytes.inc.next = self.tx_byte_taken.val();
                 self.csr.cnt_rx_frames.next = self.cnt_rx_frames.count.val();
                 self.csr.cnt_rx_bytes.next = self.cnt_rx_bytes.count.val();
