@@ -507,11 +507,18 @@ impl Logic for TxDma {
         if self.f_settle.q.val().any() {
             self.f_settle.d.next = self.f_settle.q.val() - 1;
         }
-        // The read issued last clock (below, a descriptor accepted this clock overrides: the
-        // read was then its predecessor's last).
+        // The read issued last clock (below, the head descriptor's load overrides: the read
+        // was then its frame's last).
         if self.f_go_q.q.val() {
             self.f_addr.d.next = self.f_addr.q.val() + (bit_cast::<64, 7>(self.f_burst.q.val()) << 3);
             self.f_left.d.next = self.f_left.q.val() - bit_cast::<16, 7>(self.f_burst.q.val());
+        }
+        // While no frame is being read, the read address and length load from the head
+        // descriptor on every clock it is there (they matter once `f_busy` rises with an
+        // accept): the accept decision does not reach the enables of these 80 flip-flops.
+        if !self.f_busy.q.val() & self.desc_has.val() {
+            self.f_addr.d.next = (self.h_addr.val() >> 3) << 3;
+            self.f_left.d.next = self.h_beats_q.q.val();
         }
         if self.run.val() & !self.f_busy.q.val() & self.desc_has.val() & !self.frame_full.q.val() {
             if self.h_bad_q.q.val() {
@@ -523,8 +530,6 @@ impl Logic for TxDma {
                 self.desc_pop.next = true;
                 self.buf_alloc.d.next = self.buf_alloc.q.val() + self.h_beats_q.q.val();
                 self.f_busy.d.next = true;
-                self.f_addr.d.next = (self.h_addr.val() >> 3) << 3;
-                self.f_left.d.next = self.h_beats_q.q.val();
                 self.f_settle.d.next = 2.into();
             }
         }
