@@ -109,11 +109,19 @@ pub struct Moderator {
     k_pre_one: Constant<Bit>,
     k_ones: Constant<Bits<16>>,
     k_one: Constant<Bits<16>>,
-    thr_next: Signal<Local, Bits<16>>,
     count_hit: Signal<Local, Bit>,
     tick: Signal<Local, Bit>,
     step_us: Signal<Local, Bit>,
-    time_hit: Signal<Local, Bit>,
+    /// Fires by time on this edge: pending, timed, and the µs count this edge would hold
+    /// reaches the limit (computed a clock ahead from the flags' next values).
+    time_fire: DFF<Bit>,
+    n_pending: Signal<Local, Bit>,
+    n_pre_end: Signal<Local, Bit>,
+    n_us_sat: Signal<Local, Bit>,
+    n_us_ge: Signal<Local, Bit>,
+    n_us_p1_ge: Signal<Local, Bit>,
+    n_timed: Signal<Local, Bit>,
+    n_time_hit: Signal<Local, Bit>,
     hit: Signal<Local, Bit>,
     clear_cnt: Signal<Local, Bit>,
     clear_us: Signal<Local, Bit>,
@@ -150,11 +158,17 @@ impl Moderator {
             k_pre_one: Constant::new(cycles_per_us == 1),
             k_ones: Constant::new(0xFFFF_u64.to_bits()),
             k_one: Constant::new(1_u64.to_bits()),
-            thr_next: Default::default(),
             count_hit: Default::default(),
             tick: Default::default(),
             step_us: Default::default(),
-            time_hit: Default::default(),
+            time_fire: Default::default(),
+            n_pending: Default::default(),
+            n_pre_end: Default::default(),
+            n_us_sat: Default::default(),
+            n_us_ge: Default::default(),
+            n_us_p1_ge: Default::default(),
+            n_timed: Default::default(),
+            n_time_hit: Default::default(),
             hit: Default::default(),
             clear_cnt: Default::default(),
             clear_us: Default::default(),
@@ -167,8 +181,14 @@ impl Logic for Moderator {
     fn update(&mut self) {
         dff_setup!(
             self, clock, cnt, cnt_p1, cnt_p2, pending, pre, pre_end, us, us_p1, us_p2, us_sat, timed, cnt_ge,
-            cnt_p1_ge, us_ge, us_p1_ge
+            cnt_p1_ge, us_ge, us_p1_ge, time_fire
         );
+        // Next-edge values of the flags the time test reads (defaults: held).
+        self.n_pending.next = self.pending.q.val();
+        self.n_pre_end.next = self.pre_end.q.val();
+        self.n_us_sat.next = self.us_sat.q.val();
+        self.n_us_ge.next = self.us_ge.q.val();
+        self.n_us_p1_ge.next = self.us_p1_ge.q.val();
         // ---- This edge: pick among the flags.
         // The count this edge would hold (`cnt + pulse`) reaches the threshold.
         self.count_hit.next = self.cnt_ge.q.val();
@@ -177,74 +197,81 @@ impl Logic for Moderator {
         }
         self.tick.next = self.pending.q.val() & self.pre_end.q.val();
         self.step_us.next = self.tick.val() & !self.us_sat.q.val();
-        // The µs count this edge would hold reaches `time_us`.
-        self.time_hit.next = self.us_ge.q.val();
-        if self.step_us.val() {
-            self.time_hit.next = self.us_p1_ge.q.val();
-        }
-        self.hit.next = (self.pulse.val() | self.pending.q.val())
-            & (self.count_hit.val() | (self.pending.q.val() & self.timed.q.val() & self.time_hit.val()));
+        // The time test (`time_fire`: pending, timed, and the µs count this edge would hold
+        // reaches `time_us`) is itself made a clock ahead, below.
+        self.hit.next = ((self.pulse.val() | self.pending.q.val()) & self.count_hit.val()) | self.time_fire.q.val();
         self.fire.next = self.hit.val() & !self.reset.val();
         self.clear_cnt.next = self.reset.val() | self.hit.val();
         self.clear_us.next = self.clear_cnt.val() | !self.pending.q.val();
 
         // ---- The next edge's settings.
-        self.thr_next.next = self.frames.val();
-        if !self.frames.val().any() {
-            self.thr_next.next = 1.into();
-        }
-        self.timed.d.next = self.time_us.val().any();
+        self.n_timed.next = self.time_us.val().any();
 
-        // ---- The count, and its compares for the next edge.
+        // ---- The count, and its compares for the next edge. The threshold is `frames` with
+        // 0 read as 1: `x >= max(frames, 1)` is `x >= frames` for the nonzero `cnt + 1` and
+        // `cnt + 2`, and `x >= frames && x != 0` for `cnt` (no zero test before a compare).
         if self.clear_cnt.val() {
             self.cnt.d.next = 0.into();
             self.cnt_p1.d.next = 1.into();
             self.cnt_p2.d.next = 2.into();
-            self.pending.d.next = false;
+            self.n_pending.next = false;
             self.cnt_ge.d.next = false;
-            self.cnt_p1_ge.d.next = self.thr_next.val() == self.k_one.val();
+            self.cnt_p1_ge.d.next = self.frames.val() <= self.k_one.val();
         } else if self.pulse.val() {
             self.cnt.d.next = self.cnt_p1.q.val();
             self.cnt_p1.d.next = self.cnt_p2.q.val();
             self.cnt_p2.d.next = self.cnt_p2.q.val() + 1;
-            self.pending.d.next = true;
-            self.cnt_ge.d.next = self.cnt_p1.q.val() >= self.thr_next.val();
-            self.cnt_p1_ge.d.next = self.cnt_p2.q.val() >= self.thr_next.val();
+            self.n_pending.next = true;
+            self.cnt_ge.d.next = self.cnt_p1.q.val() >= self.frames.val();
+            self.cnt_p1_ge.d.next = self.cnt_p2.q.val() >= self.frames.val();
         } else {
-            self.cnt_ge.d.next = self.cnt.q.val() >= self.thr_next.val();
-            self.cnt_p1_ge.d.next = self.cnt_p1.q.val() >= self.thr_next.val();
+            self.cnt_ge.d.next = (self.cnt.q.val() >= self.frames.val()) & self.pending.q.val();
+            self.cnt_p1_ge.d.next = self.cnt_p1.q.val() >= self.frames.val();
         }
 
         // ---- The µs timer, and its compares for the next edge.
         if self.clear_us.val() {
             self.pre.d.next = 0.into();
-            self.pre_end.d.next = self.k_pre_one.val();
+            self.n_pre_end.next = self.k_pre_one.val();
             self.us.d.next = 0.into();
             self.us_p1.d.next = 1.into();
             self.us_p2.d.next = 2.into();
-            self.us_sat.d.next = false;
-            self.us_ge.d.next = !self.time_us.val().any();
-            self.us_p1_ge.d.next = self.time_us.val() <= self.k_one.val();
+            self.n_us_sat.next = false;
+            self.n_us_ge.next = !self.time_us.val().any();
+            self.n_us_p1_ge.next = self.time_us.val() <= self.k_one.val();
         } else {
             if self.tick.val() {
                 self.pre.d.next = 0.into();
-                self.pre_end.d.next = self.k_pre_one.val();
+                self.n_pre_end.next = self.k_pre_one.val();
             } else {
                 self.pre.d.next = self.pre.q.val() + 1;
-                self.pre_end.d.next = self.pre.q.val() == self.k_pre_max_m1.val();
+                self.n_pre_end.next = self.pre.q.val() == self.k_pre_max_m1.val();
             }
             if self.step_us.val() {
                 self.us.d.next = self.us_p1.q.val();
                 self.us_p1.d.next = self.us_p2.q.val();
                 self.us_p2.d.next = self.us_p2.q.val() + 1;
-                self.us_sat.d.next = self.us_p1.q.val() == self.k_ones.val();
-                self.us_ge.d.next = self.us_p1.q.val() >= self.time_us.val();
-                self.us_p1_ge.d.next = self.us_p2.q.val() >= self.time_us.val();
+                self.n_us_sat.next = self.us_p1.q.val() == self.k_ones.val();
+                self.n_us_ge.next = self.us_p1.q.val() >= self.time_us.val();
+                self.n_us_p1_ge.next = self.us_p2.q.val() >= self.time_us.val();
             } else {
-                self.us_ge.d.next = self.us.q.val() >= self.time_us.val();
-                self.us_p1_ge.d.next = self.us_p1.q.val() >= self.time_us.val();
+                self.n_us_ge.next = self.us.q.val() >= self.time_us.val();
+                self.n_us_p1_ge.next = self.us_p1.q.val() >= self.time_us.val();
             }
         }
+
+        // ---- The flags as of the next edge, and the time test from them.
+        self.pending.d.next = self.n_pending.val();
+        self.pre_end.d.next = self.n_pre_end.val();
+        self.us_sat.d.next = self.n_us_sat.val();
+        self.us_ge.d.next = self.n_us_ge.val();
+        self.us_p1_ge.d.next = self.n_us_p1_ge.val();
+        self.timed.d.next = self.n_timed.val();
+        self.n_time_hit.next = self.n_us_ge.val();
+        if self.n_pre_end.val() & !self.n_us_sat.val() {
+            self.n_time_hit.next = self.n_us_p1_ge.val();
+        }
+        self.time_fire.d.next = self.n_pending.val() & self.n_timed.val() & self.n_time_hit.val();
     }
 }
 

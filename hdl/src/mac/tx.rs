@@ -95,6 +95,8 @@ pub struct MacTx {
     /// the same way.
     short: DFF<Bit>,
     gap_done: DFF<Bit>,
+    /// `count == 7`: the preamble's last byte is out (kept like the three above).
+    pre_done: DFF<Bit>,
     /// `max_len - 4` (wrapping, as before), and whether it is 0, as of the last edge.
     limit: DFF<Bits<16>>,
     limit_zero: DFF<Bit>,
@@ -157,6 +159,7 @@ impl Default for MacTx {
             full: Default::default(),
             short: Default::default(),
             gap_done: Default::default(),
+            pre_done: Default::default(),
             limit: Default::default(),
             limit_zero: Default::default(),
             out_data: Default::default(),
@@ -194,7 +197,7 @@ impl Logic for MacTx {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, count, count_p1, full, short, gap_done, limit, limit_zero, out_data, out_en, out_er,
+            self, clock, state, count, count_p1, full, short, gap_done, pre_done, limit, limit_zero, out_data, out_en, out_er,
             cur_last, fcs_idx, fcs_shift, aborting, draining, bytes
         );
         clock!(self, clock, fcs_crc, frames, underflow_count, oversize_count);
@@ -243,7 +246,7 @@ impl Logic for MacTx {
                     self.go_idle.next = true;
                 }
                 TxState::Preamble => {
-                    if self.count.q.val() == self.preamble_len.val() {
+                    if self.pre_done.q.val() {
                         self.out_data.d.next = self.sfd.val();
                         self.count_op.next = CountOp::Zero;
                         self.cur_last.d.next = false;
@@ -380,9 +383,10 @@ impl Logic for MacTx {
             self.draining.d.next = false;
             self.bytes.d.next = 0.into();
         }
-        // `count`, and what is kept beside it: `count + 1` and the three tests of the next
+        // `count`, and what is kept beside it: `count + 1` and the four tests of the next
         // value, each a compare of flip-flops (`full` and `short` matter in the data and pad
-        // states, where `count` starts at 0; `gap_done` in the gap, where it starts at 1).
+        // states, where `count` starts at 0; `gap_done` in the gap, where it starts at 1;
+        // `pre_done` in the preamble, where it starts at 1).
         match self.count_op.val() {
             CountOp::Step => {
                 self.count.d.next = self.next_count.val();
@@ -390,12 +394,14 @@ impl Logic for MacTx {
                 self.full.d.next = self.count_p1.q.val() >= self.limit.q.val();
                 self.short.d.next = self.count_p1.q.val() < self.min_len.val();
                 self.gap_done.d.next = self.count_p1.q.val() >= bit_cast::<16, 8>(self.ifg_bytes.val());
+                self.pre_done.d.next = self.count_p1.q.val() == self.preamble_len.val();
             }
             CountOp::Zero => {
                 self.count.d.next = 0.into();
                 self.count_p1.d.next = 1.into();
                 self.full.d.next = self.limit_zero.q.val();
                 self.short.d.next = true;
+                self.pre_done.d.next = false;
             }
             CountOp::One => {
                 self.count.d.next = 1.into();
@@ -403,6 +409,7 @@ impl Logic for MacTx {
                 self.full.d.next = false;
                 self.short.d.next = true;
                 self.gap_done.d.next = self.ifg_bytes.val() <= 1;
+                self.pre_done.d.next = false;
             }
             _ => {}
         }
