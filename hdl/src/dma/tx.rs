@@ -502,8 +502,11 @@ impl Logic for TxDma {
         self.frame_full.d.next = self.frame_used.val() >= 15;
         self.desc_pop.next = false;
         self.frame_ram.write_address.next = self.frame_wr.q.val().get_bits::<FRAME_FIFO_BITS>(0);
-        self.frame_ram.write_data.next =
-            bit_cast::<20, 16>(self.h_len.val()) | (bit_cast::<20, 16>(self.h_off.val()) << 16);
+        // The entry written on a pop: a bad descriptor's is marked (bit 19) from the register
+        // that decides it, not from the pop decision.
+        self.frame_ram.write_data.next = bit_cast::<20, 16>(self.h_len.val())
+            | (bit_cast::<20, 16>(self.h_off.val()) << 16)
+            | (bit_cast::<20, 1>(self.h_bad_q.q.val().into()) << 19);
         if self.f_settle.q.val().any() {
             self.f_settle.d.next = self.f_settle.q.val() - 1;
         }
@@ -524,8 +527,6 @@ impl Logic for TxDma {
             if self.h_bad_q.q.val() {
                 self.desc_pop.next = true;
                 self.cnt_bad.inc.next = true;
-                self.frame_ram.write_data.next =
-                    bit_cast::<20, 16>(self.h_len.val()) | (bit_cast::<20, 16>(self.h_off.val()) << 16) | (1 << 19);
             } else if self.buf_free_q.q.val() >= self.h_beats_q.q.val() {
                 self.desc_pop.next = true;
                 self.buf_alloc.d.next = self.buf_alloc.q.val() + self.h_beats_q.q.val();
