@@ -32,7 +32,7 @@ fn the_transmit_path_is_placed_and_timed_the_same_for_one_seed() {
 /// The core clock's floor on the whole GMII card (LFE5U-85F, speed 6, seed 1), MHz. The
 /// goal is 125 MHz (the GMII transmit clock); this floor is where pipelining has brought the
 /// card so far, and moves up with it, so a change that lengthens a path fails here.
-const CORE_FLOOR_MHZ: f64 = 95.0;
+const CORE_FLOOR_MHZ: f64 = 105.0;
 /// The clocks of an external PHY chip: these already meet the goal.
 const PHY_GOAL_MHZ: f64 = 125.0;
 
