@@ -83,11 +83,10 @@ pub struct DescFetch {
     ram: Ram<Bits<80>, DESC_FIFO_BITS>,
     req_idx: DFF<Bits<16>>,
     arrived: DFF<Bits<16>>,
-    /// `arrived` a clock ago: the entries readable from the RAM.
-    seen: DFF<Bits<16>>,
     used_idx: DFF<Bits<16>>,
-    /// A pop on the last edge: the RAM is reading the new head this clock.
-    popped: DFF<Bit>,
+    /// `head_valid` as a register, decided a clock ahead: a descriptor arrived before last
+    /// clock is readable from the RAM, and after a pop the RAM reads the new head a clock late.
+    has_head: DFF<Bit>,
     /// The first beat of the descriptor arriving, and whether the next beat is its second.
     first: DFF<Bits<64>>,
     odd: DFF<Bit>,
@@ -157,9 +156,8 @@ impl Default for DescFetch {
             ram: Default::default(),
             req_idx: Default::default(),
             arrived: Default::default(),
-            seen: Default::default(),
             used_idx: Default::default(),
-            popped: Default::default(),
+            has_head: Default::default(),
             first: Default::default(),
             odd: Default::default(),
             beats_due: Default::default(),
@@ -205,9 +203,8 @@ impl Logic for DescFetch {
             clock,
             req_idx,
             arrived,
-            seen,
             used_idx,
-            popped,
+            has_head,
             first,
             odd,
             beats_due,
@@ -331,18 +328,17 @@ impl Logic for DescFetch {
                 self.first.d.next = self.beat_data.val();
             }
         }
-        self.seen.d.next = self.arrived.q.val();
 
         // ---- The head: the RAM is read at `used` (a register: the engine's decision to pop
         // does not reach the RAM's address in the same clock), so after a pop the new head
         // shows a clock later.
         self.used_inc.next = self.used_idx.q.val() + 1;
         self.ram.read_address.next = self.used_idx.q.val().get_bits::<DESC_FIFO_BITS>(0);
-        self.popped.d.next = self.pop.val();
         if self.pop.val() {
             self.used_idx.d.next = self.used_inc.val();
         }
-        self.head_valid.next = (self.used_idx.q.val() != self.seen.q.val()) & !self.popped.q.val();
+        self.has_head.d.next = (self.used_idx.q.val() != self.arrived.q.val()) & !self.pop.val();
+        self.head_valid.next = self.has_head.q.val();
         self.head_addr.next = self.ram.read_data.val().get_bits::<64>(0);
         self.head_len.next = self.ram.read_data.val().get_bits::<16>(64);
         self.requested.next = self.req_idx.q.val();
@@ -353,7 +349,7 @@ impl Logic for DescFetch {
         if self.reset.val() {
             self.req_idx.d.next = 0.into();
             self.arrived.d.next = 0.into();
-            self.seen.d.next = 0.into();
+            self.has_head.d.next = false;
             self.used_idx.d.next = 0.into();
             self.odd.d.next = false;
             self.beats_due.d.next = 0.into();

@@ -87,8 +87,8 @@
 //! everything: indices, prefetched descriptors, queues, error state.
 use super::desc_fetch::DescFetch;
 use crate::counter::SatCounter32;
-use nic_regs::ring::{CPL_CSUM, CPL_DESC_INDEX, CPL_LEN, CPL_PHASE, CPL_STATUS, CPL_VERDICT, DESC_ADDR, DESC_LEN};
 use crate::ram::Ram;
+use nic_regs::ring::{CPL_CSUM, CPL_DESC_INDEX, CPL_LEN, CPL_PHASE, CPL_STATUS, CPL_VERDICT, DESC_ADDR, DESC_LEN};
 use rust_hdl::prelude::*;
 
 pub mod reference;
@@ -233,6 +233,8 @@ pub struct RxDma {
     f_len: DFF<Bits<16>>,
     f_lane: DFF<Bits<3>>,
     f_bcur: DFF<Bits<64>>,
+    /// The open burst's first beat address (kept, not `f_bcur - 8 f_blen`: timing).
+    f_bstart: DFF<Bits<64>>,
     f_blen: DFF<Bits<4>>,
     f_acc: DFF<Bits<64>>,
     f_strb: DFF<Bits<8>>,
@@ -250,6 +252,10 @@ pub struct RxDma {
     s_byte: DFF<Bits<8>>,
     s_lane: DFF<Bits<3>>,
     s_last: DFF<Bit>,
+    /// The byte closes its beat (lane 7 or the frame's last), decided as it is taken.
+    s_close: DFF<Bit>,
+    /// `f_bcur` is the last beat of a 128-byte block (a burst ends there), kept beside it.
+    f_bend: DFF<Bit>,
     s_hdr: DFF<Bit>,
     s_odd: DFF<Bit>,
     f_verdict: DFF<Bits<2>>,
@@ -474,6 +480,7 @@ impl Default for RxDma {
             f_len: Default::default(),
             f_lane: Default::default(),
             f_bcur: Default::default(),
+            f_bstart: Default::default(),
             f_blen: Default::default(),
             f_acc: Default::default(),
             f_strb: Default::default(),
@@ -484,6 +491,8 @@ impl Default for RxDma {
             s_byte: Default::default(),
             s_lane: Default::default(),
             s_last: Default::default(),
+            s_close: Default::default(),
+            f_bend: Default::default(),
             s_hdr: Default::default(),
             s_odd: Default::default(),
             f_verdict: Default::default(),
@@ -612,6 +621,7 @@ impl Logic for RxDma {
             f_len,
             f_lane,
             f_bcur,
+            f_bstart,
             f_blen,
             f_acc,
             f_strb,
@@ -622,6 +632,8 @@ impl Logic for RxDma {
             s_byte,
             s_lane,
             s_last,
+            s_close,
+            f_bend,
             s_hdr,
             s_odd,
             f_verdict,
@@ -700,7 +712,7 @@ impl Logic for RxDma {
         self.accept.next = false;
         self.take.next = false;
         self.last_byte.next = self.f_left.q.val() == 1;
-        self.burst_end.next = self.s_last.q.val() | (self.f_bcur.q.val().get_bits::<4>(3) == 0xF);
+        self.burst_end.next = self.s_last.q.val() | self.f_bend.q.val();
         self.lane_sh.next = bit_cast::<7, 3>(self.s_lane.q.val()) << 3;
         self.beat_data.next = self.f_acc.q.val() | (bit_cast::<64, 8>(self.s_byte.q.val()) << self.lane_sh.val());
         self.beat_strb.next = self.f_strb.q.val() | (self.k_one8.val() << self.s_lane.q.val());
@@ -797,6 +809,8 @@ impl Logic for RxDma {
                     self.f_len.d.next = self.in_len.val();
                     self.f_lane.d.next = self.head_addr.val().get_bits::<3>(0);
                     self.f_bcur.d.next = self.head_addr.val() & self.k_align8.val();
+                    self.f_bstart.d.next = self.head_addr.val() & self.k_align8.val();
+                    self.f_bend.d.next = self.head_addr.val().get_bits::<4>(3) == 0xF;
                     self.f_blen.d.next = 0.into();
                     self.f_acc.d.next = 0.into();
                     self.f_strb.d.next = 0.into();
@@ -819,6 +833,7 @@ impl Logic for RxDma {
                     self.s_byte.d.next = self.in_data.val();
                     self.s_lane.d.next = self.f_lane.q.val();
                     self.s_last.d.next = self.last_byte.val();
+                    self.s_close.d.next = (self.f_lane.q.val() == 7) | self.last_byte.val();
                     self.s_hdr.d.next = self.f_hdr.q.val();
                     self.s_odd.d.next = self.f_off.q.val().get_bit(0);
                     if self.last_byte.val() {
@@ -850,13 +865,15 @@ impl Logic for RxDma {
         if self.s_take.q.val() {
             self.f_sum.d.next = self.sum17.val().get_bits::<16>(0);
             self.f_carry.d.next = self.sum17.val().get_bit(16);
-            if (self.s_lane.q.val() == 7) | self.s_last.q.val() {
+            if self.s_close.q.val() {
                 self.push_w.next = true;
                 self.f_acc.d.next = 0.into();
                 self.f_strb.d.next = 0.into();
                 self.f_bcur.d.next = self.f_bcur.q.val() + 8;
+                self.f_bend.d.next = self.f_bcur.q.val().get_bits::<4>(3) == 0xE;
                 if self.burst_end.val() {
                     self.push_b.next = true;
+                    self.f_bstart.d.next = self.f_bcur.q.val() + 8;
                     self.f_blen.d.next = 0.into();
                 } else {
                     self.f_blen.d.next = self.f_blen.q.val() + 1;
@@ -1007,8 +1024,7 @@ impl Logic for RxDma {
         self.wq_ram.write_data.next = self.w_entry.val();
         self.bq_ram.write_enable.next = self.push_b.val();
         self.bq_ram.write_address.next = self.bq_wr.q.val().get_bits::<5>(0);
-        self.b_entry.next = bit_cast::<69, 64>(self.f_bcur.q.val() - (bit_cast::<64, 4>(self.f_blen.q.val()) << 3))
-            | (bit_cast::<69, 4>(self.f_blen.q.val()) << 64);
+        self.b_entry.next = bit_cast::<69, 64>(self.f_bstart.q.val()) | (bit_cast::<69, 4>(self.f_blen.q.val()) << 64);
         if self.s_last.q.val() {
             self.b_entry.next = self.b_entry.val() | self.k_bq_flast.val();
         }
@@ -1139,9 +1155,10 @@ impl Logic for RxDma {
         self.axi_awlen.next = self.i_len.q.val();
         self.axi_awsize.next = 3.into();
         self.axi_awburst.next = 1.into();
-        self.axi_wvalid.next = ((self.i_state.q.val() == RxIState::DataW) & self.wq_vis_q.q.val() & !self.w_popped.q.val())
-            | (self.i_state.q.val() == RxIState::CplW0)
-            | (self.i_state.q.val() == RxIState::CplW1);
+        self.axi_wvalid.next =
+            ((self.i_state.q.val() == RxIState::DataW) & self.wq_vis_q.q.val() & !self.w_popped.q.val())
+                | (self.i_state.q.val() == RxIState::CplW0)
+                | (self.i_state.q.val() == RxIState::CplW1);
         self.axi_wdata.next = self.w_data.val();
         self.axi_wstrb.next = self.w_strb.val();
         self.axi_wlast.next = self.w_last.val();

@@ -82,11 +82,11 @@
 //!   when the bus is idle (e.g. `stopped` and drained) or is reset with it.
 use super::desc_fetch::DescFetch;
 use crate::counter::SatCounter32;
+use crate::ram::Ram;
 use nic_regs::ring::{
     CPL_CSUM, CPL_DESC_INDEX, CPL_LEN, CPL_PHASE, CPL_STATUS, CPL_VERDICT, DESC_ADDR, DESC_LEN, ENTRY_BYTES,
     STATUS_TX_ABORTED,
 };
-use crate::ram::Ram;
 use rust_hdl::prelude::*;
 
 /// TX buffer size: 512 beats of 8 bytes (4 KiB of block RAM): two maximum frames.
@@ -664,11 +664,7 @@ impl Logic for TxDma {
                     self.s_two.d.next = self.fm_len.q.val() == 2;
                     self.s_len.d.next = self.fm_len.q.val();
                 }
-                if self.run.val()
-                    & self.fm_has2.q.val()
-                    & !self.fm_wait.q.val().any()
-                    & !self.cpl_full.val()
-                {
+                if self.run.val() & self.fm_has2.q.val() & !self.fm_wait.q.val().any() & !self.cpl_full.val() {
                     if self.fm_bad.q.val() {
                         self.frame_pop.next = true;
                         self.cpl_push.next = true;
@@ -751,14 +747,12 @@ impl Logic for TxDma {
         self.c_used.next = self.cpl_issued.q.val() - self.txc_consumer.val();
         self.c_addr_q.d.next =
             self.txc_base.val() + (bit_cast::<64, 16>(self.cpl_issued.q.val() & self.c_mask_q.q.val()) << 4);
-        self.c_phase_q.d.next =
-            bit_cast::<64, 16>(!(self.cpl_issued.q.val() >> self.txc_log2_size.val()) & 1) << 63;
+        self.c_phase_q.d.next = bit_cast::<64, 16>(!(self.cpl_issued.q.val() >> self.txc_log2_size.val()) & 1) << 63;
         if self.c_wait.q.val().any() {
             self.c_wait.d.next = self.c_wait.q.val() - 1;
         }
         // STATUS bit 0 (TX_ABORTED) at bit 40 of beat 1, PHASE at bit 63.
-        self.c_beat1.next = ((bit_cast::<64, 17>(self.cpl_ram.read_data.val()) >> 16) << 40)
-            | self.c_phase_q.q.val();
+        self.c_beat1.next = ((bit_cast::<64, 17>(self.cpl_ram.read_data.val()) >> 16) << 40) | self.c_phase_q.q.val();
         self.w_issue.next = !self.stop.q.val()
             & !self.aw_valid.q.val()
             & !self.w_valid.q.val()
@@ -811,8 +805,8 @@ impl Logic for TxDma {
         }
 
         // ================= Errors.
-        self.err_now.next = (self.r_valid.q.val() & self.r_bad.q.val())
-            | (self.axi_bvalid.val() & (self.axi_bresp.val() != 0));
+        self.err_now.next =
+            (self.r_valid.q.val() & self.r_bad.q.val()) | (self.axi_bvalid.val() & (self.axi_bresp.val() != 0));
         self.err_pulse.d.next = self.err_now.val() & !self.stop.q.val();
         // Descriptors arriving with or after a bus error are not used.
         self.fetch.drop_beats.next = self.err_now.val() | self.stop.q.val();

@@ -230,8 +230,8 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
         self.data_ram.write_data.next = self.in_data.val();
         self.meta_ram.write_enable.next = false;
         self.meta_ram.write_address.next = bit_cast::<META_BITS, 6>(self.meta_wr.q.val());
-        self.meta_ram.write_data.next = bit_cast::<18, 16>(self.wr_len.q.val())
-            | (bit_cast::<18, 2>(self.in_verdict.val()) << 16);
+        self.meta_ram.write_data.next =
+            bit_cast::<18, 16>(self.wr_len.q.val()) | (bit_cast::<18, 2>(self.in_verdict.val()) << 16);
         self.meta_wr_seen.d.next = self.meta_wr.q.val();
         self.wrote.next = false;
         if self.in_commit.val() | self.in_abort.val() {

@@ -310,7 +310,11 @@ fn irq_random_matches_the_model() {
             b.step(&i);
         }
         for v in 0..VECTORS {
-            assert!(b.rises(v).len() > 20, "{cycles_per_us} clocks/µs: vector {v} requested {} times", b.rises(v).len());
+            assert!(
+                b.rises(v).len() > 20,
+                "{cycles_per_us} clocks/µs: vector {v} requested {} times",
+                b.rises(v).len()
+            );
         }
     }
 }

@@ -197,8 +197,8 @@ impl Logic for MacTx {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, count, count_p1, full, short, gap_done, pre_done, limit, limit_zero, out_data, out_en, out_er,
-            cur_last, fcs_idx, fcs_shift, aborting, draining, bytes
+            self, clock, state, count, count_p1, full, short, gap_done, pre_done, limit, limit_zero, out_data, out_en,
+            out_er, cur_last, fcs_idx, fcs_shift, aborting, draining, bytes
         );
         clock!(self, clock, fcs_crc, frames, underflow_count, oversize_count);
         self.phy_data.next = self.out_data.q.val();
