@@ -124,6 +124,15 @@ pub struct ManchesterRx<const W: usize> {
     good: DFF<Bits<8>>,
     lock: DFF<Bit>,
     burst_bits: DFF<Bits<16>>,
+    // What the CDR decided last clock, for the byte assembly (timing: a clock of its own):
+    // a bit, its value, whether it anchored a burst or followed a violation, the burst's end,
+    // and `lock` as it was when the bit came.
+    c_bit: DFF<Bit>,
+    c_val: DFF<Bit>,
+    c_anch: DFF<Bit>,
+    c_viol: DFF<Bit>,
+    c_end: DFF<Bit>,
+    c_lock: DFF<Bit>,
     // Byte assembly.
     in_frame: DFF<Bit>,
     /// Two equal bits before any SFD: this burst is not a frame (noise, or a preamble
@@ -141,14 +150,16 @@ pub struct ManchesterRx<const W: usize> {
     cv: SatCounter32,
     drib: SatCounter32,
     // Parameters (times in quarter-samples, offset 2R).
-    win_lo: Constant<Bits<16>>,
-    win_hi: Constant<Bits<16>>,
+    /// The window for sample i, as bounds on `h` (`win_lo − 4i <= h <= win_hi − 4i`; timing:
+    /// a compare against a constant, not an adder and then a compare).
+    lo: [Constant<Bits<16>>; W],
+    hi: [Constant<Bits<16>>; W],
+    /// `h + 4W > win_hi`: no sample of the next word can be in this window.
+    fly_lim: Constant<Bits<16>>,
     four_w: Constant<Bits<16>>,
     four_r: Constant<Bits<16>>,
     lock_m1: Constant<Bits<8>>,
     msb: Constant<Bits<8>>,
-    /// 4i: the time of sample i relative to sample 0.
-    off: [Constant<Bits<16>>; W],
     /// 5R/2 + i: what the loop update subtracts for a transition at sample i.
     sub: [Constant<Bits<16>>; W],
     /// 4(W − i) + 2R: `h` of the next word after anchoring on a rise at sample i.
@@ -161,7 +172,11 @@ pub struct ManchesterRx<const W: usize> {
     rise_before: [Signal<Local, Bit>; W],
     hit_any: Signal<Local, Bit>,
     hit_level: Signal<Local, Bit>,
-    hit_sub: Signal<Local, Bits<16>>,
+    /// The loop update for a transition at each sample, all computed (timing: the first hit
+    /// selects a result instead of feeding an adder).
+    base: Signal<Local, Bits<16>>,
+    cand: [Signal<Local, Bits<16>>; W],
+    h_hit: Signal<Local, Bits<16>>,
     rise_any: Signal<Local, Bit>,
     rise_h: Signal<Local, Bits<16>>,
     bit_valid: Signal<Local, Bit>,
@@ -212,6 +227,12 @@ impl<const W: usize> ManchesterRx<W> {
             good: Default::default(),
             lock: Default::default(),
             burst_bits: Default::default(),
+            c_bit: Default::default(),
+            c_val: Default::default(),
+            c_anch: Default::default(),
+            c_viol: Default::default(),
+            c_end: Default::default(),
+            c_lock: Default::default(),
             in_frame: Default::default(),
             no_sfd: Default::default(),
             shift: Default::default(),
@@ -225,13 +246,13 @@ impl<const W: usize> ManchesterRx<W> {
             cv: Default::default(),
             drib: Default::default(),
             // 3/4 and 5/4 of a bit after the reference: 4·(3R/4) + 2R and 4·(5R/4) + 2R.
-            win_lo: Constant::new((5 * r).to_bits()),
-            win_hi: Constant::new((7 * r).to_bits()),
+            lo: constants(|i| 5 * r - 4 * i as u64),
+            hi: constants(|i| 7 * r - 4 * i as u64),
+            fly_lim: Constant::new((7 * r - 4 * w).to_bits()),
             four_w: Constant::new((4 * w).to_bits()),
             four_r: Constant::new((4 * r).to_bits()),
             lock_m1: Constant::new((cfg.lock_transitions as u64 - 1).to_bits()),
             msb: Constant::new(0x80_u64.to_bits()),
-            off: constants(|i| 4 * i as u64),
             sub: constants(|i| 5 * r / 2 + i as u64),
             anchor: constants(|i| 4 * (w - i as u64) + 2 * r),
             change: defaults(),
@@ -241,7 +262,9 @@ impl<const W: usize> ManchesterRx<W> {
             rise_before: defaults(),
             hit_any: Default::default(),
             hit_level: Default::default(),
-            hit_sub: Default::default(),
+            base: Default::default(),
+            cand: defaults(),
+            h_hit: Default::default(),
             rise_any: Default::default(),
             rise_h: Default::default(),
             bit_valid: Default::default(),
@@ -259,7 +282,8 @@ impl<const W: usize> Logic for ManchesterRx<W> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, tracking, h, prev, missed, good, lock, burst_bits, in_frame, no_sfd, shift, nbits, byte_err,
+            self, clock, tracking, h, prev, missed, good, lock, burst_bits, c_bit, c_val, c_anch, c_viol, c_end,
+            c_lock, in_frame, no_sfd, shift, nbits, byte_err,
             o_valid, o_data, o_error, o_end, o_nlp
         );
         clock!(self, clock, link, cv, drib);
@@ -273,9 +297,8 @@ impl<const W: usize> Logic for ManchesterRx<W> {
         for i in 0..W {
             // The last assignment wins: prev gets sample W-1.
             self.prev.d.next = self.samples.val().get_bit(i);
-            self.hit[i].next = self.change[i].val()
-                & ((self.h.q.val() + self.off[i].val()) >= self.win_lo.val())
-                & ((self.h.q.val() + self.off[i].val()) <= self.win_hi.val());
+            self.hit[i].next =
+                self.change[i].val() & (self.h.q.val() >= self.lo[i].val()) & (self.h.q.val() <= self.hi[i].val());
             self.rise[i].next = self.change[i].val() & self.samples.val().get_bit(i);
         }
         self.hit_before[0].next = false;
@@ -287,14 +310,19 @@ impl<const W: usize> Logic for ManchesterRx<W> {
         // The first hit and the first rise of the word.
         self.hit_any.next = false;
         self.hit_level.next = false;
-        self.hit_sub.next = 0.into();
+        self.h_hit.next = 0.into();
+        // h' = 3h/4 + 4W − (p + 5R/2) for a transition at sample p (see the module comment).
+        self.base.next = ((self.h.q.val() + (self.h.q.val() << 1)) >> 2) + self.four_w.val();
+        for i in 0..W {
+            self.cand[i].next = self.base.val() - self.sub[i].val();
+        }
         self.rise_any.next = false;
         self.rise_h.next = 0.into();
         for i in 0..W {
             if self.hit[i].val() & !self.hit_before[i].val() {
                 self.hit_any.next = true;
                 self.hit_level.next = self.samples.val().get_bit(i);
-                self.hit_sub.next = self.sub[i].val();
+                self.h_hit.next = self.cand[i].val();
             }
             if self.rise[i].val() & !self.rise_before[i].val() {
                 self.rise_any.next = true;
@@ -319,9 +347,8 @@ impl<const W: usize> Logic for ManchesterRx<W> {
                 self.good.d.next = 0.into();
             }
         } else if self.hit_any.val() {
-            // Move the reference a quarter of the way towards the transition (see the module
-            // comment): h' = 3h/4 + 4W - (p + 5R/2).
-            self.h.d.next = (((self.h.q.val() + (self.h.q.val() << 1)) >> 2) + self.four_w.val()) - self.hit_sub.val();
+            // Move the reference a quarter of the way towards the transition.
+            self.h.d.next = self.h_hit.val();
             self.bit_valid.next = true;
             self.bit_val.next = self.hit_level.val();
             self.missed.d.next = false;
@@ -333,7 +360,7 @@ impl<const W: usize> Logic for ManchesterRx<W> {
             } else {
                 self.good.d.next = self.good.q.val() + 1;
             }
-        } else if (self.h.q.val() + self.four_w.val()) > self.win_hi.val() {
+        } else if self.h.q.val() > self.fly_lim.val() {
             if self.missed.q.val() {
                 self.burst_end.next = true;
                 self.tracking.d.next = false;
@@ -345,8 +372,20 @@ impl<const W: usize> Logic for ManchesterRx<W> {
             self.h.d.next = self.h.q.val() + self.four_w.val();
         }
 
-        // Bits into bytes. Bits arrive LSB first: shift in at the top.
-        if self.bit_val.val() {
+        if self.burst_end.val() {
+            self.lock.d.next = false;
+            self.good.d.next = 0.into();
+            self.missed.d.next = false;
+        }
+        self.c_bit.d.next = self.bit_valid.val();
+        self.c_val.d.next = self.bit_val.val();
+        self.c_anch.d.next = self.anchored.val();
+        self.c_viol.d.next = self.violation.val();
+        self.c_end.d.next = self.burst_end.val();
+        self.c_lock.d.next = self.lock.q.val();
+
+        // Bits into bytes, a clock after the CDR. Bits arrive LSB first: shift in at the top.
+        if self.c_val.q.val() {
             self.sr_next.next = (self.shift.q.val() >> 1) | self.msb.val();
         } else {
             self.sr_next.next = self.shift.q.val() >> 1;
@@ -356,9 +395,9 @@ impl<const W: usize> Logic for ManchesterRx<W> {
         self.o_end.d.next = false;
         self.o_nlp.d.next = false;
         self.nlp.next = false;
-        if self.bit_valid.val() {
+        if self.c_bit.q.val() {
             self.shift.d.next = self.sr_next.val();
-            if self.anchored.val() {
+            if self.c_anch.q.val() {
                 self.burst_bits.d.next = 1.into();
             } else if self.burst_bits.q.val() != 0xFFFF {
                 self.burst_bits.d.next = self.burst_bits.q.val() + 1;
@@ -367,31 +406,31 @@ impl<const W: usize> Logic for ManchesterRx<W> {
                 if self.nbits.q.val() == 7 {
                     self.o_valid.d.next = true;
                     self.o_data.d.next = self.sr_next.val();
-                    self.o_error.d.next = self.byte_err.q.val() | self.violation.val();
+                    self.o_error.d.next = self.byte_err.q.val() | self.c_viol.q.val();
                     self.nbits.d.next = 0.into();
                     self.byte_err.d.next = false;
                 } else {
                     self.nbits.d.next = self.nbits.q.val() + 1;
-                    self.byte_err.d.next = self.byte_err.q.val() | self.violation.val();
+                    self.byte_err.d.next = self.byte_err.q.val() | self.c_viol.q.val();
                 }
-            } else if self.lock.q.val() & !self.no_sfd.q.val() & (self.sr_next.val() == 0xD5) {
+            } else if self.c_lock.q.val() & !self.no_sfd.q.val() & (self.sr_next.val() == 0xD5) {
                 self.in_frame.d.next = true;
                 self.o_valid.d.next = true;
                 self.o_data.d.next = self.sr_next.val();
-                self.o_error.d.next = self.violation.val();
+                self.o_error.d.next = self.c_viol.q.val();
                 self.nbits.d.next = 0.into();
                 self.byte_err.d.next = false;
-            } else if !self.anchored.val() & (self.bit_val.val() == self.shift.q.val().get_bit(7)) {
+            } else if !self.c_anch.q.val() & (self.c_val.q.val() == self.shift.q.val().get_bit(7)) {
                 // The preamble alternates; the first repeated bit must be the SFD's last.
                 self.no_sfd.d.next = true;
             }
-            if self.anchored.val() {
+            if self.c_anch.q.val() {
                 self.no_sfd.d.next = false;
             }
         }
-        self.cv.inc.next = self.violation.val();
+        self.cv.inc.next = self.c_viol.q.val();
         self.drib.inc.next = false;
-        if self.burst_end.val() {
+        if self.c_end.q.val() {
             if self.in_frame.q.val() {
                 self.o_end.d.next = true;
                 self.o_error.d.next = self.byte_err.q.val();
@@ -403,13 +442,10 @@ impl<const W: usize> Logic for ManchesterRx<W> {
             }
             self.in_frame.d.next = false;
             self.no_sfd.d.next = false;
-            self.lock.d.next = false;
-            self.good.d.next = 0.into();
-            self.missed.d.next = false;
             self.nbits.d.next = 0.into();
             self.byte_err.d.next = false;
         }
-        self.link.activity.next = self.nlp.val() | (self.burst_end.val() & self.in_frame.q.val());
+        self.link.activity.next = self.nlp.val() | (self.c_end.q.val() & self.in_frame.q.val());
         self.link.reset.next = self.reset.val();
 
         if self.reset.val() {
@@ -424,13 +460,17 @@ impl<const W: usize> Logic for ManchesterRx<W> {
             self.o_end.d.next = false;
             self.o_nlp.d.next = false;
             self.burst_bits.d.next = 0.into();
+            self.c_bit.d.next = false;
+            self.c_end.d.next = false;
+            self.c_viol.d.next = false;
         }
 
         self.valid.next = self.o_valid.q.val();
         self.data.next = self.o_data.q.val();
         self.error.next = self.o_error.q.val();
         self.frame_end.next = self.o_end.q.val();
-        self.locked.next = self.lock.q.val();
+        // `lock` a clock late, in step with the bytes and `frame_bits`.
+        self.locked.next = self.c_lock.q.val();
         self.carrier.next = self.tracking.q.val();
         self.link_pulse.next = self.o_nlp.q.val();
         self.link_up.next = self.link.link_up.val();
