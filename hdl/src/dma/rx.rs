@@ -290,6 +290,9 @@ pub struct RxDma {
     /// queues as they are (later pushes and responses only make them conservative). A
     /// burst therefore costs the bus side one clock more.
     i_settled: DFF<Bit>,
+    /// A completion was popped last clock: the completion queue is read at its registered
+    /// index only (timing), so its new head is in the RAM's output a clock later.
+    c_popped: DFF<Bit>,
     /// Another write may be issued: fewer than `MAX_WRITES - 1` were outstanding a clock ago
     /// (registered, so a clock stale: with the one it may have issued since, never more than
     /// `MAX_WRITES` are outstanding).
@@ -306,7 +309,6 @@ pub struct RxDma {
     /// decision (which waits on the bus's `wready`) does not reach the RAM's address. The W
     /// channel carries a beat every other clock at most, 32 bytes per 8 line-byte clocks.
     w_popped: DFF<Bit>,
-    cq_rd_inc: DFFWithInit<Bits<4>>,
     bq_vis_q: DFF<Bit>,
     cq_vis_q: DFF<Bit>,
     cpl_ready_q: DFF<Bit>,
@@ -514,10 +516,10 @@ impl Default for RxDma {
             i_flast: Default::default(),
             i_zero: Default::default(),
             i_settled: Default::default(),
+            c_popped: Default::default(),
             aw_room: Default::default(),
             wq_vis_q: Default::default(),
             w_popped: Default::default(),
-            cq_rd_inc: DFFWithInit::new(1_u64.to_bits()),
             bq_vis_q: Default::default(),
             cq_vis_q: Default::default(),
             cpl_ready_q: Default::default(),
@@ -655,11 +657,11 @@ impl Logic for RxDma {
             i_flast,
             i_zero,
             i_settled,
+            c_popped,
             wq_ok,
             aw_room,
             wq_vis_q,
             w_popped,
-            cq_rd_inc,
             bq_vis_q,
             cq_vis_q,
             cpl_ready_q,
@@ -990,6 +992,7 @@ impl Logic for RxDma {
         self.i_settled.d.next = (self.i_state.q.val() == RxIState::Idle)
             & !self.pop_b.val()
             & !self.pop_c.val()
+            & !self.c_popped.q.val()
             & !self.pop_w.val()
             & !self.reset.val();
         self.aw_take.next = self.aw_valid.val() & self.axi_awready.val();
@@ -1051,7 +1054,7 @@ impl Logic for RxDma {
         // The write and burst queues are read at the registered index only, so no pop decision
         // reaches a RAM's address: a beat waits a clock after a pop (`w_popped`), and the burst
         // queue's head is next needed at least three clocks after a pop (`DataAw`, `DataW`,
-        // then a settling clock in `Idle`).
+        // then a settling clock in `Idle`); after a completion's pop `Idle` waits two clocks.
         self.wq_ram.read_address.next = self.wq_rd.q.val().get_bits::<5>(0);
         self.bq_ram.read_address.next = self.bq_rd.q.val().get_bits::<5>(0);
         self.cq_ram.read_address.next = self.cq_rd.q.val().get_bits::<3>(0);
@@ -1067,10 +1070,9 @@ impl Logic for RxDma {
             self.bq_rd.d.next = self.bq_rd.q.val() + 1;
         }
         if self.pop_c.val() {
-            self.cq_rd.d.next = self.cq_rd_inc.q.val();
-            self.cq_rd_inc.d.next = self.cq_rd_inc.q.val() + 1;
-            self.cq_ram.read_address.next = self.cq_rd_inc.q.val().get_bits::<3>(0);
+            self.cq_rd.d.next = self.cq_rd.q.val() + 1;
         }
+        self.c_popped.d.next = self.pop_c.val();
 
         // ---- Responses.
         self.b_ok.next = self.axi_bvalid.val() & !self.axi_bresp.val().any();
@@ -1108,7 +1110,6 @@ impl Logic for RxDma {
             self.cq_wr.d.next = 0.into();
             self.cq_seen.d.next = 0.into();
             self.cq_rd.d.next = 0.into();
-            self.cq_rd_inc.d.next = 1.into();
             self.i_state.d.next = RxIState::Idle;
             self.aw_cnt.d.next = 0.into();
             self.b_cnt.d.next = 0.into();
