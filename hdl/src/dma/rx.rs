@@ -807,21 +807,24 @@ impl Logic for RxDma {
                 if self.accept.val() {
                     self.pop.next = true;
                     self.p_state.d.next = RxPState::Stream;
-                    self.f_off.d.next = 0.into();
-                    self.f_len.d.next = self.in_len.val();
-                    self.f_lane.d.next = self.head_addr.val().get_bits::<3>(0);
-                    self.f_bcur.d.next = self.head_addr.val() & self.k_align8.val();
-                    self.f_bstart.d.next = self.head_addr.val() & self.k_align8.val();
-                    self.f_bend.d.next = self.head_addr.val().get_bits::<4>(3) == 0xF;
-                    self.f_blen.d.next = 0.into();
-                    self.f_acc.d.next = 0.into();
-                    self.f_strb.d.next = 0.into();
-                    self.f_sum.d.next = 0.into();
-                    self.f_carry.d.next = false;
-                    self.f_hdr.d.next = true;
-                    self.f_verdict.d.next = self.in_verdict.val();
-                    self.f_idx.d.next = self.fetch.used.val();
                 }
+                // The frame's registers load whether or not it is accepted (nothing reads them
+                // outside `Stream` and its completion), so the decision reaches only the state
+                // and the pop (timing).
+                self.f_off.d.next = 0.into();
+                self.f_len.d.next = self.in_len.val();
+                self.f_lane.d.next = self.head_addr.val().get_bits::<3>(0);
+                self.f_bcur.d.next = self.head_addr.val() & self.k_align8.val();
+                self.f_bstart.d.next = self.head_addr.val() & self.k_align8.val();
+                self.f_bend.d.next = self.head_addr.val().get_bits::<4>(3) == 0xF;
+                self.f_blen.d.next = 0.into();
+                self.f_acc.d.next = 0.into();
+                self.f_strb.d.next = 0.into();
+                self.f_sum.d.next = 0.into();
+                self.f_carry.d.next = false;
+                self.f_hdr.d.next = true;
+                self.f_verdict.d.next = self.in_verdict.val();
+                self.f_idx.d.next = self.fetch.used.val();
             }
             RxPState::Stream => {
                 self.take.next = self.in_valid.val() & !self.wq_full.val();
