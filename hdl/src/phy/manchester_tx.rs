@@ -53,15 +53,23 @@ pub struct ManchesterTx<const W: usize> {
     h2: DFF<Bit>,
     nlp_pending: DFF<Bit>,
     out: DFF<Bits<W>>,
+    /// This word ends the slot (`pos + W >= R`), a register computed with `pos` (timing: the
+    /// MAC's `ready` comes from flip-flops).
+    boundary: DFF<Bit>,
     r: Constant<Bits<16>>,
-    half: Constant<Bits<16>>,
-    r_half: Constant<Bits<16>>,
     w: Constant<Bits<16>>,
-    idx: [Constant<Bits<16>>; W],
+    /// `R − W`: `pos` at or above it ends the slot.
+    bound_at: Constant<Bits<16>>,
+    /// Sample i is in the slot's first half while `pos < R/2 − i`, in its second while
+    /// `pos < R − i`, in the next slot's first half while `pos < 3R/2 − i` (compares against
+    /// constants, not an adder and then a compare; 0 where the difference is negative).
+    lt_half: [Constant<Bits<16>>; W],
+    lt_r: [Constant<Bits<16>>; W],
+    lt_r_half: [Constant<Bits<16>>; W],
     onehot: [Constant<Bits<W>>; W],
     zero: Constant<Bits<W>>,
     // Combinational.
-    boundary: Signal<Local, Bit>,
+    pos_nx: Signal<Local, Bits<16>>,
     /// Levels of the following slot's two halves.
     f1: Signal<Local, Bit>,
     f2: Signal<Local, Bit>,
@@ -99,14 +107,16 @@ impl<const W: usize> ManchesterTx<W> {
             h2: Default::default(),
             nlp_pending: Default::default(),
             out: Default::default(),
+            boundary: Default::default(),
             r: Constant::new(r.to_bits()),
-            half: Constant::new((r / 2).to_bits()),
-            r_half: Constant::new((r + r / 2).to_bits()),
             w: Constant::new((W as u64).to_bits()),
-            idx: std::array::from_fn(|i| Constant::new((i as u64).to_bits())),
+            bound_at: Constant::new((r - W as u64).to_bits()),
+            lt_half: std::array::from_fn(|i| Constant::new((r / 2).saturating_sub(i as u64).to_bits())),
+            lt_r: std::array::from_fn(|i| Constant::new((r - i as u64).to_bits())),
+            lt_r_half: std::array::from_fn(|i| Constant::new((r + r / 2 - i as u64).to_bits())),
             onehot: std::array::from_fn(|i| Constant::new((1u64 << i).to_bits())),
             zero: Constant::new(0u64.to_bits()),
-            boundary: Default::default(),
+            pos_nx: Default::default(),
             f1: Default::default(),
             f2: Default::default(),
             take_nlp: Default::default(),
@@ -126,9 +136,24 @@ impl<const W: usize> Default for ManchesterTx<W> {
 impl<const W: usize> Logic for ManchesterTx<W> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, pos, slot_bit, cur, cur_en, cur_tp_idl, nxt, nxt_en, nxt_er, h1, h2, nlp_pending, out);
+        dff_setup!(
+            self,
+            clock,
+            pos,
+            slot_bit,
+            cur,
+            cur_en,
+            cur_tp_idl,
+            nxt,
+            nxt_en,
+            nxt_er,
+            h1,
+            h2,
+            nlp_pending,
+            out,
+            boundary
+        );
         clock!(self, clock, nlp);
-        self.boundary.next = (self.pos.q.val() + self.w.val()) >= self.r.val();
 
         // The following slot.
         self.f1.next = false;
@@ -166,11 +191,11 @@ impl<const W: usize> Logic for ManchesterTx<W> {
 
         // This word's samples.
         for i in 0..W {
-            if (self.pos.q.val() + self.idx[i].val()) < self.half.val() {
+            if self.pos.q.val() < self.lt_half[i].val() {
                 self.level[i].next = self.h1.q.val();
-            } else if (self.pos.q.val() + self.idx[i].val()) < self.r.val() {
+            } else if self.pos.q.val() < self.lt_r[i].val() {
                 self.level[i].next = self.h2.q.val();
-            } else if (self.pos.q.val() + self.idx[i].val()) < self.r_half.val() {
+            } else if self.pos.q.val() < self.lt_r_half[i].val() {
                 self.level[i].next = self.f1.val();
             } else {
                 self.level[i].next = self.f2.val();
@@ -195,8 +220,9 @@ impl<const W: usize> Logic for ManchesterTx<W> {
 
         // Advance the slot clock; fetch a byte when a byte time starts.
         self.ready.next = false;
-        if self.boundary.val() {
-            self.pos.d.next = (self.pos.q.val() + self.w.val()) - self.r.val();
+        self.pos_nx.next = self.pos.q.val() + self.w.val();
+        if self.boundary.q.val() {
+            self.pos_nx.next = (self.pos.q.val() + self.w.val()) - self.r.val();
             self.h1.d.next = self.f1.val();
             self.h2.d.next = self.f2.val();
             if self.take_nlp.val() {
@@ -215,9 +241,9 @@ impl<const W: usize> Logic for ManchesterTx<W> {
                 self.slot_bit.d.next = self.slot_bit.q.val() + 1;
                 self.cur.d.next = self.cur.q.val() >> 1;
             }
-        } else {
-            self.pos.d.next = self.pos.q.val() + self.w.val();
         }
+        self.pos.d.next = self.pos_nx.val();
+        self.boundary.d.next = self.pos_nx.val() >= self.bound_at.val();
 
         self.idle.next = !self.cur_en.q.val() & !self.nxt_en.q.val() & !self.cur_tp_idl.q.val();
         self.nlp.idle.next = self.idle.val();
@@ -228,6 +254,7 @@ impl<const W: usize> Logic for ManchesterTx<W> {
 
         if self.reset.val() {
             self.pos.d.next = 0.into();
+            self.boundary.d.next = false;
             self.slot_bit.d.next = 7.into();
             self.cur_en.d.next = false;
             self.cur_tp_idl.d.next = false;
