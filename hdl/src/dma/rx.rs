@@ -818,8 +818,6 @@ impl Logic for RxDma {
                 self.f_bstart.d.next = self.head_addr.val() & self.k_align8.val();
                 self.f_bend.d.next = self.head_addr.val().get_bits::<4>(3) == 0xF;
                 self.f_blen.d.next = 0.into();
-                self.f_acc.d.next = 0.into();
-                self.f_strb.d.next = 0.into();
                 self.f_sum.d.next = 0.into();
                 self.f_carry.d.next = false;
                 self.f_hdr.d.next = true;
@@ -1099,6 +1097,10 @@ impl Logic for RxDma {
         self.cnt_err.inc.next = self.err_now.val() & !self.err.q.val();
 
         if self.reset.val() {
+            // The beat being packed starts empty; after that every frame's last byte closes
+            // its beat and empties it, so a frame's first byte always finds it empty.
+            self.f_acc.d.next = 0.into();
+            self.f_strb.d.next = 0.into();
             self.err.d.next = false;
             self.p_state.d.next = RxPState::Idle;
             self.s_take.d.next = false;

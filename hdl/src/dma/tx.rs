@@ -297,9 +297,12 @@ pub struct TxDma {
     s_len: DFF<Bits<16>>,
     cur_word: DFF<Bits<64>>,
     /// The buffer's read data, registered twice: a beat is three clocks from its address.
-    /// The block RAM's clock-to-out is slow (5.8 ns on an ECP5 at speed 6) and `rd_near`
-    /// has no other load, so it is placed beside the RAM; `rd_word` then feeds the sender.
-    rd_near: DFF<Bits<64>>,
+    /// The beat the sender reads: its address is a register (the sender's decisions do not
+    /// reach the block RAM's address in the clock they are made), the RAM's read is
+    /// registered, and so is its data, in `rd_word`: a beat is three clocks from the decision
+    /// that names it. `rd_word` has no other job, so on an ECP5 it becomes the block RAM's
+    /// output register (`verilog::ebr_outreg`), whose clock-to-out is short.
+    rd_addr: DFF<Bits<BUF_BEAT_BITS>>,
     rd_word: DFF<Bits<64>>,
 
     // ---- Completion FIFO {bad[16], LEN[15:0]} and writer.
@@ -436,7 +439,7 @@ impl Logic for TxDma {
             s_two,
             s_len,
             cur_word,
-            rd_near,
+            rd_addr,
             rd_word,
             cpl_wr,
             cpl_wr_seen,
@@ -652,11 +655,11 @@ impl Logic for TxDma {
         self.cpl_push.next = false;
         self.cpl_push_bad.next = false;
         self.s_take.next = false;
-        self.buf_ram.read_address.next = self.s_beat.q.val().get_bits::<BUF_BEAT_BITS>(0);
+        self.rd_addr.d.next = self.s_beat.q.val().get_bits::<BUF_BEAT_BITS>(0);
         // The sender's state has been idle for at least three clocks (`fm_wait`) when it
         // decides, so `rd_word` holds the beat at `s_beat` by then.
-        self.rd_near.d.next = self.buf_ram.read_data.val();
-        self.rd_word.d.next = self.rd_near.q.val();
+        self.buf_ram.read_address.next = self.rd_addr.q.val();
+        self.rd_word.d.next = self.buf_ram.read_data.val();
         match self.s_state.q.val() {
             SendState::Idle => {
                 // The head frame's counters load on every clock a frame is at the head, not
@@ -682,20 +685,20 @@ impl Logic for TxDma {
                 }
             }
             SendState::Load => {
-                self.buf_ram.read_address.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
+                self.rd_addr.d.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
                 self.cur_word.d.next = self.rd_word.q.val();
                 self.s_state.d.next = SendState::Load2;
             }
             SendState::Load2 => {
-                self.buf_ram.read_address.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
+                self.rd_addr.d.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
                 self.s_state.d.next = SendState::Load3;
             }
             SendState::Load3 => {
-                self.buf_ram.read_address.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
+                self.rd_addr.d.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
                 self.s_state.d.next = SendState::Send;
             }
             SendState::Send => {
-                self.buf_ram.read_address.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
+                self.rd_addr.d.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
                 self.s_take.next = self.out_ready.val();
                 if self.out_ready.val() {
                     self.s_left.d.next = self.s_left.q.val() - 1;
@@ -708,13 +711,13 @@ impl Logic for TxDma {
                         self.s_beat2.d.next = self.s_beat2.q.val() + 1;
                         self.cpl_push.next = true;
                         self.s_state.d.next = SendState::Idle;
-                        self.buf_ram.read_address.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
+                        self.rd_addr.d.next = self.s_beat1.q.val().get_bits::<BUF_BEAT_BITS>(0);
                     } else if self.s_byte.q.val() == 7 {
                         self.s_beat.d.next = self.s_beat1.q.val();
                         self.s_beat1.d.next = self.s_beat2.q.val();
                         self.s_beat2.d.next = self.s_beat2.q.val() + 1;
                         self.cur_word.d.next = self.rd_word.q.val();
-                        self.buf_ram.read_address.next = self.s_beat2.q.val().get_bits::<BUF_BEAT_BITS>(0);
+                        self.rd_addr.d.next = self.s_beat2.q.val().get_bits::<BUF_BEAT_BITS>(0);
                     }
                 }
             }

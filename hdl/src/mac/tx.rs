@@ -111,6 +111,10 @@ pub struct MacTx {
     aborting: DFF<Bit>,
     /// Reading and dropping host bytes up to `in_last` after an abort.
     draining: DFF<Bit>,
+    /// In the data state, the last byte not yet taken, not full: with `phy_ready`, a host
+    /// byte is taken. A register computed from the next state (timing: `in_ready` is an AND
+    /// of flip-flops and `phy_ready`, not a decode of the state machine).
+    in_open: DFF<Bit>,
     frames: SatCounter32,
     bytes: DFF<Bits<32>>,
     underflow_count: SatCounter32,
@@ -170,6 +174,7 @@ impl Default for MacTx {
             fcs_shift: Default::default(),
             aborting: Default::default(),
             draining: Default::default(),
+            in_open: Default::default(),
             frames: Default::default(),
             bytes: Default::default(),
             underflow_count: Default::default(),
@@ -198,7 +203,7 @@ impl Logic for MacTx {
     fn update(&mut self) {
         dff_setup!(
             self, clock, state, count, count_p1, full, short, gap_done, pre_done, limit, limit_zero, out_data, out_en,
-            out_er, cur_last, fcs_idx, fcs_shift, aborting, draining, bytes
+            out_er, cur_last, fcs_idx, fcs_shift, aborting, draining, in_open, bytes
         );
         clock!(self, clock, fcs_crc, frames, underflow_count, oversize_count);
         self.phy_data.next = self.out_data.q.val();
@@ -259,7 +264,7 @@ impl Logic for MacTx {
                     // Ready for a byte whether or not one is offered (none offered is an
                     // underflow): `in_valid` then never reaches `in_ready`, which the host's
                     // take fans out from.
-                    if !self.cur_last.q.val() & !self.full.q.val() {
+                    if self.in_open.q.val() {
                         self.in_ready.next = true;
                     }
                     if self.cur_last.q.val() {
@@ -413,6 +418,7 @@ impl Logic for MacTx {
             }
             _ => {}
         }
+        self.in_open.d.next = (self.state.d.val() == TxState::Data) & !self.cur_last.d.val() & !self.full.d.val();
     }
 }
 

