@@ -1093,7 +1093,9 @@ impl Logic for RxDma {
         self.no_buffer_q.d.next = self.drop_now.val();
         self.dma_error_q.d.next = self.err_now.val() & !self.err.q.val();
         self.cnt_frames.inc.next = self.b_cpl.val();
-        self.cnt_nobuf.inc.next = self.drop_now.val();
+        // Counted a clock after the drop, with the `no_buffer` event (timing: the decision
+        // does not reach the counter's carry chain).
+        self.cnt_nobuf.inc.next = self.no_buffer_q.q.val();
         self.cnt_err.inc.next = self.err_now.val() & !self.err.q.val();
 
         if self.reset.val() {

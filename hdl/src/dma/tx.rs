@@ -235,6 +235,8 @@ pub struct TxDma {
     c_wait: DFF<Bits<2>>,
     wr_room_q: DFF<Bit>,
     h_bad_q: DFF<Bit>,
+    /// `max_len - 4` (the longest frame before its FCS), registered from the setting.
+    h_limit: DFF<Bits<16>>,
     h_beats_q: DFF<Bits<16>>,
     h_ready: DFF<Bit>,
     buf_free_q: DFF<Bits<16>>,
@@ -342,7 +344,6 @@ pub struct TxDma {
     h_addr: Signal<Local, Bits<64>>,
     h_len: Signal<Local, Bits<16>>,
     h_off: Signal<Local, Bits<16>>,
-    h_limit: Signal<Local, Bits<16>>,
     h_bad: Signal<Local, Bit>,
     h_sum: Signal<Local, Bits<16>>,
     h_beats: Signal<Local, Bits<16>>,
@@ -403,6 +404,7 @@ impl Logic for TxDma {
             c_wait,
             wr_room_q,
             h_bad_q,
+            h_limit,
             h_beats_q,
             h_ready,
             buf_free_q,
@@ -496,8 +498,9 @@ impl Logic for TxDma {
         self.h_addr.next = self.fetch.head_addr.val();
         self.h_len.next = self.fetch.head_len.val();
         self.h_off.next = bit_cast::<16, 3>(self.h_addr.val().get_bits::<3>(0));
-        self.h_limit.next = self.max_len.val() - 4;
-        self.h_bad.next = (self.h_len.val() == 0) | (self.h_len.val() > self.h_limit.val()) | (self.h_len.val() > 4088);
+        self.h_limit.d.next = self.max_len.val() - 4;
+        self.h_bad.next =
+            (self.h_len.val() == 0) | (self.h_len.val() > self.h_limit.q.val()) | (self.h_len.val() > 4088);
         self.h_sum.next = self.h_off.val() + self.h_len.val() + 7;
         self.h_beats.next = self.h_sum.val() >> 3;
         self.buf_used.next = self.buf_alloc.q.val() - self.s_beat.q.val();

@@ -111,8 +111,8 @@ pub struct MacTx {
     aborting: DFF<Bit>,
     /// Reading and dropping host bytes up to `in_last` after an abort.
     draining: DFF<Bit>,
-    /// In the data state, the last byte not yet taken, not full: with `phy_ready`, a host
-    /// byte is taken. A register computed from the next state (timing: `in_ready` is an AND
+    /// In the data state and the last byte not yet taken: with `phy_ready` and not `full`,
+    /// a host byte is taken. A register computed from the next state (timing: `in_ready` is an AND
     /// of flip-flops and `phy_ready`, not a decode of the state machine).
     in_open: DFF<Bit>,
     frames: SatCounter32,
@@ -264,7 +264,7 @@ impl Logic for MacTx {
                     // Ready for a byte whether or not one is offered (none offered is an
                     // underflow): `in_valid` then never reaches `in_ready`, which the host's
                     // take fans out from.
-                    if self.in_open.q.val() {
+                    if self.in_open.q.val() & !self.full.q.val() {
                         self.in_ready.next = true;
                     }
                     if self.cur_last.q.val() {
@@ -418,7 +418,10 @@ impl Logic for MacTx {
             }
             _ => {}
         }
-        self.in_open.d.next = (self.state.d.val() == TxState::Data) & !self.cur_last.d.val() & !self.full.d.val();
+        self.in_open.d.next = (self.state.d.val() == TxState::Data) & !self.cur_last.d.val();
+        if self.reset.val() {
+            self.in_open.d.next = false;
+        }
     }
 }
 
