@@ -269,7 +269,6 @@ pub struct Csr {
     latch_val: Signal<Local, Bits<32>>,
     strb_mask: [Signal<Local, Bits<32>>; 4],
     wmask: Signal<Local, Bits<32>>,
-    wbits: Signal<Local, Bits<32>>,
     status_bit: [Signal<Local, Bits<32>>; 4],
     ro_val: [Signal<Local, Bits<32>>; NRO],
     cnt: [Signal<Local, Bits<64>>; NCNT],
@@ -443,7 +442,6 @@ impl Default for Csr {
             latch_val: Default::default(),
             strb_mask: Default::default(),
             wmask: Default::default(),
-            wbits: Default::default(),
             status_bit: Default::default(),
             ro_val: Default::default(),
             cnt: Default::default(),
@@ -668,20 +666,19 @@ impl Logic for Csr {
 
         // ---- write: merge the strobed bytes into the register's own value (no read
         // multiplexer on the write path).
-        self.wbits.next = self.w_data.q.val();
         for i in 0..NRW {
             if self.do_write.val() & self.wr_rw[i].q.val() {
                 self.rw[i].d.next =
-                    ((self.rw[i].q.val() & !self.w_mask.q.val()) | self.wbits.val()) & self.rw_wmask[i].val();
+                    ((self.rw[i].q.val() & !self.w_mask.q.val()) | self.w_data.q.val()) & self.rw_wmask[i].val();
             }
         }
         self.soft_rst.d.next = false;
         if self.do_write.val() & self.wr_rw[0].q.val() {
-            self.soft_rst.d.next = (self.wbits.val() & self.k_soft_reset.val()).any();
+            self.soft_rst.d.next = (self.w_data.q.val() & self.k_soft_reset.val()).any();
         }
         self.cause.d.next = self.cause.q.val() | (self.irq_set.val() & self.k_cause_bits.val());
         if self.do_write.val() & self.wr_cause.q.val() {
-            self.cause.d.next = (self.cause.q.val() & !self.wbits.val().get_bits::<5>(0))
+            self.cause.d.next = (self.cause.q.val() & !self.w_data.q.val().get_bits::<5>(0))
                 | (self.irq_set.val() & self.k_cause_bits.val());
         }
         if self.do_write.val() {
