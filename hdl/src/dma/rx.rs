@@ -260,10 +260,8 @@ pub struct RxDma {
     s_odd: DFF<Bit>,
     f_verdict: DFF<Bits<2>>,
     f_idx: DFF<Bits<16>>,
-    /// Descriptor indices: next to use, next to arrive, arrived one clock ago (readable
-    /// from the RAM), next to request.
-    /// The next descriptor read, sized a clock ahead.
-    /// Read side: the next beat is a descriptor's second; its first beat; beats in flight.
+    /// The descriptor read on the AR channel (`DescFetch` sizes it): issued and not yet
+    /// taken, its address and burst length.
     ar_busy: DFF<Bit>,
     ar_addr: DFF<Bits<64>>,
     ar_len: DFF<Bits<8>>,
