@@ -319,13 +319,17 @@ impl Logic for DescFetch {
         self.ram.write_address.next = self.arrived.q.val().get_bits::<DESC_FIFO_BITS>(0);
         self.ram.write_data.next =
             bit_cast::<80, 64>(self.first.q.val()) | (bit_cast::<80, 16>(self.beat_data.val().get_bits::<16>(0)) << 64);
+        // `first` follows the R data while no descriptor's first beat is held, so it holds
+        // ADDR from that beat to LEN's; its 64 enables are `!odd`, a flip-flop, and not
+        // the bus's `rvalid` (timing).
+        if !self.odd.q.val() {
+            self.first.d.next = self.beat_data.val();
+        }
         if self.beat.val() {
             self.odd.d.next = !self.odd.q.val();
             if self.odd.q.val() & !self.drop_beats.val() {
                 self.ram.write_enable.next = true;
                 self.arrived.d.next = self.arrived.q.val() + 1;
-            } else {
-                self.first.d.next = self.beat_data.val();
             }
         }
 

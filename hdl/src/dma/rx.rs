@@ -8,7 +8,7 @@
 //!
 //! ```text
 //!  in_* ─► decide ─► pack bytes into beats ─► data beats (32) + complete bursts (32) ─┐
-//!            │        rx_sum on the fly    └─► completions (8), at the frame's end     ├─► AW/W
+//!            │        rx_sum on the fly    └─► CplWrite (8), at the frame's end        ├─► AW/W
 //!  rxd ring ─► DescFetch (16)         ◄─ AR/R         (issued once its data is OKAY) ┘   B ─► counts
 //! ```
 //!
@@ -56,7 +56,8 @@
 //!   streaming meanwhile, so the write-response latency costs completion latency, not
 //!   throughput (measured: 64 clocks per 60-byte frame with responses after 31 to 250
 //!   clocks). The host never sees a completion for data that did not land, whatever the
-//!   interconnect's ordering between IDs.
+//!   interconnect's ordering between IDs. Completions are queued, built and counted by
+//!   [`CplWrite`] (the same block and completion rule as the TX DMA's).
 //! * `rxc_producer` advances, `frames_written` counts and `rx_event` pulses when a
 //!   completion's write is answered OKAY.
 //!
@@ -85,10 +86,11 @@
 //! after the edge that counted its event, one pulse per event. The counters are
 //! [`SatCounter32`]s, updated on that edge. `reset` (synchronous, active high) empties
 //! everything: indices, prefetched descriptors, queues, error state.
+use super::cpl_write::CplWrite;
 use super::desc_fetch::DescFetch;
 use crate::counter::SatCounter32;
 use crate::ram::Ram;
-use nic_regs::ring::{CPL_CSUM, CPL_DESC_INDEX, CPL_LEN, CPL_PHASE, CPL_STATUS, CPL_VERDICT, DESC_ADDR, DESC_LEN};
+use nic_regs::ring::{DESC_ADDR, DESC_LEN};
 use rust_hdl::prelude::*;
 
 pub mod reference;
@@ -97,9 +99,6 @@ pub use super::desc_fetch::{DESC_BATCH, DESC_FIFO_BITS, DESC_FIFO_ENTRIES};
 /// Data beats (and complete bursts) queued between the byte packer and the bus (log2).
 pub const WQ_BITS: usize = 5;
 pub const WQ_ENTRIES: usize = 1 << WQ_BITS;
-/// Completions waiting for their frame's data to be answered (log2).
-pub const CQ_BITS: usize = 3;
-pub const CQ_ENTRIES: usize = 1 << CQ_BITS;
 /// Writes (address issued, response not seen) allowed at once.
 pub const MAX_WRITES: usize = 16;
 /// Bytes a data burst spans at most: bursts are split where an address is a multiple of this.
@@ -108,16 +107,10 @@ pub const BURST_SPAN: u64 = 128;
 // The layouts the kernel builds with literal shifts and widths.
 const _: () = assert!(DESC_ADDR.lsb == 0 && DESC_ADDR.width == 64);
 const _: () = assert!(DESC_LEN.lsb == 64 && DESC_LEN.width == 16);
-const _: () = assert!(CPL_LEN.lsb == 0 && CPL_LEN.width == 16);
-const _: () = assert!(CPL_CSUM.lsb == 16 && CPL_CSUM.width == 16);
-const _: () = assert!(CPL_DESC_INDEX.lsb == 32 && CPL_DESC_INDEX.width == 16);
-const _: () = assert!(CPL_VERDICT.lsb == 64 + 32 && CPL_VERDICT.width == 2);
-const _: () = assert!(CPL_STATUS.lsb == 64 + 40 && CPL_STATUS.width == 8);
-const _: () = assert!(CPL_PHASE.lsb == 64 + 63 && CPL_PHASE.width == 1);
 const _: () = assert!(nic_regs::net::ETH_HEADER_LEN == 14);
 const _: () = assert!(BURST_SPAN == 16 * 8 && 4096 % BURST_SPAN == 0);
 const _: () = assert!(MAX_WRITES == 16 && DESC_FIFO_ENTRIES == 16 && DESC_BATCH == 8);
-const _: () = assert!(WQ_BITS == 5 && CQ_BITS == 3);
+const _: () = assert!(WQ_BITS == 5);
 
 /// The frame side.
 #[derive(Copy, Clone, PartialEq, Debug, LogicState)]
@@ -216,8 +209,8 @@ pub struct RxDma {
     wq_ram: Ram<Bits<73>, WQ_BITS>,
     /// Complete bursts: {last of frame[68], beats - 1[67:64], address[63:0]}.
     bq_ram: Ram<Bits<69>, WQ_BITS>,
-    /// Completions: {verdict[49:48], index[47:32], sum[31:16], length[15:0]}.
-    cq_ram: Ram<Bits<50>, CQ_BITS>,
+    /// Completions: queued at each accepted frame's end, written once its data is answered.
+    cpl: CplWrite,
     cnt_frames: SatCounter32,
     cnt_nobuf: SatCounter32,
     cnt_err: SatCounter32,
@@ -227,7 +220,7 @@ pub struct RxDma {
     p_state: DFF<RxPState>,
     /// Frame being written: bytes left, offset of the next byte, its length, its byte lane,
     /// the address of its beat, beats so far in the current burst, the beat being packed,
-    /// the running sum, the verdict, the descriptor (= completion) index.
+    /// the running sum, the verdict.
     f_left: DFF<Bits<16>>,
     f_off: DFF<Bits<16>>,
     f_len: DFF<Bits<16>>,
@@ -254,12 +247,15 @@ pub struct RxDma {
     s_last: DFF<Bit>,
     /// The byte closes its beat (lane 7 or the frame's last), decided as it is taken.
     s_close: DFF<Bit>,
+    /// `s_take & s_close` as a register of its own: it is the write queue's write enable,
+    /// and a flip-flop with no other load is placed beside the queue's LUT RAMs (timing:
+    /// `s_take` also feeds the packer and the adder, and sits away from them).
+    s_push: DFF<Bit>,
     /// `f_bcur` is the last beat of a 128-byte block (a burst ends there), kept beside it.
     f_bend: DFF<Bit>,
     s_hdr: DFF<Bit>,
     s_odd: DFF<Bit>,
     f_verdict: DFF<Bits<2>>,
-    f_idx: DFF<Bits<16>>,
     /// The descriptor read on the AR channel (`DescFetch` sizes it): issued and not yet
     /// taken, its address and burst length.
     ar_busy: DFF<Bit>,
@@ -271,9 +267,6 @@ pub struct RxDma {
     bq_wr: DFF<Bits<6>>,
     bq_seen: DFF<Bits<6>>,
     bq_rd: DFF<Bits<6>>,
-    cq_wr: DFF<Bits<4>>,
-    cq_seen: DFF<Bits<4>>,
-    cq_rd: DFF<Bits<4>>,
     /// Bus side: state, the burst's address and length, whether it ends a frame, whether a
     /// completion goes with strobes off.
     i_state: DFF<RxIState>,
@@ -283,14 +276,11 @@ pub struct RxDma {
     i_zero: DFF<Bit>,
     /// The bus side's choice in `Idle` is made from registers (timing: it no longer runs
     /// into the queues' RAM addresses in the same clock): the queues' visibility and the
-    /// next completion's readiness, address and beats, as of the last clock. `i_settled`
+    /// completion writer's readiness, as of the last clock. `i_settled`
     /// says the last clock was in `Idle` and popped nothing, so those registers are of the
     /// queues as they are (later pushes and responses only make them conservative). A
     /// burst therefore costs the bus side one clock more.
     i_settled: DFF<Bit>,
-    /// A completion was popped last clock: the completion queue is read at its registered
-    /// index only (timing), so its new head is in the RAM's output a clock later.
-    c_popped: DFF<Bit>,
     /// Another write may be issued: fewer than `MAX_WRITES - 1` were outstanding a clock ago
     /// (registered, so a clock stale: with the one it may have issued since, never more than
     /// `MAX_WRITES` are outstanding).
@@ -299,35 +289,24 @@ pub struct RxDma {
     /// does for the burst queue), computed a clock ahead from the next read index, because
     /// the AXI `W` pop decides the queue's read address and no compare may sit before it.
     wq_vis_q: DFF<Bit>,
-    /// The completion queue's read index plus one, kept as a register: a pop selects between
-    /// two registers for the RAM's read address (as `rd + pop`, Yosys would put the pop on a
-    /// carry chain in front of the RAM).
     /// A write-queue entry was popped last clock: the queue is read at the registered index
     /// only, so the next entry is on `whead` a clock after the index moves, and the pop
     /// decision (which waits on the bus's `wready`) does not reach the RAM's address. The W
     /// channel carries a beat every other clock at most, 32 bytes per 8 line-byte clocks.
     w_popped: DFF<Bit>,
     bq_vis_q: DFF<Bit>,
-    cq_vis_q: DFF<Bit>,
-    cpl_ready_q: DFF<Bit>,
-    c_addr_q: DFF<Bits<64>>,
-    beat0_q: DFF<Bits<64>>,
-    beat1_q: DFF<Bits<64>>,
     /// Bursts: addresses issued and responses seen (mod 32); per outstanding burst (index
     /// mod 16): it wrote a completion; it ended a frame's data.
     aw_cnt: DFF<Bits<5>>,
     b_cnt: DFF<Bits<5>>,
     is_cpl: DFF<Bits<16>>,
     is_flast: DFF<Bits<16>>,
-    /// Frames whose data was all answered OKAY; completions issued (mod 16).
+    /// Frames whose data was all answered OKAY (mod 16; the writer's `issued` counts the
+    /// completions written).
     data_acked: DFF<Bits<4>>,
-    cpl_issued: DFF<Bits<4>>,
-    cpl_done: DFF<Bits<16>>,
-    rx_event_q: DFF<Bit>,
     no_buffer_q: DFF<Bit>,
     dma_error_q: DFF<Bit>,
 
-    k_one16: Constant<Bits<16>>,
     k_one8: Constant<Bits<8>>,
     k_max_writes: Constant<Bits<5>>,
     /// Entries the frame side may fill: one is kept for the byte still being packed. A
@@ -337,19 +316,13 @@ pub struct RxDma {
     /// `in_ready` is two registers; with the one push a clock since and the one for the byte
     /// being packed, the queue never overflows).
     wq_ok: DFF<Bit>,
-    k_cq: Constant<Bits<4>>,
     k_align8: Constant<Bits<64>>,
-    k_align16: Constant<Bits<64>>,
     k_wq_last: Constant<Bits<73>>,
     k_bq_flast: Constant<Bits<69>>,
-    k_phase: Constant<Bits<64>>,
 
     // Locals.
     err_now: Signal<Local, Bit>,
     err_next: Signal<Local, Bit>,
-    /// The completion ring's size and index mask, registered from its size register.
-    c_size: DFF<Bits<16>>,
-    c_mask: DFF<Bits<16>>,
     have_desc: Signal<Local, Bit>,
     ar_issue: Signal<Local, Bit>,
     none_posted: Signal<Local, Bit>,
@@ -379,7 +352,6 @@ pub struct RxDma {
     /// constant, Verilog would widen the subtraction and lose its wrap.
     wq_used: Signal<Local, Bits<6>>,
     aw_used: Signal<Local, Bits<5>>,
-    cq_full: Signal<Local, Bit>,
     push_w: Signal<Local, Bit>,
     push_b: Signal<Local, Bit>,
     push_c: Signal<Local, Bit>,
@@ -387,16 +359,8 @@ pub struct RxDma {
     pop_b: Signal<Local, Bit>,
     pop_c: Signal<Local, Bit>,
     bq_vis: Signal<Local, Bit>,
-    cq_vis: Signal<Local, Bit>,
     whead: Signal<Local, Bits<73>>,
     bhead: Signal<Local, Bits<69>>,
-    chead: Signal<Local, Bits<50>>,
-    c_idx: Signal<Local, Bits<16>>,
-    c_slot: Signal<Local, Bits<16>>,
-    pass: Signal<Local, Bits<16>>,
-    beat0: Signal<Local, Bits<64>>,
-    beat1: Signal<Local, Bits<64>>,
-    cpl_ready: Signal<Local, Bit>,
     aw_valid: Signal<Local, Bit>,
     aw_take: Signal<Local, Bit>,
     w_valid: Signal<Local, Bit>,
@@ -468,8 +432,8 @@ impl Default for RxDma {
             axi_rlast: Default::default(),
             fetch: Default::default(),
             wq_ram: Default::default(),
+            cpl: Default::default(),
             bq_ram: Default::default(),
-            cq_ram: Default::default(),
             cnt_frames: Default::default(),
             cnt_nobuf: Default::default(),
             cnt_err: Default::default(),
@@ -492,11 +456,11 @@ impl Default for RxDma {
             s_lane: Default::default(),
             s_last: Default::default(),
             s_close: Default::default(),
+            s_push: Default::default(),
             f_bend: Default::default(),
             s_hdr: Default::default(),
             s_odd: Default::default(),
             f_verdict: Default::default(),
-            f_idx: Default::default(),
             ar_busy: Default::default(),
             ar_addr: Default::default(),
             ar_len: Default::default(),
@@ -505,50 +469,32 @@ impl Default for RxDma {
             bq_wr: Default::default(),
             bq_seen: Default::default(),
             bq_rd: Default::default(),
-            cq_wr: Default::default(),
-            cq_seen: Default::default(),
-            cq_rd: Default::default(),
             i_state: Default::default(),
             i_addr: Default::default(),
             i_len: Default::default(),
             i_flast: Default::default(),
             i_zero: Default::default(),
             i_settled: Default::default(),
-            c_popped: Default::default(),
             aw_room: Default::default(),
             wq_vis_q: Default::default(),
             w_popped: Default::default(),
             bq_vis_q: Default::default(),
-            cq_vis_q: Default::default(),
-            cpl_ready_q: Default::default(),
-            c_addr_q: Default::default(),
-            beat0_q: Default::default(),
-            beat1_q: Default::default(),
             aw_cnt: Default::default(),
             b_cnt: Default::default(),
             is_cpl: Default::default(),
             is_flast: Default::default(),
             data_acked: Default::default(),
-            cpl_issued: Default::default(),
-            cpl_done: Default::default(),
-            rx_event_q: Default::default(),
             no_buffer_q: Default::default(),
             dma_error_q: Default::default(),
-            k_one16: Constant::new(1_u64.to_bits()),
             k_one8: Constant::new(1_u64.to_bits()),
             k_max_writes: Constant::new((MAX_WRITES as u64).to_bits()),
             k_wq_room: Constant::new(((WQ_ENTRIES - 2) as u64).to_bits()),
             wq_ok: Default::default(),
-            k_cq: Constant::new((CQ_ENTRIES as u64).to_bits()),
             k_align8: Constant::new((!7_u64).to_bits()),
-            k_align16: Constant::new((!15_u64).to_bits()),
             k_wq_last: Constant::new(Bits::<73>::default().replace_bit(72, true)),
             k_bq_flast: Constant::new(Bits::<69>::default().replace_bit(68, true)),
-            k_phase: Constant::new((1_u64 << 63).to_bits()),
             err_now: Default::default(),
             err_next: Default::default(),
-            c_size: Default::default(),
-            c_mask: Default::default(),
             have_desc: Default::default(),
             ar_issue: Default::default(),
             none_posted: Default::default(),
@@ -572,7 +518,6 @@ impl Default for RxDma {
             wq_full: Default::default(),
             wq_used: Default::default(),
             aw_used: Default::default(),
-            cq_full: Default::default(),
             push_w: Default::default(),
             push_b: Default::default(),
             push_c: Default::default(),
@@ -580,16 +525,8 @@ impl Default for RxDma {
             pop_b: Default::default(),
             pop_c: Default::default(),
             bq_vis: Default::default(),
-            cq_vis: Default::default(),
             whead: Default::default(),
             bhead: Default::default(),
-            chead: Default::default(),
-            c_idx: Default::default(),
-            c_slot: Default::default(),
-            pass: Default::default(),
-            beat0: Default::default(),
-            beat1: Default::default(),
-            cpl_ready: Default::default(),
             aw_valid: Default::default(),
             aw_take: Default::default(),
             w_valid: Default::default(),
@@ -633,11 +570,11 @@ impl Logic for RxDma {
             s_lane,
             s_last,
             s_close,
+            s_push,
             f_bend,
             s_hdr,
             s_odd,
             f_verdict,
-            f_idx,
             ar_busy,
             ar_addr,
             ar_len,
@@ -646,38 +583,24 @@ impl Logic for RxDma {
             bq_wr,
             bq_seen,
             bq_rd,
-            cq_wr,
-            cq_seen,
-            cq_rd,
             i_state,
             i_addr,
             i_len,
             i_flast,
             i_zero,
             i_settled,
-            c_popped,
             wq_ok,
             aw_room,
             wq_vis_q,
             w_popped,
             bq_vis_q,
-            cq_vis_q,
-            cpl_ready_q,
-            c_addr_q,
-            beat0_q,
-            beat1_q,
             aw_cnt,
             b_cnt,
             is_cpl,
             is_flast,
             data_acked,
-            cpl_issued,
-            cpl_done,
-            rx_event_q,
             no_buffer_q,
             dma_error_q,
-            c_size,
-            c_mask,
             cpl_room,
             j_drop,
             j_fits
@@ -689,22 +612,20 @@ impl Logic for RxDma {
         self.wq_ram.write_clock.next = self.clock.val();
         self.bq_ram.read_clock.next = self.clock.val();
         self.bq_ram.write_clock.next = self.clock.val();
-        self.cq_ram.read_clock.next = self.clock.val();
-        self.cq_ram.write_clock.next = self.clock.val();
+        self.cpl.clock.next = self.clock.val();
+        self.cpl.reset.next = self.reset.val();
         self.cnt_frames.reset.next = self.reset.val();
         self.cnt_nobuf.reset.next = self.reset.val();
         self.cnt_err.reset.next = self.reset.val();
 
         // ---- Defaults of every local.
-        self.c_size.d.next = self.k_one16.val() << self.rxc_log2_size.val();
-        self.c_mask.d.next = (self.k_one16.val() << self.rxc_log2_size.val()) - 1;
         self.err_now.next =
             (self.axi_rvalid.val() & self.axi_rresp.val().any()) | (self.axi_bvalid.val() & self.axi_bresp.val().any());
         self.err_next.next = self.err.q.val() | self.err_now.val();
         self.have_desc.next = self.fetch.head_valid.val();
         self.none_posted.next = (self.rxd_producer.val() == self.fetch.requested.val())
             & (self.fetch.requested.val() == self.fetch.used.val());
-        self.cpl_room.d.next = (self.fetch.used.val() - self.rxc_consumer.val()) < self.c_size.q.val();
+        self.cpl_room.d.next = (self.fetch.used.val() - self.rxc_consumer.val()) < self.cpl.size.val();
         self.head_addr.next = self.fetch.head_addr.val();
         self.head_len.next = self.fetch.head_len.val();
         self.pop.next = false;
@@ -732,34 +653,17 @@ impl Logic for RxDma {
         self.wq_used.next = self.wq_wr.q.val() - self.wq_rd.q.val();
         self.wq_ok.d.next = self.wq_used.val() < self.k_wq_room.val();
         self.wq_full.next = !self.wq_ok.q.val();
-        self.cq_full.next = (self.cq_wr.q.val() - self.cq_rd.q.val()) == self.k_cq.val();
-        self.push_w.next = false;
+        self.push_w.next = self.s_push.q.val();
+        self.s_push.d.next = false;
         self.push_b.next = false;
         self.push_c.next = false;
         self.pop_w.next = false;
         self.pop_b.next = false;
         self.pop_c.next = false;
         self.bq_vis.next = self.bq_rd.q.val() != self.bq_seen.q.val();
-        self.cq_vis.next = self.cq_rd.q.val() != self.cq_seen.q.val();
         self.whead.next = self.wq_ram.read_data.val();
         self.bhead.next = self.bq_ram.read_data.val();
-        self.chead.next = self.cq_ram.read_data.val();
-        self.c_idx.next = self.chead.val().get_bits::<16>(32);
-        self.c_slot.next = self.c_idx.val() & self.c_mask.q.val();
-        self.pass.next = self.c_idx.val() >> self.rxc_log2_size.val();
-        self.beat0.next = bit_cast::<64, 48>(self.chead.val().get_bits::<48>(0));
-        self.beat1.next = bit_cast::<64, 2>(self.chead.val().get_bits::<2>(48)) << 32;
-        if !self.pass.val().get_bit(0) {
-            self.beat1.next = self.beat1.val() | self.k_phase.val();
-        }
-        self.cpl_ready.next = self.cq_vis.val() & (self.data_acked.q.val() != self.cpl_issued.q.val());
         self.bq_vis_q.d.next = self.bq_vis.val();
-        self.cq_vis_q.d.next = self.cq_vis.val();
-        self.cpl_ready_q.d.next = self.cpl_ready.val();
-        self.c_addr_q.d.next =
-            (self.rxc_base.val() & self.k_align16.val()) + (bit_cast::<64, 16>(self.c_slot.val()) << 4);
-        self.beat0_q.d.next = self.beat0.val();
-        self.beat1_q.d.next = self.beat1.val();
         self.aw_used.next = self.aw_cnt.q.val() - self.b_cnt.q.val();
         self.aw_room.d.next = self.aw_used.val() < 15;
         self.aw_valid.next = false;
@@ -820,7 +724,6 @@ impl Logic for RxDma {
                 self.f_carry.d.next = false;
                 self.f_hdr.d.next = true;
                 self.f_verdict.d.next = self.in_verdict.val();
-                self.f_idx.d.next = self.fetch.used.val();
             }
             RxPState::Stream => {
                 self.take.next = self.in_valid.val() & !self.wq_full.val();
@@ -835,6 +738,7 @@ impl Logic for RxDma {
                     self.s_lane.d.next = self.f_lane.q.val();
                     self.s_last.d.next = self.last_byte.val();
                     self.s_close.d.next = (self.f_lane.q.val() == 7) | self.last_byte.val();
+                    self.s_push.d.next = (self.f_lane.q.val() == 7) | self.last_byte.val();
                     self.s_hdr.d.next = self.f_hdr.q.val();
                     self.s_odd.d.next = self.f_off.q.val().get_bit(0);
                     if self.last_byte.val() {
@@ -853,7 +757,7 @@ impl Logic for RxDma {
             RxPState::Cpl => {
                 if self.err.q.val() {
                     self.p_state.d.next = RxPState::Idle;
-                } else if !self.cq_full.val() & !self.s_take.q.val() {
+                } else if !self.cpl.full.val() & !self.s_take.q.val() {
                     self.push_c.next = true;
                     self.p_state.d.next = RxPState::Idle;
                 }
@@ -867,7 +771,6 @@ impl Logic for RxDma {
             self.f_sum.d.next = self.sum17.val().get_bits::<16>(0);
             self.f_carry.d.next = self.sum17.val().get_bit(16);
             if self.s_close.q.val() {
-                self.push_w.next = true;
                 self.f_acc.d.next = 0.into();
                 self.f_strb.d.next = 0.into();
                 self.f_bcur.d.next = self.f_bcur.q.val() + 8;
@@ -919,11 +822,9 @@ impl Logic for RxDma {
                     if self.bq_vis_q.q.val() {
                         self.pop_b.next = true;
                         self.i_state.d.next = RxIState::Discard;
-                    } else if self.cq_vis_q.q.val() {
-                        self.pop_c.next = true;
                     }
-                } else if self.cpl_ready_q.q.val() {
-                    self.i_addr.d.next = self.c_addr_q.q.val();
+                } else if self.cpl.ready.val() {
+                    self.i_addr.d.next = self.cpl.addr.val();
                     self.i_len.d.next = 1.into();
                     self.i_state.d.next = RxIState::CplAw;
                 } else if self.bq_vis_q.q.val() {
@@ -958,7 +859,7 @@ impl Logic for RxDma {
             }
             RxIState::CplW0 => {
                 self.w_valid.next = true;
-                self.w_data.next = self.beat0_q.q.val();
+                self.w_data.next = self.cpl.beat0.val();
                 self.w_strb.next = 0xFF.into();
                 self.w_last.next = false;
                 if self.axi_wready.val() {
@@ -967,7 +868,7 @@ impl Logic for RxDma {
             }
             RxIState::CplW1 => {
                 self.w_valid.next = true;
-                self.w_data.next = self.beat1_q.q.val();
+                self.w_data.next = self.cpl.beat1.val();
                 self.w_strb.next = 0xFF.into();
                 self.w_last.next = true;
                 if self.axi_wready.val() {
@@ -991,7 +892,6 @@ impl Logic for RxDma {
         self.i_settled.d.next = (self.i_state.q.val() == RxIState::Idle)
             & !self.pop_b.val()
             & !self.pop_c.val()
-            & !self.c_popped.q.val()
             & !self.pop_w.val()
             & !self.reset.val();
         self.aw_take.next = self.aw_valid.val() & self.axi_awready.val();
@@ -1012,9 +912,6 @@ impl Logic for RxDma {
                 (self.i_state.q.val() == RxIState::DataAw) & self.i_flast.q.val(),
             );
         }
-        if self.pop_c.val() & !self.err.q.val() {
-            self.cpl_issued.d.next = self.cpl_issued.q.val() + 1;
-        }
 
         // ---- Queues.
         self.wq_ram.write_enable.next = self.push_w.val();
@@ -1031,32 +928,34 @@ impl Logic for RxDma {
             self.b_entry.next = self.b_entry.val() | self.k_bq_flast.val();
         }
         self.bq_ram.write_data.next = self.b_entry.val();
-        self.cq_ram.write_enable.next = self.push_c.val();
-        self.cq_ram.write_address.next = self.cq_wr.q.val().get_bits::<3>(0);
-        self.cq_ram.write_data.next = bit_cast::<50, 16>(self.f_len.q.val())
-            | (bit_cast::<50, 16>(
-                self.sum_end.val().get_bits::<16>(0) | bit_cast::<16, 1>(self.sum_end.val().get_bits::<1>(16)),
-            ) << 16)
-            | (bit_cast::<50, 16>(self.f_idx.q.val()) << 32)
-            | (bit_cast::<50, 2>(self.f_verdict.q.val()) << 48);
+        // ---- Completions (`CplWrite`, the same block and rule as the TX DMA's): queued at
+        // the frame's end, let go once the frame's data bursts were all answered OKAY, written
+        // here in `CplAw`..`CplW1`; all dropped after a bus error.
+        self.cpl.base.next = self.rxc_base.val();
+        self.cpl.log2_size.next = self.rxc_log2_size.val();
+        self.cpl.consumer.next = self.rxc_consumer.val();
+        self.cpl.push.next = self.push_c.val();
+        self.cpl.push_len.next = self.f_len.q.val();
+        self.cpl.push_csum.next =
+            self.sum_end.val().get_bits::<16>(0) | bit_cast::<16, 1>(self.sum_end.val().get_bits::<1>(16));
+        self.cpl.push_verdict.next = self.f_verdict.q.val();
+        self.cpl.push_status.next = 0.into();
+        self.cpl.allow.next = self.data_acked.q.val() != self.cpl.issued.val().get_bits::<4>(0);
+        self.cpl.discard.next = self.err.q.val();
+        self.cpl.take.next = self.pop_c.val();
         if self.push_w.val() {
             self.wq_wr.d.next = self.wq_wr.q.val() + 1;
         }
         if self.push_b.val() {
             self.bq_wr.d.next = self.bq_wr.q.val() + 1;
         }
-        if self.push_c.val() {
-            self.cq_wr.d.next = self.cq_wr.q.val() + 1;
-        }
         self.bq_seen.d.next = self.bq_wr.q.val();
-        self.cq_seen.d.next = self.cq_wr.q.val();
         // The write and burst queues are read at the registered index only, so no pop decision
         // reaches a RAM's address: a beat waits a clock after a pop (`w_popped`), and the burst
         // queue's head is next needed at least three clocks after a pop (`DataAw`, `DataW`,
-        // then a settling clock in `Idle`); after a completion's pop `Idle` waits two clocks.
+        // then a settling clock in `Idle`).
         self.wq_ram.read_address.next = self.wq_rd.q.val().get_bits::<5>(0);
         self.bq_ram.read_address.next = self.bq_rd.q.val().get_bits::<5>(0);
-        self.cq_ram.read_address.next = self.cq_rd.q.val().get_bits::<3>(0);
         // An entry shows a clock after its push: next clock's visibility compares the next
         // read index with this clock's write index.
         self.wq_vis_q.d.next = self.wq_rd.q.val() != self.wq_wr.q.val();
@@ -1068,10 +967,6 @@ impl Logic for RxDma {
         if self.pop_b.val() {
             self.bq_rd.d.next = self.bq_rd.q.val() + 1;
         }
-        if self.pop_c.val() {
-            self.cq_rd.d.next = self.cq_rd.q.val() + 1;
-        }
-        self.c_popped.d.next = self.pop_c.val();
 
         // ---- Responses.
         self.b_ok.next = self.axi_bvalid.val() & !self.axi_bresp.val().any();
@@ -1080,14 +975,11 @@ impl Logic for RxDma {
         if self.axi_bvalid.val() {
             self.b_cnt.d.next = self.b_cnt.q.val() + 1;
         }
-        if self.b_cpl.val() {
-            self.cpl_done.d.next = self.cpl_done.q.val() + 1;
-        }
+        self.cpl.done.next = self.b_cpl.val();
         if self.b_flast.val() {
             self.data_acked.d.next = self.data_acked.q.val() + 1;
         }
         self.err.d.next = self.err_next.val();
-        self.rx_event_q.d.next = self.b_cpl.val();
         self.no_buffer_q.d.next = self.drop_now.val();
         self.dma_error_q.d.next = self.err_now.val() & !self.err.q.val();
         self.cnt_frames.inc.next = self.b_cpl.val();
@@ -1104,6 +996,7 @@ impl Logic for RxDma {
             self.err.d.next = false;
             self.p_state.d.next = RxPState::Idle;
             self.s_take.d.next = false;
+            self.s_push.d.next = false;
             self.ar_busy.d.next = false;
             self.wq_wr.d.next = 0.into();
             self.wq_rd.d.next = 0.into();
@@ -1112,18 +1005,12 @@ impl Logic for RxDma {
             self.bq_wr.d.next = 0.into();
             self.bq_seen.d.next = 0.into();
             self.bq_rd.d.next = 0.into();
-            self.cq_wr.d.next = 0.into();
-            self.cq_seen.d.next = 0.into();
-            self.cq_rd.d.next = 0.into();
             self.i_state.d.next = RxIState::Idle;
             self.aw_cnt.d.next = 0.into();
             self.b_cnt.d.next = 0.into();
             self.is_cpl.d.next = 0.into();
             self.is_flast.d.next = 0.into();
             self.data_acked.d.next = 0.into();
-            self.cpl_issued.d.next = 0.into();
-            self.cpl_done.d.next = 0.into();
-            self.rx_event_q.d.next = false;
             self.no_buffer_q.d.next = false;
             self.dma_error_q.d.next = false;
             self.cnt_frames.inc.next = false;
@@ -1133,8 +1020,8 @@ impl Logic for RxDma {
 
         // ---- Outputs, each assigned once.
         self.rxd_consumer.next = self.fetch.fetched.val();
-        self.rxc_producer.next = self.cpl_done.q.val();
-        self.rx_event.next = self.rx_event_q.q.val();
+        self.rxc_producer.next = self.cpl.producer.val();
+        self.rx_event.next = self.cpl.answered.val();
         self.no_buffer.next = self.no_buffer_q.q.val();
         self.dma_error.next = self.dma_error_q.q.val();
         self.stopped.next = self.err.q.val()
@@ -1144,7 +1031,7 @@ impl Logic for RxDma {
             & !self.fetch.reading.val()
             & (self.wq_rd.q.val() == self.wq_wr.q.val())
             & (self.bq_rd.q.val() == self.bq_wr.q.val())
-            & (self.cq_rd.q.val() == self.cq_wr.q.val())
+            & self.cpl.empty.val()
             & (self.aw_cnt.q.val() == self.b_cnt.q.val());
         self.frames_written.next = self.cnt_frames.count.val();
         self.no_buffer_drops.next = self.cnt_nobuf.count.val();

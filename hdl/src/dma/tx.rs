@@ -8,9 +8,9 @@
 //!                                     │  frame FIFO (16): {bad, ADDR mod 8, LEN}
 //!                                     ▼
 //!                       sender: whole frame in buffer? ─► out_* (1 byte/clock) ─► mac::tx
-//!                                     │ completion FIFO (4): {bad, LEN}
+//!                                     │ {bad, LEN}
 //!                                     ▼
-//!                       completion writer ──AW+W (2 beats)──► txc ring; B ─► txc_producer, tx_event
+//!                       CplWrite (8) ──AW+W (2 beats)──► txc ring; B ─► txc_producer, tx_event
 //! ```
 //!
 //! # Ring ABI (`nic_regs::ring`)
@@ -57,13 +57,14 @@
 //!   sender starts handing them out).
 //! * **Completion.** A good frame's completion is queued on the edge its last byte
 //!   (`out_last`) is taken by the MAC; a bad descriptor's when the sender reaches it in
-//!   order. The writer issues each completion as one 2-beat burst (AW with its first W beat)
-//!   as soon as the completion ring has a free slot (`issued − txc_consumer < 2^txc_log2_size`)
-//!   and fewer than 15 writes await their B response; it never waits for a B before the next
-//!   write. On each OKAY B response (in order) `txc_producer` advances and `tx_event` pulses
-//!   (one clock, the clock after the edge that took the B), so the host is told only about
-//!   completions that are in its memory. A sender that finds the 4-entry completion FIFO full
-//!   does not start a frame.
+//!   order, into [`CplWrite`] (the same block and completion rule as the RX DMA's). Each is
+//!   written as one 2-beat burst (AW with its first W beat) as soon as the writer has it
+//!   ready (the completion ring has a free slot: `issued − txc_consumer < 2^txc_log2_size`)
+//!   and fewer than 15 writes await their B response; no write waits for a B before it. On
+//!   each OKAY B response (in order) `txc_producer` advances and `tx_event` pulses (one
+//!   clock, the clock after the edge that took the B), so the host is told only about
+//!   completions that are in its memory. A sender that finds the writer's 8-entry queue
+//!   full does not start a frame.
 //! * **Enable.** `enable` low: no descriptor read is issued, no descriptor is taken from
 //!   the prefetch FIFO and no frame (or bad-descriptor completion) is started; a frame being
 //!   handed out is finished, reads of an accepted frame are still issued, and queued
@@ -80,13 +81,11 @@
 //! * `reset` (synchronous, active high) empties every FIFO, zeroes the indices and counters
 //!   and clears `stopped`. It does not wait for outstanding AXI transactions: assert it only
 //!   when the bus is idle (e.g. `stopped` and drained) or is reset with it.
+use super::cpl_write::CplWrite;
 use super::desc_fetch::DescFetch;
 use crate::counter::SatCounter32;
 use crate::ram::Ram;
-use nic_regs::ring::{
-    CPL_CSUM, CPL_DESC_INDEX, CPL_LEN, CPL_PHASE, CPL_STATUS, CPL_VERDICT, DESC_ADDR, DESC_LEN, ENTRY_BYTES,
-    STATUS_TX_ABORTED,
-};
+use nic_regs::ring::{DESC_ADDR, DESC_LEN, ENTRY_BYTES, STATUS_TX_ABORTED};
 use rust_hdl::prelude::*;
 
 /// TX buffer size: 512 beats of 8 bytes (4 KiB of block RAM): two maximum frames.
@@ -101,25 +100,18 @@ pub const MAX_READ_BEATS: usize = 64;
 pub use super::desc_fetch::{DESC_BATCH, DESC_FIFO_BITS};
 /// Frames accepted by the fetcher and not yet reached by the sender.
 pub const FRAME_FIFO_BITS: usize = 4;
-/// Completions queued for the writer.
-pub const CPL_FIFO_BITS: usize = 2;
 /// Reads outstanding at most (R bursts not yet ended).
 pub const MAX_READS: usize = 16;
 /// Writes awaiting their B response at most.
 pub const MAX_WRITES: usize = 15;
 
-// The completion is built as two beats: beat 0 = bits 63..0, beat 1 = bits 127..64, with
-// the field positions below; the descriptor is read as ADDR = beat 0, LEN = beat 1 bits 15..0.
+// The descriptor is read as ADDR = beat 0, LEN = beat 1 bits 15..0; a bad descriptor's
+// completion carries STATUS_TX_ABORTED (written as the literal 1).
 const _: () = {
     assert!(ENTRY_BYTES == 16);
     assert!(DESC_ADDR.lsb == 0 && DESC_ADDR.width == 64);
     assert!(DESC_LEN.lsb == 64 && DESC_LEN.width == 16);
-    assert!(CPL_LEN.lsb == 0 && CPL_LEN.width == 16);
-    assert!(CPL_CSUM.lsb == 16);
-    assert!(CPL_DESC_INDEX.lsb == 32 && CPL_DESC_INDEX.width == 16);
-    assert!(CPL_VERDICT.lsb == 96);
-    assert!(CPL_STATUS.lsb == 64 + 40 && STATUS_TX_ABORTED == 1);
-    assert!(CPL_PHASE.lsb == 64 + 63);
+    assert!(STATUS_TX_ABORTED == 1);
     assert!(MAX_TX_LEN + 7 < BUF_BYTES && DESC_BATCH * 2 <= 256 && MAX_READ_BEATS <= 256);
 };
 
@@ -221,18 +213,8 @@ pub struct TxDma {
     /// Another read may be issued: fewer than `MAX_READS - 1` were outstanding a clock ago
     /// (registered; with the one it may have issued since, never more than `MAX_READS`).
     tags_room: DFF<Bit>,
-    /// The completion ring has a free slot, and fewer than 15 writes await their response,
-    /// as of the last clock (an issue is followed by two clocks of W beats, so neither is
-    /// stale when the next completion may go).
-    c_room_q: DFF<Bit>,
-    /// The completion ring's size and mask (from `txc_log2_size`, a stage each), and the next
-    /// completion's slot address and phase, registered from `cpl_issued`; `c_wait` holds the
-    /// next issue until they follow an issue (the two W beats take as long).
-    c_size_q: DFF<Bits<16>>,
-    c_mask_q: DFF<Bits<16>>,
-    c_addr_q: DFF<Bits<64>>,
-    c_phase_q: DFF<Bits<64>>,
-    c_wait: DFF<Bits<2>>,
+    /// Fewer than 15 writes await their response, as of the last clock (an issue is
+    /// followed by two clocks of W beats, so it is not stale when the next may go).
     wr_room_q: DFF<Bit>,
     h_bad_q: DFF<Bit>,
     /// `max_len - 4` (the longest frame before its FCS), registered from the setting.
@@ -307,16 +289,9 @@ pub struct TxDma {
     rd_addr: DFF<Bits<BUF_BEAT_BITS>>,
     rd_word: DFF<Bits<64>>,
 
-    // ---- Completion FIFO {bad[16], LEN[15:0]} and writer.
-    cpl_ram: Ram<Bits<17>, CPL_FIFO_BITS>,
-    cpl_wr: DFF<Bits<3>>,
-    cpl_wr_seen: DFF<Bits<3>>,
-    cpl_rd: DFF<Bits<3>>,
-    /// `cpl_rd + 1` as a register (from reset), so a pop only selects the RAM's read address.
-    cpl_rd1: DFF<Bits<3>>,
-    /// Completions issued (AW + W); the next one's index.
-    cpl_issued: DFF<Bits<16>>,
-    txc_prod: DFF<Bits<16>>,
+    // ---- Completions: queued and built by `CplWrite` (the same block and rule as the RX
+    // DMA's), written here as one AW and two W beats each.
+    cpl: CplWrite,
     aw_valid: DFF<Bit>,
     aw_addr: DFF<Bits<64>>,
     w_valid: DFF<Bit>,
@@ -326,7 +301,6 @@ pub struct TxDma {
     w_next: DFF<Bits<64>>,
     /// Writes issued whose B has not come.
     wr_out: DFF<Bits<5>>,
-    tx_pulse: DFF<Bit>,
 
     // ---- Errors.
     stop: DFF<Bit>,
@@ -336,7 +310,6 @@ pub struct TxDma {
     cnt_err: SatCounter32,
 
     // ---- Combinational.
-    one16: Signal<Local, Bits<16>>,
     d_go: Signal<Local, Bit>,
     ar_free: Signal<Local, Bit>,
     desc_has: Signal<Local, Bit>,
@@ -359,20 +332,14 @@ pub struct TxDma {
     m_len: Signal<Local, Bits<16>>,
     m_sum: Signal<Local, Bits<16>>,
     s_take: Signal<Local, Bit>,
-    cpl_full: Signal<Local, Bit>,
     cpl_push: Signal<Local, Bit>,
     cpl_push_bad: Signal<Local, Bit>,
-    cpl_has: Signal<Local, Bit>,
-    cpl_pop: Signal<Local, Bit>,
-    c_used: Signal<Local, Bits<16>>,
-    c_beat1: Signal<Local, Bits<64>>,
     b_take: Signal<Local, Bit>,
     w_issue: Signal<Local, Bit>,
     err_now: Signal<Local, Bit>,
     run: Signal<Local, Bit>,
     tag_used: Signal<Local, Bits<5>>,
     frame_used: Signal<Local, Bits<5>>,
-    cpl_used: Signal<Local, Bits<3>>,
     f_arlen: Signal<Local, Bits<16>>,
 }
 
@@ -396,12 +363,6 @@ impl Logic for TxDma {
             r_tag,
             f_busy,
             tags_room,
-            c_room_q,
-            c_size_q,
-            c_mask_q,
-            c_addr_q,
-            c_phase_q,
-            c_wait,
             wr_room_q,
             h_bad_q,
             h_limit,
@@ -443,12 +404,6 @@ impl Logic for TxDma {
             cur_word,
             rd_addr,
             rd_word,
-            cpl_wr,
-            cpl_wr_seen,
-            cpl_rd,
-            cpl_rd1,
-            cpl_issued,
-            txc_prod,
             aw_valid,
             aw_addr,
             w_valid,
@@ -456,7 +411,6 @@ impl Logic for TxDma {
             w_data,
             w_next,
             wr_out,
-            tx_pulse,
             stop,
             err_pulse
         );
@@ -467,8 +421,8 @@ impl Logic for TxDma {
         self.frame_ram.read_clock.next = self.clock.val();
         self.buf_ram.write_clock.next = self.clock.val();
         self.buf_ram.read_clock.next = self.clock.val();
-        self.cpl_ram.write_clock.next = self.clock.val();
-        self.cpl_ram.read_clock.next = self.clock.val();
+        self.cpl.clock.next = self.clock.val();
+        self.cpl.reset.next = self.reset.val();
         self.cnt_fetched.reset.next = self.reset.val();
         self.cnt_bad.reset.next = self.reset.val();
         self.cnt_err.reset.next = self.reset.val();
@@ -477,13 +431,11 @@ impl Logic for TxDma {
         self.cnt_err.inc.next = false;
         self.frame_ram.write_enable.next = false;
         self.buf_ram.write_enable.next = false;
-        self.cpl_ram.write_enable.next = false;
         self.run.next = self.enable.val() & !self.stop.q.val();
 
         // ================= Descriptor reads (`DescFetch`, the same block and rule as the RX
         // DMA's): a batch is offered when posted descriptors fit its buffer, and goes out
         // through the AR register here, before any frame read.
-        self.one16.next = 1.into();
         self.fetch.base.next = self.txd_base.val();
         self.fetch.log2_size.next = self.txd_log2_size.val();
         self.fetch.producer.next = self.txd_producer.val();
@@ -652,8 +604,6 @@ impl Logic for TxDma {
         if self.fm_wait.q.val().any() {
             self.fm_wait.d.next = self.fm_wait.q.val() - 1;
         }
-        self.cpl_used.next = self.cpl_wr.q.val() - self.cpl_rd.q.val();
-        self.cpl_full.next = self.cpl_used.val() == 4;
         self.frame_pop.next = false;
         self.cpl_push.next = false;
         self.cpl_push_bad.next = false;
@@ -675,7 +625,7 @@ impl Logic for TxDma {
                     self.s_two.d.next = self.fm_len.q.val() == 2;
                     self.s_len.d.next = self.fm_len.q.val();
                 }
-                if self.run.val() & self.fm_has2.q.val() & !self.fm_wait.q.val().any() & !self.cpl_full.val() {
+                if self.run.val() & self.fm_has2.q.val() & !self.fm_wait.q.val().any() & !self.cpl.full.val() {
                     if self.fm_bad.q.val() {
                         self.frame_pop.next = true;
                         self.cpl_push.next = true;
@@ -744,47 +694,30 @@ impl Logic for TxDma {
         self.out_data.next = self.cur_word.q.val().get_bits::<8>((bit_cast::<6, 3>(self.s_byte.q.val()) << 3).index());
         self.out_last.next = (self.s_state.q.val() == SendState::Send) & self.s_one.q.val();
 
-        // ================= Completion FIFO and writer.
-        self.cpl_ram.write_address.next = self.cpl_wr.q.val().get_bits::<CPL_FIFO_BITS>(0);
+        // ================= Completions (`CplWrite`): queued as the sender finishes a frame or
+        // reaches a bad descriptor; each written as one AW with two W beats.
+        self.cpl.base.next = self.txc_base.val();
+        self.cpl.log2_size.next = self.txc_log2_size.val();
+        self.cpl.consumer.next = self.txc_consumer.val();
+        self.cpl.push.next = self.cpl_push.val();
+        self.cpl.push_csum.next = 0.into();
+        self.cpl.push_verdict.next = 0.into();
         if self.cpl_push_bad.val() {
-            self.cpl_ram.write_data.next = bit_cast::<17, 16>(self.fm_len.q.val()) | (1 << 16);
+            self.cpl.push_len.next = self.fm_len.q.val();
+            self.cpl.push_status.next = 1.into(); // STATUS_TX_ABORTED
         } else {
-            self.cpl_ram.write_data.next = bit_cast::<17, 16>(self.s_len.q.val());
+            self.cpl.push_len.next = self.s_len.q.val();
+            self.cpl.push_status.next = 0.into();
         }
-        if self.cpl_push.val() {
-            self.cpl_ram.write_enable.next = true;
-            self.cpl_wr.d.next = self.cpl_wr.q.val() + 1;
-        }
-        self.cpl_wr_seen.d.next = self.cpl_wr.q.val();
-        self.cpl_has.next = self.cpl_rd.q.val() != self.cpl_wr_seen.q.val();
-        self.c_size_q.d.next = self.one16.val() << self.txc_log2_size.val();
-        self.c_mask_q.d.next = self.c_size_q.q.val() - 1;
-        self.c_used.next = self.cpl_issued.q.val() - self.txc_consumer.val();
-        self.c_addr_q.d.next =
-            self.txc_base.val() + (bit_cast::<64, 16>(self.cpl_issued.q.val() & self.c_mask_q.q.val()) << 4);
-        self.c_phase_q.d.next = bit_cast::<64, 16>(!(self.cpl_issued.q.val() >> self.txc_log2_size.val()) & 1) << 63;
-        if self.c_wait.q.val().any() {
-            self.c_wait.d.next = self.c_wait.q.val() - 1;
-        }
-        // STATUS bit 0 (TX_ABORTED) at bit 40 of beat 1, PHASE at bit 63.
-        self.c_beat1.next = ((bit_cast::<64, 17>(self.cpl_ram.read_data.val()) >> 16) << 40) | self.c_phase_q.q.val();
+        self.cpl.allow.next = true;
+        self.cpl.discard.next = false;
         self.w_issue.next = !self.stop.q.val()
             & !self.aw_valid.q.val()
             & !self.w_valid.q.val()
-            & !self.c_wait.q.val().any()
-            & self.cpl_has.val()
-            & self.c_room_q.q.val()
+            & self.cpl.ready.val()
             & self.wr_room_q.q.val();
-        self.c_room_q.d.next = self.c_used.val() < self.c_size_q.q.val();
         self.wr_room_q.d.next = self.wr_out.q.val() < 15;
-        self.cpl_pop.next = self.w_issue.val();
-        if self.cpl_pop.val() {
-            self.cpl_rd.d.next = self.cpl_rd1.q.val();
-            self.cpl_rd1.d.next = self.cpl_rd1.q.val() + 1;
-            self.cpl_ram.read_address.next = self.cpl_rd1.q.val().get_bits::<CPL_FIFO_BITS>(0);
-        } else {
-            self.cpl_ram.read_address.next = self.cpl_rd.q.val().get_bits::<CPL_FIFO_BITS>(0);
-        }
+        self.cpl.take.next = self.w_issue.val();
         if self.aw_valid.q.val() & self.axi_awready.val() {
             self.aw_valid.d.next = false;
         }
@@ -797,21 +730,14 @@ impl Logic for TxDma {
             }
         }
         self.b_take.next = self.axi_bvalid.val();
-        self.tx_pulse.d.next = false;
-        if self.b_take.val() & (self.axi_bresp.val() == 0) {
-            self.txc_prod.d.next = self.txc_prod.q.val() + 1;
-            self.tx_pulse.d.next = true;
-        }
+        self.cpl.done.next = self.b_take.val() & (self.axi_bresp.val() == 0);
         if self.w_issue.val() {
             self.aw_valid.d.next = true;
-            self.aw_addr.d.next = self.c_addr_q.q.val();
-            self.c_wait.d.next = 2.into();
+            self.aw_addr.d.next = self.cpl.addr.val();
             self.w_valid.d.next = true;
             self.w_second.d.next = false;
-            self.w_data.d.next = bit_cast::<64, 16>(self.cpl_ram.read_data.val().get_bits::<16>(0))
-                | (bit_cast::<64, 16>(self.cpl_issued.q.val()) << 32);
-            self.w_next.d.next = self.c_beat1.val();
-            self.cpl_issued.d.next = self.cpl_issued.q.val() + 1;
+            self.w_data.d.next = self.cpl.beat0.val();
+            self.w_next.d.next = self.cpl.beat1.val();
         }
         if self.w_issue.val() & !self.b_take.val() {
             self.wr_out.d.next = self.wr_out.q.val() + 1;
@@ -832,8 +758,8 @@ impl Logic for TxDma {
 
         // ================= Outputs.
         self.txd_consumer.next = self.fetch.fetched.val();
-        self.txc_producer.next = self.txc_prod.q.val();
-        self.tx_event.next = self.tx_pulse.q.val();
+        self.txc_producer.next = self.cpl.producer.val();
+        self.tx_event.next = self.cpl.answered.val();
         self.dma_error.next = self.err_pulse.q.val();
         self.stopped.next = self.stop.q.val();
         self.frames_fetched.next = self.cnt_fetched.count.val();
@@ -880,17 +806,10 @@ impl Logic for TxDma {
             self.s_left.d.next = 0.into();
             self.s_one.d.next = false;
             self.s_two.d.next = false;
-            self.cpl_wr.d.next = 0.into();
-            self.cpl_wr_seen.d.next = 0.into();
-            self.cpl_rd.d.next = 0.into();
-            self.cpl_rd1.d.next = 1.into();
-            self.cpl_issued.d.next = 0.into();
-            self.txc_prod.d.next = 0.into();
             self.aw_valid.d.next = false;
             self.w_valid.d.next = false;
             self.w_second.d.next = false;
             self.wr_out.d.next = 0.into();
-            self.tx_pulse.d.next = false;
             self.stop.d.next = false;
             self.err_pulse.d.next = false;
         }

@@ -483,7 +483,7 @@ fn tx_enable_gates_new_work() {
 }
 
 /// A host that does not give completion slots back: the device writes exactly 2^log2 of
-/// them, keeps sending until its completion FIFO is full, then waits; giving slots back
+/// them, keeps sending until the completion writer's queue is full, then waits; giving slots back
 /// resumes it.
 #[test]
 fn tx_waits_for_completion_slots() {
@@ -496,7 +496,8 @@ fn tx_waits_for_completion_slots() {
     }
     assert_eq!(b.host.completions.len(), 2);
     assert_eq!(b.cpl_writes, 2);
-    assert_eq!(b.sent_frames().len(), 2 + 4, "2 written + the completion FIFO's 4");
+    let queued = crate::dma::cpl_write::CPL_QUEUE_ENTRIES;
+    assert_eq!(b.sent_frames().len(), 2 + queued, "2 written + the completion queue's {queued}");
     b.host.give_permille = 1000;
     b.run(50_000);
     b.check();
