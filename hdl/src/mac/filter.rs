@@ -66,10 +66,13 @@ impl Logic for MacFilter {
         } else if self.valid.val() & (self.seen.q.val() != 6) {
             self.dst.d.next = (self.dst.q.val() >> 8) | (bit_cast::<48, 8>(self.data.val()) << 40);
             self.seen.d.next = self.seen.q.val() + 1;
-            if self.seen.q.val() == 5 {
-                // crc32(dst) = !register, so the bin (its top 6 bits) is !register[31:26].
-                self.bin.d.next = !self.crc_next.val().get_bits::<6>(26);
-            }
+        }
+        // The bin follows the CRC while the 6th byte is awaited, so it holds the CRC of all
+        // six from the edge that takes the 6th (`seen` then leaves 5). crc32(dst) = !register,
+        // so the bin (its top 6 bits) is !register[31:26]. Its enable is `seen == 5` alone,
+        // not the byte's valid (timing: that comes through the MAC's state from the PHY).
+        if self.seen.q.val() == 5 {
+            self.bin.d.next = !self.crc_next.val().get_bits::<6>(26);
         }
         // Classify it.
         self.decided_q.d.next = (self.seen.q.val() == 6) & !self.reset.val() & !self.clear.val();
