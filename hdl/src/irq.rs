@@ -121,7 +121,17 @@ pub struct Moderator {
     n_us_ge: Signal<Local, Bit>,
     n_us_p1_ge: Signal<Local, Bit>,
     n_timed: Signal<Local, Bit>,
-    n_time_hit: Signal<Local, Bit>,
+    /// The time test's inputs for the next edge as they are when this edge does not fire
+    /// (the µs timer then clears only if nothing is pending): from registers alone, so the
+    /// event reaches `time_fire` through one multiplexer (timing), not through the fire
+    /// decision and the timer's clear.
+    t_pre_end: Signal<Local, Bit>,
+    t_us_sat: Signal<Local, Bit>,
+    t_us_ge: Signal<Local, Bit>,
+    t_us_p1_ge: Signal<Local, Bit>,
+    t_time_hit: Signal<Local, Bit>,
+    /// This edge does not fire and leaves an event pending (then `time_fire` may follow).
+    t_stays: Signal<Local, Bit>,
     hit: Signal<Local, Bit>,
     clear_cnt: Signal<Local, Bit>,
     clear_us: Signal<Local, Bit>,
@@ -168,7 +178,12 @@ impl Moderator {
             n_us_ge: Default::default(),
             n_us_p1_ge: Default::default(),
             n_timed: Default::default(),
-            n_time_hit: Default::default(),
+            t_pre_end: Default::default(),
+            t_us_sat: Default::default(),
+            t_us_ge: Default::default(),
+            t_us_p1_ge: Default::default(),
+            t_time_hit: Default::default(),
+            t_stays: Default::default(),
             hit: Default::default(),
             clear_cnt: Default::default(),
             clear_us: Default::default(),
@@ -267,11 +282,44 @@ impl Logic for Moderator {
         self.us_ge.d.next = self.n_us_ge.val();
         self.us_p1_ge.d.next = self.n_us_p1_ge.val();
         self.timed.d.next = self.n_timed.val();
-        self.n_time_hit.next = self.n_us_ge.val();
-        if self.n_pre_end.val() & !self.n_us_sat.val() {
-            self.n_time_hit.next = self.n_us_p1_ge.val();
+        // `time_fire` is `n_pending & n_timed & n_time_hit`, where `n_pending` is
+        // `!reset & !hit & (pulse | pending)`, and, when the edge does not fire, the timer
+        // clears only if nothing was pending: the same test from the `t_*` flags, with the
+        // event selecting between the two ways this edge can stay unfired.
+        if !self.pending.q.val() {
+            self.t_pre_end.next = self.k_pre_one.val();
+            self.t_us_sat.next = false;
+            self.t_us_ge.next = !self.time_us.val().any();
+            self.t_us_p1_ge.next = self.time_us.val() <= self.k_one.val();
+        } else {
+            if self.pre_end.q.val() {
+                self.t_pre_end.next = self.k_pre_one.val();
+            } else {
+                self.t_pre_end.next = self.pre.q.val() == self.k_pre_max_m1.val();
+            }
+            if self.pre_end.q.val() & !self.us_sat.q.val() {
+                self.t_us_sat.next = self.us_p1.q.val() == self.k_ones.val();
+                self.t_us_ge.next = self.us_p1.q.val() >= self.time_us.val();
+                self.t_us_p1_ge.next = self.us_p2.q.val() >= self.time_us.val();
+            } else {
+                self.t_us_sat.next = self.us_sat.q.val();
+                self.t_us_ge.next = self.us.q.val() >= self.time_us.val();
+                self.t_us_p1_ge.next = self.us_p1.q.val() >= self.time_us.val();
+            }
         }
-        self.time_fire.d.next = self.n_pending.val() & self.n_timed.val() & self.n_time_hit.val();
+        self.t_time_hit.next = self.t_us_ge.val();
+        if self.t_pre_end.val() & !self.t_us_sat.val() {
+            self.t_time_hit.next = self.t_us_p1_ge.val();
+        }
+        self.t_stays.next = self.pending.q.val() & !self.cnt_ge.q.val();
+        if self.pulse.val() {
+            self.t_stays.next = !self.cnt_p1_ge.q.val();
+        }
+        self.time_fire.d.next = !self.reset.val()
+            & !self.time_fire.q.val()
+            & self.n_timed.val()
+            & self.t_time_hit.val()
+            & self.t_stays.val();
     }
 }
 
