@@ -615,16 +615,15 @@ impl Logic for TxDma {
         self.rd_word.d.next = self.buf_ram.read_data.val();
         match self.s_state.q.val() {
             SendState::Idle => {
-                // The head frame's counters load on every clock a frame is at the head, not
-                // only when the sender goes: the go decision (six conditions) then reaches
-                // only the state and the pops, not the enables of these 40 flip-flops.
-                if self.fm_has2.q.val() {
-                    self.s_byte.d.next = self.fm_off.q.val();
-                    self.s_left.d.next = self.fm_len.q.val();
-                    self.s_one.d.next = self.fm_len.q.val() == 1;
-                    self.s_two.d.next = self.fm_len.q.val() == 2;
-                    self.s_len.d.next = self.fm_len.q.val();
-                }
+                // The head frame's counters load on every clock in `Idle`, not only when the
+                // sender goes (nothing reads them before it does): the go decision (six
+                // conditions) then reaches only the state and the pops, and the enables of
+                // these 40 flip-flops are the state alone.
+                self.s_byte.d.next = self.fm_off.q.val();
+                self.s_left.d.next = self.fm_len.q.val();
+                self.s_one.d.next = self.fm_len.q.val() == 1;
+                self.s_two.d.next = self.fm_len.q.val() == 2;
+                self.s_len.d.next = self.fm_len.q.val();
                 if self.run.val() & self.fm_has2.q.val() & !self.fm_wait.q.val().any() & !self.cpl.full.val() {
                     if self.fm_bad.q.val() {
                         self.frame_pop.next = true;
