@@ -275,11 +275,11 @@ pub struct RxDma {
     i_flast: DFF<Bit>,
     i_zero: DFF<Bit>,
     /// The bus side's choice in `Idle` is made from registers (timing: it no longer runs
-    /// into the queues' RAM addresses in the same clock): the queues' visibility and the
-    /// completion writer's readiness, as of the last clock. `i_settled`
-    /// says the last clock was in `Idle` and popped nothing, so those registers are of the
-    /// queues as they are (later pushes and responses only make them conservative). A
-    /// burst therefore costs the bus side one clock more.
+    /// into the queues' RAM addresses in the same clock): the queues' visibility as of the
+    /// last clock, and `CplWrite`'s `ready` (its own register, low for two clocks after a
+    /// take). `i_settled` says the last clock was in `Idle` and popped nothing, so those
+    /// registers are of the queues as they are (later pushes and responses only make them
+    /// conservative). A burst therefore costs the bus side one clock more.
     i_settled: DFF<Bit>,
     /// Another write may be issued: fewer than `MAX_WRITES - 1` were outstanding a clock ago
     /// (registered, so a clock stale: with the one it may have issued since, never more than
