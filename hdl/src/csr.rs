@@ -44,6 +44,8 @@ use rust_hdl::prelude::*;
 pub const ADDR_BITS: usize = nic_regs::ADDR_BITS as usize;
 /// Number of read/write storage registers.
 pub const NRW: usize = 26;
+/// Number of byte lanes of read/write storage (each register's four).
+const NRW_LANES: usize = NRW * 4;
 /// Number of read-only (and W1C) registers that are not counters.
 pub const NRO: usize = 8;
 /// Number of 64-bit counters.
@@ -114,6 +116,8 @@ const _: () = {
     assert!(RING_BASE_LO.width == 32 && RING_BASE_HI.width == 32);
     assert!(RING_LOG2_SIZE.lsb == 0 && RING_LOG2_SIZE.width == 4);
     assert!(RING_INDEX_HOST.lsb == 0 && RING_INDEX_HOST.width == 16 && RING_INDEX_DEVICE.width == 16);
+    // SOFT_RESET and the IRQ_CAUSE bits are in byte lane 0: their writes need its strobe.
+    assert!(CONTROL_SOFT_RESET.lsb + CONTROL_SOFT_RESET.width <= 8 && IRQ_CAUSES <= 8);
 };
 
 /// AXI response codes.
@@ -205,8 +209,8 @@ pub struct Csr {
     wr_hit: DFF<Bit>,
     w_held: DFF<Bit>,
     w_data: DFF<Bits<32>>,
-    /// The strobes as a bit mask (`w_data` is kept with its unstrobed bytes cleared).
-    w_mask: DFF<Bits<32>>,
+    /// The write's byte strobes.
+    w_strb: DFF<Bits<4>>,
     bvalid: DFF<Bit>,
     bresp: DFF<Bits<2>>,
     /// A read taken from AR, not yet gathered into `part`.
@@ -227,15 +231,20 @@ pub struct Csr {
     rvalid: DFF<Bit>,
     rdata: DFF<Bits<32>>,
     rresp: DFF<Bits<2>>,
-    // Register state.
-    rw: [DFF<Bits<32>>; NRW],
+    // Register state. The read/write registers are stored a byte lane per flip-flop group,
+    // so a write is a clock enable per lane (its strobe) rather than a merge per bit: lane
+    // `b` of slot `i` is `rw_lane[4i + b]`, a word whose bits outside the lane (and the
+    // register's read-only bits) are constant 0, so synthesis keeps no flip-flop for them;
+    // `rw[i]` is the OR of the slot's four lanes.
+    rw_lane: [DFF<Bits<32>>; NRW_LANES],
+    rw: [Signal<Local, Bits<32>>; NRW],
     cause: DFF<Bits<5>>,
     shadow: DFF<Bits<32>>,
     soft_rst: DFF<Bit>,
     // Generated from nic-regs.
     rw_addr: [Constant<Bits<10>>; NRW],
-    rw_wmask: [Constant<Bits<32>>; NRW],
-    rw_reset: [Constant<Bits<32>>; NRW],
+    rw_lane_wmask: [Constant<Bits<32>>; NRW_LANES],
+    rw_lane_reset: [Constant<Bits<32>>; NRW_LANES],
     ro_addr: [Constant<Bits<10>>; NRO],
     cnt_lo_addr: [Constant<Bits<10>>; NCNT],
     cnt_hi_addr: [Constant<Bits<10>>; NCNT],
@@ -251,8 +260,6 @@ pub struct Csr {
     k_rx_stopped: Constant<Bits<32>>,
     k_tx_stopped: Constant<Bits<32>>,
     k_cause_bits: Constant<Bits<5>>,
-    /// Byte lane `i` of a word: 0xFF << 8i.
-    k_byte: [Constant<Bits<32>>; 4],
     // Combinational.
     do_write: Signal<Local, Bit>,
     do_read: Signal<Local, Bit>,
@@ -267,8 +274,6 @@ pub struct Csr {
     cur: Signal<Local, Bits<32>>,
     latch: Signal<Local, Bit>,
     latch_val: Signal<Local, Bits<32>>,
-    strb_mask: [Signal<Local, Bits<32>>; 4],
-    wmask: Signal<Local, Bits<32>>,
     status_bit: [Signal<Local, Bits<32>>; 4],
     ro_val: [Signal<Local, Bits<32>>; NRO],
     cnt: [Signal<Local, Bits<64>>; NCNT],
@@ -387,7 +392,7 @@ impl Default for Csr {
             wr_hit: Default::default(),
             w_held: Default::default(),
             w_data: Default::default(),
-            w_mask: Default::default(),
+            w_strb: Default::default(),
             bvalid: Default::default(),
             bresp: Default::default(),
             r_pend: Default::default(),
@@ -404,13 +409,14 @@ impl Default for Csr {
             rvalid: Default::default(),
             rdata: Default::default(),
             rresp: Default::default(),
+            rw_lane: std::array::from_fn(|_| Default::default()),
             rw: Default::default(),
             cause: Default::default(),
             shadow: Default::default(),
             soft_rst: Default::default(),
             rw_addr: std::array::from_fn(|i| word_const(rw[i].offset)),
-            rw_wmask: std::array::from_fn(|i| k32(rw[i].writable_bits() as u128)),
-            rw_reset: std::array::from_fn(|i| k32(rw[i].reset as u128)),
+            rw_lane_wmask: std::array::from_fn(|k| k32((rw[k / 4].writable_bits() & (0xFF << (8 * (k % 4)))) as u128)),
+            rw_lane_reset: std::array::from_fn(|k| k32((rw[k / 4].reset & (0xFF << (8 * (k % 4)))) as u128)),
             ro_addr: std::array::from_fn(|i| word_const(ro[i].offset)),
             cnt_lo_addr: std::array::from_fn(|i| word_const(cnt_lo[i].offset)),
             cnt_hi_addr: std::array::from_fn(|i| word_const(cnt_hi[i].offset)),
@@ -426,7 +432,6 @@ impl Default for Csr {
             k_rx_stopped: k32(STATUS_RX_STOPPED.mask()),
             k_tx_stopped: k32(STATUS_TX_STOPPED.mask()),
             k_cause_bits: Constant::new((IRQ_CAUSE.defined_bits() as u64).to_bits()),
-            k_byte: std::array::from_fn(|i| k32(0xFF << (8 * i))),
             do_write: Default::default(),
             do_read: Default::default(),
             r_fire: Default::default(),
@@ -440,8 +445,6 @@ impl Default for Csr {
             cur: Default::default(),
             latch: Default::default(),
             latch_val: Default::default(),
-            strb_mask: Default::default(),
-            wmask: Default::default(),
             status_bit: Default::default(),
             ro_val: Default::default(),
             cnt: Default::default(),
@@ -460,7 +463,7 @@ impl Logic for Csr {
             wr_hit,
             w_held,
             w_data,
-            w_mask,
+            w_strb,
             bvalid,
             bresp,
             r_pend,
@@ -481,9 +484,15 @@ impl Logic for Csr {
             self.part[i].clock.next = self.clock.val();
             self.part[i].d.next = self.part[i].q.val();
         }
+        for k in 0..NRW_LANES {
+            self.rw_lane[k].clock.next = self.clock.val();
+            self.rw_lane[k].d.next = self.rw_lane[k].q.val();
+        }
         for i in 0..NRW {
-            self.rw[i].clock.next = self.clock.val();
-            self.rw[i].d.next = self.rw[i].q.val();
+            self.rw[i].next = self.rw_lane[4 * i].q.val()
+                | self.rw_lane[4 * i + 1].q.val()
+                | self.rw_lane[4 * i + 2].q.val()
+                | self.rw_lane[4 * i + 3].q.val();
         }
         self.rst.next = self.reset.val() | self.soft_rst.q.val();
 
@@ -565,18 +574,10 @@ impl Logic for Csr {
             self.wr_cause.d.next = self.aw_sel.val() == self.ro_addr[3].val();
             self.wr_hit.d.next = self.aw_hit.val();
         }
-        for i in 0..4 {
-            self.strb_mask[i].next = 0.into();
-            if self.axil_wstrb.val().get_bit(i) {
-                self.strb_mask[i].next = self.k_byte[i].val();
-            }
-        }
-        self.wmask.next =
-            self.strb_mask[0].val() | self.strb_mask[1].val() | self.strb_mask[2].val() | self.strb_mask[3].val();
         if self.axil_wvalid.val() & !self.w_held.q.val() {
             self.w_held.d.next = true;
-            self.w_data.d.next = self.axil_wdata.val() & self.wmask.val();
-            self.w_mask.d.next = self.wmask.val();
+            self.w_data.d.next = self.axil_wdata.val();
+            self.w_strb.d.next = self.axil_wstrb.val();
         }
 
         // ---- the values the slots show.
@@ -630,7 +631,7 @@ impl Logic for Csr {
         for i in 0..NRW {
             if self.rd_rw[i].q.val() {
                 self.hit.next = true;
-                self.acc[i / 8].next = self.acc[i / 8].val() | self.rw[i].q.val();
+                self.acc[i / 8].next = self.acc[i / 8].val() | self.rw[i].val();
             }
         }
         for i in 0..NRO {
@@ -664,20 +665,21 @@ impl Logic for Csr {
             self.cur.next = self.cur.val() | self.shadow.q.val();
         }
 
-        // ---- write: merge the strobed bytes into the register's own value (no read
-        // multiplexer on the write path).
+        // ---- write: each strobed byte lane of the named register loads (no read multiplexer
+        // and no merge on the write path; bits that are not writable stay constant).
         for i in 0..NRW {
-            if self.do_write.val() & self.wr_rw[i].q.val() {
-                self.rw[i].d.next =
-                    ((self.rw[i].q.val() & !self.w_mask.q.val()) | self.w_data.q.val()) & self.rw_wmask[i].val();
+            for b in 0..4 {
+                if self.do_write.val() & self.wr_rw[i].q.val() & self.w_strb.q.val().get_bit(b) {
+                    self.rw_lane[4 * i + b].d.next = self.w_data.q.val() & self.rw_lane_wmask[4 * i + b].val();
+                }
             }
         }
         self.soft_rst.d.next = false;
-        if self.do_write.val() & self.wr_rw[0].q.val() {
+        if self.do_write.val() & self.wr_rw[0].q.val() & self.w_strb.q.val().get_bit(0) {
             self.soft_rst.d.next = (self.w_data.q.val() & self.k_soft_reset.val()).any();
         }
         self.cause.d.next = self.cause.q.val() | (self.irq_set.val() & self.k_cause_bits.val());
-        if self.do_write.val() & self.wr_cause.q.val() {
+        if self.do_write.val() & self.wr_cause.q.val() & self.w_strb.q.val().get_bit(0) {
             self.cause.d.next = (self.cause.q.val() & !self.w_data.q.val().get_bits::<5>(0))
                 | (self.irq_set.val() & self.k_cause_bits.val());
         }
@@ -713,8 +715,8 @@ impl Logic for Csr {
 
         // ---- resets: registers on reset or soft reset, the channels on reset only.
         if self.rst.val() {
-            for i in 0..NRW {
-                self.rw[i].d.next = self.rw_reset[i].val();
+            for k in 0..NRW_LANES {
+                self.rw_lane[k].d.next = self.rw_lane_reset[k].val();
             }
             self.cause.d.next = 0.into();
             self.shadow.d.next = 0.into();
@@ -729,36 +731,84 @@ impl Logic for Csr {
             self.soft_rst.d.next = false;
         }
 
-        // ---- ports.
+        // ---- ports, from the lanes' flip-flops directly (a port that went through `rw[i]`,
+        // assigned in this kernel, would look combinational from this block's inputs to the
+        // simulators' scheduling, which then finds loops with the interrupt block).
         self.axil_bvalid.next = self.bvalid.q.val();
         self.axil_bresp.next = self.bresp.q.val();
         self.axil_rvalid.next = self.rvalid.q.val();
         self.axil_rdata.next = self.rdata.q.val();
         self.axil_rresp.next = self.rresp.q.val();
-        self.rx_enable.next = (self.rw[0].q.val() & self.k_rx_en.val()).any();
-        self.tx_enable.next = (self.rw[0].q.val() & self.k_tx_en.val()).any();
+        self.rx_enable.next =
+            ((self.rw_lane[0].q.val() | self.rw_lane[1].q.val() | self.rw_lane[2].q.val() | self.rw_lane[3].q.val())
+                & self.k_rx_en.val())
+            .any();
+        self.tx_enable.next =
+            ((self.rw_lane[0].q.val() | self.rw_lane[1].q.val() | self.rw_lane[2].q.val() | self.rw_lane[3].q.val())
+                & self.k_tx_en.val())
+            .any();
         self.soft_reset.next = self.soft_rst.q.val();
-        self.station_mac.next = bit_cast::<48, 32>(self.rw[1].q.val()) | (bit_cast::<48, 32>(self.rw[2].q.val()) << 32);
-        self.promisc.next = (self.rw[3].q.val() & self.k_promisc.val()).any();
-        self.all_multicast.next = (self.rw[3].q.val() & self.k_all_multicast.val()).any();
-        self.max_len.next = self.rw[4].q.val().get_bits::<16>(0);
-        self.mcast_hash.next = bit_cast::<64, 32>(self.rw[5].q.val()) | (bit_cast::<64, 32>(self.rw[6].q.val()) << 32);
-        self.irq_mask.next = self.rw[7].q.val().get_bits::<5>(0);
-        self.irq_mod_frames.next = self.rw[8].q.val().get_bits::<16>(0);
-        self.irq_mod_time_us.next = self.rw[9].q.val().get_bits::<16>(0);
+        self.station_mac.next = bit_cast::<48, 32>(
+            (self.rw_lane[4].q.val() | self.rw_lane[5].q.val() | self.rw_lane[6].q.val() | self.rw_lane[7].q.val()),
+        ) | (bit_cast::<48, 32>(
+            (self.rw_lane[8].q.val() | self.rw_lane[9].q.val() | self.rw_lane[10].q.val() | self.rw_lane[11].q.val()),
+        ) << 32);
+        self.promisc.next = ((self.rw_lane[12].q.val()
+            | self.rw_lane[13].q.val()
+            | self.rw_lane[14].q.val()
+            | self.rw_lane[15].q.val())
+            & self.k_promisc.val())
+        .any();
+        self.all_multicast.next = ((self.rw_lane[12].q.val()
+            | self.rw_lane[13].q.val()
+            | self.rw_lane[14].q.val()
+            | self.rw_lane[15].q.val())
+            & self.k_all_multicast.val())
+        .any();
+        self.max_len.next = (self.rw_lane[16].q.val().get_bits::<16>(0) | self.rw_lane[17].q.val().get_bits::<16>(0));
+        self.mcast_hash.next = bit_cast::<64, 32>(
+            (self.rw_lane[20].q.val() | self.rw_lane[21].q.val() | self.rw_lane[22].q.val() | self.rw_lane[23].q.val()),
+        ) | (bit_cast::<64, 32>(
+            (self.rw_lane[24].q.val() | self.rw_lane[25].q.val() | self.rw_lane[26].q.val() | self.rw_lane[27].q.val()),
+        ) << 32);
+        self.irq_mask.next = (self.rw_lane[28].q.val().get_bits::<5>(0));
+        self.irq_mod_frames.next =
+            (self.rw_lane[32].q.val().get_bits::<16>(0) | self.rw_lane[33].q.val().get_bits::<16>(0));
+        self.irq_mod_time_us.next =
+            (self.rw_lane[36].q.val().get_bits::<16>(0) | self.rw_lane[37].q.val().get_bits::<16>(0));
         self.irq_cause.next = self.cause.q.val();
-        self.rxd_base.next = bit_cast::<64, 32>(self.rw[10].q.val()) | (bit_cast::<64, 32>(self.rw[11].q.val()) << 32);
-        self.rxd_log2_size.next = self.rw[12].q.val().get_bits::<4>(0);
-        self.rxd_producer.next = self.rw[13].q.val().get_bits::<16>(0);
-        self.rxc_base.next = bit_cast::<64, 32>(self.rw[14].q.val()) | (bit_cast::<64, 32>(self.rw[15].q.val()) << 32);
-        self.rxc_log2_size.next = self.rw[16].q.val().get_bits::<4>(0);
-        self.rxc_consumer.next = self.rw[17].q.val().get_bits::<16>(0);
-        self.txd_base.next = bit_cast::<64, 32>(self.rw[18].q.val()) | (bit_cast::<64, 32>(self.rw[19].q.val()) << 32);
-        self.txd_log2_size.next = self.rw[20].q.val().get_bits::<4>(0);
-        self.txd_producer.next = self.rw[21].q.val().get_bits::<16>(0);
-        self.txc_base.next = bit_cast::<64, 32>(self.rw[22].q.val()) | (bit_cast::<64, 32>(self.rw[23].q.val()) << 32);
-        self.txc_log2_size.next = self.rw[24].q.val().get_bits::<4>(0);
-        self.txc_consumer.next = self.rw[25].q.val().get_bits::<16>(0);
+        self.rxd_base.next = bit_cast::<64, 32>(
+            (self.rw_lane[40].q.val() | self.rw_lane[41].q.val() | self.rw_lane[42].q.val() | self.rw_lane[43].q.val()),
+        ) | (bit_cast::<64, 32>(
+            (self.rw_lane[44].q.val() | self.rw_lane[45].q.val() | self.rw_lane[46].q.val() | self.rw_lane[47].q.val()),
+        ) << 32);
+        self.rxd_log2_size.next = (self.rw_lane[48].q.val().get_bits::<4>(0));
+        self.rxd_producer.next =
+            (self.rw_lane[52].q.val().get_bits::<16>(0) | self.rw_lane[53].q.val().get_bits::<16>(0));
+        self.rxc_base.next = bit_cast::<64, 32>(
+            (self.rw_lane[56].q.val() | self.rw_lane[57].q.val() | self.rw_lane[58].q.val() | self.rw_lane[59].q.val()),
+        ) | (bit_cast::<64, 32>(
+            (self.rw_lane[60].q.val() | self.rw_lane[61].q.val() | self.rw_lane[62].q.val() | self.rw_lane[63].q.val()),
+        ) << 32);
+        self.rxc_log2_size.next = (self.rw_lane[64].q.val().get_bits::<4>(0));
+        self.rxc_consumer.next =
+            (self.rw_lane[68].q.val().get_bits::<16>(0) | self.rw_lane[69].q.val().get_bits::<16>(0));
+        self.txd_base.next = bit_cast::<64, 32>(
+            (self.rw_lane[72].q.val() | self.rw_lane[73].q.val() | self.rw_lane[74].q.val() | self.rw_lane[75].q.val()),
+        ) | (bit_cast::<64, 32>(
+            (self.rw_lane[76].q.val() | self.rw_lane[77].q.val() | self.rw_lane[78].q.val() | self.rw_lane[79].q.val()),
+        ) << 32);
+        self.txd_log2_size.next = (self.rw_lane[80].q.val().get_bits::<4>(0));
+        self.txd_producer.next =
+            (self.rw_lane[84].q.val().get_bits::<16>(0) | self.rw_lane[85].q.val().get_bits::<16>(0));
+        self.txc_base.next = bit_cast::<64, 32>(
+            (self.rw_lane[88].q.val() | self.rw_lane[89].q.val() | self.rw_lane[90].q.val() | self.rw_lane[91].q.val()),
+        ) | (bit_cast::<64, 32>(
+            (self.rw_lane[92].q.val() | self.rw_lane[93].q.val() | self.rw_lane[94].q.val() | self.rw_lane[95].q.val()),
+        ) << 32);
+        self.txc_log2_size.next = (self.rw_lane[96].q.val().get_bits::<4>(0));
+        self.txc_consumer.next =
+            (self.rw_lane[100].q.val().get_bits::<16>(0) | self.rw_lane[101].q.val().get_bits::<16>(0));
     }
 }
 
@@ -1067,6 +1117,32 @@ mod tests {
         m.write_delayed(MCAST_HASH_LO.offset, 0xFFFF_FFFF, 0, 0, 0);
         m.run(&mut uut, &mut idle);
         assert_eq!(read1(&mut m, &mut uut, MCAST_HASH_LO.offset).0, 0x11BB_33DD, "no strobe, no change");
+    }
+
+    /// IRQ_CAUSE's W1C bits and CONTROL's SOFT_RESET are in byte lane 0: a write without
+    /// that lane's strobe clears no cause and resets nothing, one with it does.
+    #[test]
+    fn w1c_and_soft_reset_need_their_lane_strobe() {
+        let mut uut = new_csr();
+        let mut m = Master::new(14);
+        uut.irq_set.next = 0b10110u64.to_bits();
+        cycle(&mut uut, |u| &mut u.clock);
+        uut.irq_set.next = 0u64.to_bits();
+        write1(&mut m, &mut uut, MAX_LEN.offset, 1234);
+        let mut pulses = 0;
+        m.write_delayed(IRQ_CAUSE.offset, 0xFFFF_FFFF, 0b1110, 0, 0);
+        m.write_delayed(CONTROL.offset, 0xFFFF_FFFF, 0b1110, 0, 0);
+        m.run(&mut uut, &mut |u: &mut Csr, _| pulses += u.soft_reset.val() as u32);
+        assert_eq!(pulses, 0, "no lane 0 strobe: no soft reset");
+        assert_eq!(read1(&mut m, &mut uut, IRQ_CAUSE.offset).0, 0b10110, "no lane 0 strobe: no cause cleared");
+        assert_eq!(read1(&mut m, &mut uut, MAX_LEN.offset).0, 1234);
+        m.write_delayed(IRQ_CAUSE.offset, 0b00010, 0b0001, 0, 0);
+        m.run(&mut uut, &mut idle);
+        assert_eq!(read1(&mut m, &mut uut, IRQ_CAUSE.offset).0, 0b10100, "lane 0 strobed: the written 1 clears");
+        m.write_delayed(CONTROL.offset, CONTROL_SOFT_RESET.mask() as u32, 0b0001, 0, 0);
+        m.run(&mut uut, &mut |u: &mut Csr, _| pulses += u.soft_reset.val() as u32);
+        assert_eq!(pulses, 1, "lane 0 strobed: one soft reset");
+        assert_eq!(read1(&mut m, &mut uut, MAX_LEN.offset).0, MAX_LEN.reset);
     }
 
     #[test]
