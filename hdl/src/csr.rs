@@ -31,13 +31,15 @@
 //!   Address bits 1:0 are ignored; byte strobes are honoured.
 //! * `IRQ_CAUSE` is write-1-to-clear; `irq_set` sets bits every clock, and a set wins over a
 //!   clear in the same clock.
-//! * Counters: reading a counter's `LO` returns bits 31:0 of the `cnt_*` input and its bits
-//!   63:32 of the same clock go into the one shadow as R is raised; reading any `HI` returns the
-//!   shadow. The pair is therefore one snapshot (`nic_regs::read_counter`).
+//! * Counters live in the statistics table (`stats::Stats`), which this block reads like a
+//!   RAM with a registered output: a counter's `LO` read shows its index on `cnt_index` from
+//!   the clock AR is taken, and `cnt_value` (that entry a clock later) is sampled when the
+//!   read is gathered. Its bits 31:0 are the answer and its bits 63:32 go
+//!   into the one shadow as R is raised; reading any `HI` returns the shadow. The pair is
+//!   therefore one snapshot (`nic_regs::read_counter`).
 //! * `CONTROL.SOFT_RESET` pulses `soft_reset` for one clock, and that clock every register
 //!   here returns to its reset value (the AXI handshake state is kept, so the write that
 //!   asked for it completes normally).
-use nic_regs::Counter;
 use rust_hdl::prelude::*;
 
 /// Address bits the slave decodes (BAR0 is 4 KiB); bits 1:0 are ignored.
@@ -51,10 +53,10 @@ pub const NRO: usize = 8;
 /// Number of 64-bit counters.
 pub const NCNT: usize = 12;
 /// The read multiplexer's first stage: partial ORs of at most 8 values each (RW slots
-/// 0-7, 8-15, 16-23, 24-25; the RO slots; counters 0-7, 8-11).
+/// 0-7, 8-15, 16-23, 24-25; the RO slots; the counter read from the statistics table).
 /// (The kernel indexes `acc` with literals: Rust-HDL's Verilog generator takes no named
 /// constants in an index.)
-const NPART: usize = 7;
+const NPART: usize = 6;
 
 /// The read/write registers in table order; slot `i` is `rw[i]` in the kernel and drives the
 /// ports named in the comment.
@@ -116,6 +118,8 @@ const _: () = {
     assert!(RING_BASE_LO.width == 32 && RING_BASE_HI.width == 32);
     assert!(RING_LOG2_SIZE.lsb == 0 && RING_LOG2_SIZE.width == 4);
     assert!(RING_INDEX_HOST.lsb == 0 && RING_INDEX_HOST.width == 16 && RING_INDEX_DEVICE.width == 16);
+    // Counter i's LO is word 0x80 + 2i: its index is the word address' bits 4:1.
+    assert!(COUNTER_BASE == 0x200 && NCNT <= 16);
     // SOFT_RESET and the IRQ_CAUSE bits are in byte lane 0: their writes need its strobe.
     assert!(CONTROL_SOFT_RESET.lsb + CONTROL_SOFT_RESET.width <= 8 && IRQ_CAUSES <= 8);
 };
@@ -186,19 +190,12 @@ pub struct Csr {
     pub cdr_lock: Signal<In, Bit>,
     pub rx_stopped: Signal<In, Bit>,
     pub tx_stopped: Signal<In, Bit>,
-    // Counters in, 64-bit, in `nic_regs::Counter` order.
-    pub cnt_rx_frames: Signal<In, Bits<64>>,
-    pub cnt_rx_bytes: Signal<In, Bits<64>>,
-    pub cnt_rx_fcs_errors: Signal<In, Bits<64>>,
-    pub cnt_rx_runts: Signal<In, Bits<64>>,
-    pub cnt_rx_giants: Signal<In, Bits<64>>,
-    pub cnt_rx_phy_errors: Signal<In, Bits<64>>,
-    pub cnt_rx_filtered: Signal<In, Bits<64>>,
-    pub cnt_rx_fifo_overflow: Signal<In, Bits<64>>,
-    pub cnt_rx_no_buffer: Signal<In, Bits<64>>,
-    pub cnt_dma_errors: Signal<In, Bits<64>>,
-    pub cnt_tx_frames: Signal<In, Bits<64>>,
-    pub cnt_tx_bytes: Signal<In, Bits<64>>,
+    // Counters: the statistics table (`stats::Stats`) read on the gather clock.
+    /// The counter read (`nic_regs::Counter` order).
+    pub cnt_index: Signal<Out, Bits<4>>,
+    /// Counter `cnt_index`'s 64-bit value as of the last clock (sampled when the read is
+    /// gathered).
+    pub cnt_value: Signal<In, Bits<64>>,
 
     // AXI state.
     aw_held: DFF<Bit>,
@@ -219,7 +216,9 @@ pub struct Csr {
     /// words share one: they all read the shadow). None set: no such register (SLVERR).
     rd_rw: [DFF<Bit>; NRW],
     rd_ro: [DFF<Bit>; NRO],
-    rd_lo: [DFF<Bit>; NCNT],
+    /// A counter's LO, and which counter.
+    rd_cnt: DFF<Bit>,
+    rd_cnt_index: DFF<Bits<4>>,
     rd_hi: DFF<Bit>,
     /// The gathered read: the multiplexer's first stage, its response and its latch.
     gathered: DFF<Bit>,
@@ -276,7 +275,6 @@ pub struct Csr {
     latch_val: Signal<Local, Bits<32>>,
     status_bit: [Signal<Local, Bits<32>>; 4],
     ro_val: [Signal<Local, Bits<32>>; NRO],
-    cnt: [Signal<Local, Bits<64>>; NCNT],
 }
 
 fn word_const(offset: u32) -> Constant<Bits<10>> {
@@ -374,18 +372,8 @@ impl Default for Csr {
             cdr_lock: Default::default(),
             rx_stopped: Default::default(),
             tx_stopped: Default::default(),
-            cnt_rx_frames: Default::default(),
-            cnt_rx_bytes: Default::default(),
-            cnt_rx_fcs_errors: Default::default(),
-            cnt_rx_runts: Default::default(),
-            cnt_rx_giants: Default::default(),
-            cnt_rx_phy_errors: Default::default(),
-            cnt_rx_filtered: Default::default(),
-            cnt_rx_fifo_overflow: Default::default(),
-            cnt_rx_no_buffer: Default::default(),
-            cnt_dma_errors: Default::default(),
-            cnt_tx_frames: Default::default(),
-            cnt_tx_bytes: Default::default(),
+            cnt_index: Default::default(),
+            cnt_value: Default::default(),
             aw_held: Default::default(),
             wr_rw: Default::default(),
             wr_cause: Default::default(),
@@ -398,7 +386,8 @@ impl Default for Csr {
             r_pend: Default::default(),
             rd_rw: Default::default(),
             rd_ro: Default::default(),
-            rd_lo: Default::default(),
+            rd_cnt: Default::default(),
+            rd_cnt_index: Default::default(),
             rd_hi: Default::default(),
             gathered: Default::default(),
             part: Default::default(),
@@ -447,7 +436,6 @@ impl Default for Csr {
             latch_val: Default::default(),
             status_bit: Default::default(),
             ro_val: Default::default(),
-            cnt: Default::default(),
         }
     }
 }
@@ -468,6 +456,8 @@ impl Logic for Csr {
             bresp,
             r_pend,
             rd_hi,
+            rd_cnt,
+            rd_cnt_index,
             gathered,
             g_hit,
             g_hi,
@@ -498,7 +488,7 @@ impl Logic for Csr {
 
         // ---- channels: one write performed, or one read accepted, per clock. A read goes
         // through three registers (timing: each stage is a few LUTs deep): AR's word address
-        // decoded into one flag per register; the values gathered into 7 partial ORs; R. A
+        // decoded into one flag per register; the values gathered into 6 partial ORs; R. A
         // read is gathered on the clock after AR when the previous read has left the gather
         // stage, and no write is performed between a read's AR and its gathering, so a read
         // taken before a write is answered with the values before it.
@@ -527,14 +517,21 @@ impl Logic for Csr {
                 self.rd_ro[i].d.next = self.sel.val() == self.ro_addr[i].val();
             }
         }
-        for i in 0..NCNT {
-            self.rd_lo[i].clock.next = self.clock.val();
-            self.rd_lo[i].d.next = self.rd_lo[i].q.val();
-            if self.do_read.val() {
-                self.rd_lo[i].d.next = self.sel.val() == self.cnt_lo_addr[i].val();
-            }
+        // The statistics table registers the entry it is given: while no read is pending,
+        // the one AR's address names (counter i's LO is word 0x80 + 2i: its bits 4:1, no
+        // decode, timing), then the pending read's until it is gathered.
+        self.cnt_index.next = self.sel.val().get_bits::<4>(1);
+        if self.r_pend.q.val() {
+            self.cnt_index.next = self.rd_cnt_index.q.val();
         }
         if self.do_read.val() {
+            self.rd_cnt.d.next = false;
+            self.rd_cnt_index.d.next = self.sel.val().get_bits::<4>(1);
+            for i in 0..NCNT {
+                if self.sel.val() == self.cnt_lo_addr[i].val() {
+                    self.rd_cnt.d.next = true;
+                }
+            }
             self.rd_hi.d.next = false;
             for i in 0..NCNT {
                 if self.sel.val() == self.cnt_hi_addr[i].val() {
@@ -606,21 +603,9 @@ impl Logic for Csr {
         self.ro_val[5].next = bit_cast::<32, 16>(self.rxc_producer.val());
         self.ro_val[6].next = bit_cast::<32, 16>(self.txd_consumer.val());
         self.ro_val[7].next = bit_cast::<32, 16>(self.txc_producer.val());
-        self.cnt[0].next = self.cnt_rx_frames.val();
-        self.cnt[1].next = self.cnt_rx_bytes.val();
-        self.cnt[2].next = self.cnt_rx_fcs_errors.val();
-        self.cnt[3].next = self.cnt_rx_runts.val();
-        self.cnt[4].next = self.cnt_rx_giants.val();
-        self.cnt[5].next = self.cnt_rx_phy_errors.val();
-        self.cnt[6].next = self.cnt_rx_filtered.val();
-        self.cnt[7].next = self.cnt_rx_fifo_overflow.val();
-        self.cnt[8].next = self.cnt_rx_no_buffer.val();
-        self.cnt[9].next = self.cnt_dma_errors.val();
-        self.cnt[10].next = self.cnt_tx_frames.val();
-        self.cnt[11].next = self.cnt_tx_bytes.val();
 
         // ---- the read multiplexer: an OR of the values whose (one-hot) flag is set, in two
-        // stages: 7 partial ORs registered when the read is gathered, then their OR into R.
+        // stages: 6 partial ORs registered when the read is gathered, then their OR into R.
         // A read names a register when one of its flags is set.
         self.hit.next = self.rd_hi.q.val();
         for i in 0..NPART {
@@ -640,13 +625,11 @@ impl Logic for Csr {
                 self.acc[4].next = self.acc[4].val() | self.ro_val[i].val();
             }
         }
-        for i in 0..NCNT {
-            if self.rd_lo[i].q.val() {
-                self.hit.next = true;
-                self.acc[5 + i / 8].next = self.acc[5 + i / 8].val() | self.cnt[i].val().get_bits::<32>(0);
-                self.latch.next = true;
-                self.latch_val.next = self.latch_val.val() | self.cnt[i].val().get_bits::<32>(32);
-            }
+        if self.rd_cnt.q.val() {
+            self.hit.next = true;
+            self.acc[5].next = self.cnt_value.val().get_bits::<32>(0);
+            self.latch.next = true;
+            self.latch_val.next = self.cnt_value.val().get_bits::<32>(32);
         }
         if self.gather.val() {
             for i in 0..NPART {
@@ -809,24 +792,6 @@ impl Logic for Csr {
         self.txc_log2_size.next = (self.rw_lane[96].q.val().get_bits::<4>(0));
         self.txc_consumer.next =
             (self.rw_lane[100].q.val().get_bits::<16>(0) | self.rw_lane[101].q.val().get_bits::<16>(0));
-    }
-}
-
-/// The `cnt_*` input of counter `c` (for drivers of this block: the simulation model, tests).
-pub fn counter_input(csr: &mut Csr, c: Counter) -> &mut Signal<In, Bits<64>> {
-    match c {
-        Counter::RxFrames => &mut csr.cnt_rx_frames,
-        Counter::RxBytes => &mut csr.cnt_rx_bytes,
-        Counter::RxFcsErrors => &mut csr.cnt_rx_fcs_errors,
-        Counter::RxRunts => &mut csr.cnt_rx_runts,
-        Counter::RxGiants => &mut csr.cnt_rx_giants,
-        Counter::RxPhyErrors => &mut csr.cnt_rx_phy_errors,
-        Counter::RxFiltered => &mut csr.cnt_rx_filtered,
-        Counter::RxFifoOverflow => &mut csr.cnt_rx_fifo_overflow,
-        Counter::RxNoBuffer => &mut csr.cnt_rx_no_buffer,
-        Counter::DmaErrors => &mut csr.cnt_dma_errors,
-        Counter::TxFrames => &mut csr.cnt_tx_frames,
-        Counter::TxBytes => &mut csr.cnt_tx_bytes,
     }
 }
 
@@ -1301,10 +1266,16 @@ mod tests {
         ((i as u64) << 40) + 0xFFFF_FF00 + clock * 0x4000_0001
     }
 
+    /// The statistics table as the block sees it: a register holding counter `cnt_index`'s
+    /// value of the clock before (the index is the read's from the clock its AR is taken).
     fn drive_counters(u: &mut Csr, clock: u64) {
-        for (i, c) in COUNTERS.iter().enumerate() {
-            counter_input(u, c.counter).next = counter_value(i, clock).to_bits();
-        }
+        table(u, |i| counter_value(i, clock.saturating_sub(1)));
+    }
+
+    fn table(u: &mut Csr, value: impl Fn(usize) -> u64) {
+        settle(u);
+        let i = u.cnt_index.val().index();
+        u.cnt_value.next = value(i).to_bits();
     }
 
     #[test]
@@ -1324,11 +1295,11 @@ mod tests {
                 let i = k % COUNTERS.len();
                 let (lo, hi) = (pair[0], pair[1]);
                 assert!(lo.resp == RESP_OKAY && hi.resp == RESP_OKAY);
-                // The snapshot is of the clock the LO read is gathered on: after its AR
-                // (the address is decoded first), before R (R is a register after it).
+                // The snapshot is of a clock from the LO read's AR (the table registers the
+                // entry from then) to the one before R (R is a register after it).
                 assert!(lo.answered > lo.ar_cycle + 1);
                 let got = (hi.data as u64) << 32 | lo.data as u64;
-                let Some(at) = (lo.ar_cycle + 1..lo.answered).find(|&c| counter_value(i, c) == got) else {
+                let Some(at) = (lo.ar_cycle..lo.answered).find(|&c| counter_value(i, c) == got) else {
                     panic!("{}: {got:#x} is no clock's value between AR and R", COUNTERS[i].lo.name)
                 };
                 let at_lo = counter_value(i, at);
@@ -1342,11 +1313,7 @@ mod tests {
         for c in COUNTERS {
             let v = read_counter(c.counter, |off| {
                 m.read(off);
-                m.run(&mut uut, &mut |u: &mut Csr, _| {
-                    for (i, cc) in COUNTERS.iter().enumerate() {
-                        counter_input(u, cc.counter).next = (0x1234_5678_9ABC_DEF0u64 + i as u64).to_bits();
-                    }
-                });
+                m.run(&mut uut, &mut |u: &mut Csr, _| table(u, |i| 0x1234_5678_9ABC_DEF0u64 + i as u64));
                 m.r.pop().unwrap().data
             });
             assert_eq!(v, 0x1234_5678_9ABC_DEF0 + c.counter as u64, "{:?}", c.counter);

@@ -57,5 +57,6 @@ pub mod model;
 pub mod phy;
 pub mod ram;
 pub mod sim;
+pub mod stats;
 pub mod top;
 pub mod verilog;

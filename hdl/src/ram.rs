@@ -48,14 +48,55 @@ impl<D: Synth, const N: usize> Logic for Ram<D, N> {
     }
 
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(format!(
-            "\
-(* no_rw_check *)
-reg[{msb}:0] mem[{last}:0];
+        memory_verilog(
+            "(* no_rw_check *)\n",
+            "always @(posedge read_clock) begin\n   read_data <= mem[read_address];\nend",
+            D::BITS,
+            N,
+        )
+    }
+}
 
-always @(posedge read_clock) begin
-   read_data <= mem[read_address];
-end
+/// A small RAM read without a clock: `read_data` is the word at `read_address` now. This is
+/// the shape of the FPGA's LUT RAM (ECP5 `DPR16X4`, 7-series `RAM32M`), for tables of a few
+/// dozen words read and updated every clock. A write takes effect on the write clock's edge;
+/// a read of the entry being written shows the old word until that edge.
+#[derive(LogicBlock, Default)]
+pub struct LutRam<D: Synth, const N: usize> {
+    pub read_address: Signal<In, Bits<N>>,
+    pub read_data: Signal<Out, D>,
+    pub write_address: Signal<In, Bits<N>>,
+    pub write_clock: Signal<In, Clock>,
+    pub write_data: Signal<In, D>,
+    pub write_enable: Signal<In, bool>,
+    _mem: Box<BTreeMap<Bits<N>, D>>,
+}
+
+impl<D: Synth, const N: usize> Logic for LutRam<D, N> {
+    fn update(&mut self) {
+        if self.write_clock.pos_edge() && self.write_enable.val() {
+            self._mem.insert(self.write_address.val(), self.write_data.val());
+        }
+        self.read_data.next = *self._mem.get(&self.read_address.val()).unwrap_or(&D::default());
+    }
+
+    fn connect(&mut self) {
+        self.read_data.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        memory_verilog("", "always @(*) begin\n   read_data = mem[read_address];\nend", D::BITS, N)
+    }
+}
+
+/// A memory of `2^addr_bits` words of `width` bits with the one write port both RAMs share
+/// and the given read port (`attributes` go before the array).
+fn memory_verilog(attributes: &str, read_port: &str, width: usize, addr_bits: usize) -> Verilog {
+    Verilog::Custom(format!(
+        "\
+{attributes}reg[{msb}:0] mem[{last}:0];
+
+{read_port}
 
 always @(posedge write_clock) begin
    if (write_enable) begin
@@ -63,8 +104,7 @@ always @(posedge write_clock) begin
    end
 end
 ",
-            msb = D::BITS - 1,
-            last = (1usize << N) - 1,
-        ))
-    }
+        msb = width - 1,
+        last = (1usize << addr_bits) - 1,
+    ))
 }

@@ -112,7 +112,9 @@ pub fn markdown() -> String {
     let _ = writeln!(
         o,
         "Every counter is 64 bits, counts from reset and wraps at 2^64. Counter *i* (in the \
-         order below) has `LO` at `{COUNTER_BASE:#05x} + 8i` and `HI` at `+4`.\n\n\
+         order below) has `LO` at `{COUNTER_BASE:#05x} + 8i` and `HI` at `+4`. The counters \
+         are kept in one table updated in turn, so a read includes every event counted at \
+         least {COUNTER_LAG_CLOCKS} core clocks before it (and never goes backwards).\n\n\
          **Race-free read rule.** Read `LO`, then `HI` of the same counter. Reading `LO` \
          returns bits 31:0 and, in the same clock, copies bits 63:32 of the same counter value \
          into the one counter shadow; reading any `HI` returns the shadow. So the pair is one \

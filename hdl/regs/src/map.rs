@@ -437,6 +437,10 @@ pub enum Counter {
     TxBytes,
 }
 
+/// A counter read includes every event counted at least this many core clocks before it
+/// (the card keeps its counters in one table updated in turn: `nic_hdl::stats`).
+pub const COUNTER_LAG_CLOCKS: u64 = 20;
+
 /// Offset of the first counter; counter `i` has `LO` at `COUNTER_BASE + 8i`, `HI` at `+4`.
 pub const COUNTER_BASE: u32 = 0x200;
 

@@ -157,6 +157,9 @@ pub struct TxDma {
     pub frames_fetched: Signal<Out, Bits<32>>,
     pub bad_descriptors: Signal<Out, Bits<32>>,
     pub dma_errors: Signal<Out, Bits<32>>,
+    /// High on each clock `dma_errors` counts: every error response, also those after the
+    /// queue stopped (`dma_error` pulses for the first only). For the statistics table.
+    pub error_event: Signal<Out, Bit>,
     // AXI4 master.
     pub axi_awvalid: Signal<Out, Bit>,
     pub axi_awready: Signal<In, Bit>,
@@ -304,6 +307,9 @@ pub struct TxDma {
 
     // ---- Errors.
     stop: DFF<Bit>,
+    /// `enable`, registered (timing: the register block's flip-flop is far from the
+    /// decisions it gates; taking it a clock later changes nothing a host can see).
+    enable_q: DFF<Bit>,
     err_pulse: DFF<Bit>,
     cnt_fetched: SatCounter32,
     cnt_bad: SatCounter32,
@@ -412,6 +418,7 @@ impl Logic for TxDma {
             w_next,
             wr_out,
             stop,
+            enable_q,
             err_pulse
         );
         clock!(self, clock, cnt_fetched, cnt_bad, cnt_err);
@@ -431,7 +438,8 @@ impl Logic for TxDma {
         self.cnt_err.inc.next = false;
         self.frame_ram.write_enable.next = false;
         self.buf_ram.write_enable.next = false;
-        self.run.next = self.enable.val() & !self.stop.q.val();
+        self.enable_q.d.next = self.enable.val();
+        self.run.next = self.enable_q.q.val() & !self.stop.q.val();
 
         // ================= Descriptor reads (`DescFetch`, the same block and rule as the RX
         // DMA's): a batch is offered when posted descriptors fit its buffer, and goes out
@@ -764,6 +772,7 @@ impl Logic for TxDma {
         self.frames_fetched.next = self.cnt_fetched.count.val();
         self.bad_descriptors.next = self.cnt_bad.count.val();
         self.dma_errors.next = self.cnt_err.count.val();
+        self.error_event.next = self.cnt_err.inc.val();
         self.axi_arvalid.next = self.ar_valid.q.val();
         self.axi_araddr.next = self.ar_addr.q.val();
         self.axi_arlen.next = self.ar_len.q.val();
@@ -811,6 +820,7 @@ impl Logic for TxDma {
             self.wr_out.d.next = 0.into();
             self.stop.d.next = false;
             self.err_pulse.d.next = false;
+            self.enable_q.d.next = false;
         }
     }
 }

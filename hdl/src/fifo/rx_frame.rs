@@ -61,6 +61,8 @@ pub struct RxFrameFifo<const ADDR_BITS: usize> {
     // Counters, 32-bit saturating.
     pub frames_committed: Signal<Out, Bits<32>>,
     pub overflow_drops: Signal<Out, Bits<32>>,
+    /// High for the clock `overflow_drops` counts a drop (for the card's statistics table).
+    pub overflow_event: Signal<Out, Bit>,
     data_ram: Ram<Bits<8>, ADDR_BITS>,
     /// {verdict[17:16], length[15:0]} per published frame.
     meta_ram: Ram<Bits<18>, META_BITS>,
@@ -141,6 +143,7 @@ impl<const ADDR_BITS: usize> Default for RxFrameFifo<ADDR_BITS> {
             out_verdict: Default::default(),
             frames_committed: Default::default(),
             overflow_drops: Default::default(),
+            overflow_event: Default::default(),
             data_ram: Default::default(),
             meta_ram: Default::default(),
             cnt_committed: Default::default(),
@@ -324,6 +327,7 @@ impl<const ADDR_BITS: usize> Logic for RxFrameFifo<ADDR_BITS> {
         self.out_verdict.next = self.meta_ram.read_data.val().get_bits::<2>(16);
         self.frames_committed.next = self.cnt_committed.count.val();
         self.overflow_drops.next = self.cnt_overflow.count.val();
+        self.overflow_event.next = self.cnt_overflow.inc.val();
 
         if self.reset.val() {
             self.wr_ptr.d.next = 0.into();

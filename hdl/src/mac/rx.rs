@@ -69,6 +69,10 @@ pub struct MacRx {
     pub phy_errors: Signal<Out, Bits<32>>,
     pub bad_preamble: Signal<Out, Bits<32>>,
     pub filtered: Signal<Out, Bits<32>>,
+    /// The counters' events as they count (a bit high for the one clock): bit 0 frames_ok,
+    /// 1 fcs_errors, 2 runts, 3 giants, 4 phy_errors, 5 bad_preamble, 6 filtered. For the
+    /// card's statistics table, which counts them itself.
+    pub events: Signal<Out, Bits<7>>,
     fcs_crc: Crc32Byte,
     filter: MacFilter,
     cnt_ok: SatCounter32,
@@ -122,6 +126,7 @@ impl Default for MacRx {
             phy_errors: Default::default(),
             bad_preamble: Default::default(),
             filtered: Default::default(),
+            events: Default::default(),
             fcs_crc: Default::default(),
             filter: Default::default(),
             cnt_ok: Default::default(),
@@ -264,6 +269,14 @@ impl Logic for MacRx {
         self.phy_errors.next = self.cnt_phy.count.val();
         self.bad_preamble.next = self.cnt_preamble.count.val();
         self.filtered.next = self.cnt_filtered.count.val();
+        self.events.next = 0.into();
+        self.events.next = self.events.val().replace_bit(0, self.cnt_ok.inc.val());
+        self.events.next = self.events.val().replace_bit(1, self.cnt_fcs.inc.val());
+        self.events.next = self.events.val().replace_bit(2, self.cnt_runt.inc.val());
+        self.events.next = self.events.val().replace_bit(3, self.cnt_giant.inc.val());
+        self.events.next = self.events.val().replace_bit(4, self.cnt_phy.inc.val());
+        self.events.next = self.events.val().replace_bit(5, self.cnt_preamble.inc.val());
+        self.events.next = self.events.val().replace_bit(6, self.cnt_filtered.inc.val());
     }
 }
 

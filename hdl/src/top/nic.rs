@@ -26,7 +26,6 @@
 //! whole, well-sized frames, so the MAC never cuts one). The error counters come from the
 //! blocks' 32-bit saturating counters (a 32-bit count of errors sticks at all ones rather
 //! than wrap); `DMA_ERRORS` is the sum of the RX and TX DMA's.
-use crate::counter::SatCounter;
 use crate::csr::Csr;
 use crate::dma::axi_arbiter::AxiArbiter;
 use crate::dma::rx::RxDma;
@@ -38,14 +37,20 @@ use crate::phy::gmii::{GmiiRx, GmiiTx};
 use crate::phy::manchester_rx::{ManchesterRx, RxConfig};
 use crate::phy::manchester_tx::ManchesterTx;
 use crate::phy::mii::{MiiRx, MiiTx};
+use crate::stats::Stats;
 use crate::top::rx_path::{RxMacPath, MANCHESTER_W};
 use rust_hdl::prelude::*;
 
 /// Inter-frame gap the MAC keeps, in byte times (96 bit times).
 pub const IFG_BYTES: u64 = 12;
 
-/// A 64-bit event counter (the register map's width); it would take centuries to wrap.
-type Counter64 = SatCounter<64>;
+// The statistics table's entries are `nic_regs::Counter`'s order (the tops' `events` bits).
+const _: () = {
+    use nic_regs::Counter::*;
+    assert!(RxFrames as u8 == 0 && RxBytes as u8 == 1 && RxFcsErrors as u8 == 2 && RxRunts as u8 == 3);
+    assert!(RxGiants as u8 == 4 && RxPhyErrors as u8 == 5 && RxFiltered as u8 == 6 && RxFifoOverflow as u8 == 7);
+    assert!(RxNoBuffer as u8 == 8 && DmaErrors as u8 == 9 && TxFrames as u8 == 10 && TxBytes as u8 == 11);
+};
 
 /// Declares a NIC top: the shared host-side ports and blocks, the PHY pair's own pins and
 /// clocks, and all the wiring. Written once here so the three tops cannot drift apart.
@@ -133,10 +138,8 @@ macro_rules! nic_top {
             /// `in_ready` stops there instead of reaching the DMA's take.
             tx_slice: Skid<Bits<9>>,
             arbiter: AxiArbiter,
-            cnt_rx_frames: Counter64,
-            cnt_rx_bytes: Counter64,
-            cnt_tx_frames: Counter64,
-            cnt_tx_bytes: Counter64,
+            /// The host-visible counters (`nic_regs::Counter`), one table read by the CSR.
+            stats: Stats,
             /// System reset or the soft reset asked for on the previous clock.
             core_reset: DFF<Bit>,
             link_seen: DFF<Bit>,
@@ -213,10 +216,7 @@ macro_rules! nic_top {
                     tx_dma: Default::default(),
                     tx_slice: Default::default(),
                     arbiter: Default::default(),
-                    cnt_rx_frames: Default::default(),
-                    cnt_rx_bytes: Default::default(),
-                    cnt_tx_frames: Default::default(),
-                    cnt_tx_bytes: Default::default(),
+                    stats: Default::default(),
                     core_reset: Default::default(),
                     link_seen: Default::default(),
                     k_ifg: Constant::new(IFG_BYTES.to_bits()),
@@ -255,14 +255,8 @@ macro_rules! nic_top {
                 self.tx_slice.reset.next = self.core_reset.q.val();
                 self.arbiter.clock.next = self.clock.val();
                 self.arbiter.reset.next = self.core_reset.q.val();
-                self.cnt_rx_frames.clock.next = self.clock.val();
-                self.cnt_rx_frames.reset.next = self.core_reset.q.val();
-                self.cnt_rx_bytes.clock.next = self.clock.val();
-                self.cnt_rx_bytes.reset.next = self.core_reset.q.val();
-                self.cnt_tx_frames.clock.next = self.clock.val();
-                self.cnt_tx_frames.reset.next = self.core_reset.q.val();
-                self.cnt_tx_bytes.clock.next = self.clock.val();
-                self.cnt_tx_bytes.reset.next = self.core_reset.q.val();
+                self.stats.clock.next = self.clock.val();
+                self.stats.reset.next = self.core_reset.q.val();
 
                 // Pins.
                 $(self.rx_phy.$rpin_dst.next = self.$rpin.val();)*
@@ -442,23 +436,25 @@ macro_rules! nic_top {
                 self.rx_byte_taken.next = self.rx_path.out_valid.val() & self.rx_dma.in_ready.val();
                 self.tx_byte_taken.next = self.tx_slice.out_valid.val() & self.mac_tx.in_ready.val();
                 // `writing`: the bytes the RX DMA takes go to a buffer (not dropped).
-                self.cnt_rx_frames.inc.next = self.rx_dma.rx_event.val();
-                self.cnt_rx_bytes.inc.next = self.rx_byte_taken.val() & self.rx_dma.writing.val();
-                self.cnt_tx_frames.inc.next = self.tx_byte_taken.val() & self.tx_slice.out_data.val().get_bit(8);
-                self.cnt_tx_bytes.inc.next = self.tx_byte_taken.val();
-                self.csr.cnt_rx_frames.next = self.cnt_rx_frames.count.val();
-                self.csr.cnt_rx_bytes.next = self.cnt_rx_bytes.count.val();
-                self.csr.cnt_rx_fcs_errors.next = bit_cast::<64, 32>(self.rx_path.fcs_errors.val());
-                self.csr.cnt_rx_runts.next = bit_cast::<64, 32>(self.rx_path.runts.val());
-                self.csr.cnt_rx_giants.next = bit_cast::<64, 32>(self.rx_path.giants.val());
-                self.csr.cnt_rx_phy_errors.next = bit_cast::<64, 32>(self.rx_path.phy_errors.val());
-                self.csr.cnt_rx_filtered.next = bit_cast::<64, 32>(self.rx_path.filtered.val());
-                self.csr.cnt_rx_fifo_overflow.next = bit_cast::<64, 32>(self.rx_path.fifo_overflows.val());
-                self.csr.cnt_rx_no_buffer.next = bit_cast::<64, 32>(self.rx_dma.no_buffer_drops.val());
-                self.csr.cnt_dma_errors.next =
-                    bit_cast::<64, 32>(self.rx_dma.dma_errors.val()) + bit_cast::<64, 32>(self.tx_dma.dma_errors.val());
-                self.csr.cnt_tx_frames.next = self.cnt_tx_frames.count.val();
-                self.csr.cnt_tx_bytes.next = self.cnt_tx_bytes.count.val();
+                // Bit i of `events` counts for `nic_regs::Counter` i (the order is pinned by a
+                // const assertion above); DMA errors come from both engines.
+                self.stats.events.next = 0.into();
+                self.stats.events.next = self.stats.events.val().replace_bit(0, self.rx_dma.rx_event.val());
+                self.stats.events.next = self.stats.events.val().replace_bit(1, self.rx_byte_taken.val() & self.rx_dma.writing.val());
+                self.stats.events.next = self.stats.events.val().replace_bit(2, self.rx_path.events.val().get_bit(1));
+                self.stats.events.next = self.stats.events.val().replace_bit(3, self.rx_path.events.val().get_bit(2));
+                self.stats.events.next = self.stats.events.val().replace_bit(4, self.rx_path.events.val().get_bit(3));
+                self.stats.events.next = self.stats.events.val().replace_bit(5, self.rx_path.events.val().get_bit(4));
+                self.stats.events.next = self.stats.events.val().replace_bit(6, self.rx_path.events.val().get_bit(6));
+                self.stats.events.next = self.stats.events.val().replace_bit(7, self.rx_path.events.val().get_bit(7));
+                self.stats.events.next = self.stats.events.val().replace_bit(8, self.rx_dma.no_buffer.val());
+                self.stats.events.next = self.stats.events.val().replace_bit(9, self.rx_dma.dma_error.val());
+                self.stats.events.next = self.stats.events.val().replace_bit(10, self.tx_byte_taken.val() & self.tx_slice.out_data.val().get_bit(8));
+                self.stats.events.next = self.stats.events.val().replace_bit(11, self.tx_byte_taken.val());
+                self.stats.events2.next = 0.into();
+                self.stats.events2.next = self.stats.events2.val().replace_bit(9, self.tx_dma.error_event.val());
+                self.stats.read_index.next = self.csr.cnt_index.val();
+                self.csr.cnt_value.next = self.stats.read_value.val();
             }
         }
 

@@ -42,6 +42,9 @@ pub struct RxMacPath {
     pub bad_preamble: Signal<Out, Bits<32>>,
     pub filtered: Signal<Out, Bits<32>>,
     pub fifo_overflows: Signal<Out, Bits<32>>,
+    /// The counters' events as they count: bits 0-6 the MAC's (`MacRx::events`), bit 7 a
+    /// FIFO overflow drop.
+    pub events: Signal<Out, Bits<8>>,
     mac: MacRx,
     fifo: RxFrameFifo<RX_FIFO_ADDR_BITS>,
 }
@@ -81,6 +84,8 @@ impl Logic for RxMacPath {
         self.bad_preamble.next = self.mac.bad_preamble.val();
         self.filtered.next = self.mac.filtered.val();
         self.fifo_overflows.next = self.fifo.overflow_drops.val();
+        self.events.next = bit_cast::<8, 7>(self.mac.events.val());
+        self.events.next = self.events.val().replace_bit(7, self.fifo.overflow_event.val());
     }
 }
 
