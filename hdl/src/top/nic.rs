@@ -145,6 +145,10 @@ macro_rules! nic_top {
             link_seen: DFF<Bit>,
             k_ifg: Constant<Bits<8>>,
             rx_byte_taken: Signal<Local, Bit>,
+            /// The statistics table's events, built bit by bit here: a child's input reads
+            /// back its last settled value in Rust-HDL, so it cannot be built in place.
+            stat_events: Signal<Local, Bits<16>>,
+            stat_events2: Signal<Local, Bits<16>>,
             tx_byte_taken: Signal<Local, Bit>,
         }
 
@@ -221,6 +225,8 @@ macro_rules! nic_top {
                     link_seen: Default::default(),
                     k_ifg: Constant::new(IFG_BYTES.to_bits()),
                     rx_byte_taken: Default::default(),
+                    stat_events: Default::default(),
+                    stat_events2: Default::default(),
                     tx_byte_taken: Default::default(),
                 }
             }
@@ -438,22 +444,24 @@ macro_rules! nic_top {
                 // `writing`: the bytes the RX DMA takes go to a buffer (not dropped).
                 // Bit i of `events` counts for `nic_regs::Counter` i (the order is pinned by a
                 // const assertion above); DMA errors come from both engines.
-                self.stats.events.next = 0.into();
-                self.stats.events.next = self.stats.events.val().replace_bit(0, self.rx_dma.rx_event.val());
-                self.stats.events.next = self.stats.events.val().replace_bit(1, self.rx_byte_taken.val() & self.rx_dma.writing.val());
-                self.stats.events.next = self.stats.events.val().replace_bit(2, self.rx_path.events.val().get_bit(1));
-                self.stats.events.next = self.stats.events.val().replace_bit(3, self.rx_path.events.val().get_bit(2));
-                self.stats.events.next = self.stats.events.val().replace_bit(4, self.rx_path.events.val().get_bit(3));
-                self.stats.events.next = self.stats.events.val().replace_bit(5, self.rx_path.events.val().get_bit(4));
-                self.stats.events.next = self.stats.events.val().replace_bit(6, self.rx_path.events.val().get_bit(6));
-                self.stats.events.next = self.stats.events.val().replace_bit(7, self.rx_path.events.val().get_bit(7));
-                self.stats.events.next = self.stats.events.val().replace_bit(8, self.rx_dma.no_buffer.val());
-                self.stats.events.next = self.stats.events.val().replace_bit(9, self.rx_dma.dma_error.val());
-                self.stats.events.next = self.stats.events.val().replace_bit(10, self.tx_byte_taken.val() & self.tx_slice.out_data.val().get_bit(8));
-                self.stats.events.next = self.stats.events.val().replace_bit(11, self.tx_byte_taken.val());
-                self.stats.events2.next = 0.into();
-                self.stats.events2.next = self.stats.events2.val().replace_bit(9, self.tx_dma.error_event.val());
+                self.stat_events.next = 0.into();
+                self.stat_events.next = self.stat_events.val().replace_bit(0, self.rx_dma.rx_event.val());
+                self.stat_events.next = self.stat_events.val().replace_bit(1, self.rx_byte_taken.val() & self.rx_dma.writing.val());
+                self.stat_events.next = self.stat_events.val().replace_bit(2, self.rx_path.events.val().get_bit(1));
+                self.stat_events.next = self.stat_events.val().replace_bit(3, self.rx_path.events.val().get_bit(2));
+                self.stat_events.next = self.stat_events.val().replace_bit(4, self.rx_path.events.val().get_bit(3));
+                self.stat_events.next = self.stat_events.val().replace_bit(5, self.rx_path.events.val().get_bit(4));
+                self.stat_events.next = self.stat_events.val().replace_bit(6, self.rx_path.events.val().get_bit(6));
+                self.stat_events.next = self.stat_events.val().replace_bit(7, self.rx_path.events.val().get_bit(7));
+                self.stat_events.next = self.stat_events.val().replace_bit(8, self.rx_dma.no_buffer.val());
+                self.stat_events.next = self.stat_events.val().replace_bit(9, self.rx_dma.dma_error.val());
+                self.stat_events.next = self.stat_events.val().replace_bit(10, self.tx_byte_taken.val() & self.tx_slice.out_data.val().get_bit(8));
+                self.stat_events.next = self.stat_events.val().replace_bit(11, self.tx_byte_taken.val());
+                self.stat_events2.next = 0.into();
+                self.stat_events2.next = self.stat_events2.val().replace_bit(9, self.tx_dma.error_event.val());
                 self.stats.read_index.next = self.csr.cnt_index.val();
+                self.stats.events.next = self.stat_events.val();
+                self.stats.events2.next = self.stat_events2.val();
                 self.csr.cnt_value.next = self.stats.read_value.val();
             }
         }
