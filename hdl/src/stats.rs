@@ -16,13 +16,13 @@
 //!   entries: it reads that counter's table word and takes its pending count (starting it
 //!   again from that clock's events), adds the two on the next clock and writes the sum on
 //!   the clock after.
+//! * A scan round is 16 clocks, so a pending count holds at most 32 events (its
+//!   [`PENDING_BITS`] hold 63).
 //! * `read_value` is entry `read_index` of the last clock, read from a second copy of the RAM
 //!   (written with the first) into a register, so a reader never waits for the scan nor the
 //!   scan for it.
-//!   A scan round is 16 clocks, so a pending count holds at most 32 events (its
-//!   [`PENDING_BITS`] hold 63).
-//! * A read therefore includes every event counted more than [`LAG_CLOCKS`] clocks before
-//!   it, and a counter never goes backwards; once events stop, reads are exact after
+//! * A read therefore includes every event counted at least [`LAG_CLOCKS`] clocks before it,
+//!   and a counter never goes backwards; once events stop, reads are exact after
 //!   [`LAG_CLOCKS`] clocks.
 //! * `reset` (synchronous) zeroes every counter: the pending counts clear and an entry reads
 //!   0 until the scan first writes it (LUT RAM has no reset).
